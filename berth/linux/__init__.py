@@ -1,0 +1,1 @@
+"""Raw Linux system calls through ctypes. No policy lives here."""

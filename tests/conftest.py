@@ -1,0 +1,197 @@
+"""Suite-wide isolation and shared fixtures.
+
+The whole test session runs in a private network namespace (only `lo`, up) and a private mount
+namespace, both made here, so no test touches the host's network or leaves a mount behind. Each
+daemon gets its own temporary data root, exec root and socket.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from berth.linux import syscalls
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+SHARED = ROOT.parent / "shared"
+BUSYBOX_SCRIPT = ROOT / "scripts" / "busybox_rootfs.py"
+
+
+def _isolate_session() -> None:
+    """Move this process into fresh network and mount namespaces before any test runs."""
+    syscalls.unshare(syscalls.CLONE_NEWNET | syscalls.CLONE_NEWNS)
+    syscalls.mount(None, "/", None, syscalls.MS_REC | syscalls.MS_PRIVATE)
+    from pyroute2 import IPRoute
+
+    with IPRoute() as ipr:
+        ipr.link("set", index=ipr.link_lookup(ifname="lo")[0], state="up")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if os.geteuid() != 0:
+        raise pytest.UsageError("berth's tests run as root (namespaces, mounts, cgroups)")
+    _isolate_session()
+
+
+@pytest.fixture(scope="session")
+def busybox_tar(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A busybox root filesystem tarball made from Debian's busybox-static."""
+    path = tmp_path_factory.mktemp("fixtures") / "busybox.tar"
+    subprocess.run([sys.executable, str(BUSYBOX_SCRIPT), str(path)], check=True)
+    return path
+
+
+class Daemon:
+    """A berthd process with its own data root, exec root and socket."""
+
+    def __init__(self, base: Path, config: dict | None = None) -> None:
+        self.base = base
+        self.data_root = base / "data"
+        self.exec_root = base / "run"
+        self.socket = base / "berth.sock"
+        self.host = f"unix://{self.socket}"
+        self.config_file = base / "daemon.json"
+        self.log_file = base / "berthd.log"
+        self.config = config or {}
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ, BERTH_HOST=self.host, DOCKER_HOST=self.host)
+        env["PATH"] = f"{BIN}:{env.get('PATH', '')}"
+        return env
+
+    def start(self) -> None:
+        import json
+
+        self.config_file.write_text(json.dumps(self.config))
+        log = open(self.log_file, "ab")
+        self.process = subprocess.Popen(
+            [str(BIN / "berthd"), "--data-root", str(self.data_root), "--exec-root", str(self.exec_root),
+             "-H", self.host, "--config-file", str(self.config_file), "--debug"],
+            stdout=log, stderr=subprocess.STDOUT, env=self.env, start_new_session=True,
+        )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"berthd exited {self.process.returncode}:\n{self.log_file.read_text()}")
+            if self.socket.exists() and self.berth("version", check=False).returncode == 0:
+                return
+            time.sleep(0.05)
+        raise RuntimeError(f"berthd did not answer:\n{self.log_file.read_text()}")
+
+    def kill9(self) -> None:
+        """Kill the daemon as a crash would, leaving its containers running."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def berth(self, *args: str, input: str | bytes | None = None, check: bool = True,
+              timeout: float = 60) -> subprocess.CompletedProcess:
+        """Run the berth CLI against this daemon; text in, text out."""
+        text = not isinstance(input, bytes)
+        result = subprocess.run([str(BIN / "berth"), *args], input=input, capture_output=True,
+                                text=text, env=self.env, timeout=timeout)
+        if check and result.returncode != 0:
+            raise AssertionError(f"berth {' '.join(args)} exited {result.returncode}:\n"
+                                 f"{result.stdout}\n{result.stderr}")
+        return result
+
+    def cleanup(self) -> None:
+        """Stop the daemon, end every process it started, unmount and remove its files."""
+        self.stop()
+        kill_processes_under(self.base)
+        unmount_under(self.base)
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+def kill_processes_under(base: Path) -> None:
+    """SIGKILL every process whose command line or working files mention `base`, and its cgroup kids."""
+    marker = str(base)
+    victims: set[int] = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            environ = (entry / "environ").read_bytes().decode(errors="replace")
+        except OSError:
+            continue
+        if marker in cmdline or marker in environ:
+            victims.add(int(entry.name))
+    for pid_file in base.rglob("*.pid") if base.exists() else []:
+        try:
+            victims.add(int(pid_file.read_text().strip()))
+        except (OSError, ValueError):
+            pass
+    for pid in victims:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def unmount_under(base: Path) -> None:
+    prefix = str(base)
+    with open("/proc/self/mountinfo") as mountinfo:
+        targets = [line.split()[4] for line in mountinfo]
+    for target in sorted((t for t in targets if t.startswith(prefix)), key=len, reverse=True):
+        try:
+            syscalls.umount2(target, syscalls.MNT_DETACH)
+        except OSError:
+            pass
+
+
+def new_daemon(config: dict | None = None) -> Daemon:
+    return Daemon(Path(tempfile.mkdtemp(prefix="berth-test-")), config)
+
+
+@pytest.fixture(scope="session")
+def session_daemon(busybox_tar: Path) -> Iterator[Daemon]:
+    """One daemon shared by the tests that do not restart it, with busybox:latest imported."""
+    daemon = new_daemon()
+    try:
+        daemon.start()
+        daemon.berth("import", "-c", 'CMD ["sh"]', str(busybox_tar), "busybox:latest")
+        yield daemon
+    finally:
+        daemon.cleanup()
+
+
+@pytest.fixture
+def daemon(session_daemon: Daemon) -> Iterator[Daemon]:
+    """The shared daemon; containers a test leaves behind are removed after it."""
+    yield session_daemon
+    ids = session_daemon.berth("ps", "-aq", check=False).stdout.split()
+    if ids:
+        session_daemon.berth("rm", "-f", *ids, check=False)
+
+
+@pytest.fixture
+def fresh_daemon(busybox_tar: Path) -> Iterator[Daemon]:
+    """A daemon of the test's own (for restarts and crashes), with busybox:latest imported."""
+    daemon = new_daemon()
+    try:
+        daemon.start()
+        daemon.berth("import", "-c", 'CMD ["sh"]', str(busybox_tar), "busybox:latest")
+        yield daemon
+    finally:
+        daemon.cleanup()
