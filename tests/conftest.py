@@ -7,12 +7,8 @@ daemon gets its own temporary data root, exec root and socket.
 from __future__ import annotations
 
 import os
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,8 +16,9 @@ import pytest
 
 from berth.linux import syscalls
 
+from tests.daemon_harness import Daemon, new_daemon
+
 ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 SHARED = ROOT.parent / "shared"
 BUSYBOX_SCRIPT = ROOT / "scripts" / "busybox_rootfs.py"
 
@@ -48,120 +45,6 @@ def busybox_tar(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("fixtures") / "busybox.tar"
     subprocess.run([sys.executable, str(BUSYBOX_SCRIPT), str(path)], check=True)
     return path
-
-
-class Daemon:
-    """A berthd process with its own data root, exec root and socket."""
-
-    def __init__(self, base: Path, config: dict | None = None) -> None:
-        self.base = base
-        self.data_root = base / "data"
-        self.exec_root = base / "run"
-        self.socket = base / "berth.sock"
-        self.host = f"unix://{self.socket}"
-        self.config_file = base / "daemon.json"
-        self.log_file = base / "berthd.log"
-        self.config = config or {}
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def env(self) -> dict[str, str]:
-        env = dict(os.environ, BERTH_HOST=self.host, DOCKER_HOST=self.host)
-        env["PATH"] = f"{BIN}:{env.get('PATH', '')}"
-        return env
-
-    def start(self) -> None:
-        import json
-
-        self.config_file.write_text(json.dumps(self.config))
-        log = open(self.log_file, "ab")
-        self.process = subprocess.Popen(
-            [str(BIN / "berthd"), "--data-root", str(self.data_root), "--exec-root", str(self.exec_root),
-             "-H", self.host, "--config-file", str(self.config_file), "--debug"],
-            stdout=log, stderr=subprocess.STDOUT, env=self.env, start_new_session=True,
-        )
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"berthd exited {self.process.returncode}:\n{self.log_file.read_text()}")
-            if self.socket.exists() and self.berth("version", check=False).returncode == 0:
-                return
-            time.sleep(0.05)
-        raise RuntimeError(f"berthd did not answer:\n{self.log_file.read_text()}")
-
-    def kill9(self) -> None:
-        """Kill the daemon as a crash would, leaving its containers running."""
-        assert self.process is not None
-        self.process.kill()
-        self.process.wait()
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-    def berth(self, *args: str, input: str | bytes | None = None, check: bool = True,
-              timeout: float = 60) -> subprocess.CompletedProcess:
-        """Run the berth CLI against this daemon; text in, text out."""
-        text = not isinstance(input, bytes)
-        result = subprocess.run([str(BIN / "berth"), *args], input=input, capture_output=True,
-                                text=text, env=self.env, timeout=timeout)
-        if check and result.returncode != 0:
-            raise AssertionError(f"berth {' '.join(args)} exited {result.returncode}:\n"
-                                 f"{result.stdout}\n{result.stderr}")
-        return result
-
-    def cleanup(self) -> None:
-        """Stop the daemon, end every process it started, unmount and remove its files."""
-        self.stop()
-        kill_processes_under(self.base)
-        unmount_under(self.base)
-        shutil.rmtree(self.base, ignore_errors=True)
-
-
-def kill_processes_under(base: Path) -> None:
-    """SIGKILL every process whose command line or working files mention `base`, and its cgroup kids."""
-    marker = str(base)
-    victims: set[int] = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            environ = (entry / "environ").read_bytes().decode(errors="replace")
-        except OSError:
-            continue
-        if marker in cmdline or marker in environ:
-            victims.add(int(entry.name))
-    for pid_file in base.rglob("*.pid") if base.exists() else []:
-        try:
-            victims.add(int(pid_file.read_text().strip()))
-        except (OSError, ValueError):
-            pass
-    for pid in victims:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-
-def unmount_under(base: Path) -> None:
-    prefix = str(base)
-    with open("/proc/self/mountinfo") as mountinfo:
-        targets = [line.split()[4] for line in mountinfo]
-    for target in sorted((t for t in targets if t.startswith(prefix)), key=len, reverse=True):
-        try:
-            syscalls.umount2(target, syscalls.MNT_DETACH)
-        except OSError:
-            pass
-
-
-def new_daemon(config: dict | None = None) -> Daemon:
-    return Daemon(Path(tempfile.mkdtemp(prefix="berth-test-")), config)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,125 @@
+"""Start berthd and (when installed) Debian's dockerd side by side, each in its own temporary root,
+inside a private network namespace, with a busybox image imported into both."""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from berth.linux import syscalls  # noqa: E402
+
+BIN = Path(sys.executable).parent
+DOCKER = shutil.which("docker")
+DOCKERD = shutil.which("dockerd")
+
+
+def isolate() -> None:
+    """Run the benchmark in its own network and mount namespaces, like the test suite."""
+    syscalls.unshare(syscalls.CLONE_NEWNET | syscalls.CLONE_NEWNS)
+    syscalls.mount(None, "/", None, syscalls.MS_REC | syscalls.MS_PRIVATE)
+    from pyroute2 import IPRoute
+
+    with IPRoute() as ipr:
+        ipr.link("set", index=ipr.link_lookup(ifname="lo")[0], state="up")
+
+
+class Engine:
+    def __init__(self, name: str, argv: Callable[[Path], list[str]], cli: str) -> None:
+        self.name = name
+        self.base = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
+        self.socket = self.base / "engine.sock"
+        self.host = f"unix://{self.socket}"
+        self.cli = cli
+        self.log = open(self.base / "daemon.log", "wb")
+        self.process = subprocess.Popen(argv(self.base), stdout=self.log, stderr=subprocess.STDOUT,
+                                        start_new_session=True)
+        deadline = time.monotonic() + 60
+        while subprocess.run([cli, "-H", self.host, "version"], capture_output=True).returncode != 0:
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise RuntimeError(f"{name} did not start; see {self.base / 'daemon.log'}")
+            time.sleep(0.2)
+
+    def run(self, *args: str, cli: str | None = None, **kwargs) -> subprocess.CompletedProcess:
+        return subprocess.run([cli or self.cli, "-H", self.host, *args], capture_output=True, check=True, **kwargs)
+
+    def import_busybox(self) -> None:
+        rootfs = subprocess.run([sys.executable, str(ROOT / "scripts/busybox_rootfs.py")], capture_output=True,
+                                check=True).stdout
+        self.run("import", "-c", 'CMD ["sh"]', "-", "busybox:latest", input=rootfs)
+
+    def close(self) -> None:
+        for container in self.run("ps", "-aq").stdout.split():
+            subprocess.run([self.cli, "-H", self.host, "rm", "-f", container], capture_output=True)
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        with open("/proc/self/mountinfo") as mountinfo:
+            targets = [line.split()[4] for line in mountinfo if line.split()[4].startswith(str(self.base))]
+        for target in sorted(targets, key=len, reverse=True):
+            subprocess.run(["umount", "-l", target], capture_output=True)
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+def start_berthd() -> Engine:
+    def argv(base: Path) -> list[str]:
+        (base / "daemon.json").write_text('{"cgroup-parent": "berth-bench"}')
+        return [str(BIN / "berthd"), "--data-root", str(base / "data"), "--exec-root", str(base / "run"),
+                "-H", f"unix://{base / 'engine.sock'}", "--config-file", str(base / "daemon.json")]
+
+    engine = Engine("berthd", argv, str(BIN / "berth"))
+    engine.import_busybox()
+    return engine
+
+
+def start_dockerd() -> Engine | None:
+    if not (DOCKERD and DOCKER):
+        return None
+
+    def argv(base: Path) -> list[str]:
+        return [DOCKERD, "--data-root", str(base / "data"), "--exec-root", str(base / "run"),
+                "--pidfile", str(base / "docker.pid"), "-H", f"unix://{base / 'engine.sock'}",
+                "--bridge", "none", "--iptables=false", "--ip6tables=false", "--ip-masq=false",
+                "--containerd-namespace", "bench", "--containerd-plugins-namespace", "bench-plugins",
+                "--storage-driver", "overlay2"]
+
+    engine = Engine("dockerd", argv, DOCKER)
+    engine.import_busybox()
+    return engine
+
+
+def median_seconds(action: Callable[[], object], runs: int, warmup: int = 3) -> float:
+    for _ in range(warmup):
+        action()
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        action()
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples)
+
+
+def used_memory() -> int:
+    """The system's used memory in bytes (MemTotal - MemAvailable), as `free` counts it."""
+    values = {}
+    with open("/proc/meminfo") as meminfo:
+        for line in meminfo:
+            key, value = line.split(":")
+            values[key] = int(value.split()[0]) * 1024
+    return values["MemTotal"] - values["MemAvailable"]
+
+
+def drop_caches() -> None:
+    os.sync()
+    Path("/proc/sys/vm/drop_caches").write_text("3\n")

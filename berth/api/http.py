@@ -1,0 +1,285 @@
+"""A small HTTP/1.1 server on h11 and asyncio, with what the Engine API needs beyond plain
+request/response: chunked streaming bodies and connection hijacking (attach, exec)."""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import h11
+
+log = logging.getLogger("berth.api")
+
+READ_SIZE = 65536
+
+
+class ApiError(Exception):
+    """An error the client sees as Docker does: a status code and `{"message": ...}`."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes = b""
+    params: dict[str, str] = field(default_factory=dict)
+    api_version: str | None = None
+
+    def arg(self, name: str, default: str | None = None) -> str | None:
+        values = self.query.get(name)
+        return values[-1] if values else default
+
+    def args(self, name: str) -> list[str]:
+        return self.query.get(name, [])
+
+    def flag(self, name: str, default: bool = False) -> bool:
+        value = self.arg(name)
+        if value is None:
+            return default
+        return value.lower() in ("1", "true", "yes")
+
+    def int_arg(self, name: str, default: int | None = None) -> int | None:
+        value = self.arg(name)
+        if value in (None, ""):
+            return default
+        try:
+            return int(value)
+        except ValueError:
+            raise ApiError(400, f"invalid value for {name}: {value!r}") from None
+
+    def json(self) -> Any:
+        if not self.body:
+            return {}
+        try:
+            return json.loads(self.body)
+        except ValueError as exc:
+            raise ApiError(400, f"invalid JSON body: {exc}") from None
+
+    def json_arg(self, name: str) -> Any:
+        """A query parameter that carries JSON, like `filters`."""
+        value = self.arg(name)
+        if not value:
+            return {}
+        try:
+            return json.loads(value)
+        except ValueError:
+            raise ApiError(400, f"invalid {name} value: {value}") from None
+
+    @property
+    def wants_upgrade(self) -> bool:
+        return "upgrade" in self.headers.get("connection", "").lower()
+
+
+@dataclass
+class Response:
+    body: bytes = b""
+    status: int = 200
+    content_type: str = "application/json"
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+
+def json_response(obj: Any, status: int = 200) -> Response:
+    return Response(json.dumps(obj).encode() + b"\n", status)
+
+
+@dataclass
+class StreamResponse:
+    """A chunked body, sent as the iterator yields; headers go out before the first chunk."""
+
+    chunks: AsyncIterator[bytes]
+    content_type: str = "application/json"
+    status: int = 200
+
+
+HijackHandler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+@dataclass
+class Hijack:
+    """Take over the connection after the response head: raw bytes both ways from then on."""
+
+    handler: HijackHandler
+    content_type: str = "application/vnd.docker.raw-stream"
+
+
+Handler = Callable[[Request], Awaitable[Response | StreamResponse | Hijack]]
+
+_VERSION_PREFIX = re.compile(r"^/v(\d+\.\d+)(/.*)$")
+
+
+class Router:
+    def __init__(self) -> None:
+        self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
+
+    def add(self, method: str, pattern: str, handler: Handler) -> None:
+        """`{id}` matches one path segment; `{name:.*}` matches the rest, slashes included."""
+        regex = re.sub(r"\{(\w+):\.\*\}", r"(?P<\1>.+)", pattern)
+        regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", regex)
+        self._routes.append((method, re.compile(f"^{regex}$"), handler))
+
+    def route(self, method: str, pattern: str) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            self.add(method, pattern, handler)
+            return handler
+
+        return register
+
+    def match(self, method: str, path: str) -> tuple[Handler, dict[str, str]]:
+        found_path = False
+        for route_method, regex, handler in self._routes:
+            matched = regex.match(path)
+            if matched:
+                found_path = True
+                if route_method == method or (method == "HEAD" and route_method == "GET"):
+                    return handler, {k: unquote(v) for k, v in matched.groupdict().items()}
+        if found_path:
+            raise ApiError(405, f"method {method} not allowed for {path}")
+        raise ApiError(404, "page not found")
+
+
+def _parse_request(event: h11.Request) -> Request:
+    target = event.target.decode()
+    parts = urlsplit(target)
+    path = unquote(parts.path)
+    version = None
+    prefixed = _VERSION_PREFIX.match(path)
+    if prefixed:
+        version, path = prefixed.group(1), prefixed.group(2)
+    headers = {k.decode().lower(): v.decode() for k, v in event.headers}
+    return Request(event.method.decode(), path, parse_qs(parts.query, keep_blank_values=True),
+                   headers, api_version=version)
+
+
+class HttpServer:
+    """Serves a Router on a unix socket; one h11 connection per client, kept alive between requests."""
+
+    def __init__(self, router: Router, server_headers: list[tuple[str, str]],
+                 translate: Callable[[Exception], ApiError | None] = lambda exc: None) -> None:
+        """`translate` turns the services' own exceptions into the API errors clients see."""
+        self.router = router
+        self.server_headers = server_headers
+        self.translate = translate
+
+    async def serve_unix(self, path: str) -> asyncio.AbstractServer:
+        return await asyncio.start_unix_server(self._connection, path=path, limit=READ_SIZE)
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        conn = h11.Connection(h11.SERVER)
+        try:
+            while True:
+                request = await self._read_request(conn, reader)
+                if request is None:
+                    return
+                result = await self._dispatch(request)
+                if isinstance(result, Hijack):
+                    await self._hijack(conn, request, result, reader, writer)
+                    return
+                await self._respond(conn, writer, request, result)
+                if conn.our_state is h11.MUST_CLOSE or conn.their_state is h11.MUST_CLOSE:
+                    return
+                conn.start_next_cycle()
+        except (ConnectionError, h11.ProtocolError, asyncio.IncompleteReadError) as exc:
+            log.debug("connection closed: %s", exc)
+        finally:
+            writer.close()
+
+    async def _read_request(self, conn: h11.Connection, reader: asyncio.StreamReader) -> Request | None:
+        request: Request | None = None
+        body = bytearray()
+        while True:
+            event = conn.next_event()
+            if event is h11.NEED_DATA:
+                data = await reader.read(READ_SIZE)
+                conn.receive_data(data)
+                if not data and conn.their_state is h11.IDLE:
+                    return None
+                continue
+            if isinstance(event, h11.Request):
+                request = _parse_request(event)
+            elif isinstance(event, h11.Data):
+                body += event.data
+            elif isinstance(event, h11.EndOfMessage):
+                assert request is not None
+                request.body = bytes(body)
+                return request
+            elif event is h11.PAUSED or isinstance(event, h11.ConnectionClosed):
+                return None
+
+    async def _dispatch(self, request: Request) -> Response | StreamResponse | Hijack:
+        try:
+            handler, params = self.router.match(request.method, request.path)
+            request.params = params
+            return await handler(request)
+        except Exception as exc:  # noqa: BLE001 - every failure becomes an error response
+            error = exc if isinstance(exc, ApiError) else self.translate(exc)
+            if error is None:
+                log.exception("%s %s failed", request.method, request.path)
+                error = ApiError(500, str(exc) or type(exc).__name__)
+            elif error.status >= 500:
+                log.error("%s %s: %s", request.method, request.path, error.message)
+            if error.status == 304:
+                return Response(b"", 304)
+            return json_response({"message": error.message}, error.status)
+
+    def _head(self, content_type: str, extra: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        return [("Content-Type", content_type), *self.server_headers, *extra]
+
+    async def _respond(self, conn: h11.Connection, writer: asyncio.StreamWriter, request: Request,
+                       result: Response | StreamResponse) -> None:
+        if isinstance(result, Response):
+            headers = self._head(result.content_type, result.headers)
+            headers.append(("Content-Length", str(len(result.body))))
+            writer.write(conn.send(h11.Response(status_code=result.status, headers=headers)))
+            if request.method != "HEAD" and result.body:
+                writer.write(conn.send(h11.Data(data=result.body)))
+            writer.write(conn.send(h11.EndOfMessage()))
+            await writer.drain()
+            return
+        headers = self._head(result.content_type, [("Transfer-Encoding", "chunked")])
+        writer.write(conn.send(h11.Response(status_code=result.status, headers=headers)))
+        await writer.drain()
+        try:
+            async for chunk in result.chunks:
+                if chunk:
+                    writer.write(conn.send(h11.Data(data=chunk)))
+                    await writer.drain()
+        finally:
+            aclose = getattr(result.chunks, "aclose", None)
+            if aclose is not None:
+                await aclose()
+        writer.write(conn.send(h11.EndOfMessage()))
+        await writer.drain()
+
+    async def _hijack(self, conn: h11.Connection, request: Request, hijack: Hijack,
+                      reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Answer 101 (or 200 for clients that did not ask to upgrade), then hand over the socket."""
+        if request.wants_upgrade:
+            head = "HTTP/1.1 101 UPGRADED\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n"
+        else:
+            head = "HTTP/1.1 200 OK\r\n"
+        head += f"Content-Type: {hijack.content_type}\r\n"
+        head += "".join(f"{k}: {v}\r\n" for k, v in self.server_headers) + "\r\n"
+        writer.write(head.encode())
+        await writer.drain()
+        leftover, _closed = conn.trailing_data
+        if leftover:
+            _unread(reader, bytes(leftover))
+        await hijack.handler(reader, writer)
+
+
+def _unread(reader: asyncio.StreamReader, data: bytes) -> None:
+    """Put bytes that h11 read past the request head back in front of the stream."""
+    buffer = reader._buffer  # noqa: SLF001 - StreamReader has no public unread
+    buffer[:0] = data

@@ -1,0 +1,140 @@
+"""Engine API: /containers/... endpoints."""
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+from berth.api.http import Hijack, Request, Response, Router, StreamResponse, json_response
+from berth.api.streaming import MULTIPLEXED_STREAM, RAW_STREAM, frame, pump_session
+from berth.daemon.engine import Engine
+from berth.daemon.logs import LogQuery, parse_time_arg
+from berth.daemon.top import process_table
+from berth.daemon.streams import STDERR, STDOUT
+
+NO_CONTENT = Response(b"", 204, "text/plain")
+
+
+def register(router: Router, engine: Engine) -> None:
+    containers = engine.containers
+
+    @router.route("POST", "/containers/create")
+    async def create(request: Request) -> Response:
+        container = await containers.create(request.json(), request.arg("name"))
+        return json_response({"Id": container.id, "Warnings": []}, 201)
+
+    @router.route("GET", "/containers/json")
+    async def list_containers(request: Request) -> Response:
+        return json_response(containers.list(request.flag("all"), request.json_arg("filters"),
+                                             request.int_arg("limit")))
+
+    @router.route("GET", "/containers/{id}/json")
+    async def inspect(request: Request) -> Response:
+        container = containers.get(request.params["id"])
+        return json_response(containers.inspect(container.id, engine.execs.ids_for(container.id)))
+
+    @router.route("POST", "/containers/{id}/start")
+    async def start(request: Request) -> Response:
+        await containers.start(request.params["id"])
+        return NO_CONTENT
+
+    @router.route("POST", "/containers/{id}/stop")
+    async def stop(request: Request) -> Response:
+        await containers.stop(request.params["id"], request.int_arg("t"))
+        return NO_CONTENT
+
+    @router.route("POST", "/containers/{id}/restart")
+    async def restart(request: Request) -> Response:
+        await containers.restart(request.params["id"], request.int_arg("t"))
+        return NO_CONTENT
+
+    @router.route("POST", "/containers/{id}/kill")
+    async def kill(request: Request) -> Response:
+        await containers.kill(request.params["id"], request.arg("signal"))
+        return NO_CONTENT
+
+    @router.route("POST", "/containers/{id}/wait")
+    async def wait(request: Request) -> StreamResponse:
+        containers.get(request.params["id"])  # a 404 before the headers go out
+
+        async def result() -> AsyncIterator[bytes]:
+            code = await containers.wait(request.params["id"], request.arg("condition") or "not-running")
+            yield json.dumps({"StatusCode": code, "Error": None}).encode() + b"\n"
+
+        return StreamResponse(result())
+
+    @router.route("DELETE", "/containers/{id}")
+    async def remove(request: Request) -> Response:
+        await containers.remove(request.params["id"], request.flag("force"))
+        return NO_CONTENT
+
+    @router.route("POST", "/containers/{id}/rename")
+    async def rename(request: Request) -> Response:
+        await containers.rename(request.params["id"], request.arg("name") or "")
+        return NO_CONTENT
+
+    @router.route("POST", "/containers/{id}/resize")
+    async def resize(request: Request) -> Response:
+        await containers.resize(request.params["id"], request.int_arg("h", 0), request.int_arg("w", 0))
+        return Response(b"", 200, "text/plain")
+
+    @router.route("POST", "/containers/{id}/attach")
+    async def attach(request: Request) -> Hijack:
+        container = containers.get(request.params["id"])
+        streams = {s for s, name in ((STDOUT, "stdout"), (STDERR, "stderr")) if request.flag(name)}
+        want_stdin = request.flag("stdin") and bool(container.config.get("OpenStdin"))
+        if not request.flag("stream") and not request.flag("logs"):
+            streams = set()
+        handle = containers.attach(container.id)
+        tty = handle.tty
+
+        async def session(reader, writer) -> None:
+            async def end() -> None:
+                containers.detach(handle)
+
+            await pump_session(
+                reader, writer, output=handle.output if streams else None,
+                stdin=handle.stdin if want_stdin else None, tty=tty,
+                close_stdin_at_eof=bool(container.config.get("StdinOnce")),
+                detach_keys=request.arg("detachKeys"), streams=streams, on_end=end,
+            )
+
+        return Hijack(session, RAW_STREAM if tty else MULTIPLEXED_STREAM)
+
+    @router.route("GET", "/containers/{id}/logs")
+    async def logs(request: Request) -> StreamResponse:
+        tail = request.arg("tail")
+        query = LogQuery(
+            stdout=request.flag("stdout"), stderr=request.flag("stderr"),
+            since=parse_time_arg(request.arg("since")), until=parse_time_arg(request.arg("until")),
+            tail=None if tail in (None, "", "all") else int(tail),
+        )
+        container, entries = containers.logs(request.params["id"], query, request.flag("follow"))
+        tty = bool(container.config.get("Tty"))
+        timestamps = request.flag("timestamps")
+
+        async def body() -> AsyncIterator[bytes]:
+            async for entry in entries:
+                data = entry.data
+                if timestamps:
+                    data = entry.time.encode() + b" " + data
+                yield frame(entry.stream, data, tty)
+
+        return StreamResponse(body(), RAW_STREAM if tty else MULTIPLEXED_STREAM)
+
+    @router.route("GET", "/containers/{id}/top")
+    async def top(request: Request) -> Response:
+        return json_response(await process_table(containers.processes(request.params["id"]), request.arg("ps_args") or "-ef"))
+
+    @router.route("POST", "/containers/{id}/exec")
+    async def create_exec(request: Request) -> Response:
+        session = engine.execs.create(request.params["id"], request.json())
+        return json_response({"Id": session.id}, 201)
+
+    @router.route("POST", "/containers/prune")
+    async def prune(request: Request) -> Response:
+        deleted = []
+        for summary in containers.list(True, {"status": ["exited", "created", "dead"]}, None):
+            await containers.remove(summary["Id"], False)
+            deleted.append(summary["Id"])
+        return json_response({"ContainersDeleted": deleted or None, "SpaceReclaimed": 0})
+

@@ -1,0 +1,150 @@
+"""Engine API: /images/..., /commit, and the container endpoints that read a container's files."""
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import os
+from collections.abc import AsyncIterator, Callable
+from typing import BinaryIO
+
+from berth.api.http import ApiError, Request, Response, Router, StreamResponse, json_response
+from berth.daemon.engine import Engine
+
+PIPE_CHUNK = 1 << 20
+
+
+def _progress(message: dict) -> bytes:
+    return json.dumps(message).encode() + b"\r\n"
+
+
+def stream_writer(write: Callable[[BinaryIO], None]) -> AsyncIterator[bytes]:
+    """Run `write(file)` in a worker thread and yield what it writes, through a pipe."""
+    read_fd, write_fd = os.pipe()
+
+    def produce() -> None:
+        with open(write_fd, "wb") as out:
+            write(out)
+
+    async def chunks() -> AsyncIterator[bytes]:
+        producer = asyncio.create_task(asyncio.to_thread(produce))
+        with open(read_fd, "rb", buffering=0) as source:
+            while data := await asyncio.to_thread(source.read, PIPE_CHUNK):
+                yield data
+        await producer
+
+    return chunks()
+
+
+def _repo_tag(request: Request) -> str | None:
+    repo = request.arg("repo")
+    if not repo:
+        return None
+    tag = request.arg("tag")
+    return f"{repo}:{tag}" if tag else repo
+
+
+def register(router: Router, engine: Engine) -> None:
+    images = engine.images
+    containers = engine.containers
+
+    @router.route("GET", "/images/json")
+    async def list_images(request: Request) -> Response:
+        return json_response(await asyncio.to_thread(
+            images.list_images, request.flag("all"), request.json_arg("filters"), request.flag("digests")))
+
+    @router.route("POST", "/images/create")
+    async def create(request: Request) -> StreamResponse:
+        if request.arg("fromImage"):
+            name = request.arg("fromImage")
+            raise ApiError(404, f"pull access denied for {name}, repository does not exist or may require "
+                                f"'docker login': this berth has no registry client yet")
+        source = request.arg("fromSrc")
+        if source != "-":
+            raise ApiError(400, "import from a URL is not supported yet; pass the tarball on stdin")
+        image_id = await asyncio.to_thread(
+            images.import_image, io.BytesIO(request.body), _repo_tag(request),
+            request.args("changes"), request.arg("message") or "")
+
+        async def result() -> AsyncIterator[bytes]:
+            yield _progress({"status": image_id})
+
+        return StreamResponse(result())
+
+    @router.route("POST", "/images/load")
+    async def load(request: Request) -> StreamResponse:
+        messages = await asyncio.to_thread(images.load, io.BytesIO(request.body))
+
+        async def result() -> AsyncIterator[bytes]:
+            for message in messages:
+                yield _progress({"stream": message + "\n"})
+
+        return StreamResponse(result())
+
+    @router.route("GET", "/images/get")
+    async def save_many(request: Request) -> StreamResponse:
+        names = request.args("names")
+        await asyncio.to_thread(lambda: [images.resolve(name) for name in names])
+        return StreamResponse(stream_writer(lambda out: images.save(names, out)), "application/x-tar")
+
+    @router.route("POST", "/images/prune")
+    async def prune(request: Request) -> Response:
+        filters = request.json_arg("filters")
+        dangling = filters.get("dangling", {})
+        prune_all = "false" in (dangling if isinstance(dangling, list) else [k for k, v in dangling.items() if v])
+        return json_response(await asyncio.to_thread(images.prune, prune_all, filters, containers.users_of_image))
+
+    @router.route("GET", "/images/{name:.*}/get")
+    async def save_one(request: Request) -> StreamResponse:
+        name = request.params["name"]
+        await asyncio.to_thread(images.resolve, name)
+        return StreamResponse(stream_writer(lambda out: images.save([name], out)), "application/x-tar")
+
+    @router.route("GET", "/images/{name:.*}/json")
+    async def inspect(request: Request) -> Response:
+        return json_response(await asyncio.to_thread(images.inspect, request.params["name"]))
+
+    @router.route("GET", "/images/{name:.*}/history")
+    async def history(request: Request) -> Response:
+        return json_response(await asyncio.to_thread(images.history, request.params["name"]))
+
+    @router.route("POST", "/images/{name:.*}/tag")
+    async def tag(request: Request) -> Response:
+        await asyncio.to_thread(images.tag, request.params["name"], request.arg("repo") or "", request.arg("tag"))
+        return Response(b"", 201, "text/plain")
+
+    @router.route("DELETE", "/images/{name:.*}")
+    async def remove(request: Request) -> Response:
+        return json_response(await asyncio.to_thread(
+            images.remove, request.params["name"], request.flag("force"), not request.flag("noprune"),
+            containers.users_of_image))
+
+    @router.route("POST", "/commit")
+    async def commit(request: Request) -> Response:
+        container = containers.get(request.arg("container") or "")
+        overrides = request.json() or {}
+        config = {**container.config, **{k: v for k, v in overrides.items() if v}}
+        image_id = await asyncio.to_thread(
+            images.commit, containers.directory(container) / "diff", container.image_id, config,
+            request.args("changes"), request.arg("comment") or "", request.arg("author") or "",
+            _repo_tag(request), container.id)
+        return json_response({"Id": image_id}, 201)
+
+    @router.route("GET", "/containers/{id}/changes")
+    async def changes(request: Request) -> Response:
+        container = containers.get(request.params["id"])
+        return json_response(await asyncio.to_thread(
+            images.diff, containers.directory(container) / "diff", container.image_id))
+
+    @router.route("GET", "/containers/{id}/export")
+    async def export(request: Request) -> StreamResponse:
+        container = containers.get(request.params["id"])
+        mounted = await containers.mount_filesystem(container.id)
+
+        def write(out: BinaryIO) -> None:
+            try:
+                images.export(mounted, out)
+            finally:
+                containers.release_filesystem(container.id)
+
+        return StreamResponse(stream_writer(write), "application/x-tar")

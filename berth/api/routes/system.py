@@ -1,0 +1,108 @@
+"""Engine API: _ping, version, info, events, system df and berth's store check."""
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+import socket
+
+import berth
+from berth.api.http import Request, Response, Router, json_response
+from berth.daemon.clock import rfc3339_nano
+from berth.daemon.engine import Engine
+
+
+def _kernel() -> str:
+    return platform.release()
+
+
+def _cgroup_version() -> str:
+    return "2" if os.path.exists("/sys/fs/cgroup/cgroup.controllers") else "1"
+
+
+def register(router: Router, engine: Engine) -> None:
+    @router.route("GET", "/_ping")
+    async def ping(request: Request) -> Response:
+        return Response(b"OK", 200, "text/plain; charset=utf-8",
+                        [("Cache-Control", "no-cache, no-store, must-revalidate"), ("Pragma", "no-cache")])
+
+    @router.route("GET", "/version")
+    async def version(request: Request) -> Response:
+        engine_component = {
+            "Name": "Engine", "Version": berth.__version__,
+            "Details": {"ApiVersion": berth.API_VERSION, "MinAPIVersion": berth.MIN_API_VERSION,
+                        "Os": "linux", "Arch": "amd64", "KernelVersion": _kernel(),
+                        "GitCommit": "", "GoVersion": f"python{platform.python_version()}",
+                        "BuildTime": "", "Experimental": "false"},
+        }
+        return json_response({
+            "Platform": {"Name": "berth"},
+            "Components": [engine_component],
+            "Version": berth.__version__, "ApiVersion": berth.API_VERSION,
+            "MinAPIVersion": berth.MIN_API_VERSION, "GitCommit": "",
+            "GoVersion": f"python{platform.python_version()}", "Os": "linux", "Arch": "amd64",
+            "KernelVersion": _kernel(), "BuildTime": "",
+        })
+
+    @router.route("GET", "/info")
+    async def info(request: Request) -> Response:
+        containers = engine.containers.containers.values()
+        states = [c.state.status for c in containers]
+        images = await asyncio.to_thread(engine.images.list_images, True)
+        config = engine.config
+        return json_response({
+            "ID": "", "Containers": len(states),
+            "ContainersRunning": sum(s == "running" for s in states),
+            "ContainersPaused": sum(s == "paused" for s in states),
+            "ContainersStopped": sum(s not in ("running", "paused") for s in states),
+            "Images": len(images), "Driver": "overlay2",
+            "DriverStatus": [["Backing Filesystem", "extfs"], ["Supports d_type", "true"]],
+            "DockerRootDir": str(config.data_root), "Plugins": {"Volume": ["local"], "Network": ["host", "none"],
+                                                            "Log": ["json-file"]},
+            "MemoryLimit": True, "SwapLimit": True, "CpuCfsPeriod": True, "CpuCfsQuota": True,
+            "CPUShares": True, "CPUSet": True, "PidsLimit": True, "IPv4Forwarding": True,
+            "Debug": config.debug, "NFd": len(os.listdir("/proc/self/fd")),
+            "NGoroutines": len(asyncio.all_tasks()), "SystemTime": rfc3339_nano(), "LoggingDriver": "json-file",
+            "CgroupDriver": "cgroupfs", "CgroupVersion": _cgroup_version(), "NEventsListener": 0,
+            "KernelVersion": _kernel(), "OperatingSystem": _os_name(), "OSVersion": "",
+            "OSType": "linux", "Architecture": platform.machine(), "IndexServerAddress": "https://index.docker.io/v1/",
+            "RegistryConfig": {"AllowNondistributableArtifactsCIDRs": [], "AllowNondistributableArtifactsHostnames": [],
+                               "InsecureRegistryCIDRs": ["127.0.0.0/8"], "IndexConfigs": {},
+                               "Mirrors": []},
+            "NCPU": os.cpu_count(), "MemTotal": _mem_total(), "GenericResources": None,
+            "HttpProxy": "", "HttpsProxy": "", "NoProxy": "", "Name": socket.gethostname(), "Labels": [],
+            "ExperimentalBuild": False, "ServerVersion": berth.__version__,
+            "Runtimes": {name: {"path": entry.path or "berth-runtime"} for name, entry in config.runtimes.items()},
+            "DefaultRuntime": config.default_runtime, "Swarm": {"LocalNodeState": "inactive"},
+            "LiveRestoreEnabled": config.live_restore, "Isolation": "", "InitBinary": "docker-init",
+            "ContainerdCommit": {"ID": "", "Expected": ""}, "RuncCommit": {"ID": "", "Expected": ""},
+            "InitCommit": {"ID": "", "Expected": ""}, "SecurityOptions": [], "Warnings": None,
+        })
+
+    @router.route("GET", "/system/df")
+    async def disk_usage(request: Request) -> Response:
+        usage = await asyncio.to_thread(engine.images.disk_usage, engine.containers.users_of_image)
+        containers = engine.containers.list(True, {}, None)
+        return json_response({**usage, "Containers": containers, "Volumes": [], "BuildCache": []})
+
+    @router.route("GET", "/berth/system/check")
+    async def check(request: Request) -> Response:
+        return json_response({"Problems": await asyncio.to_thread(engine.images.check)})
+
+
+def _os_name() -> str:
+    try:
+        for line in open("/etc/os-release"):
+            if line.startswith("PRETTY_NAME="):
+                return line.split("=", 1)[1].strip().strip('"')
+    except OSError:
+        pass
+    return "Linux"
+
+
+def _mem_total() -> int:
+    with open("/proc/meminfo") as meminfo:
+        for line in meminfo:
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) * 1024
+    return 0

@@ -1,0 +1,77 @@
+"""Byte plumbing of hijacked attach/exec connections and of log streams."""
+from __future__ import annotations
+
+import asyncio
+import struct
+from collections.abc import Awaitable, Callable
+
+from berth.daemon.streams import DetachScanner, StdinFunnel, iterate
+
+RAW_STREAM = "application/vnd.docker.raw-stream"
+MULTIPLEXED_STREAM = "application/vnd.docker.multiplexed-stream"
+_FRAME_HEADER = struct.Struct(">BxxxI")
+READ_SIZE = 32768
+
+
+def frame(stream: int, data: bytes, tty: bool) -> bytes:
+    """Docker's stdcopy framing (8-byte header per chunk) unless the stream is a TTY's raw bytes."""
+    return data if tty else _FRAME_HEADER.pack(stream, len(data)) + data
+
+
+async def pump_session(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    *,
+    output: asyncio.Queue[tuple[int, bytes] | None] | None,
+    stdin: StdinFunnel | None,
+    tty: bool,
+    close_stdin_at_eof: bool,
+    detach_keys: str | None,
+    streams: set[int],
+    on_end: Callable[[], Awaitable[None]] | None = None,
+) -> None:
+    """Copy output to the client and the client's input to the process until either side ends.
+
+    The session ends when the output ends (the process exited), when the client sends the detach
+    keys, or (with no output wanted) when the client hangs up.
+    """
+    async def copy_output() -> None:
+        assert output is not None
+        async for stream, data in iterate(output):
+            if stream in streams:
+                writer.write(frame(stream, data, tty))
+                await writer.drain()
+
+    async def copy_input() -> None:
+        assert stdin is not None
+        scanner = DetachScanner(detach_keys)
+        while data := await reader.read(READ_SIZE):
+            data, detach = scanner.feed(data)
+            if data:
+                await stdin.write(data)
+            if detach:
+                return
+        if close_stdin_at_eof:
+            await stdin.close()
+        if output is not None:
+            await asyncio.Future()  # input is done; the session lasts as long as the output
+
+    tasks = []
+    if output is not None:
+        tasks.append(asyncio.create_task(copy_output()))
+    if stdin is not None:
+        tasks.append(asyncio.create_task(copy_input()))
+    try:
+        done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+        for task in done:
+            if task.exception() and not isinstance(task.exception(), ConnectionError):
+                raise task.exception()  # type: ignore[misc]
+    finally:
+        if on_end is not None:
+            await on_end()
+        try:
+            writer.close()
+        except (ConnectionError, RuntimeError):
+            pass

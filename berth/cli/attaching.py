@@ -1,0 +1,86 @@
+"""Being attached to a container or exec: hijack, terminal size, signal proxying, exit codes."""
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from berth.cli.client import Client, Hijacked
+from berth.cli.errors import DaemonError
+from berth.cli.streams import pump, raw_terminal, terminal_size
+
+# Signals the CLI forwards to the container while attached (docker proxies all catchable ones
+# except those about the CLI's own terminal and children).
+PROXIED_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGCONT")
+
+
+def attach(client: Client, container: str, *, stdin: bool, stdout: bool = True, stderr: bool = True,
+           detach_keys: str | None = None, logs: bool = False) -> Hijacked:
+    """POST /containers/{id}/attach on a connection of its own."""
+    params: dict[str, Any] = {"stream": True, "stdin": stdin, "stdout": stdout, "stderr": stderr,
+                              "detachKeys": detach_keys}
+    if logs:
+        params["logs"] = True
+    return client.clone().hijack(f"/containers/{container}/attach", params)
+
+
+def resize(client: Client, path: str) -> None:
+    """Tell the daemon our terminal size (path: /containers/{id}/resize or /exec/{id}/resize)."""
+    size = terminal_size()
+    if size is None:
+        return
+    try:
+        client.post(path, {"h": size[0], "w": size[1]})
+    except DaemonError:
+        pass  # the process may already be gone; docker ignores this too
+
+
+@contextmanager
+def proxy_signals(client: Client, container: str, enabled: bool = True) -> Iterator[None]:
+    """While attached, forward the signals we receive to the container."""
+    if not enabled:
+        yield
+        return
+    previous: dict[int, Any] = {}
+
+    def forward(signum: int, _frame: Any) -> None:
+        try:
+            client.clone().post(f"/containers/{container}/kill", {"signal": signal.Signals(signum).name})
+        except DaemonError:
+            pass
+
+    for name in PROXIED_SIGNALS:
+        signum = getattr(signal, name)
+        previous[signum] = signal.signal(signum, forward)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def stream_attached(client: Client, conn: Hijacked, *, tty: bool, stdin: bool, detach_keys: bytes,
+                    resize_path: str | None) -> bool:
+    """Copy I/O until the stream ends, with the terminal raw and sized when `tty`.
+
+    Returns True when the user detached."""
+    with raw_terminal(tty and stdin):
+        on_resize = None
+        if tty and resize_path:
+            resize(client, resize_path)
+            on_resize = lambda: resize(client, resize_path)  # noqa: E731
+        try:
+            return pump(conn, tty=tty, stdin=stdin, detach_keys=detach_keys, on_resize=on_resize)
+        finally:
+            conn.close()
+
+
+def start_error_exit_code(message: str) -> int:
+    """docker's exit code when a container cannot start: 127 not found, 126 not executable, else 125."""
+    if any(text in message for text in ("executable file not found", "no such file or directory",
+                                        "system cannot find the file specified")):
+        return 127
+    if "permission denied" in message or "is a directory" in message:
+        return 126
+    return 125

@@ -1,0 +1,296 @@
+"""A small Engine API client: HTTP/1.1 with h11 over one socket per `Client`.
+
+JSON requests and responses, streamed bodies (upload and download, chunked), streams of JSON
+messages, and hijacked connections (`Upgrade: tcp` -> 101 -> raw socket) for attach and exec.
+"""
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterable, Iterator
+from typing import Any, BinaryIO
+
+import h11
+
+from berth import API_VERSION
+from berth.cli.errors import CLIError, ConnectError, DaemonError
+from berth.cli.hosts import parse_host
+
+Params = dict[str, Any]
+Body = bytes | Iterable[bytes] | BinaryIO | None
+_CHUNK = 65536
+
+
+def encode_params(params: Params | None) -> str:
+    """A query string: None values are left out, booleans become 1/0, lists repeat the key."""
+    if not params:
+        return ""
+    pairs: list[str] = []
+    for key, value in params.items():
+        if value is None:
+            continue
+        for item in value if isinstance(value, (list, tuple)) else [value]:
+            text = ("1" if item else "0") if isinstance(item, bool) else str(item)
+            pairs.append(f"{_quote(key)}={_quote(text)}")
+    return "?" + "&".join(pairs) if pairs else ""
+
+
+_UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+def _quote(text: str) -> str:
+    """Percent-encode for a query string (urllib.parse costs more to import than the CLI can spare)."""
+    return "".join(chr(b) if b in _UNRESERVED else f"%{b:02X}" for b in text.encode())
+
+
+def encode_filters(filters: dict[str, list[str]]) -> str | None:
+    """The `filters` query parameter: JSON of {name: [values]}, or None when empty."""
+    return json.dumps(filters, separators=(",", ":")) if filters else None
+
+
+class Response:
+    """A response whose body is read on demand."""
+
+    def __init__(self, client: Client, status: int, headers: dict[str, str]) -> None:
+        self.client = client
+        self.status = status
+        self.headers = headers
+        self._done = False
+
+    def iter_bytes(self) -> Iterator[bytes]:
+        """The body as it arrives."""
+        while not self._done:
+            event = self.client._next_event()
+            if isinstance(event, h11.Data):
+                yield bytes(event.data)
+            elif isinstance(event, (h11.EndOfMessage, h11.ConnectionClosed)):
+                self._done = True
+                self.client._finish_cycle()
+
+    def read(self) -> bytes:
+        return b"".join(self.iter_bytes())
+
+    def json(self) -> Any:
+        data = self.read()
+        return json.loads(data) if data.strip() else None
+
+    def iter_json(self) -> Iterator[Any]:
+        """A stream of JSON values (docker's progress and event streams), each as it arrives."""
+        decoder = json.JSONDecoder()
+        buffer = ""
+        pending = b""
+        for chunk in self.iter_bytes():
+            pending += chunk
+            try:
+                buffer += pending.decode()
+            except UnicodeDecodeError:
+                continue
+            pending = b""
+            while True:
+                stripped = buffer.lstrip()
+                if not stripped:
+                    buffer = ""
+                    break
+                try:
+                    value, end = decoder.raw_decode(stripped)
+                except json.JSONDecodeError:
+                    buffer = stripped
+                    break
+                buffer = stripped[end:]
+                yield value
+
+
+class Hijacked:
+    """A raw, two-way connection after the daemon switched protocols."""
+
+    def __init__(self, sock: socket.socket, buffered: bytes) -> None:
+        self.sock = sock
+        self._buffered = buffered
+
+    def recv(self, size: int = _CHUNK) -> bytes:
+        if self._buffered:
+            data, self._buffered = self._buffered, b""
+            return data
+        return self.sock.recv(size)
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def close_write(self) -> None:
+        try:
+            self.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def fileno(self) -> int:
+        return self.sock.fileno()
+
+
+class Client:
+    """One connection to the daemon, reused across requests (keep-alive)."""
+
+    def __init__(self, host: str) -> None:
+        self.host = host
+        self.address = parse_host(host)
+        self._sock: socket.socket | None = None
+        self._conn: h11.Connection | None = None
+
+    def clone(self) -> Client:
+        """Another client on a separate connection, for requests that run side by side."""
+        return Client(self.host)
+
+    # -- public API -----------------------------------------------------------------------
+
+    def request(self, method: str, path: str, params: Params | None = None, json_body: Any = None,
+                data: Body = None, headers: dict[str, str] | None = None) -> Response:
+        """Send a request; raise DaemonError on 4xx/5xx, else return the unread response."""
+        self._send(method, path, params, json_body, data, headers or {})
+        response = self._read_head()
+        if response.status >= 400:
+            raise self._error(response)
+        return response
+
+    def call(self, method: str, path: str, params: Params | None = None, json_body: Any = None) -> Any:
+        """A request whose answer is JSON (or empty)."""
+        return self.request(method, path, params, json_body).json()
+
+    def get(self, path: str, params: Params | None = None) -> Any:
+        return self.call("GET", path, params)
+
+    def post(self, path: str, params: Params | None = None, json_body: Any = None) -> Any:
+        return self.call("POST", path, params, json_body)
+
+    def delete(self, path: str, params: Params | None = None) -> Any:
+        return self.call("DELETE", path, params)
+
+    def hijack(self, path: str, params: Params | None = None, json_body: Any = None) -> Hijacked:
+        """POST with `Connection: Upgrade`, wait for 101, then hand over the raw socket."""
+        self._send("POST", path, params, json_body, None, {"Connection": "Upgrade", "Upgrade": "tcp"})
+        assert self._conn is not None and self._sock is not None
+        while True:
+            event = self._next_event()
+            if isinstance(event, h11.InformationalResponse) and event.status_code == 101:
+                buffered, _ = self._conn.trailing_data
+                sock, self._sock, self._conn = self._sock, None, None
+                return Hijacked(sock, bytes(buffered))
+            if isinstance(event, h11.Response):
+                response = Response(self, event.status_code, _headers(event))
+                if response.status >= 400:
+                    raise self._error(response)
+                raise CLIError(f"the daemon did not switch protocols for {path} (status {response.status})")
+
+    def close(self) -> None:
+        if self._sock is not None:
+            self._sock.close()
+        self._sock = self._conn = None
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def _connect(self) -> None:
+        address = self.address
+        try:
+            if address.path is not None:
+                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                sock.connect(address.path)
+            else:
+                assert address.tcp is not None
+                sock = socket.create_connection(address.tcp)
+        except PermissionError:
+            raise CLIError(f"permission denied while trying to connect to the berth daemon socket at "
+                           f"{self.host}") from None
+        except OSError:
+            raise ConnectError(self.host) from None
+        self._sock = sock
+        self._conn = h11.Connection(h11.CLIENT)
+
+    def _send(self, method: str, path: str, params: Params | None, json_body: Any, data: Body,
+              headers: dict[str, str]) -> None:
+        if self._conn is None or self._conn.our_state is not h11.IDLE:
+            self.close()
+            self._connect()
+        assert self._conn is not None and self._sock is not None
+        target = f"/v{API_VERSION}{path}{encode_params(params)}"
+        all_headers = {"Host": "berth", "User-Agent": "berth-cli", **headers}
+        if json_body is not None:
+            data = json.dumps(json_body).encode()
+            all_headers["Content-Type"] = "application/json"
+        if isinstance(data, bytes):
+            all_headers["Content-Length"] = str(len(data))
+        elif data is not None:
+            all_headers["Transfer-Encoding"] = "chunked"
+            all_headers.setdefault("Content-Type", "application/x-tar")
+        else:
+            all_headers["Content-Length"] = "0"
+        request = h11.Request(method=method, target=target, headers=list(all_headers.items()))
+        try:
+            self._sock.sendall(self._conn.send(request))
+            for chunk in _body_chunks(data):
+                self._sock.sendall(self._conn.send(h11.Data(data=chunk)))
+            self._sock.sendall(self._conn.send(h11.EndOfMessage()))
+        except BrokenPipeError:
+            pass  # the daemon answered early (an error, usually); read what it said
+
+    def _read_head(self) -> Response:
+        while True:
+            event = self._next_event()
+            if isinstance(event, h11.Response):
+                return Response(self, event.status_code, _headers(event))
+
+    def _next_event(self) -> Any:
+        assert self._conn is not None and self._sock is not None
+        while True:
+            try:
+                event = self._conn.next_event()
+            except h11.RemoteProtocolError as err:
+                raise CLIError(f"error reading the daemon's response: {err}") from None
+            if event is h11.NEED_DATA:
+                try:
+                    data = self._sock.recv(_CHUNK)
+                except ConnectionResetError:
+                    data = b""
+                self._conn.receive_data(data)
+                continue
+            if event is h11.PAUSED:
+                return h11.ConnectionClosed()
+            return event
+
+    def _finish_cycle(self) -> None:
+        conn = self._conn
+        if conn is None:
+            return
+        if conn.our_state is h11.DONE and conn.their_state is h11.DONE:
+            conn.start_next_cycle()
+        else:
+            self.close()
+
+    def _error(self, response: Response) -> DaemonError:
+        body = response.read()
+        try:
+            message = json.loads(body).get("message") or body.decode().strip()
+        except (ValueError, AttributeError):
+            message = body.decode(errors="replace").strip()
+        return DaemonError(response.status, message or f"status {response.status}")
+
+
+def _headers(event: h11.Response | h11.InformationalResponse) -> dict[str, str]:
+    return {name.decode().lower(): value.decode() for name, value in event.headers}
+
+
+def _body_chunks(data: Body) -> Iterator[bytes]:
+    if data is None:
+        return
+    if isinstance(data, bytes):
+        if data:
+            yield data
+        return
+    read = getattr(data, "read", None)
+    if read is not None:
+        while chunk := read(_CHUNK):
+            yield chunk
+        return
+    for chunk in data:  # type: ignore[union-attr]
+        if chunk:
+            yield chunk

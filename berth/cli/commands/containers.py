@@ -1,0 +1,320 @@
+"""Container lifecycle and simple per-container commands."""
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import click
+
+from berth.cli.errors import CLIError, DaemonError, ExitStatus
+from berth.cli.session import api
+
+_SETTINGS = {"help_option_names": ["--help"]}
+
+
+def for_each(names: Iterable[str], action: Callable[[str], Any], echo: bool = True) -> list[str]:
+    """Run action per container, printing each name that worked; returns the errors' messages."""
+    errors: list[str] = []
+    for name in names:
+        try:
+            action(name)
+        except CLIError as err:
+            errors.append(err.message)
+            continue
+        if echo:
+            click.echo(name)
+    return errors
+
+
+def fail_if(errors: list[str]) -> None:
+    if errors:
+        raise CLIError("\n".join(errors))
+
+
+@click.command(context_settings=_SETTINGS, short_help="Start one or more stopped containers")
+@click.option("-a", "--attach", is_flag=True, help="Attach STDOUT/STDERR and forward signals")
+@click.option("-i", "--interactive", is_flag=True, help="Attach container's STDIN")
+@click.option("--detach-keys", metavar="string", help="Override the key sequence for detaching a container")
+@click.argument("containers", nargs=-1, required=True)
+def start(attach: bool, interactive: bool, detach_keys: str | None, containers: tuple[str, ...]) -> None:
+    """Start one or more stopped containers."""
+    client = api()
+    if attach or interactive:
+        if len(containers) > 1:
+            raise CLIError("you cannot start and attach multiple containers at once")
+        _start_attached(client, containers[0], interactive, detach_keys)
+        return
+    failed: list[str] = []
+
+    def start_one(name: str) -> None:
+        try:
+            client.post(f"/containers/{name}/start")
+        except CLIError as err:
+            print(err.message, file=sys.stderr)
+            failed.append(name)
+            raise
+    for_each(containers, start_one)
+    if failed:
+        raise CLIError(f"Error: failed to start containers: {', '.join(failed)}")
+
+
+def _start_attached(client: Any, name: str, interactive: bool, detach_keys: str | None) -> None:
+    from berth.cli.attaching import attach, proxy_signals, start_error_exit_code, stream_attached
+    from berth.cli.streams import DEFAULT_DETACH_KEYS, parse_detach_keys
+
+    info = client.get(f"/containers/{name}/json")
+    config = info.get("Config") or {}
+    container_id = info["Id"]
+    tty = bool(config.get("Tty"))
+    stdin = interactive and bool(config.get("OpenStdin"))
+    keys = parse_detach_keys(detach_keys or DEFAULT_DETACH_KEYS)
+    conn = attach(client, container_id, stdin=stdin, detach_keys=detach_keys)
+    wait_response = client.clone().request("POST", f"/containers/{container_id}/wait", {"condition": "next-exit"})
+    try:
+        client.post(f"/containers/{container_id}/start")
+    except DaemonError as err:
+        conn.close()
+        raise CLIError(err.message, start_error_exit_code(err.daemon_message)) from None
+    with proxy_signals(client, container_id, enabled=not tty):
+        detached = stream_attached(client, conn, tty=tty, stdin=stdin, detach_keys=keys,
+                                   resize_path=f"/containers/{container_id}/resize")
+    if not detached:
+        raise ExitStatus(int((wait_response.json() or {}).get("StatusCode", 0)))
+
+
+@click.command(context_settings=_SETTINGS, short_help="Stop one or more running containers")
+@click.option("-s", "--signal", "signal_", metavar="string", help="Signal to send to the container")
+@click.option("-t", "--time", "timeout", type=int, help="Seconds to wait before killing the container")
+@click.argument("containers", nargs=-1, required=True)
+def stop(signal_: str | None, timeout: int | None, containers: tuple[str, ...]) -> None:
+    """Stop one or more running containers."""
+    client = api()
+    params = {"t": timeout, "signal": signal_}
+    fail_if(for_each(containers, lambda name: client.post(f"/containers/{name}/stop", params)))
+
+
+@click.command(context_settings=_SETTINGS, short_help="Restart one or more containers")
+@click.option("-s", "--signal", "signal_", metavar="string", help="Signal to send to the container")
+@click.option("-t", "--time", "timeout", type=int, help="Seconds to wait before killing the container")
+@click.argument("containers", nargs=-1, required=True)
+def restart(signal_: str | None, timeout: int | None, containers: tuple[str, ...]) -> None:
+    """Restart one or more containers."""
+    client = api()
+    params = {"t": timeout, "signal": signal_}
+    fail_if(for_each(containers, lambda name: client.post(f"/containers/{name}/restart", params)))
+
+
+@click.command(context_settings=_SETTINGS, short_help="Kill one or more running containers")
+@click.option("-s", "--signal", "signal_", metavar="string", help="Signal to send to the container")
+@click.argument("containers", nargs=-1, required=True)
+def kill(signal_: str | None, containers: tuple[str, ...]) -> None:
+    """Kill one or more running containers."""
+    client = api()
+    fail_if(for_each(containers, lambda name: client.post(f"/containers/{name}/kill", {"signal": signal_})))
+
+
+@click.command(context_settings=_SETTINGS, short_help="Pause all processes within one or more containers")
+@click.argument("containers", nargs=-1, required=True)
+def pause(containers: tuple[str, ...]) -> None:
+    """Pause all processes within one or more containers."""
+    client = api()
+    fail_if(for_each(containers, lambda name: client.post(f"/containers/{name}/pause")))
+
+
+@click.command(context_settings=_SETTINGS, short_help="Unpause all processes within one or more containers")
+@click.argument("containers", nargs=-1, required=True)
+def unpause(containers: tuple[str, ...]) -> None:
+    """Unpause all processes within one or more containers."""
+    client = api()
+    fail_if(for_each(containers, lambda name: client.post(f"/containers/{name}/unpause")))
+
+
+@click.command(context_settings=_SETTINGS, short_help="Block until one or more containers stop, then print their exit codes")
+@click.argument("containers", nargs=-1, required=True)
+def wait(containers: tuple[str, ...]) -> None:
+    """Block until one or more containers stop, then print their exit codes."""
+    client = api()
+
+    def wait_one(name: str) -> None:
+        result = client.post(f"/containers/{name}/wait") or {}
+        click.echo(result.get("StatusCode", 0))
+    fail_if(for_each(containers, wait_one, echo=False))
+
+
+@click.command(context_settings=_SETTINGS, short_help="Remove one or more containers")
+@click.option("-f", "--force", is_flag=True, help="Force the removal of a running container (uses SIGKILL)")
+@click.option("-l", "--link", is_flag=True, help="Remove the specified link")
+@click.option("-v", "--volumes", is_flag=True, help="Remove anonymous volumes associated with the container")
+@click.argument("containers", nargs=-1, required=True)
+def rm(force: bool, link: bool, volumes: bool, containers: tuple[str, ...]) -> None:
+    """Remove one or more containers."""
+    client = api()
+    params = {"force": force or None, "v": volumes or None, "link": link or None}
+    fail_if(for_each(containers, lambda name: client.delete(f"/containers/{name}", params)))
+
+
+@click.command(context_settings=_SETTINGS, short_help="Rename a container")
+@click.argument("container")
+@click.argument("new_name")
+def rename(container: str, new_name: str) -> None:
+    """Rename a container."""
+    if not new_name.strip():
+        raise CLIError("Error: Neither old nor new names may be empty")
+    api().post(f"/containers/{container}/rename", {"name": new_name})
+
+
+@click.command(context_settings={**_SETTINGS, "ignore_unknown_options": True},
+               short_help="Display the running processes of a container")
+@click.argument("container")
+@click.argument("ps_args", nargs=-1, type=click.UNPROCESSED)
+def top(container: str, ps_args: tuple[str, ...]) -> None:
+    """Display the running processes of a container."""
+    from berth.cli.formatter import tabwrite
+
+    result = api().get(f"/containers/{container}/top", {"ps_args": " ".join(ps_args) or None})
+    rows = [result.get("Titles") or []] + (result.get("Processes") or [])
+    click.echo(tabwrite("".join("\t".join(row) + "\n" for row in rows), minwidth=20), nl=False)
+
+
+_CHANGE_KINDS = {0: "C", 1: "A", 2: "D"}
+
+
+@click.command(context_settings=_SETTINGS, short_help="Inspect changes to files or directories on a container's filesystem")
+@click.argument("container")
+def diff(container: str) -> None:
+    """Inspect changes to files or directories on a container's filesystem."""
+    for change in api().get(f"/containers/{container}/changes") or []:
+        click.echo(f"{_CHANGE_KINDS.get(change.get('Kind'), '?')} {change.get('Path')}")
+
+
+@click.command(context_settings=_SETTINGS, short_help="Create a new image from a container's changes")
+@click.option("-a", "--author", metavar="string", help='Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")')
+@click.option("-c", "--change", multiple=True, metavar="list", help="Apply Dockerfile instruction to the created image")
+@click.option("-m", "--message", metavar="string", help="Commit message")
+@click.option("-p", "--pause/--no-pause", default=True, help="Pause container during commit")
+@click.argument("container")
+@click.argument("repository", required=False)
+def commit(author: str | None, change: tuple[str, ...], message: str | None, pause: bool, container: str,
+           repository: str | None) -> None:
+    """Create a new image from a container's changes."""
+    from berth.cli.references import split_repo_tag
+
+    repo, tag = split_repo_tag(repository)
+    result = api().post("/commit", {"container": container, "repo": repo, "tag": tag, "author": author,
+                                   "comment": message, "pause": pause, "changes": list(change) or None})
+    click.echo(result["Id"])
+
+
+@click.command(context_settings=_SETTINGS, short_help="Export a container's filesystem as a tar archive")
+@click.option("-o", "--output", metavar="string", help="Write to a file, instead of STDOUT")
+@click.argument("container")
+def export(output: str | None, container: str) -> None:
+    """Export a container's filesystem as a tar archive."""
+    from berth.cli.streams import refuse_terminal_output
+
+    if not output:
+        refuse_terminal_output("export")
+    write_stream(api().request("GET", f"/containers/{container}/export").iter_bytes(), output)
+
+
+def write_stream(chunks: Iterable[bytes], output: str | None) -> None:
+    """Write a download to stdout, or atomically to a file (temp file, fsync, rename)."""
+    if not output:
+        from berth.cli.streams import write_all
+
+        for chunk in chunks:
+            write_all(1, chunk)
+        return
+    import os
+    import tempfile
+
+    directory = os.path.dirname(os.path.abspath(output))
+    fd, temp = tempfile.mkstemp(dir=directory, prefix=".berth-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            for chunk in chunks:
+                handle.write(chunk)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, 0o644)
+        os.replace(temp, output)
+    except BaseException:
+        os.unlink(temp)
+        raise
+
+
+@click.command(context_settings=_SETTINGS, short_help="List port mappings or a specific mapping for the container")
+@click.argument("container")
+@click.argument("private_port", required=False)
+def port(container: str, private_port: str | None) -> None:
+    """List port mappings or a specific mapping for the container."""
+    info = api().get(f"/containers/{container}/json")
+    ports = (info.get("NetworkSettings") or {}).get("Ports") or {}
+    if private_port:
+        key = private_port if "/" in private_port else f"{private_port}/tcp"
+        bindings = ports.get(key)
+        if not bindings:
+            raise CLIError(f"Error: No public port '{key}' published for {container}")
+        for binding in bindings:
+            click.echo(f"{binding.get('HostIp') or '0.0.0.0'}:{binding.get('HostPort')}")
+        return
+    for key in sorted(ports):
+        for binding in ports[key] or []:
+            click.echo(f"{key} -> {binding.get('HostIp') or '0.0.0.0'}:{binding.get('HostPort')}")
+
+
+def confirm(message: str) -> bool:
+    """docker's `[y/N]` prompt."""
+    sys.stdout.write(f"{message}\nAre you sure you want to continue? [y/N] ")
+    sys.stdout.flush()
+    answer = sys.stdin.readline().strip().lower()
+    return answer in ("y", "yes")
+
+
+def print_reclaimed(space: int) -> None:
+    from berth.cli.units import human_size
+
+    click.echo(f"Total reclaimed space: {human_size(space)}")
+
+
+@click.command(context_settings=_SETTINGS, short_help="Remove all stopped containers")
+@click.option("-f", "--force", is_flag=True, help="Do not prompt for confirmation")
+@click.option("--filter", "filters", multiple=True, metavar="filter", help='Provide filter values (e.g. "until=<timestamp>")')
+def prune(force: bool, filters: tuple[str, ...]) -> None:
+    """Remove all stopped containers."""
+    from berth.cli.client import encode_filters
+    from berth.cli.filters import parse_filters
+
+    if not force and not confirm("WARNING! This will remove all stopped containers."):
+        return
+    result = api().post("/containers/prune", {"filters": encode_filters(parse_filters(filters))}) or {}
+    deleted = result.get("ContainersDeleted") or []
+    if deleted:
+        click.echo("Deleted Containers:")
+        for ident in deleted:
+            click.echo(ident)
+        click.echo()
+    print_reclaimed(result.get("SpaceReclaimed") or 0)
+
+
+@click.command(context_settings=_SETTINGS, short_help="Display a live stream of container(s) resource usage statistics")
+@click.option("-a", "--all", "all_", is_flag=True, help="Show all containers (default shows just running)")
+@click.option("--no-stream", is_flag=True, help="Disable streaming stats and only pull the first result")
+@click.option("--no-trunc", is_flag=True, help="Do not truncate output")
+@click.option("--format", "format_", metavar="string", help="Format output using a custom template")
+@click.argument("containers", nargs=-1)
+def stats(all_: bool, no_stream: bool, no_trunc: bool, format_: str | None, containers: tuple[str, ...]) -> None:
+    """Display resource usage statistics (one snapshot: berth always behaves as with --no-stream)."""
+    from berth.cli.formatter import render, resolve_format
+    from berth.cli.stats import StatsContext
+
+    client = api()
+    if not containers:
+        containers = tuple(c["Id"] for c in client.get("/containers/json", {"all": all_ or None}) or [])
+    rows = []
+    for name in containers:
+        snapshot = client.get(f"/containers/{name}/stats", {"stream": False, "one-shot": True})
+        rows.append(StatsContext(name, snapshot, trunc=not no_trunc))
+    fmt = resolve_format(format_, StatsContext.DEFAULT)
+    click.echo(render(fmt, rows, StatsContext.TITLES), nl=False)

@@ -1,0 +1,191 @@
+"""`berth run` and `berth create`."""
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from berth.cli.errors import CLIError, DaemonError, ExitStatus
+from berth.cli.references import split_reference, with_default_tag
+from berth.cli.session import api
+
+_MULTI = {"multiple": True}
+
+# (flags, keyword arguments) shared by run and create, in docker's --help order.
+CONTAINER_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
+    (("--add-host",), {**_MULTI, "metavar": "list", "help": "Add a custom host-to-IP mapping (host:ip)"}),
+    (("-a", "--attach"), {**_MULTI, "type": click.Choice(["stdin", "stdout", "stderr"], case_sensitive=False),
+                          "help": "Attach to STDIN, STDOUT or STDERR"}),
+    (("--cap-add",), {**_MULTI, "metavar": "list", "help": "Add Linux capabilities"}),
+    (("--cap-drop",), {**_MULTI, "metavar": "list", "help": "Drop Linux capabilities"}),
+    (("--cpu-shares", "-c"), {"type": int, "help": "CPU shares (relative weight)"}),
+    (("--cpus",), {"metavar": "decimal", "help": "Number of CPUs"}),
+    (("--detach-keys",), {"metavar": "string", "help": "Override the key sequence for detaching a container"}),
+    (("--dns",), {**_MULTI, "metavar": "list", "help": "Set custom DNS servers"}),
+    (("-e", "--env"), {**_MULTI, "metavar": "list", "help": "Set environment variables"}),
+    (("--env-file",), {**_MULTI, "metavar": "list", "help": "Read in a file of environment variables"}),
+    (("--entrypoint",), {"metavar": "string", "help": "Overwrite the default ENTRYPOINT of the image"}),
+    (("--expose",), {**_MULTI, "metavar": "list", "help": "Expose a port or a range of ports"}),
+    (("-h", "--hostname"), {"metavar": "string", "help": "Container host name"}),
+    (("--init",), {"is_flag": True, "help": "Run an init inside the container that forwards signals and reaps processes"}),
+    (("-i", "--interactive"), {"is_flag": True, "help": "Keep STDIN open even if not attached"}),
+    (("-l", "--label"), {**_MULTI, "metavar": "list", "help": "Set meta data on a container"}),
+    (("--label-file",), {**_MULTI, "metavar": "list", "help": "Read in a line delimited file of labels"}),
+    (("-m", "--memory"), {"metavar": "bytes", "help": "Memory limit"}),
+    (("--name",), {"metavar": "string", "help": "Assign a name to the container"}),
+    (("--network", "--net"), {"metavar": "network", "help": "Connect a container to a network"}),
+    (("--pids-limit",), {"type": int, "help": "Tune container pids limit (set -1 for unlimited)"}),
+    (("--platform",), {"metavar": "string", "help": "Set platform if server is multi-platform capable"}),
+    (("--privileged",), {"is_flag": True, "help": "Give extended privileges to this container"}),
+    (("-p", "--publish"), {**_MULTI, "metavar": "list", "help": "Publish a container's port(s) to the host"}),
+    (("--pull",), {"type": click.Choice(["always", "missing", "never"]), "default": "missing",
+                   "help": "Pull image before running"}),
+    (("--read-only",), {"is_flag": True, "help": "Mount the container's root filesystem as read only"}),
+    (("--restart",), {"metavar": "string", "default": "no", "help": "Restart policy to apply when a container exits"}),
+    (("--rm",), {"is_flag": True, "help": "Automatically remove the container when it exits"}),
+    (("--shm-size",), {"metavar": "bytes", "help": "Size of /dev/shm"}),
+    (("--stop-signal",), {"metavar": "string", "help": "Signal to stop the container"}),
+    (("--stop-timeout",), {"type": int, "help": "Timeout (in seconds) to stop a container"}),
+    (("-t", "--tty"), {"is_flag": True, "help": "Allocate a pseudo-TTY"}),
+    (("--tmpfs",), {**_MULTI, "metavar": "list", "help": "Mount a tmpfs directory"}),
+    (("--ulimit",), {**_MULTI, "metavar": "ulimit", "help": "Ulimit options"}),
+    (("-u", "--user"), {"metavar": "string", "help": "Username or UID (format: <name|uid>[:<group|gid>])"}),
+    (("-v", "--volume"), {**_MULTI, "metavar": "list", "help": "Bind mount a volume"}),
+    (("-w", "--workdir"), {"metavar": "string", "help": "Working directory inside the container"}),
+]
+
+RUN_ONLY_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
+    (("-d", "--detach"), {"is_flag": True, "help": "Run container in background and print container ID"}),
+    (("--sig-proxy/--no-sig-proxy",), {"default": True, "help": "Proxy received signals to the process"}),
+]
+
+
+def container_options(extra: list[tuple[tuple[str, ...], dict[str, Any]]]) -> Callable[[Callable], Callable]:
+    def decorate(func: Callable) -> Callable:
+        for flags, kwargs in reversed(CONTAINER_OPTIONS + extra):
+            func = click.option(*flags, **kwargs)(func)
+        func = click.argument("command", nargs=-1, type=click.UNPROCESSED)(func)
+        return click.argument("image")(func)
+    return decorate
+
+
+_SETTINGS = {"allow_interspersed_args": False, "help_option_names": ["--help"]}
+
+
+def pull_image(client: Any, image: str, out: Any) -> None:
+    """POST /images/create?fromImage=&tag= with the progress shown on `out`."""
+    from berth.cli.progress import display_messages
+
+    reference = with_default_tag(image)
+    name, tag, digest = split_reference(reference)
+    params = {"fromImage": reference} if digest else {"fromImage": reference.rpartition(":")[0], "tag": tag}
+    response = client.request("POST", "/images/create", params, headers={"X-Registry-Auth": "e30="})
+    display_messages(response.iter_json(), out=out)
+
+
+def create_container(client: Any, image: str, name: str | None, body: dict[str, Any], pull: str,
+                     platform: str | None) -> str:
+    """Create the container, pulling the image first when it is missing (docker's `--pull`)."""
+    if pull == "always":
+        pull_image(client, image, sys.stderr)
+    params = {"name": name, "platform": platform}
+    try:
+        result = client.post("/containers/create", params, body)
+    except DaemonError as err:
+        if err.status != 404 or pull == "never" or "image" not in err.daemon_message.lower():
+            raise
+        print(f"Unable to find image '{with_default_tag(image)}' locally", file=sys.stderr)
+        pull_image(client, image, sys.stderr)
+        result = client.post("/containers/create", params, body)
+    for warning in result.get("Warnings") or []:
+        print(f"WARNING: {warning}", file=sys.stderr)
+    return result["Id"]
+
+
+def _prepare(image: str, command: tuple[str, ...], opts: dict[str, Any]) -> dict[str, Any]:
+    from berth.cli.runconfig import build_create_body
+
+    return build_create_body(image, command, opts)
+
+
+def _run_error(err: CLIError, command: str, exit_code: int = 125) -> CLIError:
+    """docker's form for run/create failures: `docker: <error>` and a pointer to --help."""
+    return CLIError(f"berth: {err.message}\n\nRun 'berth {command} --help' for more information", exit_code)
+
+
+@click.command(context_settings=_SETTINGS, short_help="Create a new container")
+@container_options([])
+def create(image: str, command: tuple[str, ...], **opts: Any) -> None:
+    """Create a new container."""
+    client = api()
+    try:
+        body = _prepare(image, command, opts)
+        container_id = create_container(client, image, opts["name"], body, opts["pull"], opts["platform"])
+    except DaemonError as err:
+        raise CLIError(err.message, 1) from None
+    except CLIError as err:
+        raise _run_error(err, "create") from None
+    click.echo(container_id)
+
+
+@click.command(context_settings=_SETTINGS, short_help="Create and run a new container from an image")
+@container_options(RUN_ONLY_OPTIONS)
+def run(image: str, command: tuple[str, ...], **opts: Any) -> None:
+    """Create and run a new container from an image."""
+    from berth.cli.streams import DEFAULT_DETACH_KEYS, parse_detach_keys, stdin_is_tty
+
+    client = api()
+    detach = opts["detach"]
+    if opts["tty"] and opts["interactive"] and not detach and not stdin_is_tty():
+        raise CLIError("the input device is not a TTY")
+    try:
+        detach_keys = parse_detach_keys(opts["detach_keys"] or DEFAULT_DETACH_KEYS)
+        body = _prepare(image, command, opts)
+        container_id = create_container(client, image, opts["name"], body, opts["pull"], opts["platform"])
+    except CLIError as err:
+        raise _run_error(err, "run") from None
+    if detach:
+        _start(client, container_id)
+        click.echo(container_id)
+        return
+    _run_attached(client, container_id, body, opts, detach_keys)
+
+
+def _start(client: Any, container_id: str) -> None:
+    from berth.cli.attaching import start_error_exit_code
+
+    try:
+        client.post(f"/containers/{container_id}/start")
+    except DaemonError as err:
+        raise _run_error(err, "run", start_error_exit_code(err.daemon_message)) from None
+
+
+def _run_attached(client: Any, container_id: str, body: dict[str, Any], opts: dict[str, Any],
+                  detach_keys: bytes) -> None:
+    """Attach, register the wait, start, copy I/O, and leave with the container's exit code."""
+    from berth.cli.attaching import attach, proxy_signals, stream_attached
+
+    tty = body["Tty"]
+    stdin = body["AttachStdin"]
+    conn = attach(client, container_id, stdin=stdin, stdout=body["AttachStdout"], stderr=body["AttachStderr"],
+                  detach_keys=opts["detach_keys"])
+    waiter = client.clone()
+    condition = "removed" if opts["rm"] else "next-exit"
+    wait_response = waiter.request("POST", f"/containers/{container_id}/wait", {"condition": condition})
+    try:
+        _start(client, container_id)
+    except CLIError:
+        conn.close()
+        raise
+    with proxy_signals(client, container_id, enabled=opts["sig_proxy"] and not tty):
+        detached = stream_attached(client, conn, tty=tty, stdin=stdin, detach_keys=detach_keys,
+                                   resize_path=f"/containers/{container_id}/resize")
+    if detached:
+        return
+    result = wait_response.json() or {}
+    error = (result.get("Error") or {}).get("Message")
+    if error:
+        raise CLIError(f"Error waiting for container: {error}", 125)
+    raise ExitStatus(int(result.get("StatusCode", 0)))

@@ -1,0 +1,263 @@
+"""System commands: version, info, df, events, check, prune, and `berth daemon`."""
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from typing import Any
+
+import click
+
+from berth import API_VERSION, __version__
+from berth.cli.errors import CLIError
+from berth.cli.session import api
+
+_SETTINGS = {"help_option_names": ["--help"]}
+
+
+def _client_version() -> dict[str, Any]:
+    return {"Platform": {"Name": "berth"}, "Version": __version__, "ApiVersion": API_VERSION,
+            "DefaultAPIVersion": API_VERSION, "PythonVersion": platform.python_version(),
+            "Os": sys.platform, "Arch": platform.machine(), "Context": "default"}
+
+
+def _print_fields(fields: list[tuple[str, Any]], indent: str) -> None:
+    width = max(len(name) for name, _ in fields) + 2
+    for name, value in fields:
+        click.echo(f"{indent}{(name + ':').ljust(width)}{value}")
+
+
+@click.command(context_settings=_SETTINGS, short_help="Show the berth version information")
+@click.option("-f", "--format", "format_", metavar="string", help="Format output using a custom template")
+def version(format_: str | None) -> None:
+    """Show the berth version information."""
+    client_info = _client_version()
+    server_error: CLIError | None = None
+    try:
+        server = api().get("/version")
+    except CLIError as err:
+        server, server_error = None, err
+    if format_:
+        from berth.cli.commands.inspect import show
+
+        show([{"Client": client_info, "Server": server}], format_)
+    else:
+        click.echo("Client:")
+        _print_fields([("Version", client_info["Version"]), ("API version", client_info["ApiVersion"]),
+                       ("Python version", client_info["PythonVersion"]),
+                       ("OS/Arch", f"{client_info['Os']}/{client_info['Arch']}"),
+                       ("Context", client_info["Context"])], " ")
+        if server is not None:
+            _print_server_version(server)
+    if server_error is not None:
+        raise server_error
+
+
+def _print_server_version(server: dict[str, Any]) -> None:
+    click.echo()
+    click.echo(f"Server: {(server.get('Platform') or {}).get('Name', '')}".rstrip())
+    components = server.get("Components") or [{"Name": "Engine", "Version": server.get("Version"), "Details": {}}]
+    for component in components:
+        click.echo(f" {component.get('Name')}:")
+        fields: list[tuple[str, Any]] = [("Version", component.get("Version"))]
+        if component.get("Name") == "Engine":
+            fields += [("API version", f"{server.get('ApiVersion')} (minimum version {server.get('MinAPIVersion')})"),
+                       ("Git commit", server.get("GitCommit", "")), ("Built", server.get("BuildTime", "")),
+                       ("OS/Arch", f"{server.get('Os')}/{server.get('Arch')}"),
+                       ("Experimental", str(bool(server.get("Experimental"))).lower())]
+        else:
+            fields += [(key, value) for key, value in (component.get("Details") or {}).items()]
+        _print_fields(fields, "  ")
+
+
+@click.command(context_settings=_SETTINGS, short_help="Display system-wide information")
+@click.option("-f", "--format", "format_", metavar="string", help="Format output using a custom template")
+def info(format_: str | None) -> None:
+    """Display system-wide information."""
+    data = api().get("/info") or {}
+    if format_:
+        from berth.cli.commands.inspect import show
+
+        show([{**data, "ClientInfo": _client_version()}], format_)
+        return
+    from berth.cli.units import bytes_size
+
+    click.echo("Client:")
+    _print_fields([("Version", __version__), ("Context", "default"), ("Debug Mode", "false")], " ")
+    click.echo()
+    click.echo("Server:")
+    lines = [
+        f" Containers: {data.get('Containers', 0)}",
+        f"  Running: {data.get('ContainersRunning', 0)}",
+        f"  Paused: {data.get('ContainersPaused', 0)}",
+        f"  Stopped: {data.get('ContainersStopped', 0)}",
+        f" Images: {data.get('Images', 0)}",
+        f" Server Version: {data.get('ServerVersion', '')}",
+        f" Storage Driver: {data.get('Driver', '')}",
+    ]
+    lines += [f"  {name}: {value}" for name, value in data.get("DriverStatus") or []]
+    lines += [
+        f" Logging Driver: {data.get('LoggingDriver', '')}",
+        f" Cgroup Driver: {data.get('CgroupDriver', '')}",
+        f" Cgroup Version: {data.get('CgroupVersion', '')}",
+        f" Default Runtime: {data.get('DefaultRuntime', '')}",
+        f" Security Options:",
+        *[f"  {option}" for option in data.get("SecurityOptions") or []],
+        f" Kernel Version: {data.get('KernelVersion', '')}",
+        f" Operating System: {data.get('OperatingSystem', '')}",
+        f" OSType: {data.get('OSType', '')}",
+        f" Architecture: {data.get('Architecture', '')}",
+        f" CPUs: {data.get('NCPU', 0)}",
+        f" Total Memory: {bytes_size(data.get('MemTotal', 0))}",
+        f" Name: {data.get('Name', '')}",
+        f" ID: {data.get('ID', '')}",
+        f" Docker Root Dir: {data.get('DockerRootDir', '')}",
+        f" Debug Mode: {str(bool(data.get('Debug'))).lower()}",
+    ]
+    if data.get("Labels"):
+        lines += [" Labels:", *[f"  {label}" for label in data["Labels"]]]
+    lines.append(f" Live Restore Enabled: {str(bool(data.get('LiveRestoreEnabled'))).lower()}")
+    click.echo("\n".join(lines))
+    for warning in data.get("Warnings") or []:
+        click.echo(warning, err=True)
+
+
+def _percent_of(part: int, total: int) -> str:
+    from berth.cli.units import human_size
+
+    return f"{human_size(part, 4)} ({part * 100 // total}%)" if total > 0 else human_size(part, 4)
+
+
+def disk_usage_rows(usage: dict[str, Any]) -> list[list[str]]:
+    """TYPE, TOTAL, ACTIVE, SIZE, RECLAIMABLE rows of `system df` (docker's arithmetic)."""
+    from berth.cli.units import human_size
+
+    images = usage.get("Images") or []
+    layers_size = usage.get("LayersSize") or 0
+    used = sum(i.get("Size", 0) - i.get("SharedSize", 0) for i in images
+               if i.get("Containers", 0) > 0 and i.get("SharedSize", -1) != -1)
+    containers = usage.get("Containers") or []
+    containers_size = sum(c.get("SizeRw") or 0 for c in containers)
+    idle_size = sum(c.get("SizeRw") or 0 for c in containers if c.get("State") != "running")
+    volumes = usage.get("Volumes") or []
+    volume_size = sum(max((v.get("UsageData") or {}).get("Size", 0), 0) for v in volumes)
+    unused_volumes = sum(max((v.get("UsageData") or {}).get("Size", 0), 0) for v in volumes
+                         if (v.get("UsageData") or {}).get("RefCount", 0) == 0)
+    cache = usage.get("BuildCache") or []
+    cache_size = sum(b.get("Size", 0) for b in cache)
+    cache_idle = sum(b.get("Size", 0) for b in cache if not b.get("InUse") and not b.get("Shared"))
+    return [
+        ["Images", str(len(images)), str(sum(1 for i in images if i.get("Containers", 0) > 0)),
+         human_size(layers_size, 4), _percent_of(layers_size - used, layers_size)],
+        ["Containers", str(len(containers)), str(sum(1 for c in containers if c.get("State") == "running")),
+         human_size(containers_size, 4), _percent_of(idle_size, containers_size)],
+        ["Local Volumes", str(len(volumes)),
+         str(sum(1 for v in volumes if (v.get("UsageData") or {}).get("RefCount", 0) > 0)),
+         human_size(volume_size, 4), _percent_of(unused_volumes, volume_size)],
+        ["Build Cache", str(len(cache)), str(sum(1 for b in cache if b.get("InUse"))),
+         human_size(cache_size, 4), human_size(cache_idle, 4)],
+    ]
+
+
+@click.command(context_settings=_SETTINGS, short_help="Show berth disk usage")
+@click.option("-v", "--verbose", is_flag=True, help="Show detailed information on space usage (not shown by berth)")
+def df(verbose: bool) -> None:
+    """Show berth disk usage."""
+    from berth.cli.formatter import tabwrite
+
+    rows = [["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"], *disk_usage_rows(api().get("/system/df") or {})]
+    click.echo(tabwrite("".join("\t".join(row) + "\n" for row in rows)), nl=False)
+
+
+def event_line(event: dict[str, Any]) -> str:
+    """docker's default event line: time, type, action, actor id, (attributes)."""
+    from datetime import datetime
+
+    nanos = event.get("timeNano") or int(event.get("time", 0)) * 1_000_000_000
+    moment = datetime.fromtimestamp(nanos // 1_000_000_000).astimezone()
+    offset = moment.strftime("%z")
+    zone = "Z" if offset == "+0000" else f"{offset[:3]}:{offset[3:]}"
+    stamp = f"{moment.strftime('%Y-%m-%dT%H:%M:%S')}.{nanos % 1_000_000_000:09d}{zone}"
+    actor = event.get("Actor") or {}
+    line = f"{stamp} {event.get('Type', '')} {event.get('Action', '')} {actor.get('ID', '')}"
+    attributes = actor.get("Attributes") or {}
+    if attributes:
+        line += " (" + ", ".join(f"{k}={v}" for k, v in sorted(attributes.items())) + ")"
+    return line
+
+
+@click.command(context_settings=_SETTINGS, short_help="Get real time events from the server")
+@click.option("-f", "--filter", "filters", multiple=True, metavar="filter", help="Filter output based on conditions provided")
+@click.option("--format", "format_", metavar="string", help="Format output using a custom template")
+@click.option("--since", metavar="string", help="Show all events created since timestamp")
+@click.option("--until", metavar="string", help="Stream events until this timestamp")
+def events(filters: tuple[str, ...], format_: str | None, since: str | None, until: str | None) -> None:
+    """Get real time events from the server."""
+    from berth.cli.client import encode_filters
+    from berth.cli.filters import parse_filters
+    from berth.cli.units import api_timestamp
+
+    try:
+        params = {"since": api_timestamp(since) if since else None, "until": api_timestamp(until) if until else None,
+                  "filters": encode_filters(parse_filters(filters))}
+    except ValueError as err:
+        raise CLIError(str(err)) from None
+    template = None
+    if format_:
+        from berth.cli.formatter import resolve_format, unescape
+        from berth.cli.gotemplate import Template
+
+        template = Template(unescape(resolve_format(format_, "")))
+    for event in api().request("GET", "/events", params).iter_json():
+        click.echo(template.execute(event) if template else event_line(event))
+        sys.stdout.flush()
+
+
+@click.command(context_settings=_SETTINGS, short_help="Check the daemon's store for problems")
+def check() -> None:
+    """Check the daemon's store for problems (berth's own API extension)."""
+    result = api().get("/berth/system/check")
+    problems = result.get("Problems") if isinstance(result, dict) else result
+    if not problems:
+        click.echo("store OK")
+        return
+    for problem in problems:
+        click.echo(problem if isinstance(problem, str) else " ".join(f"{k}={v}" for k, v in problem.items()))
+    raise CLIError(f"{len(problems)} problem(s) found")
+
+
+@click.command(context_settings=_SETTINGS, short_help="Remove unused data")
+@click.option("-a", "--all", "all_", is_flag=True, help="Remove all unused images not just dangling ones")
+@click.option("-f", "--force", is_flag=True, help="Do not prompt for confirmation")
+def prune(all_: bool, force: bool) -> None:
+    """Remove stopped containers and unused images."""
+    from berth.cli.commands.containers import confirm, print_reclaimed
+
+    images = "all images without at least one container associated to them" if all_ else "all dangling images"
+    warning = ("WARNING! This will remove:\n  - all stopped containers\n  - all networks not used by at least "
+               f"one container\n  - {images}\n  - unused build cache\n")
+    if not force and not confirm(warning):
+        return
+    client = api()
+    from berth.cli.client import encode_filters
+
+    containers = client.post("/containers/prune") or {}
+    images_result = client.post("/images/prune", {"filters": encode_filters({"dangling": ["false" if all_ else "true"]})}) or {}
+    for title, ids in (("Deleted Containers:", containers.get("ContainersDeleted")),
+                       ("Deleted Images:", [next(iter(i.values())) for i in images_result.get("ImagesDeleted") or []])):
+        if ids:
+            click.echo(title)
+            click.echo("\n".join(ids) + "\n")
+    print_reclaimed((containers.get("SpaceReclaimed") or 0) + (images_result.get("SpaceReclaimed") or 0))
+
+
+@click.command(context_settings={**_SETTINGS, "ignore_unknown_options": True, "allow_extra_args": True,
+                                 "help_option_names": []},
+               short_help="Run berthd in the foreground (arguments are passed on)")
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def daemon(args: tuple[str, ...]) -> None:
+    """Run berthd in the foreground, logging to the terminal (arguments are passed on)."""
+    try:
+        os.execvp("berthd", ["berthd", *args])
+    except OSError as err:
+        raise CLIError(f"cannot run berthd: {err.strerror}") from None

@@ -1,0 +1,285 @@
+"""`run`/`create` flags -> the body of POST /containers/create, parsed the way docker parses them."""
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from berth.cli.errors import CLIError
+from berth.cli.units import ram_in_bytes
+
+RESTART_POLICIES = ("no", "always", "unless-stopped", "on-failure")
+
+
+def read_kv_file(path: str, environ: Mapping[str, str] | None = None) -> list[str]:
+    """Lines of an env/label file: `#` comments and blank lines skipped; `NAME` alone is taken
+    from the environment (and dropped when unset); `NAME=value` is kept as written."""
+    env = os.environ if environ is None else environ
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as err:
+        raise CLIError(f"open {path}: {err.strerror.lower() if err.strerror else err}") from None
+    try:
+        text = raw.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError:
+        raise CLIError(f"env file {path} contains invalid utf8 bytes") from None
+    lines: list[str] = []
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.lstrip()
+        if not line or line.startswith("#"):
+            continue
+        name, has_value, value = line.partition("=")
+        name = name.lstrip()
+        if not name:
+            raise CLIError(f"no variable name on line '{line}'")
+        if re.search(r"\s", name):
+            raise CLIError(f"variable '{name}' contains whitespaces")
+        if has_value:
+            lines.append(f"{name}={value}")
+        elif name in env:
+            lines.append(f"{name}={env[name]}")
+    return lines
+
+
+def parse_env(values: Sequence[str], env_files: Sequence[str] = (),
+              environ: Mapping[str, str] | None = None) -> list[str]:
+    """Environment for the container: env files first, then `-e` values in order.
+
+    `-e NAME` takes NAME's value from our environment, or is passed on bare when unset."""
+    env = os.environ if environ is None else environ
+    result: list[str] = []
+    for path in env_files:
+        result.extend(read_kv_file(path, env))
+    for value in values:
+        name, has_value, _ = value.partition("=")
+        if not name:
+            raise CLIError(f"invalid argument \"{value}\" for \"-e, --env\" flag: invalid environment variable: {value}")
+        result.append(value if has_value or name not in env else f"{name}={env[name]}")
+    return result
+
+
+def parse_labels(values: Sequence[str], label_files: Sequence[str] = ()) -> dict[str, str]:
+    """`-l k=v` / `--label-file` into a map; `-l k` means an empty value."""
+    labels: dict[str, str] = {}
+    entries = [line for path in label_files for line in read_kv_file(path, {})] + list(values)
+    for entry in entries:
+        key, _, value = entry.partition("=")
+        if not key:
+            raise CLIError(f"invalid label: {entry}")
+        labels[key] = value
+    return labels
+
+
+def parse_restart_policy(text: str) -> dict[str, Any]:
+    """`no`, `always`, `unless-stopped`, `on-failure[:max-retries]` -> RestartPolicy."""
+    if not text:
+        return {"Name": "", "MaximumRetryCount": 0}
+    name, _, count = text.partition(":")
+    if name not in RESTART_POLICIES:
+        raise CLIError(f"invalid restart policy: unknown policy '{name}'; use one of 'no', 'always', "
+                       "'on-failure', or 'unless-stopped'")
+    retries = 0
+    if count:
+        if not count.isdigit():
+            raise CLIError("invalid restart policy format: maximum retry count must be an integer")
+        if name != "on-failure":
+            raise CLIError("invalid restart policy: maximum retry count can only be used with 'on-failure'")
+        retries = int(count)
+    return {"Name": name, "MaximumRetryCount": retries}
+
+
+def parse_volumes(values: Sequence[str]) -> tuple[list[str], dict[str, dict]]:
+    """`-v` values: `SRC:DST[:MODE]` are binds (HostConfig.Binds), a lone `DST` is an anonymous
+    volume (Config.Volumes)."""
+    binds: list[str] = []
+    anonymous: dict[str, dict] = {}
+    for value in values:
+        parts = value.split(":")
+        if len(parts) == 1:
+            if not value.startswith("/"):
+                raise CLIError(f"invalid volume specification: '{value}': destination must be an absolute path")
+            anonymous[value] = {}
+        elif 2 <= len(parts) <= 3 and all(parts[:2]):
+            if not parts[1].startswith("/"):
+                raise CLIError(f"invalid volume specification: '{value}': destination must be an absolute path")
+            if len(parts) == 3 and not re.fullmatch(r"[a-zA-Z,]+", parts[2]):
+                raise CLIError(f"invalid mode: {parts[2]}")
+            binds.append(value)
+        else:
+            raise CLIError(f"invalid volume specification: '{value}'")
+    return binds, anonymous
+
+
+def _port_range(text: str, what: str) -> list[int]:
+    start, _, end = text.partition("-")
+    try:
+        first = int(start)
+        last = int(end) if end else first
+    except ValueError:
+        raise CLIError(f"invalid {what} port: {text}") from None
+    if not 0 <= first <= last <= 65535:
+        raise CLIError(f"invalid {what} port: {text}")
+    return list(range(first, last + 1))
+
+
+def parse_ports(values: Sequence[str], expose: Sequence[str] = ()) -> tuple[dict[str, dict], dict[str, list[dict]]]:
+    """`-p [IP:][HOST:]CONTAINER[/PROTO]` (ranges allowed) -> ExposedPorts, PortBindings."""
+    exposed: dict[str, dict] = {}
+    bindings: dict[str, list[dict]] = {}
+    for value in values:
+        spec, _, proto = value.partition("/")
+        proto = proto or "tcp"
+        ip, host, container = "", "", spec
+        if spec.count(":") == 1:
+            host, container = spec.split(":")
+        elif spec.count(":") >= 2:
+            ip, host, container = spec.rsplit(":", 2)
+            ip = ip.strip("[]")
+        container_ports = _port_range(container, "container")
+        host_ports = _port_range(host, "host") if host else []
+        if host_ports and len(host_ports) != len(container_ports) and len(host_ports) != 1:
+            raise CLIError(f"invalid ranges specified for container and host Ports: {container} and {host}")
+        for i, port in enumerate(container_ports):
+            key = f"{port}/{proto}"
+            exposed[key] = {}
+            if len(host_ports) == len(container_ports):
+                host_port = str(host_ports[i])
+            elif host_ports:
+                host_port = f"{host_ports[0]}"
+            else:
+                host_port = ""
+            bindings.setdefault(key, []).append({"HostIp": ip, "HostPort": host_port})
+    for value in expose:
+        spec, _, proto = value.partition("/")
+        for port in _port_range(spec, "container"):
+            exposed[f"{port}/{proto or 'tcp'}"] = {}
+    return exposed, bindings
+
+
+def parse_ulimit(text: str) -> dict[str, Any]:
+    """`nofile=1024[:2048]` -> {"Name", "Soft", "Hard"}."""
+    name, sep, limits = text.partition("=")
+    soft, _, hard = limits.partition(":")
+    try:
+        soft_value = int(soft)
+        hard_value = int(hard) if hard else soft_value
+    except ValueError:
+        raise CLIError(f"invalid ulimit argument: {text}") from None
+    if not sep or not name:
+        raise CLIError(f"invalid ulimit argument: {text}")
+    if soft_value > hard_value:
+        raise CLIError(f"ulimit soft limit must be less than or equal to hard limit: {soft_value} > {hard_value}")
+    return {"Name": name, "Soft": soft_value, "Hard": hard_value}
+
+
+def parse_tmpfs(values: Sequence[str]) -> dict[str, str]:
+    """`--tmpfs /run[:opts]` -> {"/run": "opts"}."""
+    result: dict[str, str] = {}
+    for value in values:
+        path, _, options = value.partition(":")
+        if not path.startswith("/"):
+            raise CLIError(f"invalid tmpfs mount: {value}: path must be absolute")
+        result[path] = options
+    return result
+
+
+def parse_cpus(text: str) -> int:
+    """`--cpus 1.5` -> NanoCpus."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise CLIError(f"invalid argument \"{text}\" for \"--cpus\" flag: failed to parse {text} as a rational number") from None
+    return int(round(value * 1e9))
+
+
+def parse_size(text: str | None, flag: str) -> int | None:
+    if not text:
+        return None
+    try:
+        return ram_in_bytes(text)
+    except ValueError as err:
+        raise CLIError(f"invalid argument \"{text}\" for \"{flag}\" flag: {err}") from None
+
+
+def parse_add_host(value: str) -> str:
+    """`--add-host name:ip` (docker also accepts `name=ip`) -> "name:ip"."""
+    name, sep, address = value.partition("=") if "=" in value else value.partition(":")
+    if not sep or not name or not address:
+        raise CLIError(f"invalid argument \"{value}\" for \"--add-host\" flag: bad format for add-host: \"{value}\"")
+    return f"{name}:{address}"
+
+
+def build_create_body(image: str, command: Sequence[str], opts: Mapping[str, Any]) -> dict[str, Any]:
+    """The JSON body of POST /containers/create from parsed `run`/`create` options.
+
+    `opts` holds click's parameter values (names as in berth.cli.commands.run)."""
+    detach = bool(opts.get("detach"))
+    interactive = bool(opts.get("interactive"))
+    attach = list(opts.get("attach") or ())
+    if attach:
+        attach_stdin, attach_stdout, attach_stderr = ("stdin" in attach, "stdout" in attach, "stderr" in attach)
+    else:
+        attach_stdin, attach_stdout, attach_stderr = interactive and not detach, not detach, not detach
+    exposed, bindings = parse_ports(opts.get("publish") or (), opts.get("expose") or ())
+    binds, volumes = parse_volumes(opts.get("volume") or ())
+    if opts.get("rm") and opts.get("restart") and opts["restart"] not in ("no", ""):
+        raise CLIError("Conflicting options: --restart and --rm")
+    config: dict[str, Any] = {
+        "Hostname": opts.get("hostname") or "",
+        "Domainname": "",
+        "User": opts.get("user") or "",
+        "AttachStdin": attach_stdin,
+        "AttachStdout": attach_stdout,
+        "AttachStderr": attach_stderr,
+        "Tty": bool(opts.get("tty")),
+        "OpenStdin": interactive,
+        "StdinOnce": interactive and attach_stdin,
+        "Env": parse_env(opts.get("env") or (), opts.get("env_file") or ()),
+        "Cmd": list(command) or None,
+        "Image": image,
+        "Labels": parse_labels(opts.get("label") or (), opts.get("label_file") or ()),
+    }
+    if exposed:
+        config["ExposedPorts"] = exposed
+    if volumes:
+        config["Volumes"] = volumes
+    if opts.get("workdir"):
+        config["WorkingDir"] = opts["workdir"]
+    entrypoint = opts.get("entrypoint")
+    if entrypoint is not None:
+        config["Entrypoint"] = [entrypoint]
+    if opts.get("stop_signal"):
+        config["StopSignal"] = opts["stop_signal"]
+    if opts.get("stop_timeout") is not None:
+        config["StopTimeout"] = opts["stop_timeout"]
+    host_config: dict[str, Any] = {
+        "Binds": binds or None,
+        "NetworkMode": opts.get("network") or "default",
+        "PortBindings": bindings or {},
+        "RestartPolicy": parse_restart_policy(opts.get("restart") or "no"),
+        "AutoRemove": bool(opts.get("rm")),
+        "Privileged": bool(opts.get("privileged")),
+        "ReadonlyRootfs": bool(opts.get("read_only")),
+        "CapAdd": list(opts.get("cap_add") or ()) or None,
+        "CapDrop": list(opts.get("cap_drop") or ()) or None,
+        "Dns": list(opts.get("dns") or ()),
+        "ExtraHosts": [parse_add_host(h) for h in opts.get("add_host") or ()] or None,
+        "Tmpfs": parse_tmpfs(opts.get("tmpfs") or ()) or None,
+        "Ulimits": [parse_ulimit(u) for u in opts.get("ulimit") or ()] or None,
+        "Memory": parse_size(opts.get("memory"), "-m, --memory") or 0,
+        "NanoCpus": parse_cpus(opts["cpus"]) if opts.get("cpus") else 0,
+        "CpuShares": opts.get("cpu_shares") or 0,
+        "PidsLimit": opts.get("pids_limit"),
+    }
+    if opts.get("init"):
+        host_config["Init"] = True
+    shm = parse_size(opts.get("shm_size"), "--shm-size")
+    if shm:
+        host_config["ShmSize"] = shm
+    body: dict[str, Any] = {**config, "HostConfig": host_config}
+    network = opts.get("network")
+    if network and network not in ("default", "bridge", "host", "none") and not network.startswith("container:"):
+        body["NetworkingConfig"] = {"EndpointsConfig": {network: {}}}
+    return body

@@ -1,0 +1,192 @@
+"""Container I/O on the client side: docker's multiplexed frames, the raw terminal, and the
+copy loop of an attached (hijacked) connection."""
+from __future__ import annotations
+
+import os
+import signal
+import struct
+import sys
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+
+from berth.cli.client import Hijacked
+from berth.cli.errors import CLIError
+
+DEFAULT_DETACH_KEYS = "ctrl-p,ctrl-q"
+_HEADER = struct.Struct(">BxxxI")
+
+
+class FrameDecoder:
+    """Split docker's multiplexed stream (8-byte header: stream, 0, 0, 0, big-endian size)."""
+
+    def __init__(self) -> None:
+        self._buffer = b""
+
+    def feed(self, data: bytes) -> Iterator[tuple[int, bytes]]:
+        self._buffer += data
+        while len(self._buffer) >= _HEADER.size:
+            stream, size = _HEADER.unpack_from(self._buffer)
+            end = _HEADER.size + size
+            if len(self._buffer) < end:
+                return
+            payload, self._buffer = self._buffer[_HEADER.size:end], self._buffer[end:]
+            yield stream, payload
+
+
+def encode_frame(stream: int, payload: bytes) -> bytes:
+    """One multiplexed frame (the inverse of FrameDecoder, used by tests and tools)."""
+    return _HEADER.pack(stream, len(payload)) + payload
+
+
+def write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+class OutputSink:
+    """Writes container output to our stdout/stderr, raw (tty) or demultiplexed."""
+
+    def __init__(self, tty: bool) -> None:
+        self.tty = tty
+        self._frames = FrameDecoder()
+        self.broken = False
+
+    def write(self, data: bytes) -> None:
+        if self.broken:
+            return
+        try:
+            if self.tty:
+                write_all(1, data)
+                return
+            for stream, payload in self._frames.feed(data):
+                write_all(2 if stream == 2 else 1, payload)
+        except BrokenPipeError:
+            self.broken = True
+
+
+def copy_output(chunks: Iterable[bytes], tty: bool) -> None:
+    """Copy a streamed body (logs) to stdout/stderr."""
+    sink = OutputSink(tty)
+    for chunk in chunks:
+        sink.write(chunk)
+
+
+def parse_detach_keys(spec: str) -> bytes:
+    """`ctrl-p,ctrl-q` -> b"\\x10\\x11"; single characters stand for themselves."""
+    keys = bytearray()
+    for key in spec.split(","):
+        if len(key) == 1:
+            keys.append(ord(key))
+        elif key.startswith("ctrl-") and len(key) == 6 and (key[5].isalpha() or key[5] in "@[\\]^_"):
+            keys.append(ord(key[5].upper()) & 0x1F)
+        else:
+            raise CLIError(f"Invalid detach keys ({spec}) provided")
+    return bytes(keys)
+
+
+class _DetachFilter:
+    """Holds back input that may be the start of the detach sequence; reports when it is complete."""
+
+    def __init__(self, keys: bytes) -> None:
+        self.keys = keys
+        self.matched = 0
+
+    def feed(self, data: bytes) -> tuple[bytes, bool]:
+        out = bytearray()
+        for byte in data:
+            if self.keys and byte == self.keys[self.matched]:
+                self.matched += 1
+                if self.matched == len(self.keys):
+                    return bytes(out), True
+                continue
+            out += self.keys[:self.matched]
+            self.matched = 0
+            out.append(byte)
+        return bytes(out), False
+
+
+def pump(conn: Hijacked, *, tty: bool, stdin: bool, detach_keys: bytes = b"",
+         on_resize: Callable[[], None] | None = None) -> bool:
+    """Copy stdin to the connection and its output to stdout/stderr until the output ends.
+
+    At stdin's end the write side is shut down (the container sees EOF). Returns True when the
+    user typed the detach sequence (tty only).
+    """
+    sink = OutputSink(tty)
+    detached = threading.Event()
+    if stdin:
+        threading.Thread(target=_copy_stdin, args=(conn, detach_keys if tty else b"", detached),
+                         daemon=True).start()
+    previous = None
+    if on_resize is not None and tty:
+        previous = signal.signal(signal.SIGWINCH, lambda *_: on_resize())
+    try:
+        while True:
+            try:
+                data = conn.recv()
+            except OSError:
+                break
+            if not data:
+                break
+            sink.write(data)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGWINCH, previous)
+    return detached.is_set()
+
+
+def _copy_stdin(conn: Hijacked, detach_keys: bytes, detached: threading.Event) -> None:
+    detach = _DetachFilter(detach_keys)
+    try:
+        while data := os.read(0, 32768):
+            data, done = detach.feed(data)
+            if data:
+                conn.send(data)
+            if done:
+                detached.set()
+                conn.sock.shutdown(2)
+                return
+    except OSError:
+        return
+    conn.close_write()
+
+
+def stdin_is_tty() -> bool:
+    return os.isatty(0)
+
+
+@contextmanager
+def raw_terminal(enabled: bool) -> Iterator[None]:
+    """Put the terminal on stdin in raw mode for the duration (when enabled and stdin is one)."""
+    if not enabled or not os.isatty(0):
+        yield
+        return
+    import termios
+    import tty
+
+    saved = termios.tcgetattr(0)
+    tty.setraw(0)
+    try:
+        yield
+    finally:
+        termios.tcsetattr(0, termios.TCSADRAIN, saved)
+
+
+def terminal_size() -> tuple[int, int] | None:
+    """(height, width) of the terminal on stdout (or stdin), or None without one."""
+    for fd in (1, 0):
+        try:
+            size = os.get_terminal_size(fd)
+        except OSError:
+            continue
+        return size.lines, size.columns
+    return None
+
+
+def refuse_terminal_output(what: str = "save") -> None:
+    """Binary output must not go to a terminal (docker's wording)."""
+    if sys.stdout.isatty():
+        raise CLIError(f"cowardly refusing to {what} to a terminal. Use the -o flag or redirect")

@@ -1,0 +1,158 @@
+"""Human units as docker prints and parses them (go-units, Go durations and timestamps)."""
+from __future__ import annotations
+
+import re
+import time
+from datetime import datetime, timezone
+
+_DECIMAL_UNITS = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"]
+_BINARY_UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"]
+
+
+def _scaled(size: float, base: float, units: list[str]) -> tuple[float, str]:
+    i = 0
+    while size >= base and i < len(units) - 1:
+        size /= base
+        i += 1
+    return size, units[i]
+
+
+def human_size(size: float, precision: int = 3) -> str:
+    """Decimal size with `precision` significant digits: 4200000 -> "4.2MB" (go-units HumanSize)."""
+    value, unit = _scaled(float(size), 1000.0, _DECIMAL_UNITS)
+    return f"{value:.{precision}g}{unit}"
+
+
+def bytes_size(size: float) -> str:
+    """Binary size with 4 significant digits: 1048576 -> "1MiB" (go-units BytesSize)."""
+    value, unit = _scaled(float(size), 1024.0, _BINARY_UNITS)
+    return f"{value:.4g}{unit}"
+
+
+_RAM = re.compile(r"^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$")
+
+
+def ram_in_bytes(text: str) -> int:
+    """Parse a memory size with binary multiples: "512m" -> 536870912 (go-units RAMInBytes)."""
+    match = _RAM.match(text)
+    if not match:
+        raise ValueError(f"invalid size: '{text}'")
+    number, unit = match.groups()
+    try:
+        value = float(number)
+    except ValueError:
+        raise ValueError(f"invalid size: '{text}'") from None
+    power = "bkmgtp".index(unit.lower()) if unit else 0
+    return int(value * 1024 ** power)
+
+
+def human_duration(seconds: float) -> str:
+    """How long ago, as docker says it: "Less than a second", "About a minute", "3 hours"."""
+    whole = int(seconds)
+    if whole < 1:
+        return "Less than a second"
+    if whole == 1:
+        return "1 second"
+    if whole < 60:
+        return f"{whole} seconds"
+    minutes = int(seconds / 60)
+    if minutes == 1:
+        return "About a minute"
+    if minutes < 60:
+        return f"{minutes} minutes"
+    hours = int(round(seconds / 3600))
+    if hours == 1:
+        return "About an hour"
+    if hours < 48:
+        return f"{hours} hours"
+    if hours < 24 * 7 * 2:
+        return f"{hours // 24} days"
+    if hours < 24 * 30 * 2:
+        return f"{hours // 24 // 7} weeks"
+    if hours < 24 * 365 * 2:
+        return f"{hours // 24 // 30} months"
+    return f"{int(seconds / 3600) // 24 // 365} years"
+
+
+def since(timestamp: float, now: float | None = None) -> str:
+    """ "2 minutes ago" for a unix timestamp."""
+    return human_duration((time.time() if now is None else now) - timestamp) + " ago"
+
+
+def go_time(timestamp: float) -> str:
+    """A unix time as Go's Time.String() in local time: "2024-01-02 15:04:05 +0000 UTC"."""
+    moment = datetime.fromtimestamp(timestamp).astimezone()
+    return moment.strftime("%Y-%m-%d %H:%M:%S %z ") + (moment.tzname() or "")
+
+
+def parse_api_time(text: str) -> float:
+    """An RFC 3339 time from the API (nanosecond precision allowed) as a unix timestamp."""
+    match = re.match(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$", text)
+    if not match:
+        raise ValueError(f"invalid time: {text}")
+    base, fraction, zone = match.groups()
+    moment = datetime.fromisoformat(base + ("+00:00" if zone == "Z" else zone))
+    return moment.timestamp() + (float("0." + fraction) if fraction else 0.0)
+
+
+def rfc3339(timestamp: float) -> str:
+    """A unix time as RFC 3339 in local time with seconds: "2024-01-02T15:04:05Z"."""
+    moment = datetime.fromtimestamp(int(timestamp)).astimezone()
+    text = moment.isoformat()
+    return text[:-6] + "Z" if moment.utcoffset().total_seconds() == 0 else text  # type: ignore[union-attr]
+
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
+_DURATION_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_go_duration(text: str) -> float:
+    """A Go duration ("1h30m", "10s", "-5m") in seconds."""
+    sign = -1.0 if text.startswith("-") else 1.0
+    body = text.lstrip("+-")
+    if body == "0":
+        return 0.0
+    pos = 0
+    total = 0.0
+    for match in _DURATION_PART.finditer(body):
+        if match.start() != pos:
+            break
+        total += float(match.group(1)) * _DURATION_SECONDS[match.group(2)]
+        pos = match.end()
+    if not body or pos != len(body):
+        raise ValueError(f'time: invalid duration "{text}"')
+    return sign * total
+
+
+_TIME_LAYOUTS = [
+    "%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%dT%H:%M%z", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H%z", "%Y-%m-%dT%H", "%Y-%m-%d",
+]
+
+
+def api_timestamp(value: str, now: float | None = None) -> str:
+    """Turn a `--since/--until` value into the API's "seconds[.nanoseconds]" form.
+
+    Accepts Go durations relative to now ("10m"), RFC 3339 dates and times, and unix timestamps.
+    """
+    if re.fullmatch(r"\d+(\.\d{1,9})?", value):
+        return value
+    try:
+        seconds = parse_go_duration(value)
+    except ValueError:
+        pass
+    else:
+        moment = (time.time() if now is None else now) - seconds
+        return f"{int(moment)}.{int(round((moment % 1) * 1e9)):09d}"
+    text = value.replace("Z", "+0000")
+    text = re.sub(r"([+-]\d\d):(\d\d)$", r"\1\2", text)
+    for layout in _TIME_LAYOUTS:
+        try:
+            moment_dt = datetime.strptime(text, layout)
+        except ValueError:
+            continue
+        if moment_dt.tzinfo is None:
+            moment_dt = moment_dt.replace(tzinfo=timezone.utc) if layout == "%Y-%m-%d" else moment_dt.astimezone()
+        stamp = moment_dt.timestamp()
+        return f"{int(stamp)}.{int(round((stamp % 1) * 1e9)):09d}"
+    raise ValueError(f'failed to parse value as time or duration: "{value}"')

@@ -1,0 +1,90 @@
+"""berthd's configuration: command-line flags over `daemon.json`, as dockerd does it."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from berth import paths
+
+
+class ConfigError(Exception):
+    pass
+
+
+@dataclass
+class RuntimeEntry:
+    """An OCI runtime the daemon may use: berth's own (path None) or a runc-compatible binary."""
+
+    name: str
+    path: str | None
+    args: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DaemonConfig:
+    data_root: Path = Path(paths.DEFAULT_DATA_ROOT)
+    exec_root: Path = Path(paths.DEFAULT_EXEC_ROOT)
+    hosts: list[str] = field(default_factory=lambda: [paths.DEFAULT_HOST])
+    debug: bool = False
+    cgroup_parent: str = "berth"
+    default_runtime: str = "berth"
+    runtimes: dict[str, RuntimeEntry] = field(default_factory=dict)
+    insecure_registries: list[str] = field(default_factory=list)
+    live_restore: bool = True
+
+    def __post_init__(self) -> None:
+        self.runtimes.setdefault("berth", RuntimeEntry("berth", None))
+
+    @property
+    def socket_paths(self) -> list[str]:
+        sockets = []
+        for host in self.hosts:
+            if not host.startswith("unix://"):
+                raise ConfigError(f"unsupported host {host!r}: berthd listens on unix:// sockets")
+            sockets.append(host[len("unix://"):])
+        return sockets
+
+    def runtime(self, name: str | None) -> RuntimeEntry:
+        chosen = name or self.default_runtime
+        try:
+            return self.runtimes[chosen]
+        except KeyError:
+            raise ConfigError(f"unknown or invalid runtime name: {chosen}") from None
+
+
+_KNOWN_KEYS = {"data-root", "exec-root", "hosts", "debug", "cgroup-parent", "default-runtime",
+               "runtimes", "insecure-registries", "live-restore", "log-level"}
+
+
+def load_config(config_file: Path | None, overrides: dict[str, Any]) -> DaemonConfig:
+    """Read daemon.json (if it exists), then apply command-line overrides (non-None values)."""
+    settings: dict[str, Any] = {}
+    if config_file is not None and config_file.exists():
+        try:
+            settings = json.loads(config_file.read_text() or "{}")
+        except ValueError as exc:
+            raise ConfigError(f"unable to configure the berth daemon with file {config_file}: {exc}") from None
+        unknown = set(settings) - _KNOWN_KEYS
+        if unknown:
+            raise ConfigError(f"the following directives don't match any configuration option: "
+                              f"{', '.join(sorted(unknown))}")
+    settings.update({k: v for k, v in overrides.items() if v is not None})
+    runtimes = {
+        name: RuntimeEntry(name, entry["path"], list(entry.get("runtimeArgs", [])))
+        for name, entry in settings.get("runtimes", {}).items()
+    }
+    config = DaemonConfig(
+        data_root=Path(settings.get("data-root", paths.DEFAULT_DATA_ROOT)),
+        exec_root=Path(settings.get("exec-root", paths.DEFAULT_EXEC_ROOT)),
+        hosts=list(settings.get("hosts") or [paths.DEFAULT_HOST]),
+        debug=bool(settings.get("debug", False)) or settings.get("log-level") == "debug",
+        cgroup_parent=settings.get("cgroup-parent", "berth").strip("/"),
+        default_runtime=settings.get("default-runtime", "berth"),
+        runtimes=runtimes,
+        insecure_registries=list(settings.get("insecure-registries", [])),
+        live_restore=bool(settings.get("live-restore", True)),
+    )
+    config.runtime(None)  # the default runtime must exist
+    return config

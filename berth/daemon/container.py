@@ -1,0 +1,173 @@
+"""A container's record: what it was created with, its state, and where its files live.
+
+The record is persisted as `containers/<id>/config.json` under the data root (written atomically), so
+the daemon can restore every container after a restart or a crash.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from berth.daemon.clock import ZERO_TIME, human_duration, parse_rfc3339
+
+
+@dataclass
+class State:
+    status: str = "created"  # created | running | restarting | exited | removing | dead | paused
+    pid: int = 0
+    exit_code: int = 0
+    error: str = ""
+    oom_killed: bool = False
+    started_at: str = ZERO_TIME
+    finished_at: str = ZERO_TIME
+    monitor_pid: int = 0
+
+    @property
+    def running(self) -> bool:
+        return self.status in ("running", "paused", "restarting")
+
+    def to_api(self) -> dict[str, Any]:
+        return {
+            "Status": self.status,
+            "Running": self.status in ("running", "paused"),
+            "Paused": self.status == "paused",
+            "Restarting": self.status == "restarting",
+            "OOMKilled": self.oom_killed,
+            "Dead": self.status == "dead",
+            "Pid": self.pid,
+            "ExitCode": self.exit_code,
+            "Error": self.error,
+            "StartedAt": self.started_at,
+            "FinishedAt": self.finished_at,
+        }
+
+    def describe(self, now: float | None = None) -> str:
+        """The human `STATUS` column: `Up 3 seconds`, `Exited (0) 2 minutes ago`, `Created`."""
+        now = time.time() if now is None else now
+        if self.status in ("running", "paused"):
+            text = "Up " + human_duration(now - parse_rfc3339(self.started_at))
+            return text + " (Paused)" if self.status == "paused" else text
+        if self.status == "restarting":
+            return f"Restarting ({self.exit_code}) {human_duration(now - parse_rfc3339(self.finished_at))} ago"
+        if self.status == "exited":
+            return f"Exited ({self.exit_code}) {human_duration(now - parse_rfc3339(self.finished_at))} ago"
+        if self.status == "removing":
+            return "Removal In Progress"
+        if self.status == "dead":
+            return "Dead"
+        return "Created"
+
+
+@dataclass
+class Container:
+    id: str
+    name: str  # without the leading slash
+    created: str
+    image: str  # the image reference as the user gave it
+    image_id: str
+    path: str
+    args: list[str]
+    config: dict[str, Any]  # Engine API ContainerConfig, image defaults merged in
+    host_config: dict[str, Any]
+    state: State = field(default_factory=State)
+    restart_count: int = 0
+    manually_stopped: bool = False
+    has_been_started: bool = False
+    runtime: str = "berth"
+    mounts: list[dict[str, Any]] = field(default_factory=list)
+
+    # --- files -----------------------------------------------------------------------------
+    @staticmethod
+    def directory(data_root: Path, container_id: str) -> Path:
+        return data_root / "containers" / container_id
+
+    def save(self, data_root: Path) -> None:
+        """Write the record atomically: a crash leaves the old or the new one, never a torn file."""
+        directory = self.directory(data_root, self.id)
+        directory.mkdir(parents=True, exist_ok=True)
+        record = asdict(self)
+        temp = directory / "config.json.tmp"
+        with open(temp, "w") as out:
+            json.dump(record, out)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, directory / "config.json")
+
+    @classmethod
+    def load(cls, directory: Path) -> Container:
+        record = json.loads((directory / "config.json").read_text())
+        record["state"] = State(**record["state"])
+        return cls(**record)
+
+    # --- API shapes ------------------------------------------------------------------------
+    def to_inspect(self, data_root: Path, exec_ids: list[str]) -> dict[str, Any]:
+        directory = self.directory(data_root, self.id)
+        return {
+            "Id": self.id,
+            "Created": self.created,
+            "Path": self.path,
+            "Args": self.args,
+            "State": self.state.to_api(),
+            "Image": self.image_id,
+            "ResolvConfPath": str(directory / "resolv.conf"),
+            "HostnamePath": str(directory / "hostname"),
+            "HostsPath": str(directory / "hosts"),
+            "LogPath": str(directory / f"{self.id}-json.log"),
+            "Name": "/" + self.name,
+            "RestartCount": self.restart_count,
+            "Driver": "overlay2",
+            "Platform": "linux",
+            "MountLabel": "",
+            "ProcessLabel": "",
+            "AppArmorProfile": "",
+            "ExecIDs": exec_ids or None,
+            "HostConfig": self.host_config,
+            "GraphDriver": {
+                "Name": "overlay2",
+                "Data": {
+                    "MergedDir": str(directory / "rootfs"),
+                    "UpperDir": str(directory / "diff"),
+                    "WorkDir": str(directory / "work"),
+                },
+            },
+            "Mounts": self.mounts,
+            "Config": self.config,
+            "NetworkSettings": self.network_settings(),
+        }
+
+    def network_settings(self) -> dict[str, Any]:
+        mode = self.host_config.get("NetworkMode") or "none"
+        return {
+            "Bridge": "", "SandboxID": "", "HairpinMode": False, "LinkLocalIPv6Address": "",
+            "LinkLocalIPv6PrefixLen": 0, "Ports": {}, "SandboxKey": "",
+            "SecondaryIPAddresses": None, "SecondaryIPv6Addresses": None, "EndpointID": "",
+            "Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "IPAddress": "",
+            "IPPrefixLen": 0, "IPv6Gateway": "", "MacAddress": "",
+            "Networks": {mode: {"IPAMConfig": None, "Links": None, "Aliases": None, "NetworkID": "",
+                                "EndpointID": "", "Gateway": "", "IPAddress": "", "IPPrefixLen": 0,
+                                "IPv6Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0,
+                                "MacAddress": "", "DriverOpts": None}},
+        }
+
+    def to_summary(self, image_name: str) -> dict[str, Any]:
+        """An entry of `GET /containers/json`."""
+        command = " ".join([self.path, *self.args]).strip()
+        return {
+            "Id": self.id,
+            "Names": ["/" + self.name],
+            "Image": image_name,
+            "ImageID": self.image_id,
+            "Command": command,
+            "Created": int(parse_rfc3339(self.created)),
+            "Ports": [],
+            "Labels": self.config.get("Labels") or {},
+            "State": self.state.status,
+            "Status": self.state.describe(),
+            "HostConfig": {"NetworkMode": self.host_config.get("NetworkMode") or "none"},
+            "NetworkSettings": {"Networks": self.network_settings()["Networks"]},
+            "Mounts": self.mounts,
+        }

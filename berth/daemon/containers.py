@@ -1,0 +1,689 @@
+"""The container service: create, start, stop, kill, wait, remove, restart policies, live restore.
+
+Every container's process is run by a monitor (berth.monitor) that outlives the daemon. The daemon
+keeps a channel to each running container's monitor, fans its output out to attached clients, and
+learns of its exit through it; after a restart it reconnects to the monitors that are still there.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import re
+import secrets
+import shutil
+import signal
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from berth.daemon import rootfs as fs
+from berth.daemon.clock import ZERO_TIME, parse_rfc3339, rfc3339_nano
+from berth.daemon.config import ConfigError, DaemonConfig
+from berth.daemon.container import Container, State
+from berth.daemon.errors import Conflict, DaemonError, InvalidArgument, NotFound, NotModified, NotRunning, StartFailed
+from berth.daemon.logs import LogEntry, LogQuery, read_logs
+from berth.daemon.names import random_name
+from berth.daemon.spec import SpecError, build_spec, merged_env, parse_signal
+from berth.daemon.streams import STDERR, STDOUT, OutputHub, StdinFunnel
+from berth.daemon.users import UserError
+from berth.image.errors import ImageNotFound
+from berth.image.service import ContainerUse, ImageService
+from berth.monitor import client as monitor
+from berth.monitor.frames import FrameType
+from berth.runtime import cgroups
+
+log = logging.getLogger("berth.containers")
+
+NAME_PATTERN = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
+RESTART_POLICIES = {"", "no", "always", "unless-stopped", "on-failure"}
+DEFAULT_STOP_TIMEOUT = 10
+FIRST_RESTART_DELAY = 0.1
+RESET_RESTART_DELAY_AFTER = 10.0
+
+
+@dataclass
+class Live:
+    """What the daemon keeps in memory beside a container's record."""
+
+    hub: OutputHub = field(default_factory=OutputHub)
+    stdin: StdinFunnel = field(default_factory=StdinFunnel)
+    channel: monitor.Channel | None = None
+    reader: asyncio.Task[None] | None = None
+    restart_task: asyncio.Task[None] | None = None
+    restart_delay: float = FIRST_RESTART_DELAY
+    exit_waiters: list[asyncio.Future[int]] = field(default_factory=list)
+    removal: asyncio.Future[int] | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+@dataclass
+class AttachHandle:
+    """What an attach (or `run`) client gets: the output queue and where to send input."""
+
+    container: Container
+    output: asyncio.Queue[tuple[int, bytes] | None]
+    stdin: StdinFunnel
+    hub: OutputHub
+
+    @property
+    def tty(self) -> bool:
+        return bool(self.container.config.get("Tty"))
+
+
+class ContainerService:
+    def __init__(self, config: DaemonConfig, images: ImageService, zygote_socket: Path) -> None:
+        self.config = config
+        self.images = images
+        self.zygote_socket = zygote_socket
+        self.containers: dict[str, Container] = {}
+        self.live: dict[str, Live] = {}
+        self._filesystem_users: dict[str, int] = {}
+        (config.data_root / "containers").mkdir(parents=True, exist_ok=True)
+        (config.exec_root / "containers").mkdir(parents=True, exist_ok=True)
+
+    # --- lookup ----------------------------------------------------------------------------
+    def get(self, ref: str) -> Container:
+        """By full id, name (with or without `/`), or unique id prefix, as Docker resolves them."""
+        if ref in self.containers:
+            return self.containers[ref]
+        name = ref.lstrip("/")
+        for container in self.containers.values():
+            if container.name == name:
+                return container
+        matches = [c for c in self.containers.values() if ref and c.id.startswith(ref)]
+        if len(matches) == 1:
+            return matches[0]
+        if len(matches) > 1:
+            raise InvalidArgument(f"Multiple IDs found with provided prefix: {ref}")
+        raise NotFound(f"No such container: {ref}")
+
+    def directory(self, container: Container) -> Path:
+        return Container.directory(self.config.data_root, container.id)
+
+    def state_dir(self, container: Container) -> Path:
+        return self.config.exec_root / "containers" / container.id
+
+    def log_path(self, container: Container) -> Path:
+        return self.directory(container) / f"{container.id}-json.log"
+
+    def users_of_image(self, image_id: str) -> list[ContainerUse]:
+        """The containers made from an image, for the image service's removal rules."""
+        return [ContainerUse(c.id, c.state.status in ("running", "paused", "restarting"))
+                for c in self.containers.values() if c.image_id == image_id]
+
+    # --- create ----------------------------------------------------------------------------
+    async def create(self, body: dict[str, Any], name: str | None) -> Container:
+        if name is not None and name != "":
+            if not NAME_PATTERN.match(name):
+                raise InvalidArgument(f"Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
+            name = name.lstrip("/")
+            self._check_name_free(name)
+        else:
+            name = random_name({c.name for c in self.containers.values()})
+        image_ref = body.get("Image") or ""
+        if not image_ref:
+            raise InvalidArgument("No image specified")
+        try:
+            image_id = await asyncio.to_thread(self.images.resolve, image_ref)
+            image_config = (await asyncio.to_thread(self.images.image_config, image_id)).get("config") or {}
+        except ImageNotFound as exc:
+            raise NotFound(str(exc)) from None
+        host_config = self._host_config(body.get("HostConfig") or {})
+        container_id = secrets.token_hex(32)
+        config = self._merge_config(body, image_config, container_id)
+        command = (config.get("Entrypoint") or []) + (config.get("Cmd") or [])
+        if not command:
+            raise InvalidArgument("No command specified")
+        runtime = host_config.get("Runtime") or self.config.default_runtime
+        try:
+            self.config.runtime(runtime)
+        except ConfigError as exc:
+            raise InvalidArgument(str(exc)) from None
+        container = Container(
+            id=container_id, name=name, created=rfc3339_nano(), image=image_ref, image_id=image_id,
+            path=command[0], args=command[1:], config=config, host_config=host_config,
+            runtime=runtime, mounts=self._bind_mounts(host_config),
+        )
+        self._check_name_free(name)
+        directory = self.directory(container)
+        await asyncio.to_thread(fs.prepare_layer_dirs, directory)
+        await asyncio.to_thread(container.save, self.config.data_root)
+        self.containers[container.id] = container
+        self.live[container.id] = Live()
+        return container
+
+    def _check_name_free(self, name: str) -> None:
+        for other in self.containers.values():
+            if other.name == name:
+                raise Conflict(f'Conflict. The container name "/{name}" is already in use by container '
+                               f'"{other.id}". You have to remove (or rename) that container to be able '
+                               f"to reuse that name.")
+
+    @staticmethod
+    def _merge_config(body: dict[str, Any], image: dict[str, Any], container_id: str) -> dict[str, Any]:
+        """The container's Config: what the client asked for, image defaults filling the gaps."""
+        entrypoint = body.get("Entrypoint")
+        cmd = body.get("Cmd")
+        if isinstance(entrypoint, str):
+            entrypoint = [entrypoint]
+        if isinstance(cmd, str):
+            cmd = [cmd]
+        if entrypoint is None:
+            entrypoint = image.get("Entrypoint")
+            if not cmd:
+                cmd = image.get("Cmd")
+        elif entrypoint == [""]:
+            entrypoint = None
+            cmd = cmd or None
+        labels = dict(image.get("Labels") or {})
+        labels.update(body.get("Labels") or {})
+        return {
+            "Hostname": body.get("Hostname") or container_id[:12],
+            "Domainname": body.get("Domainname") or "",
+            "User": body.get("User") or image.get("User") or "",
+            "AttachStdin": bool(body.get("AttachStdin")),
+            "AttachStdout": bool(body.get("AttachStdout")),
+            "AttachStderr": bool(body.get("AttachStderr")),
+            "ExposedPorts": {**(image.get("ExposedPorts") or {}), **(body.get("ExposedPorts") or {})} or None,
+            "Tty": bool(body.get("Tty")),
+            "OpenStdin": bool(body.get("OpenStdin")),
+            "StdinOnce": bool(body.get("StdinOnce")),
+            "Env": merged_env(image.get("Env") or [], body.get("Env") or []),
+            "Cmd": cmd or None,
+            "Image": body.get("Image"),
+            "Volumes": {**(image.get("Volumes") or {}), **(body.get("Volumes") or {})} or None,
+            "WorkingDir": body.get("WorkingDir") or image.get("WorkingDir") or "",
+            "Entrypoint": entrypoint or None,
+            "OnBuild": image.get("OnBuild"),
+            "Labels": labels,
+            "StopSignal": body.get("StopSignal") or image.get("StopSignal") or None,
+            "StopTimeout": body.get("StopTimeout"),
+        }
+
+    @staticmethod
+    def _host_config(host_config: dict[str, Any]) -> dict[str, Any]:
+        host_config = dict(host_config)
+        policy = dict(host_config.get("RestartPolicy") or {})
+        policy.setdefault("Name", "no")
+        policy.setdefault("MaximumRetryCount", 0)
+        if policy["Name"] not in RESTART_POLICIES:
+            raise InvalidArgument(f"invalid restart policy '{policy['Name']}'")
+        if policy["MaximumRetryCount"] and policy["Name"] != "on-failure":
+            raise InvalidArgument(f"maximum retry count cannot be used with restart policy '{policy['Name']}'")
+        if policy["MaximumRetryCount"] < 0:
+            raise InvalidArgument("maximum retry count cannot be negative")
+        if host_config.get("AutoRemove") and policy["Name"] not in ("", "no"):
+            raise Conflict("conflicting options: AutoRemove and restart policy")
+        host_config["RestartPolicy"] = policy
+        mode = host_config.get("NetworkMode") or "default"
+        if mode not in ("default", "none", "host", "bridge"):
+            raise NotFound(f"network {mode} not found")
+        # Until bridge networking lands, the default network is an isolated one with only loopback.
+        host_config["NetworkMode"] = "host" if mode == "host" else "none"
+        if host_config.get("PortBindings") and mode != "host":
+            raise InvalidArgument("port publishing needs a bridge network, which berth does not have yet")
+        host_config.setdefault("LogConfig", {"Type": "json-file", "Config": {}})
+        host_config.setdefault("Binds", None)
+        return host_config
+
+    @staticmethod
+    def _bind_mounts(host_config: dict[str, Any]) -> list[dict[str, Any]]:
+        mounts = []
+        for bind in host_config.get("Binds") or []:
+            parts = bind.split(":")
+            if len(parts) not in (2, 3):
+                raise InvalidArgument(f"invalid volume specification: '{bind}'")
+            source, destination = parts[0], parts[1]
+            mode = parts[2] if len(parts) == 3 else ""
+            if not source.startswith("/"):
+                raise InvalidArgument(f"invalid volume specification: '{bind}': named volumes are not supported yet")
+            if not destination.startswith("/"):
+                raise InvalidArgument(f"invalid volume specification: '{bind}': "
+                                      f"invalid mount config: destination must be an absolute path")
+            if any(option not in ("ro", "rw", "z", "Z", "rprivate", "private") for option in filter(None, mode.split(","))):
+                raise InvalidArgument(f"invalid mode: {mode}")
+            os.makedirs(source, exist_ok=True)
+            mounts.append({"Type": "bind", "Source": source, "Destination": destination, "Mode": mode,
+                           "RW": "ro" not in mode.split(","), "Propagation": "rprivate"})
+        return mounts
+
+    # --- start -----------------------------------------------------------------------------
+    async def start(self, ref: str) -> None:
+        container = self.get(ref)
+        live = self.live[container.id]
+        async with live.lock:
+            if container.state.status in ("running", "paused"):
+                raise NotModified("container already started")
+            if container.state.status in ("removing", "dead"):
+                raise Conflict(f"cannot start a container marked for removal: {container.id}")
+            container.manually_stopped = False
+            try:
+                await self._launch(container, live)
+            except DaemonError:
+                if container.host_config.get("AutoRemove"):
+                    await self._remove(container, live)  # as dockerd: `run --rm` waits for this
+                raise
+
+    async def _launch(self, container: Container, live: Live) -> None:
+        directory = self.directory(container)
+        state_dir = self.state_dir(container)
+        state_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            lower_dirs = await asyncio.to_thread(self.images.layer_dirs, container.image_id)
+            rootfs = fs.mount_rootfs(directory, lower_dirs)
+            host_network = container.host_config.get("NetworkMode") == "host"
+            hostname = fs.host_hostname() if host_network and not container.config.get("Hostname") else \
+                container.config["Hostname"]
+            fs.write_etc_files(directory, hostname, host_network,
+                               container.host_config.get("ExtraHosts") or [],
+                               container.host_config.get("Dns") or [])
+            spec = build_spec(container, rootfs, directory, self.config.cgroup_parent)
+        except (SpecError, UserError, ImageNotFound, OSError) as exc:
+            fs.unmount_rootfs(directory)
+            self._record_failed_start(container, str(exc), 125)
+            raise InvalidArgument(str(exc)) from None
+        bundle_config = state_dir / "config.json"
+        bundle_config.write_text(json.dumps(spec))
+        runtime = self.config.runtime(container.runtime)
+        request = {
+            "op": "run", "id": container.id, "bundle": str(state_dir), "state_dir": str(state_dir),
+            "log_path": str(self.log_path(container)), "tty": bool(container.config.get("Tty")),
+            "stdin": bool(container.config.get("OpenStdin")), "runtime": runtime.path,
+            "runtime_args": runtime.args, "runtime_root": str(self.config.exec_root / "runtime" / runtime.name),
+        }
+        try:
+            reply, channel = await monitor.spawn(self.zygote_socket, request)
+        except monitor.SpawnError as exc:
+            await asyncio.to_thread(self._release_resources, container)
+            message = f"OCI runtime create failed: {exc.message}: unknown"
+            self._record_failed_start(container, message, exc.exit_code)
+            raise StartFailed(message, exc.exit_code) from None
+        state = container.state
+        state.status, state.pid, state.monitor_pid = "running", reply["pid"], reply.get("monitor_pid", 0)
+        state.exit_code, state.error, state.oom_killed = 0, "", False
+        state.started_at, state.finished_at = rfc3339_nano(), ZERO_TIME
+        container.has_been_started = True
+        await asyncio.to_thread(container.save, self.config.data_root)
+        self._attach_channel(container, live, channel)
+
+    def _record_failed_start(self, container: Container, message: str, exit_code: int) -> None:
+        container.state.error = message
+        container.state.exit_code = exit_code
+        container.save(self.config.data_root)
+
+    def _attach_channel(self, container: Container, live: Live, channel: monitor.Channel) -> None:
+        live.channel = channel
+        live.reader = asyncio.create_task(self._pump(container, live, channel))
+
+    async def _pump(self, container: Container, live: Live, channel: monitor.Channel) -> None:
+        """Relay the monitor's frames until it reports the exit, then settle the container's fate."""
+        await live.stdin.connect(channel)
+        exit_info: dict[str, Any] | None = None
+        try:
+            while (frame := await channel.read_frame()) is not None:
+                kind, payload = frame
+                if kind in (STDOUT, STDERR):
+                    live.hub.publish(kind, payload)
+                elif kind == FrameType.EXIT:
+                    exit_info = json.loads(payload)
+                    break
+        except (ConnectionError, OSError) as exc:
+            log.warning("lost the monitor of %s: %s", container.id[:12], exc)
+        finally:
+            await channel.close()
+        if exit_info is None:
+            exit_info = await self._exit_without_frame(container)
+        await self._on_exit(container, live, exit_info)
+
+    async def _exit_without_frame(self, container: Container) -> dict[str, Any]:
+        """The channel ended with no exit frame: the monitor died, or the machine 'rebooted'."""
+        for _ in range(50):
+            info = monitor.read_exit(self.state_dir(container))
+            if info is not None:
+                return info
+            if not _alive(container.state.monitor_pid):
+                break
+            await asyncio.sleep(0.02)
+        if container.state.pid and _alive(container.state.pid):
+            os.kill(container.state.pid, signal.SIGKILL)
+        return {"exit_code": 255, "finished_at": rfc3339_nano(), "oom_killed": False}
+
+    async def _on_exit(self, container: Container, live: Live, info: dict[str, Any]) -> None:
+        live.channel = None
+        live.stdin.disconnect()
+        live.hub.close()
+        live.hub = OutputHub()
+        state = container.state
+        ran_for = time.time() - parse_rfc3339(state.started_at)
+        state.status, state.pid, state.monitor_pid = "exited", 0, 0
+        state.exit_code = int(info.get("exit_code", 255))
+        state.finished_at = info.get("finished_at") or rfc3339_nano()
+        state.oom_killed = bool(info.get("oom_killed"))
+        await asyncio.to_thread(self._release_resources, container)
+        for waiter in live.exit_waiters:
+            if not waiter.done():
+                waiter.set_result(state.exit_code)
+        live.exit_waiters.clear()
+        if container.host_config.get("AutoRemove"):
+            await asyncio.to_thread(container.save, self.config.data_root)
+            await self._remove(container, live)
+            return
+        if self._should_restart(container):
+            live.restart_delay = FIRST_RESTART_DELAY if ran_for > RESET_RESTART_DELAY_AFTER \
+                else min(live.restart_delay * 2, 60.0)
+            state.status = "restarting"
+            live.restart_task = asyncio.create_task(self._restart_later(container, live, live.restart_delay))
+        await asyncio.to_thread(container.save, self.config.data_root)
+
+    def _release_resources(self, container: Container) -> None:
+        fs.unmount_rootfs(self.directory(container))
+        cgroups.remove_cgroup(f"/{self.config.cgroup_parent}/{container.id}")
+        shutil.rmtree(self.state_dir(container), ignore_errors=True)
+
+    def _should_restart(self, container: Container) -> bool:
+        policy = container.host_config["RestartPolicy"]
+        if container.manually_stopped:
+            return False
+        name = policy.get("Name")
+        if name in ("always", "unless-stopped"):
+            return True
+        if name == "on-failure" and container.state.exit_code != 0:
+            limit = policy.get("MaximumRetryCount") or 0
+            return limit == 0 or container.restart_count < limit
+        return False
+
+    async def _restart_later(self, container: Container, live: Live, delay: float) -> None:
+        await asyncio.sleep(delay)
+        async with live.lock:
+            if container.state.status != "restarting":
+                return
+            container.restart_count += 1
+            try:
+                await self._launch(container, live)
+            except (DaemonError, OSError) as exc:
+                log.error("restarting %s failed: %s", container.id[:12], exc)
+                container.state.status = "exited"
+                await asyncio.to_thread(container.save, self.config.data_root)
+
+    # --- signals, stop, wait ---------------------------------------------------------------
+    async def kill(self, ref: str, signal_name: str | None) -> None:
+        container = self.get(ref)
+        try:
+            sig = parse_signal(signal_name or "SIGKILL")
+        except SpecError as exc:
+            raise InvalidArgument(str(exc)) from None
+        if container.state.status not in ("running", "paused") or not container.state.pid:
+            raise NotRunning(f"Cannot kill container: {ref}: Container {container.id} is not running")
+        if sig == signal.SIGKILL:
+            container.manually_stopped = True
+        _signal(container.state.pid, sig)
+
+    async def stop(self, ref: str, timeout: int | None) -> None:
+        container = self.get(ref)
+        live = self.live[container.id]
+        if container.state.status == "restarting":
+            container.manually_stopped = True
+            if live.restart_task is not None:
+                live.restart_task.cancel()
+            container.state.status = "exited"
+            await asyncio.to_thread(container.save, self.config.data_root)
+            return
+        if container.state.status not in ("running", "paused"):
+            raise NotModified("container already stopped")
+        container.manually_stopped = True
+        await self._stop_process(container, live, timeout)
+
+    async def _stop_process(self, container: Container, live: Live, timeout: int | None) -> None:
+        if timeout is None:
+            timeout = container.config.get("StopTimeout")
+        if timeout is None:
+            timeout = DEFAULT_STOP_TIMEOUT
+        exited = self._exit_future(live)
+        stop_signal = parse_signal(container.config.get("StopSignal") or "SIGTERM")
+        _signal(container.state.pid, stop_signal)
+        try:
+            await asyncio.wait_for(asyncio.shield(exited), timeout=max(timeout, 0) if timeout >= 0 else None)
+            return
+        except asyncio.TimeoutError:
+            pass
+        _signal(container.state.pid, signal.SIGKILL)
+        await exited
+
+    def _exit_future(self, live: Live) -> asyncio.Future[int]:
+        future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        live.exit_waiters.append(future)
+        return future
+
+    async def restart(self, ref: str, timeout: int | None) -> None:
+        container = self.get(ref)
+        live = self.live[container.id]
+        if container.state.status in ("running", "paused"):
+            container.manually_stopped = True
+            await self._stop_process(container, live, timeout)
+        elif container.state.status == "restarting" and live.restart_task is not None:
+            live.restart_task.cancel()
+        async with live.lock:
+            container.manually_stopped = False
+            if container.state.status not in ("running", "paused"):
+                await self._launch(container, live)
+
+    async def wait(self, ref: str, condition: str) -> int:
+        container = self.get(ref)
+        live = self.live[container.id]
+        if condition not in ("not-running", "next-exit", "removed", ""):
+            raise InvalidArgument(f"invalid condition: {condition}")
+        if condition == "removed":
+            if live.removal is None:
+                live.removal = asyncio.get_running_loop().create_future()
+            return await asyncio.shield(live.removal)
+        if condition in ("not-running", "") and container.state.status not in ("running", "paused", "restarting"):
+            return container.state.exit_code
+        return await self._exit_future(live)
+
+    # --- remove, rename --------------------------------------------------------------------
+    async def remove(self, ref: str, force: bool) -> None:
+        container = self.get(ref)
+        live = self.live[container.id]
+        if container.state.status in ("running", "paused", "restarting"):
+            if not force:
+                raise Conflict(f"You cannot remove a running container {container.id}. Stop the container "
+                               f"before attempting removal or force remove")
+            container.manually_stopped = True
+            if container.state.status == "restarting" and live.restart_task is not None:
+                live.restart_task.cancel()
+            else:
+                exited = self._exit_future(live)
+                _signal(container.state.pid, signal.SIGKILL)
+                await exited
+        if container.id in self.containers:
+            await self._remove(container, live)
+
+    async def _remove(self, container: Container, live: Live) -> None:
+        if container.state.status == "removing":
+            return
+        container.state.status = "removing"
+        await asyncio.to_thread(self._delete_files, container)
+        self.containers.pop(container.id, None)
+        self.live.pop(container.id, None)
+        if live.removal is None:
+            live.removal = asyncio.get_running_loop().create_future()
+        if not live.removal.done():
+            live.removal.set_result(container.state.exit_code)
+
+    def _delete_files(self, container: Container) -> None:
+        self._release_resources(container)
+        directory = self.directory(container)
+        # Drop the record first: a crash part-way leaves no container pointing at half-deleted files.
+        (directory / "config.json").unlink(missing_ok=True)
+        shutil.rmtree(directory, ignore_errors=True)
+
+    async def rename(self, ref: str, new_name: str) -> None:
+        container = self.get(ref)
+        if not new_name or not NAME_PATTERN.match(new_name):
+            raise InvalidArgument(f"Invalid container name ({new_name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
+        new_name = new_name.lstrip("/")
+        if new_name == container.name:
+            raise InvalidArgument(f"Renaming a container with the same name as its current name")
+        self._check_name_free(new_name)
+        container.name = new_name
+        await asyncio.to_thread(container.save, self.config.data_root)
+
+    # --- streams ---------------------------------------------------------------------------
+    def attach(self, ref: str) -> AttachHandle:
+        container = self.get(ref)
+        live = self.live[container.id]
+        return AttachHandle(container, live.hub.subscribe(), live.stdin, live.hub)
+
+    def detach(self, handle: AttachHandle) -> None:
+        handle.hub.unsubscribe(handle.output)
+
+    async def resize(self, ref: str, height: int, width: int) -> None:
+        container = self.get(ref)
+        channel = self.live[container.id].channel
+        if channel is None:
+            raise NotRunning(f"Container {container.id} is not running")
+        await channel.resize(height, width)
+
+    def logs(self, ref: str, query: LogQuery, follow: bool) -> tuple[Container, AsyncIterator[LogEntry]]:
+        container = self.get(ref)
+        running = lambda: container.state.status in ("running", "paused", "restarting")  # noqa: E731
+        return container, read_logs(self.log_path(container), query, follow, running)
+
+    # --- listing ---------------------------------------------------------------------------
+    def list(self, all: bool, filters: dict[str, Any], limit: int | None) -> list[dict[str, Any]]:
+        containers = sorted(self.containers.values(), key=lambda c: c.created, reverse=True)
+        if not all and not filters.get("status") and limit is None:
+            containers = [c for c in containers if c.state.status in ("running", "paused", "restarting")]
+        containers = [c for c in containers if self._matches(c, filters)]
+        if limit is not None and limit > 0:
+            containers = containers[:limit]
+        return [c.to_summary(c.image if not c.image.startswith("sha256:") else c.image_id) for c in containers]
+
+    def _matches(self, container: Container, filters: dict[str, Any]) -> bool:
+        def values(key: str) -> list[str]:
+            value = filters.get(key) or []
+            return list(value) if not isinstance(value, dict) else [k for k, v in value.items() if v]
+
+        for status in [values("status")]:
+            if status and container.state.status not in status:
+                return False
+        names = values("name")
+        if names and not any(re.search(pattern, container.name) for pattern in names):
+            return False
+        ids = values("id")
+        if ids and not any(container.id.startswith(prefix) for prefix in ids):
+            return False
+        exited = values("exited")
+        if exited and (container.state.status != "exited" or str(container.state.exit_code) not in exited):
+            return False
+        labels = container.config.get("Labels") or {}
+        for label in values("label"):
+            key, eq, value = label.partition("=")
+            if key not in labels or (eq and labels[key] != value):
+                return False
+        ancestors = values("ancestor")
+        if ancestors and not any(self._is_ancestor(container, a) for a in ancestors):
+            return False
+        return True
+
+    def _is_ancestor(self, container: Container, reference: str) -> bool:
+        try:
+            return self.images.resolve(reference) == container.image_id
+        except ImageNotFound:
+            return False
+
+    async def mount_filesystem(self, ref: str) -> Path:
+        """The container's merged filesystem, mounted until `release_filesystem` (for export)."""
+        container = self.get(ref)
+        lower_dirs = await asyncio.to_thread(self.images.layer_dirs, container.image_id)
+        self._filesystem_users[container.id] = self._filesystem_users.get(container.id, 0) + 1
+        return fs.mount_rootfs(self.directory(container), lower_dirs)
+
+    def release_filesystem(self, container_id: str) -> None:
+        users = self._filesystem_users.get(container_id, 1) - 1
+        self._filesystem_users[container_id] = users
+        container = self.containers.get(container_id)
+        if users <= 0 and container is not None and container.state.status not in ("running", "paused"):
+            fs.unmount_rootfs(self.directory(container))
+
+    def inspect(self, ref: str, exec_ids: list[str]) -> dict[str, Any]:
+        return self.get(ref).to_inspect(self.config.data_root, exec_ids)
+
+    def processes(self, ref: str) -> list[int]:
+        container = self.get(ref)
+        if container.state.status not in ("running", "paused"):
+            raise Conflict(f"Container {container.id} is not running")
+        return cgroups.cgroup_pids(f"/{self.config.cgroup_parent}/{container.id}")
+
+    # --- restore ---------------------------------------------------------------------------
+    async def restore(self) -> None:
+        """Load every record; reconnect to live monitors; settle containers that died meanwhile."""
+        root = self.config.data_root / "containers"
+        for directory in sorted(root.iterdir()):
+            if not (directory / "config.json").exists():
+                shutil.rmtree(directory, ignore_errors=True)  # a removal or creation cut short
+                continue
+            try:
+                container = Container.load(directory)
+            except (ValueError, TypeError, KeyError) as exc:
+                log.error("skipping unreadable container record %s: %s", directory.name, exc)
+                continue
+            self.containers[container.id] = container
+            self.live[container.id] = Live()
+        for container in list(self.containers.values()):
+            await self._restore_one(container)
+
+    async def _restore_one(self, container: Container) -> None:
+        live = self.live[container.id]
+        status = container.state.status
+        if status in ("running", "paused"):
+            try:
+                channel = await monitor.connect(self.state_dir(container))
+            except OSError:
+                info = monitor.read_exit(self.state_dir(container)) or \
+                    {"exit_code": 255, "finished_at": rfc3339_nano(), "oom_killed": False}
+                await self._on_exit(container, live, info)
+            else:
+                self._attach_channel(container, live, channel)
+            return
+        if status == "removing":
+            await self._remove(container, live)
+            return
+        policy = container.host_config["RestartPolicy"].get("Name")
+        if status == "restarting" or policy == "always" or (policy == "unless-stopped" and not container.manually_stopped):
+            if policy in ("always", "unless-stopped", "on-failure"):
+                async with live.lock:
+                    try:
+                        await self._launch(container, live)
+                    except (DaemonError, OSError) as exc:
+                        log.error("could not restart %s: %s", container.id[:12], exc)
+
+    async def shutdown(self) -> None:
+        """Leave containers running (live restore): just stop listening to their monitors."""
+        for live in self.live.values():
+            for task in (live.reader, live.restart_task):
+                if task is not None:
+                    task.cancel()
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _signal(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass

@@ -1,0 +1,153 @@
+"""`exec`: extra processes inside a running container, each run by a monitor of its own."""
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from berth.daemon.containers import ContainerService
+from berth.daemon.errors import Conflict, InvalidArgument, NotFound, NotRunning, StartFailed
+from berth.daemon.spec import ALL_CAPABILITIES, SpecError, merged_env, process_spec
+from berth.daemon.streams import STDERR, STDOUT, OutputHub, StdinFunnel
+from berth.daemon.users import UserError
+from berth.monitor import client as monitor
+from berth.monitor.frames import FrameType
+
+EXEC_START_FAILED = 126  # dockerd's exit code for an exec whose process could not start
+
+
+@dataclass
+class ExecSession:
+    id: str
+    container_id: str
+    config: dict[str, Any]
+    running: bool = False
+    exit_code: int | None = None
+    pid: int = 0
+    hub: OutputHub = field(default_factory=OutputHub)
+    stdin: StdinFunnel = field(default_factory=StdinFunnel)
+    channel: monitor.Channel | None = None
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def tty(self) -> bool:
+        return bool(self.config.get("Tty"))
+
+    def to_api(self) -> dict[str, Any]:
+        return {
+            "ID": self.id,
+            "Running": self.running,
+            "ExitCode": self.exit_code,
+            "ProcessConfig": {
+                "tty": self.tty,
+                "entrypoint": self.config["Cmd"][0],
+                "arguments": self.config["Cmd"][1:],
+                "privileged": bool(self.config.get("Privileged")),
+                "user": self.config.get("User") or "",
+            },
+            "OpenStdin": bool(self.config.get("AttachStdin")),
+            "OpenStderr": bool(self.config.get("AttachStderr")),
+            "OpenStdout": bool(self.config.get("AttachStdout")),
+            "CanRemove": False,
+            "ContainerID": self.container_id,
+            "DetachKeys": self.config.get("DetachKeys") or "",
+            "Pid": self.pid,
+        }
+
+
+class ExecService:
+    def __init__(self, containers: ContainerService, zygote_socket: Path) -> None:
+        self.containers = containers
+        self.zygote_socket = zygote_socket
+        self.sessions: dict[str, ExecSession] = {}
+
+    def create(self, ref: str, config: dict[str, Any]) -> ExecSession:
+        container = self.containers.get(ref)
+        if container.state.status not in ("running", "paused"):
+            raise NotRunning(f"Container {container.id} is not running")
+        if container.state.status == "paused":
+            raise Conflict(f"Container {container.id} is paused, unpause the container before exec")
+        if not config.get("Cmd"):
+            raise InvalidArgument("No exec command specified")
+        session = ExecSession(secrets.token_hex(32), container.id, config)
+        self.sessions[session.id] = session
+        return session
+
+    def get(self, exec_id: str) -> ExecSession:
+        try:
+            return self.sessions[exec_id]
+        except KeyError:
+            raise NotFound(f"No such exec instance: {exec_id}") from None
+
+    def ids_for(self, container_id: str) -> list[str]:
+        return [s.id for s in self.sessions.values() if s.container_id == container_id]
+
+    async def start(self, exec_id: str) -> ExecSession:
+        session = self.get(exec_id)
+        if session.running or session.exit_code is not None:
+            raise Conflict(f"Error: Exec command {exec_id} is already running")
+        container = self.containers.get(session.container_id)
+        if container.state.status != "running":
+            raise NotRunning(f"Container {container.id} is not running")
+        config = session.config
+        rootfs = self.containers.directory(container) / "rootfs"
+        try:
+            process = process_spec(
+                container, rootfs, list(config["Cmd"]),
+                user=config.get("User") or container.config.get("User") or "0",
+                env=merged_env(container.config.get("Env") or [], config.get("Env") or []),
+                cwd=config.get("WorkingDir") or container.config.get("WorkingDir") or "/",
+                tty=session.tty,
+            )
+        except (UserError, SpecError) as exc:
+            raise InvalidArgument(str(exc)) from None
+        if config.get("Privileged"):
+            process["capabilities"] = {key: list(ALL_CAPABILITIES) for key in process["capabilities"]}
+        state_dir = self.containers.state_dir(container) / "exec" / session.id
+        state_dir.mkdir(parents=True, exist_ok=True)
+        runtime = self.containers.config.runtime(container.runtime)
+        request = {
+            "op": "exec", "id": container.id, "exec_id": session.id, "init_pid": container.state.pid,
+            "bundle": str(self.containers.state_dir(container)), "state_dir": str(state_dir),
+            "process": process, "tty": session.tty, "stdin": bool(config.get("AttachStdin")),
+            "runtime": runtime.path, "runtime_args": runtime.args,
+            "runtime_root": str(self.containers.config.exec_root / "runtime" / runtime.name),
+        }
+        try:
+            reply, channel = await monitor.spawn(self.zygote_socket, request)
+        except monitor.SpawnError as exc:
+            session.exit_code = EXEC_START_FAILED
+            session.done.set()
+            raise StartFailed(f"OCI runtime exec failed: {exc.message}: unknown", exc.exit_code) from None
+        session.running, session.pid, session.channel = True, reply["pid"], channel
+        asyncio.create_task(self._pump(session, channel))
+        return session
+
+    async def _pump(self, session: ExecSession, channel: monitor.Channel) -> None:
+        await session.stdin.connect(channel)
+        exit_code = 126
+        try:
+            while (frame := await channel.read_frame()) is not None:
+                kind, payload = frame
+                if kind in (STDOUT, STDERR):
+                    session.hub.publish(kind, payload)
+                elif kind == FrameType.EXIT:
+                    exit_code = int(json.loads(payload).get("exit_code", 126))
+                    break
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            await channel.close()
+        session.running, session.exit_code, session.channel = False, exit_code, None
+        session.stdin.disconnect()
+        session.hub.close()
+        session.done.set()
+
+    async def resize(self, exec_id: str, height: int, width: int) -> None:
+        session = self.get(exec_id)
+        if session.channel is None:
+            raise Conflict(f"Exec {exec_id} is not running")
+        await session.channel.resize(height, width)

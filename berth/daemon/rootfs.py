@@ -1,0 +1,84 @@
+"""A container's filesystem: the overlay over its image's layers, and the /etc files berth writes.
+
+Layout under `containers/<id>/`: `diff` (the writable layer), `work` (overlay's scratch), `rootfs`
+(the merged mount, present only while the container runs), `hostname`, `hosts`, `resolv.conf`.
+"""
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+from berth.linux import syscalls
+
+HOST_RESOLV_CONF = Path("/etc/resolv.conf")
+FALLBACK_RESOLV_CONF = "nameserver 8.8.8.8\nnameserver 8.8.4.4\n"
+
+
+def prepare_layer_dirs(directory: Path) -> None:
+    for name in ("diff", "work", "rootfs"):
+        (directory / name).mkdir(parents=True, exist_ok=True)
+
+
+def is_mounted(path: Path) -> bool:
+    target = str(path)
+    with open("/proc/self/mountinfo") as mountinfo:
+        return any(line.split()[4] == target for line in mountinfo)
+
+
+def mount_rootfs(directory: Path, lower_dirs: list[Path]) -> Path:
+    """Mount the overlay at `directory/rootfs`: image layers read-only, `diff` writable on top."""
+    rootfs = directory / "rootfs"
+    prepare_layer_dirs(directory)
+    if is_mounted(rootfs):
+        return rootfs
+    if not lower_dirs:  # an image with no layer at all, e.g. an empty import
+        empty = directory / "empty"
+        empty.mkdir(exist_ok=True)
+        lower_dirs = [empty]
+    options = (f"lowerdir={':'.join(str(d) for d in lower_dirs)},"
+               f"upperdir={directory / 'diff'},workdir={directory / 'work'}")
+    syscalls.mount("overlay", str(rootfs), "overlay", 0, options)
+    return rootfs
+
+
+def unmount_rootfs(directory: Path) -> None:
+    rootfs = directory / "rootfs"
+    try:
+        syscalls.umount2(str(rootfs), syscalls.MNT_DETACH)
+    except OSError:
+        pass  # not mounted
+
+
+def _write(path: Path, text: str) -> None:
+    temp = path.with_suffix(".tmp")
+    temp.write_text(text)
+    os.replace(temp, path)
+
+
+def write_etc_files(directory: Path, hostname: str, host_network: bool,
+                    extra_hosts: list[str], dns: list[str]) -> None:
+    """Write the container's /etc/hostname, /etc/hosts and /etc/resolv.conf (bind-mounted in)."""
+    if host_network:
+        hosts = Path("/etc/hosts").read_text() if Path("/etc/hosts").exists() else ""
+    else:
+        hosts = ("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+                 "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
+                 "ff02::2\tip6-allrouters\n")
+    for entry in extra_hosts:
+        name, _, address = entry.partition(":")
+        hosts += f"{address}\t{name}\n"
+    _write(directory / "hostname", hostname + "\n")
+    _write(directory / "hosts", hosts)
+    if dns:
+        resolv = "".join(f"nameserver {server}\n" for server in dns)
+    else:
+        try:
+            resolv = HOST_RESOLV_CONF.read_text()
+        except OSError:
+            resolv = FALLBACK_RESOLV_CONF
+    _write(directory / "resolv.conf", resolv)
+
+
+def host_hostname() -> str:
+    return socket.gethostname()

@@ -1,0 +1,205 @@
+"""Turn a container's record into an OCI runtime spec (config.json), the way dockerd builds one."""
+from __future__ import annotations
+
+import resource
+import shutil
+import signal
+from pathlib import Path
+from typing import Any
+
+from berth.daemon.container import Container
+from berth.daemon.users import resolve_user
+
+DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+INIT_IN_CONTAINER = "/sbin/docker-init"
+DEFAULT_NOFILE = 1048576
+
+DEFAULT_CAPABILITIES = [
+    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW",
+    "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE",
+    "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE",
+]
+ALL_CAPABILITIES = DEFAULT_CAPABILITIES + [
+    "CAP_DAC_READ_SEARCH", "CAP_LINUX_IMMUTABLE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN",
+    "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE", "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_LEASE", "CAP_AUDIT_CONTROL", "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
+]
+MASKED_PATHS = [
+    "/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+    "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
+]
+READONLY_PATHS = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
+
+
+class SpecError(Exception):
+    pass
+
+
+def merged_env(image_env: list[str], container_env: list[str]) -> list[str]:
+    """The image's environment overridden key by key by the container's, PATH always present."""
+    merged: dict[str, str] = {}
+    for entry in [*image_env, *container_env]:
+        key = entry.split("=", 1)[0]
+        merged[key] = entry
+    merged.setdefault("PATH", DEFAULT_PATH)
+    return list(merged.values())
+
+
+def capabilities(host_config: dict[str, Any]) -> list[str]:
+    if host_config.get("Privileged"):
+        return list(ALL_CAPABILITIES)
+    caps = list(DEFAULT_CAPABILITIES)
+
+    def normal(name: str) -> str:
+        name = name.upper()
+        return name if name.startswith("CAP_") else "CAP_" + name
+
+    for cap in host_config.get("CapAdd") or []:
+        if normal(cap) == "CAP_ALL":
+            caps = list(ALL_CAPABILITIES)
+        elif normal(cap) not in caps:
+            caps.append(normal(cap))
+    for cap in host_config.get("CapDrop") or []:
+        caps = [] if normal(cap) == "CAP_ALL" else [c for c in caps if c != normal(cap)]
+    return caps
+
+
+def _mounts(container: Container, container_dir: Path) -> list[dict[str, Any]]:
+    host_config = container.host_config
+    shm_size = host_config.get("ShmSize") or 64 * 1024 * 1024
+    mounts: list[dict[str, Any]] = [
+        {"destination": "/proc", "type": "proc", "source": "proc", "options": ["nosuid", "noexec", "nodev"]},
+        {"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
+         "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+        {"destination": "/dev/pts", "type": "devpts", "source": "devpts",
+         "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]},
+        {"destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]},
+        {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue", "options": ["nosuid", "noexec", "nodev"]},
+        {"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
+         "options": ["nosuid", "noexec", "nodev", "mode=1777", f"size={shm_size}"]},
+    ]
+    for name in ("resolv.conf", "hostname", "hosts"):
+        source = container_dir / name
+        mounts.append({"destination": f"/etc/{name}", "type": "bind", "source": str(source),
+                       "options": ["rbind", "rprivate"]})
+    for path, options in (host_config.get("Tmpfs") or {}).items():
+        mounts.append({"destination": path, "type": "tmpfs", "source": "tmpfs",
+                       "options": ["nosuid", "nodev", "noexec", *filter(None, options.split(","))]})
+    for mount in container.mounts:
+        options = ["rbind", "rprivate"] + ([] if mount.get("RW", True) else ["ro"])
+        mounts.append({"destination": mount["Destination"], "type": "bind", "source": mount["Source"],
+                       "options": options})
+    if host_config.get("Init"):
+        init = shutil.which("tini-static") or shutil.which("tini") or shutil.which("docker-init")
+        if init is None:
+            raise SpecError("--init needs tini: install Debian's tini package")
+        mounts.append({"destination": INIT_IN_CONTAINER, "type": "bind", "source": init,
+                       "options": ["bind", "ro"]})
+    return mounts
+
+
+def _resources(host_config: dict[str, Any]) -> dict[str, Any]:
+    resources: dict[str, Any] = {"devices": [{"allow": False, "access": "rwm"}]}
+    memory: dict[str, Any] = {}
+    if host_config.get("Memory"):
+        memory["limit"] = host_config["Memory"]
+    if host_config.get("MemorySwap"):
+        memory["swap"] = host_config["MemorySwap"]
+    if memory:
+        resources["memory"] = memory
+    cpu: dict[str, Any] = {}
+    if host_config.get("CpuShares"):
+        cpu["shares"] = host_config["CpuShares"]
+    if host_config.get("NanoCpus"):
+        cpu["period"] = 100_000
+        cpu["quota"] = host_config["NanoCpus"] * 100_000 // 1_000_000_000
+    if host_config.get("CpuQuota"):
+        cpu["quota"] = host_config["CpuQuota"]
+    if host_config.get("CpuPeriod"):
+        cpu["period"] = host_config["CpuPeriod"]
+    if host_config.get("CpusetCpus"):
+        cpu["cpus"] = host_config["CpusetCpus"]
+    if cpu:
+        resources["cpu"] = cpu
+    if host_config.get("PidsLimit"):
+        resources["pids"] = {"limit": host_config["PidsLimit"]}
+    return resources
+
+
+def _rlimits(host_config: dict[str, Any]) -> list[dict[str, Any]]:
+    # Docker's default is 1048576 open files; without CAP_SYS_RESOURCE no process may go above its
+    # own hard limit, so the default is capped at the daemon's.
+    nofile = min(DEFAULT_NOFILE, resource.getrlimit(resource.RLIMIT_NOFILE)[1])
+    limits = [{"type": "RLIMIT_NOFILE", "hard": nofile, "soft": nofile}]
+    for ulimit in host_config.get("Ulimits") or []:
+        kind = "RLIMIT_" + ulimit["Name"].upper()
+        limits = [limit for limit in limits if limit["type"] != kind]
+        limits.append({"type": kind, "hard": ulimit["Hard"], "soft": ulimit["Soft"]})
+    return limits
+
+
+def process_spec(container: Container, rootfs: Path, args: list[str], *, user: str, env: list[str],
+                 cwd: str, tty: bool) -> dict[str, Any]:
+    """The OCI `process` object; used for the container's init and for `exec`."""
+    resolved = resolve_user(rootfs, user)
+    env = list(env)
+    if not any(entry.startswith("HOME=") for entry in env):
+        env.append(f"HOME={resolved.home}")
+    if tty and not any(entry.startswith("TERM=") for entry in env):
+        env.append("TERM=xterm")
+    caps = capabilities(container.host_config)
+    process: dict[str, Any] = {
+        "terminal": tty,
+        "user": {"uid": resolved.uid, "gid": resolved.gid},
+        "args": args,
+        "env": env,
+        "cwd": cwd or "/",
+        "capabilities": {"bounding": caps, "effective": caps, "permitted": caps, "inheritable": caps},
+        "rlimits": _rlimits(container.host_config),
+        "noNewPrivileges": "no-new-privileges" in (container.host_config.get("SecurityOpt") or []),
+    }
+    if resolved.additional_gids:
+        process["user"]["additionalGids"] = resolved.additional_gids
+    return process
+
+
+def build_spec(container: Container, rootfs: Path, container_dir: Path, cgroup_parent: str) -> dict[str, Any]:
+    config, host_config = container.config, container.host_config
+    args = [container.path, *container.args]
+    if host_config.get("Init"):
+        args = [INIT_IN_CONTAINER, "--", *args]
+    env = [*config.get("Env", []), f"HOSTNAME={config.get('Hostname', '')}"]
+    process = process_spec(container, rootfs, args, user=config.get("User") or "0", env=env,
+                           cwd=config.get("WorkingDir") or "/", tty=bool(config.get("Tty")))
+    namespaces = [{"type": kind} for kind in ("pid", "ipc", "uts", "mount")]
+    if host_config.get("NetworkMode") != "host":
+        namespaces.append({"type": "network"})
+    stop_signal = config.get("StopSignal") or "SIGTERM"
+    return {
+        "ociVersion": "1.0.2",
+        "process": process,
+        "root": {"path": str(rootfs), "readonly": bool(host_config.get("ReadonlyRootfs"))},
+        "hostname": config.get("Hostname", ""),
+        "mounts": _mounts(container, container_dir),
+        "annotations": {"org.berth.stop-signal": str(int(parse_signal(stop_signal)))},
+        "linux": {
+            "namespaces": namespaces,
+            "cgroupsPath": f"/{cgroup_parent}/{container.id}",
+            "resources": _resources(host_config),
+            "maskedPaths": [] if host_config.get("Privileged") else MASKED_PATHS,
+            "readonlyPaths": [] if host_config.get("Privileged") else READONLY_PATHS,
+        },
+    }
+
+
+def parse_signal(value: str | int) -> signal.Signals:
+    """`SIGTERM`, `TERM`, `15` -> signal.SIGTERM; raises SpecError for anything else."""
+    text = str(value).strip().upper()
+    try:
+        if text.isdigit():
+            return signal.Signals(int(text))
+        return signal.Signals[text if text.startswith("SIG") else "SIG" + text]
+    except (KeyError, ValueError):
+        raise SpecError(f"Invalid signal: {value}") from None

@@ -1,0 +1,143 @@
+"""A running container's live streams: output fanned out to attached clients, stdin funnelled in.
+
+The monitor holds the container's stdio; the daemon keeps one channel to it per container. Attached
+clients subscribe to an OutputHub and write into a StdinFunnel, which buffers until the container runs
+(docker attaches before it starts).
+"""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Protocol
+
+STDOUT = 1
+STDERR = 2
+QUEUE_LIMIT = 4096  # chunks; a client that falls this far behind loses output rather than stall others
+
+
+class MonitorChannel(Protocol):
+    async def send_stdin(self, data: bytes) -> None: ...
+    async def close_stdin(self) -> None: ...
+    async def resize(self, height: int, width: int) -> None: ...
+
+
+class OutputHub:
+    """Copies each output chunk to every subscriber; `close` ends all their streams."""
+
+    def __init__(self) -> None:
+        self._subscribers: set[asyncio.Queue[tuple[int, bytes] | None]] = set()
+        self.closed = False
+
+    def subscribe(self) -> asyncio.Queue[tuple[int, bytes] | None]:
+        queue: asyncio.Queue[tuple[int, bytes] | None] = asyncio.Queue(QUEUE_LIMIT)
+        if self.closed:
+            queue.put_nowait(None)
+        else:
+            self._subscribers.add(queue)
+        return queue
+
+    def unsubscribe(self, queue: asyncio.Queue[tuple[int, bytes] | None]) -> None:
+        self._subscribers.discard(queue)
+
+    def publish(self, stream: int, data: bytes) -> None:
+        for queue in self._subscribers:
+            if not queue.full():
+                queue.put_nowait((stream, data))
+
+    def close(self) -> None:
+        self.closed = True
+        for queue in self._subscribers:
+            while queue.full():
+                queue.get_nowait()
+            queue.put_nowait(None)
+        self._subscribers.clear()
+
+
+async def iterate(queue: asyncio.Queue[tuple[int, bytes] | None]) -> AsyncIterator[tuple[int, bytes]]:
+    while (item := await queue.get()) is not None:
+        yield item
+
+
+class StdinFunnel:
+    """Where attached clients write; holds input until a channel to the running container exists."""
+
+    def __init__(self) -> None:
+        self._channel: MonitorChannel | None = None
+        self._pending: list[bytes] = []
+        self._closed = False
+
+    async def connect(self, channel: MonitorChannel) -> None:
+        self._channel = channel
+        pending, self._pending = self._pending, []
+        for data in pending:
+            await channel.send_stdin(data)
+        if self._closed:
+            await channel.close_stdin()
+
+    def disconnect(self) -> None:
+        self._channel = None
+        self._pending = []
+        self._closed = False
+
+    async def write(self, data: bytes) -> None:
+        if self._channel is None:
+            self._pending.append(data)
+        else:
+            await self._channel.send_stdin(data)
+
+    async def close(self) -> None:
+        if self._channel is None:
+            self._closed = True
+        else:
+            await self._channel.close_stdin()
+
+
+class DetachScanner:
+    """Finds a detach sequence (default Ctrl-P Ctrl-Q) in a client's stdin, as Docker does."""
+
+    DEFAULT = "ctrl-p,ctrl-q"
+
+    def __init__(self, spec: str | None) -> None:
+        self.keys = parse_detach_keys(spec or self.DEFAULT)
+        self._matched = 0
+
+    def feed(self, data: bytes) -> tuple[bytes, bool]:
+        """Returns the bytes to pass on, and whether the client asked to detach."""
+        if not self.keys:
+            return data, False
+        out = bytearray()
+        for byte in data:
+            if byte == self.keys[self._matched]:
+                self._matched += 1
+                if self._matched == len(self.keys):
+                    self._matched = 0
+                    return bytes(out), True
+                continue
+            if self._matched:
+                out += bytes(self.keys[: self._matched])
+                self._matched = 0
+                if byte == self.keys[0]:
+                    self._matched = 1
+                    continue
+            out.append(byte)
+        return bytes(out), False
+
+
+def parse_detach_keys(spec: str) -> bytes:
+    """`ctrl-p,ctrl-q` -> b'\\x10\\x11'; single characters stand for themselves; empty disables."""
+    keys = bytearray()
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        if part.lower().startswith("ctrl-") and len(part) == 6:
+            char = part[5].lower()
+            codes = {"@": 0, "[": 27, "\\": 28, "]": 29, "^": 30, "_": 31}
+            if "a" <= char <= "z":
+                keys.append(ord(char) - ord("a") + 1)
+            elif char in codes:
+                keys.append(codes[char])
+            else:
+                raise ValueError(f"Invalid escape keys ({spec}) provided")
+        elif len(part) == 1:
+            keys.append(ord(part))
+        else:
+            raise ValueError(f"Invalid escape keys ({spec}) provided")
+    return bytes(keys)

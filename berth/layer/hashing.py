@@ -1,0 +1,64 @@
+"""Stream wrappers that watch what passes through them: how much, the last chunk, its hash."""
+from __future__ import annotations
+
+import io
+from typing import BinaryIO
+
+from berth.store import digest as digests
+
+CHUNK = 1 << 20
+
+
+class TailCheckingReader(io.RawIOBase):
+    """Reads `stream`, counting bytes; `rest_is_padding()` tells if a tar ended where it should."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self.size = 0
+        self._last = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def _seen(self, data: bytes) -> None:
+        self.size += len(data)
+        self._last = data
+
+    def readinto(self, buffer: bytearray) -> int:  # type: ignore[override]
+        data = self._stream.read(len(buffer))
+        buffer[:len(data)] = data
+        self._seen(bytes(data))
+        return len(data)
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        self._seen(data)
+        return data
+
+    def rest_is_padding(self, offset: int) -> bool:
+        """Read the rest of the stream; True if everything from `offset` on is zero bytes.
+
+        A tar reader stops at the first zero block or at a header it cannot parse, and a buffering
+        reader may have read past `offset`: those bytes must lie in the last chunk read.
+        """
+        buffered = self.size - offset
+        only_zeros = 0 <= buffered <= len(self._last) and not self._last[len(self._last) - buffered:].strip(b"\0")
+        while chunk := self.read(CHUNK):
+            only_zeros = only_zeros and not chunk.strip(b"\0")
+        return only_zeros
+
+
+class HashingReader(TailCheckingReader):
+    """A TailCheckingReader that also hashes every byte read (a layer's diff ID)."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        super().__init__(stream)
+        self._hasher = digests.new_hasher()
+
+    def _seen(self, data: bytes) -> None:
+        super()._seen(data)
+        self._hasher.update(data)
+
+    @property
+    def digest(self) -> str:
+        return digests.from_hasher(self._hasher)

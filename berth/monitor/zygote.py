@@ -1,0 +1,143 @@
+"""The zygote: a pre-warmed, single-threaded process that forks one detached monitor per request.
+
+Usage: python -m berth.monitor.zygote --socket PATH   (started by the daemon; prints "ready" once it
+listens, and dies with its parent).
+
+A request is one SOCK_SEQPACKET message of JSON plus one passed fd, the daemon's end of a socketpair
+that becomes the monitor's first client. The monitor (not the zygote) sends the reply on the same
+connection: {"pid": N, "monitor_pid": N} or {"error": MESSAGE, "exit_code": 125|126|127}.
+"""
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import signal
+import socket
+import sys
+import traceback
+from typing import NoReturn
+
+from berth.linux import syscalls
+from berth.monitor import monitor
+from berth.monitor.sockpath import short_socket_path
+
+MAX_REQUEST = 1 << 20
+REQUEST_TIMEOUT = 5.0
+
+_FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "run": {"id": str, "bundle": str, "state_dir": str, "tty": bool, "stdin": bool},
+    "exec": {"id": str, "exec_id": str, "init_pid": int, "bundle": str, "state_dir": str,
+             "process": dict, "tty": bool, "stdin": bool},
+}
+_OPTIONAL: dict[str, type | tuple[type, ...]] = {
+    "log_path": (str, type(None)), "runtime": (str, type(None)), "runtime_root": (str, type(None)),
+}
+
+
+class BadRequest(ValueError):
+    pass
+
+
+def parse_request(data: bytes) -> dict:
+    """Decode and check a request; raise BadRequest with a message for the daemon."""
+    try:
+        request = json.loads(data)
+    except ValueError as error:
+        raise BadRequest(f"request is not JSON: {error}") from None
+    if not isinstance(request, dict) or request.get("op") not in _FIELDS:
+        raise BadRequest(f"unknown op {request.get('op') if isinstance(request, dict) else request!r}")
+    fields = {**_FIELDS[request["op"]], **{k: t for k, t in _OPTIONAL.items() if k in request}}
+    for name, kind in fields.items():
+        if not isinstance(request.get(name), kind):
+            raise BadRequest(f"request field {name!r} is missing or has the wrong type")
+    return request
+
+
+def handle(connection: socket.socket, listener: socket.socket) -> None:
+    """Read one request from `connection` and fork its monitor (which replies)."""
+    connection.settimeout(REQUEST_TIMEOUT)
+    data, fds, _, _ = socket.recv_fds(connection, MAX_REQUEST, 1)
+    try:
+        if len(fds) != 1:
+            raise BadRequest("a request carries exactly one fd (the monitor's channel)")
+        request = parse_request(data)
+    except BadRequest as error:
+        connection.send(json.dumps({"error": str(error), "exit_code": 125}).encode())
+        for fd in fds:
+            os.close(fd)
+        return
+    channel = socket.socket(fileno=fds[0])
+    try:
+        _fork_detached(request, connection, channel, listener)
+    finally:
+        channel.close()
+
+
+def _fork_detached(request: dict, connection: socket.socket, channel: socket.socket,
+                   listener: socket.socket) -> None:
+    """Fork twice (with setsid between) so the monitor belongs to neither the zygote nor the daemon."""
+    middle = os.fork()
+    if middle:
+        os.waitpid(middle, 0)
+        return
+    status = 1
+    try:
+        listener.close()
+        os.setsid()
+        if os.fork() == 0:
+            _run_monitor(request, connection, channel)
+        status = 0
+    finally:
+        os._exit(status)
+
+
+def _run_monitor(request: dict, connection: socket.socket, channel: socket.socket) -> NoReturn:
+    status = 1
+    try:
+        connection.settimeout(None)
+        monitor.serve(request, connection, channel)
+        status = 0
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        os._exit(status)
+
+
+def _die_with_parent() -> None:
+    parent = os.getppid()
+    syscalls.prctl(syscalls.PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m berth.monitor.zygote")
+    parser.add_argument("--socket", required=True, help="unix socket to listen on")
+    socket_path = parser.parse_args(argv).socket
+    _die_with_parent()
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    with short_socket_path(socket_path) as reachable:
+        if os.path.lexists(socket_path):
+            os.unlink(socket_path)
+        listener.bind(reachable)
+    listener.listen(128)
+    gc.freeze()  # keep shared pages shared: the collector no longer writes to existing objects
+    sys.stdout.write("ready\n")
+    sys.stdout.flush()
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+    while True:
+        connection, _ = listener.accept()
+        with connection:
+            try:
+                handle(connection, listener)
+            except OSError as error:  # a client that went away or sent nothing: serve the next one
+                print(f"zygote: request failed: {error}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

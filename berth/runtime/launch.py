@@ -1,0 +1,328 @@
+"""Start a container's process from an OCI runtime spec, step by step as the kernel sees it.
+
+The caller forks once. A new pid namespace is made (or joined) by the caller for its next child only
+(pid_for_children), so the forked process is the container's PID 1 and the caller's own child: it can
+os.waitpid() it directly. The child reports a setup failure over a SOCK_SEQPACKET socket that closes
+on execve; the pty master, when there is one, travels over the same socket.
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import signal
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from berth.linux import pty
+from berth.linux import syscalls as sc
+from berth.linux.seccomp import Filter
+from berth.runtime import cgroups, mounts
+from berth.runtime.process import (ProcessError, enter_cwd, env_list_to_dict, exec_error,
+                                   find_executable, home_of, set_rlimits, switch_user)
+from berth.runtime.seccomp import build_filter
+
+NAMESPACE_FLAGS = {
+    "pid": sc.CLONE_NEWPID, "network": sc.CLONE_NEWNET, "mount": sc.CLONE_NEWNS, "ipc": sc.CLONE_NEWIPC,
+    "uts": sc.CLONE_NEWUTS, "cgroup": sc.CLONE_NEWCGROUP, "time": sc.CLONE_NEWTIME,
+}
+# /proc/PID/ns file of each namespace an exec joins, the mount namespace last.
+EXEC_NAMESPACES = {"ipc": sc.CLONE_NEWIPC, "uts": sc.CLONE_NEWUTS, "net": sc.CLONE_NEWNET,
+                   "cgroup": sc.CLONE_NEWCGROUP, "mnt": sc.CLONE_NEWNS}
+_READY = b"ready"
+_PTY = b"pty"
+
+
+class LaunchError(Exception):
+    """The container process could not be started; `message` reads like runc's, `exit_code` like Docker's."""
+
+    def __init__(self, message: str, exit_code: int = 125) -> None:
+        super().__init__(message)
+        self.message = message
+        self.exit_code = exit_code
+
+
+@dataclass
+class Launched:
+    pid: int                  # host pid of the container's init (or exec'd) process
+    pty_master: int | None    # master side of the process's pty when process.terminal is true
+
+
+def launch_container(bundle: Path, spec: dict, stdio: tuple[int, int, int] | None,
+                     start_fifo: Path | None = None) -> Launched:
+    """Create the container described by `spec` and exec its process.
+
+    With `start_fifo` the process stops just before execve, opening that FIFO for writing: this
+    returns once it is waiting there, and the process goes on when someone reads the FIFO.
+    """
+    linux = spec.get("linux") or {}
+    namespaces = linux.get("namespaces") or []
+    if not any(ns["type"] == "mount" and not ns.get("path") for ns in namespaces):
+        raise LaunchError("a container needs a new mount namespace")
+    unknown = [ns["type"] for ns in namespaces if ns["type"] not in NAMESPACE_FLAGS]
+    if unknown:
+        raise LaunchError(f"unsupported namespace type(s): {', '.join(unknown)}")
+    if spec.get("hostname") and not any(ns["type"] == "uts" for ns in namespaces):
+        raise LaunchError("unable to set hostname without a private UTS namespace")
+    rootfs = os.path.realpath(os.path.join(bundle, spec["root"]["path"]))
+    if not os.path.isdir(rootfs):
+        raise LaunchError(f"rootfs ({rootfs}) does not exist")
+    try:
+        seccomp = build_filter(linux["seccomp"]) if linux.get("seccomp") else None
+        join = (cgroups.create(linux["cgroupsPath"], linux.get("resources"), linux.get("devices"))
+                if linux.get("cgroupsPath") else [])
+    except (OSError, ValueError) as error:
+        raise LaunchError(f"container setup: {error}") from None
+    pid_ns = next((ns for ns in namespaces if ns["type"] == "pid"), None)
+    fifo = str(start_fifo) if start_fifo else None
+    try:
+        return _spawn(pid_ns, lambda channel: _container_init(channel, rootfs, spec, stdio, join, seccomp, fifo))
+    except LaunchError:
+        if join:
+            cgroups.remove_cgroup(linux["cgroupsPath"])
+        raise
+
+
+def launch_exec(init_pid: int, spec: dict, process: dict, stdio: tuple[int, int, int] | None) -> Launched:
+    """Start `process` inside the running container whose init is `init_pid`."""
+    try:
+        ns_fds = [(os.open(f"/proc/{init_pid}/ns/{name}", os.O_RDONLY | os.O_CLOEXEC), flag)
+                  for name, flag in EXEC_NAMESPACES.items() if _differs(init_pid, name)]
+    except OSError as error:
+        raise LaunchError(f"container process {init_pid} is not running: {error.strerror}") from None
+    try:
+        join = cgroups.procs_files_of(init_pid)
+        linux = spec.get("linux") or {}
+        seccomp = build_filter(linux["seccomp"]) if linux.get("seccomp") else None
+        pid_ns = {"type": "pid", "path": f"/proc/{init_pid}/ns/pid"}
+        return _spawn(pid_ns, lambda channel: _exec_init(channel, process, stdio, join, ns_fds, seccomp))
+    except (OSError, ValueError) as error:
+        raise LaunchError(f"exec setup: {error}") from None
+    finally:
+        for fd, _ in ns_fds:
+            os.close(fd)
+
+
+def _differs(pid: int, name: str) -> bool:
+    return os.stat(f"/proc/{pid}/ns/{name}").st_ino != os.stat(f"/proc/self/ns/{name}").st_ino
+
+
+# --- parent side -------------------------------------------------------------------------------
+
+def _target_pid_namespace(entry: dict | None) -> int | None:
+    """Point pid_for_children at a new or given pid namespace; returns an fd of our own to go back to."""
+    if entry is None:
+        return None
+    own = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        if entry.get("path"):
+            target = os.open(entry["path"], os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                sc.setns(target, sc.CLONE_NEWPID)
+            finally:
+                os.close(target)
+        else:
+            sc.unshare(sc.CLONE_NEWPID)
+    except OSError:
+        os.close(own)
+        raise
+    return own
+
+
+def _restore_pid_namespace(own: int | None) -> None:
+    if own is not None:
+        sc.setns(own, sc.CLONE_NEWPID)
+        os.close(own)
+
+
+def _spawn(pid_ns: dict | None, body: Callable[[socket.socket], None]) -> Launched:
+    parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    try:
+        own = _target_pid_namespace(pid_ns)
+        try:
+            pid = os.fork()
+        except OSError:
+            _restore_pid_namespace(own)
+            raise
+    except OSError as error:
+        parent_end.close()
+        child_end.close()
+        raise LaunchError(f"cannot start the container process: {error}") from None
+    if pid == 0:  # the child: never returns
+        parent_end.close()
+        _run_child(child_end, body)
+    _restore_pid_namespace(own)
+    child_end.close()
+    with parent_end:
+        return Launched(pid, _await_child(pid, parent_end))
+
+
+def _await_child(pid: int, channel: socket.socket) -> int | None:
+    """Wait for execve (EOF), the start FIFO (ready) or an error; collect the pty master on the way."""
+    master = None
+    while True:
+        message, fds, _, _ = socket.recv_fds(channel, 65536, 1, socket.MSG_CMSG_CLOEXEC)
+        if fds:
+            master = fds[0]
+        if message == _PTY:
+            continue
+        if not message or message == _READY:
+            return master
+        os.waitpid(pid, 0)
+        if master is not None:
+            os.close(master)
+        error = json.loads(message)
+        raise LaunchError(error["message"], error["exit_code"])
+
+
+# --- child side --------------------------------------------------------------------------------
+
+def _run_child(channel: socket.socket, body: Callable[[socket.socket], None]) -> None:
+    """Run `body` (which ends in execve); report any failure to the parent, or on stderr if it is gone."""
+    try:
+        body(channel)
+        failure = ProcessError("container process returned without exec")
+    except ProcessError as error:
+        failure = error
+    except OSError as error:
+        where = f" {error.filename}" if error.filename else ""
+        failure = ProcessError(f"{error.strerror or error}{where}")
+    except BaseException as error:  # noqa: BLE001 - the child must never unwind into the caller
+        failure = ProcessError(f"{type(error).__name__}: {error}")
+    try:
+        channel.send(json.dumps({"message": failure.message, "exit_code": failure.exit_code}).encode())
+    except OSError:
+        os.write(2, f"berth-runtime: {failure.message}\n".encode())
+    os._exit(failure.exit_code)
+
+
+def _reset_signals() -> None:
+    """Give the container default signal dispositions (Python ignores SIGPIPE and SIGXFSZ)."""
+    for number in signal.valid_signals():
+        if number in (signal.SIGKILL, signal.SIGSTOP):
+            continue
+        handler = signal.getsignal(number)
+        if handler is not None and handler != signal.SIG_DFL:
+            signal.signal(number, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, set())
+
+
+def _enter_namespaces(namespaces: list[dict]) -> None:
+    """Join the namespaces given by path, then unshare the new ones (pid is the parent's job)."""
+    new = 0
+    for namespace in namespaces:
+        flag = NAMESPACE_FLAGS[namespace["type"]]
+        if flag == sc.CLONE_NEWPID:
+            continue
+        if namespace.get("path"):
+            fd = os.open(namespace["path"], os.O_RDONLY | os.O_CLOEXEC)
+            try:
+                sc.setns(fd, flag)
+            finally:
+                os.close(fd)
+        else:
+            new |= flag
+    sc.unshare(new)
+
+
+def _install_stdio(stdio: tuple[int, int, int]) -> None:
+    """Make the three fds 0, 1 and 2 (through copies, so any order or overlap works)."""
+    copies = [fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 3) for fd in stdio]
+    for target, fd in enumerate(copies):
+        os.dup2(fd, target)
+        os.close(fd)
+
+
+def _open_terminal(process: dict, channel: socket.socket, console: bool) -> None:
+    """Open a pty in the container's devpts, make it our controlling tty and stdio, pass the master up."""
+    master = pty.open_master("/dev/pts/ptmx")
+    slave = pty.open_peer(master)
+    if console:
+        if not os.path.lexists("/dev/console"):
+            os.close(os.open("/dev/console", os.O_CREAT | os.O_WRONLY | os.O_CLOEXEC, 0o600))
+        sc.mount(f"/dev/pts/{pty.number(master)}", "/dev/console", None, sc.MS_BIND)
+    size = process.get("consoleSize")
+    if size:
+        pty.set_size(slave, size.get("height", 0), size.get("width", 0))
+    pty.make_controlling(slave)
+    _install_stdio((slave, slave, slave))
+    socket.send_fds(channel, [_PTY], [master])
+    os.close(master)
+    os.close(slave)
+
+
+def _apply_kernel_settings(spec: dict) -> None:
+    linux = spec.get("linux") or {}
+    if spec.get("hostname"):
+        sc.sethostname(spec["hostname"])
+    if spec.get("domainname"):
+        sc.setdomainname(spec["domainname"])
+    for key, value in (linux.get("sysctl") or {}).items():
+        with open("/proc/sys/" + key.replace(".", "/"), "w") as file:
+            file.write(value)
+
+
+def _container_init(channel: socket.socket, rootfs: str, spec: dict, stdio: tuple[int, int, int] | None,
+                    join: list[str], seccomp: Filter | None, start_fifo: str | None) -> None:
+    process = spec["process"]
+    linux = spec.get("linux") or {}
+    _reset_signals()
+    os.setsid()
+    cgroups.join(join)
+    _enter_namespaces(linux.get("namespaces") or [])
+    mounts.prepare_rootfs(rootfs, spec)
+    fifo_fd = os.open(start_fifo, os.O_PATH | os.O_CLOEXEC) if start_fifo else None
+    mounts.pivot_into(rootfs)
+    if process.get("terminal"):
+        _open_terminal(process, channel, console=True)
+    elif stdio is not None:
+        _install_stdio(stdio)
+    _apply_kernel_settings(spec)
+    mounts.finish_rootfs(spec)
+    _exec_process(process, channel, seccomp, fifo_fd)
+
+
+def _exec_init(channel: socket.socket, process: dict, stdio: tuple[int, int, int] | None,
+               join: list[str], ns_fds: list[tuple[int, int]], seccomp: Filter | None) -> None:
+    _reset_signals()
+    os.setsid()
+    cgroups.join(join)
+    for fd, flag in ns_fds:
+        sc.setns(fd, flag)
+    if process.get("terminal"):
+        _open_terminal(process, channel, console=False)
+    elif stdio is not None:
+        _install_stdio(stdio)
+    _exec_process(process, channel, seccomp, None)
+
+
+def _exec_process(process: dict, channel: socket.socket, seccomp: Filter | None, fifo_fd: int | None) -> None:
+    """Limits, cwd, user and capabilities, then the executable; waits on the start FIFO if given."""
+    if "oomScoreAdj" in process:
+        with open("/proc/self/oom_score_adj", "w") as file:
+            file.write(str(process["oomScoreAdj"]))
+    set_rlimits(process.get("rlimits") or [])
+    enter_cwd(process.get("cwd") or "/")
+    switch_user(process)
+    env = env_list_to_dict(process.get("env") or [])
+    env.setdefault("HOME", home_of((process.get("user") or {}).get("uid", 0)))
+    args = process.get("args") or []
+    if not args:
+        raise ProcessError("args must not be empty")
+    path = find_executable(args[0], env)
+    if process.get("noNewPrivileges"):
+        sc.prctl(sc.PR_SET_NO_NEW_PRIVS, 1)
+    sc.close_range(3, flags=sc.CLOSE_RANGE_CLOEXEC)
+    if fifo_fd is not None:
+        channel.send(_READY)
+        fifo = os.open(f"/proc/self/fd/{fifo_fd}", os.O_WRONLY | os.O_CLOEXEC)
+        os.write(fifo, b"0")
+        os.close(fifo)
+    if seccomp is not None:
+        seccomp.load()
+    try:
+        os.execve(path, args, env)
+    except OSError as error:
+        raise exec_error(args[0], error) from None

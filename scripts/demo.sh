@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# `make demo`: start berthd (unless it already runs), make busybox:latest if missing, run a container.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SOCKET=/run/berth/berth.sock
+LOG=/var/log/berthd.log
+export BERTH_HOST=unix://$SOCKET
+
+if ! berth version >/dev/null 2>&1; then
+    echo "starting berthd (log: $LOG)"
+    mkdir -p /run/berth /etc/berth
+    [ -f /etc/berth/daemon.json ] || echo '{}' > /etc/berth/daemon.json
+    nohup berthd >>"$LOG" 2>&1 &
+    for _ in $(seq 100); do
+        berth version >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    berth version >/dev/null || { echo "berthd did not start; see $LOG" >&2; exit 1; }
+fi
+
+if ! berth image inspect busybox:latest >/dev/null 2>&1; then
+    echo "making busybox:latest from Debian's busybox-static"
+    .venv/bin/python scripts/busybox_rootfs.py | berth import -c 'CMD ["sh"]' - busybox:latest
+fi
+
+berth run --rm busybox echo hello from berth

@@ -1,0 +1,36 @@
+"""The command line itself: exit codes and messages for bad usage and an absent daemon."""
+import pytest
+
+from berth.cli.main import main
+
+
+def run_main(args: list[str], capsys: pytest.CaptureFixture) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    out, err = capsys.readouterr()
+    return exit_info.value.code, out, err
+
+
+def test_unknown_flag_is_a_usage_error_with_exit_125(capsys) -> None:
+    code, _, err = run_main(["run", "--no-such-flag", "busybox"], capsys)
+    assert code == 125
+    assert err.startswith("unknown flag: --no-such-flag\n\nUsage:  berth run [OPTIONS] IMAGE [COMMAND]...")
+    assert err.endswith("Run 'berth run --help' for more information\n")
+
+
+def test_flags_after_the_image_belong_to_the_command(capsys, tmp_path) -> None:
+    code, _, err = run_main(["-H", f"unix://{tmp_path}/none.sock", "run", "busybox", "ls", "-l"], capsys)
+    assert code == 125 and "Cannot connect to the berth daemon" in err
+
+
+def test_absent_daemon_exits_1(capsys, tmp_path) -> None:
+    code, _, err = run_main(["-H", f"unix://{tmp_path}/none.sock", "ps"], capsys)
+    assert code == 1
+    assert err.startswith(f"Cannot connect to the berth daemon at unix://{tmp_path}/none.sock. Is the daemon running?")
+
+
+def test_management_commands_and_aliases_resolve(capsys) -> None:
+    for args in (["container", "ls", "--help"], ["image", "ls", "--help"], ["ps", "--help"], ["images", "--help"],
+                 ["system", "df", "--help"], ["rmi", "--help"], ["container", "inspect", "--help"]):
+        code, out, _ = run_main(args, capsys)
+        assert code == 0 and "Usage:" in out

@@ -1,0 +1,57 @@
+"""The real docker CLI, unchanged, against berthd (DOCKER_HOST=unix://...)."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+
+import pytest
+
+DOCKER = shutil.which("docker")
+pytestmark = pytest.mark.docker_cli
+
+
+@pytest.fixture(scope="module", autouse=True)
+def docker_is_installed():
+    assert DOCKER, "the docker CLI is part of these machines; install docker.io"
+
+
+def docker(daemon, *args: str, input: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run([DOCKER, *args], input=input, capture_output=True, text=True, env=daemon.env,
+                            timeout=60)
+    if check and result.returncode != 0:
+        raise AssertionError(f"docker {' '.join(args)} exited {result.returncode}:\n{result.stdout}{result.stderr}")
+    return result
+
+
+def test_docker_run_prints_output_and_exit_code(daemon):
+    assert docker(daemon, "run", "--rm", "busybox", "echo", "hello from docker").stdout == "hello from docker\n"
+    assert docker(daemon, "run", "--rm", "--network", "none", "busybox", "sh", "-c", "exit 3",
+                  check=False).returncode == 3
+    missing = docker(daemon, "run", "--rm", "busybox", "nosuch", check=False)
+    assert missing.returncode == 127
+
+
+def test_docker_ps_inspect_logs_exec_stop_rm(daemon):
+    container_id = docker(daemon, "run", "-d", "--name", "dockerish", "busybox", "sh", "-c",
+                          "echo logged; sleep 100").stdout.strip()
+    assert docker(daemon, "ps", "-q", "--no-trunc").stdout.split() == [container_id]
+    [record] = json.loads(docker(daemon, "inspect", "dockerish").stdout)
+    assert record["State"]["Running"] is True
+    assert docker(daemon, "exec", "dockerish", "echo", "inside").stdout == "inside\n"
+    assert docker(daemon, "logs", "dockerish").stdout == "logged\n"
+    docker(daemon, "stop", "-t", "1", "dockerish")
+    assert docker(daemon, "ps", "-a", "--format", "{{.Names}} {{.State}}").stdout.strip() == "dockerish exited"
+    docker(daemon, "rm", "dockerish")
+    assert "No such container: dockerish" in docker(daemon, "rm", "dockerish", check=False).stderr
+
+
+def test_docker_run_with_stdin(daemon):
+    assert docker(daemon, "run", "--rm", "-i", "busybox", "cat", input="through docker\n").stdout == "through docker\n"
+
+
+def test_docker_images_and_version(daemon):
+    images = docker(daemon, "images", "--format", "{{.Repository}}:{{.Tag}}").stdout.split()
+    assert "busybox:latest" in images
+    version = docker(daemon, "version", "--format", "{{.Server.APIVersion}}").stdout.strip()
+    assert version == "1.41"

@@ -1,0 +1,40 @@
+"""docker-py, unchanged, against berthd."""
+from __future__ import annotations
+
+import docker
+import pytest
+
+
+@pytest.fixture
+def client(daemon):
+    with docker.DockerClient(base_url=daemon.host, version="auto") as client:
+        yield client
+
+
+def test_containers_run_returns_the_output(client):
+    assert client.containers.run("busybox", ["echo", "from docker-py"], remove=True) == b"from docker-py\n"
+
+
+def test_create_list_get_logs_exec_remove(client):
+    container = client.containers.create("busybox", ["sh", "-c", "echo py-logged; sleep 100"], name="pyc")
+    container.start()
+    assert [c.name for c in client.containers.list()] == ["pyc"]
+    fetched = client.containers.get("pyc")
+    assert fetched.status == "running"
+    exit_code, output = fetched.exec_run(["echo", "exec'd"])
+    assert (exit_code, output) == (0, b"exec'd\n")
+    fetched.stop(timeout=1)
+    assert fetched.wait()["StatusCode"] == 137
+    assert fetched.logs() == b"py-logged\n"
+    fetched.remove()
+    with pytest.raises(docker.errors.NotFound):
+        client.containers.get("pyc")
+
+
+def test_errors_are_dockers(client):
+    with pytest.raises(docker.errors.ImageNotFound):
+        client.containers.create("nosuchimage:1", ["true"])
+    client.containers.create("busybox", ["true"], name="dup")
+    with pytest.raises(docker.errors.APIError) as conflict:
+        client.containers.create("busybox", ["true"], name="dup")
+    assert conflict.value.status_code == 409

@@ -1,0 +1,68 @@
+"""What a process inside a container can and cannot see."""
+from __future__ import annotations
+
+import uuid
+
+
+def run(daemon, *command: str) -> str:
+    return daemon.berth("run", "--rm", "busybox", *command).stdout
+
+
+def test_the_process_is_pid_1_and_sees_no_host_process(daemon):
+    assert run(daemon, "sh", "-c", "echo $$") == "1\n"
+    pids = [line.split()[0] for line in run(daemon, "ps", "-o", "pid").splitlines()[1:]]
+    assert pids == ["1"]
+
+
+def test_the_host_filesystem_is_invisible(daemon, tmp_path):
+    marker = f"berth-marker-{uuid.uuid4().hex}"
+    (tmp_path / marker).write_text("host secret")
+    listing = run(daemon, "sh", "-c", f"find / -name {marker} 2>/dev/null; echo done")
+    assert listing == "done\n"
+
+
+def test_proc_sys_and_dev_are_set_up(daemon):
+    out = run(daemon, "sh", "-c",
+              "ls /dev; grep ' /sys ' /proc/mounts; grep ' /dev/pts ' /proc/mounts; "
+              "grep ' /dev/shm ' /proc/mounts; grep ' /dev/mqueue ' /proc/mounts")
+    devices = set(out.split())
+    assert {"null", "zero", "random", "urandom", "tty", "ptmx", "pts", "shm", "mqueue", "full"} <= devices
+    assert "sysfs /sys sysfs ro" in out
+    assert "devpts /dev/pts devpts" in out
+
+
+def test_sys_is_read_only(daemon):
+    result = daemon.berth("run", "--rm", "busybox", "touch", "/sys/x", check=False)
+    assert result.returncode != 0
+
+
+def test_etc_files_are_written_for_the_container(daemon):
+    container_id = daemon.berth("run", "-d", "--hostname", "myhost", "busybox", "sleep", "100").stdout.strip()
+    out = daemon.berth("exec", container_id, "cat", "/etc/hostname", "/etc/hosts", "/etc/resolv.conf").stdout
+    assert out.startswith("myhost\n")
+    assert "127.0.0.1\tlocalhost" in out
+
+
+def test_default_hostname_is_the_short_id(daemon):
+    container_id = daemon.berth("run", "-d", "busybox", "sleep", "100").stdout.strip()
+    assert daemon.berth("exec", container_id, "hostname").stdout.strip() == container_id[:12]
+
+
+def test_each_container_has_its_own_cgroup_with_its_limits(daemon):
+    container_id = daemon.berth("run", "-d", "-m", "64m", "busybox", "sleep", "100").stdout.strip()
+    pid = daemon.berth("inspect", "-f", "{{.State.Pid}}", container_id).stdout.strip()
+    cgroups = open(f"/proc/{pid}/cgroup").read()
+    assert container_id in cgroups
+    memory_line = next(line for line in cgroups.splitlines() if ":memory:" in line)
+    path = memory_line.split(":", 2)[2]
+    limit = open(f"/sys/fs/cgroup/memory{path}/memory.limit_in_bytes").read().strip()
+    assert int(limit) == 64 * 1024 * 1024
+
+
+def test_users_are_resolved_from_the_images_passwd(daemon):
+    assert run(daemon, "sh", "-c", "id").strip() == "uid=0(root) gid=0(root) groups=0(root),10(wheel)"
+    result = daemon.berth("run", "--rm", "-u", "www-data", "busybox", "id", "-u")
+    assert result.stdout == "33\n"
+    bad = daemon.berth("run", "--rm", "-u", "nosuchuser", "busybox", "true", check=False)
+    assert bad.returncode == 125
+    assert "unable to find user nosuchuser" in bad.stderr

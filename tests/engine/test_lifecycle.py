@@ -1,0 +1,132 @@
+"""Managing containers: list, inspect, stop, kill, wait, restart, rename, remove, top."""
+from __future__ import annotations
+
+import json
+import time
+
+
+def start(daemon, *args: str) -> str:
+    return daemon.berth("run", "-d", *args).stdout.strip()
+
+
+def test_ps_lists_running_containers_and_ps_a_all_of_them(daemon):
+    running = start(daemon, "--name", "runner", "busybox", "sleep", "100")
+    exited = start(daemon, "--name", "quitter", "busybox", "true")
+    daemon.berth("wait", exited)
+    table = daemon.berth("ps").stdout.splitlines()
+    assert table[0].split() == ["CONTAINER", "ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"]
+    assert [row.split()[0] for row in table[1:]] == [running[:12]]
+    assert set(daemon.berth("ps", "-aq").stdout.split()) == {running[:12], exited[:12]}
+    assert daemon.berth("ps", "-q", "--no-trunc").stdout.split() == [running]
+
+
+def test_ps_filters_and_format(daemon):
+    running = start(daemon, "--name", "alpha", "-l", "tier=web", "busybox", "sleep", "100")
+    exited = start(daemon, "--name", "beta", "busybox", "sh", "-c", "exit 2")
+    daemon.berth("wait", exited)
+    assert daemon.berth("ps", "-aq", "--filter", "status=exited").stdout.split() == [exited[:12]]
+    assert daemon.berth("ps", "-aq", "-f", "name=alph").stdout.split() == [running[:12]]
+    assert daemon.berth("ps", "-aq", "-f", "label=tier=web").stdout.split() == [running[:12]]
+    assert daemon.berth("ps", "-aq", "-f", f"id={exited[:6]}").stdout.split() == [exited[:12]]
+    assert set(daemon.berth("ps", "-aq", "-f", "ancestor=busybox").stdout.split()) == {running[:12], exited[:12]}
+    out = daemon.berth("ps", "-a", "--format", "{{.Names}} {{.Status}}", "-f", "name=beta").stdout
+    assert out.startswith("beta Exited (2) ")
+
+
+def test_removing_all_containers_like_the_course_does(daemon):
+    for _ in range(3):
+        start(daemon, "busybox", "sleep", "100")
+    stopped = start(daemon, "busybox", "true")
+    daemon.berth("wait", stopped)
+    exited_ids = daemon.berth("container", "ls", "-q", "-f", "status=exited").stdout.split()
+    daemon.berth("container", "rm", *exited_ids)
+    assert len(daemon.berth("ps", "-aq").stdout.split()) == 3
+    refused = daemon.berth("rm", *daemon.berth("container", "ls", "-aq").stdout.split(), check=False)
+    assert refused.returncode == 1
+    assert "You cannot remove a running container" in refused.stderr
+    daemon.berth("rm", "-f", *daemon.berth("container", "ls", "-aq").stdout.split())
+    assert daemon.berth("ps", "-aq").stdout == ""
+
+
+def test_inspect_has_dockers_shape(daemon):
+    container_id = start(daemon, "--name", "shape", "busybox", "sleep", "100")
+    [record] = json.loads(daemon.berth("inspect", container_id).stdout)
+    assert record["Id"] == container_id
+    assert record["Name"] == "/shape"
+    assert record["State"]["Status"] == "running" and record["State"]["Running"] is True
+    assert record["State"]["Pid"] > 0
+    assert record["Path"] == "sleep" and record["Args"] == ["100"]
+    assert record["Config"]["Image"] == "busybox"
+    assert record["HostConfig"]["RestartPolicy"]["Name"] == "no"
+    for key in ("Created", "Image", "LogPath", "Mounts", "NetworkSettings", "GraphDriver"):
+        assert key in record
+
+
+def test_stop_kill_wait_and_exit_codes(daemon):
+    trapper = start(daemon, "busybox", "sh", "-c", "trap 'exit 7' TERM; while true; do sleep 0.1; done")
+    daemon.berth("stop", trapper)
+    assert daemon.berth("wait", trapper).stdout.strip() == "7"
+    sleeper = start(daemon, "busybox", "sleep", "100")
+    daemon.berth("kill", sleeper)
+    assert daemon.berth("wait", sleeper).stdout.strip() == "137"
+    assert daemon.berth("inspect", "-f", "{{.State.ExitCode}}", sleeper).stdout.strip() == "137"
+    stubborn = start(daemon, "busybox", "sleep", "100")
+    daemon.berth("stop", "-t", "1", stubborn)
+    assert daemon.berth("inspect", "-f", "{{.State.Status}}", stubborn).stdout.strip() == "exited"
+
+
+def test_kill_sends_the_chosen_signal(daemon):
+    container_id = start(daemon, "busybox", "sh", "-c", "trap 'echo got USR1; exit 0' USR1; while true; do sleep 0.1; done")
+    daemon.berth("kill", "-s", "USR1", container_id)
+    assert daemon.berth("wait", container_id).stdout.strip() == "0"
+    assert daemon.berth("logs", container_id).stdout == "got USR1\n"
+
+
+def test_create_then_start_attached(daemon):
+    container_id = daemon.berth("create", "busybox", "echo", "created first").stdout.strip()
+    assert daemon.berth("inspect", "-f", "{{.State.Status}}", container_id).stdout.strip() == "created"
+    assert daemon.berth("start", "-a", container_id).stdout == "created first\n"
+
+
+def test_restart_runs_the_process_again(daemon):
+    container_id = start(daemon, "busybox", "sh", "-c", "echo started; sleep 100")
+    daemon.berth("restart", "-t", "0", container_id)
+    assert daemon.berth("inspect", "-f", "{{.State.Running}}", container_id).stdout.strip() == "true"
+    assert daemon.berth("logs", container_id).stdout == "started\nstarted\n"
+
+
+def test_rename_and_missing_containers(daemon):
+    container_id = start(daemon, "--name", "before", "busybox", "sleep", "100")
+    daemon.berth("rename", "before", "after")
+    assert daemon.berth("inspect", "-f", "{{.Name}}", container_id).stdout.strip() == "/after"
+    missing = daemon.berth("rm", "nosuch", check=False)
+    assert missing.returncode == 1
+    assert "No such container: nosuch" in missing.stderr
+
+
+def test_top_lists_the_container_processes(daemon):
+    container_id = start(daemon, "busybox", "sleep", "100")
+    out = daemon.berth("top", container_id).stdout.splitlines()
+    assert out[0].split()[:2] == ["UID", "PID"]
+    assert len(out) == 2 and out[1].endswith("sleep 100")
+
+
+def test_on_failure_restart_policy_retries_then_gives_up(daemon):
+    container_id = start(daemon, "--restart", "on-failure:2", "busybox", "sh", "-c", "echo try; exit 1")
+    for _ in range(100):
+        state = daemon.berth("inspect", "-f", "{{.State.Status}} {{.RestartCount}}", container_id).stdout.split()
+        if state == ["exited", "2"]:
+            break
+        time.sleep(0.1)
+    assert state == ["exited", "2"]
+    assert daemon.berth("logs", container_id).stdout == "try\ntry\ntry\n"
+
+
+def test_always_restart_policy_restarts_until_stopped(daemon):
+    container_id = start(daemon, "--restart", "always", "busybox", "sh", "-c", "sleep 0.2; exit 0")
+    time.sleep(1.5)
+    count = int(daemon.berth("inspect", "-f", "{{.RestartCount}}", container_id).stdout)
+    assert count >= 1
+    daemon.berth("stop", container_id)
+    status = daemon.berth("inspect", "-f", "{{.State.Status}}", container_id).stdout.strip()
+    assert status == "exited"

@@ -1,0 +1,86 @@
+"""Containers outlive the daemon: a crash, a restart, and a simulated reboot."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from tests.daemon_harness import BIN, kill_processes_under, unmount_under
+
+
+def wait_for(predicate, timeout: float = 20.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_kill_9_of_the_daemon_leaves_containers_running_and_manageable(fresh_daemon):
+    daemon = fresh_daemon
+    container_id = daemon.berth("run", "-d", "-i", "busybox", "sh", "-c",
+                                "echo before; while read line; do echo got $line; done").stdout.strip()
+    pid = int(daemon.berth("inspect", "-f", "{{.State.Pid}}", container_id).stdout)
+    daemon.kill9()
+    os.kill(pid, 0)  # still alive without the daemon
+    daemon.start()
+    assert daemon.berth("ps", "-q", "--no-trunc").stdout.split() == [container_id]
+    assert daemon.berth("exec", container_id, "echo", "exec works").stdout == "exec works\n"
+    follower = subprocess.Popen([str(BIN / "berth"), "logs", "-f", container_id], stdout=subprocess.PIPE,
+                                text=True, env=daemon.env)
+    attached = subprocess.Popen([str(BIN / "berth"), "attach", container_id], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, text=True, env=daemon.env)
+    time.sleep(0.5)
+    attached.stdin.write("hello\n")
+    attached.stdin.flush()
+    assert attached.stdout.readline() == "got hello\n"
+    daemon.berth("stop", "-t", "1", container_id)
+    assert follower.wait(20) == 0
+    assert follower.stdout.read() == "before\ngot hello\n"
+    attached.kill()
+    assert daemon.berth("inspect", "-f", "{{.State.Status}}", container_id).stdout.strip() == "exited"
+
+
+def test_a_container_that_exits_while_the_daemon_is_down_keeps_its_exit_code(fresh_daemon):
+    daemon = fresh_daemon
+    container_id = daemon.berth("run", "-d", "busybox", "sh", "-c", "sleep 1; echo done; exit 4").stdout.strip()
+    daemon.kill9()
+    time.sleep(2)
+    daemon.start()
+    assert daemon.berth("inspect", "-f", "{{.State.Status}} {{.State.ExitCode}}", container_id).stdout.split() == ["exited", "4"]
+    assert daemon.berth("logs", container_id).stdout == "done\n"
+
+
+def test_restart_policies_survive_a_daemon_restart(fresh_daemon):
+    daemon = fresh_daemon
+    container_id = daemon.berth("run", "-d", "--restart", "always", "busybox", "sh", "-c", "sleep 1; exit 1").stdout.strip()
+    daemon.stop()
+    daemon.start()
+    assert wait_for(lambda: int(daemon.berth("inspect", "-f", "{{.RestartCount}}", container_id).stdout) >= 1)
+
+
+def test_after_a_simulated_reboot_always_and_unless_stopped_containers_come_back(fresh_daemon):
+    daemon = fresh_daemon
+    always = daemon.berth("run", "-d", "--restart", "always", "busybox", "sleep", "1000").stdout.strip()
+    unless = daemon.berth("run", "-d", "--restart", "unless-stopped", "busybox", "sleep", "1000").stdout.strip()
+    stopped = daemon.berth("run", "-d", "--restart", "unless-stopped", "busybox", "sleep", "1000").stdout.strip()
+    plain = daemon.berth("run", "-d", "busybox", "sh", "-c", "echo kept; sleep 1000").stdout.strip()
+    daemon.berth("stop", "-t", "0", stopped)
+    daemon.kill9()
+    # The "reboot": every process the daemon started is gone, and so are the mounts.
+    kill_processes_under(daemon.base)
+    time.sleep(0.5)
+    unmount_under(daemon.base)
+    daemon.start()
+
+    def status(container_id: str) -> str:
+        return daemon.berth("inspect", "-f", "{{.State.Status}}", container_id).stdout.strip()
+
+    assert wait_for(lambda: status(always) == "running" and status(unless) == "running")
+    assert status(stopped) == "exited"
+    assert status(plain) == "exited"
+    assert daemon.berth("logs", plain).stdout == "kept\n"
+    assert daemon.berth("exec", always, "true").returncode == 0

@@ -1,0 +1,89 @@
+"""`logs` (json-file) and `exec` into running containers."""
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+
+
+def start(daemon, *args: str) -> str:
+    return daemon.berth("run", "-d", *args).stdout.strip()
+
+
+def test_logs_keep_stdout_and_stderr_in_dockers_json_file_format(daemon):
+    container_id = start(daemon, "busybox", "sh", "-c", "echo one; echo two >&2; echo three")
+    daemon.berth("wait", container_id)
+    logs = daemon.berth("logs", container_id)
+    assert logs.stdout == "one\nthree\n"
+    assert logs.stderr == "two\n"
+    log_path = Path(daemon.berth("inspect", "-f", "{{.LogPath}}", container_id).stdout.strip())
+    records = [json.loads(line) for line in log_path.read_text().splitlines()]
+    assert [(r["log"], r["stream"]) for r in records] == [("one\n", "stdout"), ("two\n", "stderr"), ("three\n", "stdout")]
+    assert all(r["time"].endswith("Z") for r in records)
+
+
+def test_logs_tail_and_timestamps(daemon):
+    container_id = start(daemon, "busybox", "sh", "-c", "for i in 1 2 3 4; do echo line$i; done")
+    daemon.berth("wait", container_id)
+    assert daemon.berth("logs", "--tail", "2", container_id).stdout == "line3\nline4\n"
+    stamped = daemon.berth("logs", "-t", "--tail", "1", container_id).stdout
+    stamp, text = stamped.split(" ", 1)
+    assert text == "line4\n" and stamp.endswith("Z") and "T" in stamp
+
+
+def test_logs_since_filters_old_lines(daemon):
+    container_id = start(daemon, "busybox", "sh", "-c", "echo early; sleep 1.5; echo late")
+    daemon.berth("wait", container_id)
+    since = str(int(time.time()) - 1)
+    assert daemon.berth("logs", "--since", since, container_id).stdout == "late\n"
+
+
+def test_logs_follow_streams_until_the_container_exits(daemon):
+    container_id = start(daemon, "busybox", "sh", "-c", "echo first; sleep 1; echo second")
+    follower = subprocess.run([str(Path(__file__).parents[2] / ".venv/bin/berth"), "logs", "-f", container_id],
+                              capture_output=True, text=True, env=daemon.env, timeout=30)
+    assert follower.stdout == "first\nsecond\n"
+
+
+def test_logs_survive_the_container_until_it_is_removed(daemon):
+    container_id = start(daemon, "busybox", "sh", "-c", "echo kept")
+    daemon.berth("wait", container_id)
+    assert daemon.berth("logs", container_id).stdout == "kept\n"
+    daemon.berth("rm", container_id)
+    assert daemon.berth("logs", container_id, check=False).returncode == 1
+
+
+def test_exec_runs_in_the_running_container(daemon):
+    container_id = start(daemon, "busybox", "sh", "-c", "echo secret > /tmp/file; sleep 100")
+    time.sleep(0.3)
+    assert daemon.berth("exec", container_id, "cat", "/tmp/file").stdout == "secret\n"
+    ps = daemon.berth("exec", container_id, "ps", "-o", "pid,args").stdout
+    assert "1 sh -c echo secret" in ps
+
+
+def test_exec_options_and_exit_codes(daemon):
+    container_id = start(daemon, "busybox", "sleep", "100")
+    out = daemon.berth("exec", "-e", "X=1", "-u", "nobody", "-w", "/tmp", container_id,
+                       "sh", "-c", "echo $X; id -u; pwd").stdout
+    assert out == "1\n65534\n/tmp\n"
+    assert daemon.berth("exec", container_id, "sh", "-c", "exit 5", check=False).returncode == 5
+    missing = daemon.berth("exec", container_id, "nosuch", check=False)
+    assert missing.returncode == 126
+    assert "executable file not found" in missing.stdout + missing.stderr
+
+
+def test_exec_with_stdin_and_detached(daemon):
+    container_id = start(daemon, "busybox", "sleep", "100")
+    assert daemon.berth("exec", "-i", container_id, "cat", input="piped\n").stdout == "piped\n"
+    daemon.berth("exec", "-d", container_id, "sh", "-c", "echo detached > /tmp/d")
+    time.sleep(0.3)
+    assert daemon.berth("exec", container_id, "cat", "/tmp/d").stdout == "detached\n"
+
+
+def test_exec_into_a_stopped_container_is_refused(daemon):
+    container_id = start(daemon, "busybox", "true")
+    daemon.berth("wait", container_id)
+    result = daemon.berth("exec", container_id, "true", check=False)
+    assert result.returncode != 0
+    assert "is not running" in result.stderr

@@ -1,0 +1,109 @@
+"""`berth run`: what a user sees on the terminal and in the exit code."""
+from __future__ import annotations
+
+import os
+
+
+def test_run_prints_the_output_and_removes_the_container(daemon):
+    result = daemon.berth("run", "--rm", "busybox", "echo", "hello from berth")
+    assert result.stdout == "hello from berth\n"
+    assert daemon.berth("ps", "-aq").stdout == ""
+
+
+def test_run_uses_the_image_cmd_when_none_is_given(daemon):
+    result = daemon.berth("run", "--rm", "-i", "busybox", input="echo from the image sh\n")
+    assert result.stdout == "from the image sh\n"
+
+
+def test_the_exit_code_is_the_process_exit_code(daemon):
+    assert daemon.berth("run", "--rm", "busybox", "sh", "-c", "exit 3", check=False).returncode == 3
+
+
+def test_a_process_killed_by_a_signal_exits_128_plus_the_signal(daemon):
+    result = daemon.berth("run", "--rm", "busybox", "sh", "-c", "kill -9 $$", check=False)
+    assert result.returncode == 137
+
+
+def test_a_missing_command_exits_127_with_dockers_words(daemon):
+    result = daemon.berth("run", "--rm", "busybox", "nosuchcommand", check=False)
+    assert result.returncode == 127
+    assert 'exec: "nosuchcommand": executable file not found in $PATH' in result.stderr
+
+
+def test_a_file_that_is_not_executable_exits_126(daemon):
+    result = daemon.berth("run", "--rm", "busybox", "/etc/passwd", check=False)
+    assert result.returncode == 126
+    assert "permission denied" in result.stderr
+
+
+def test_stdout_and_stderr_both_reach_the_terminal(daemon):
+    result = daemon.berth("run", "--rm", "busybox", "sh", "-c", "echo out; echo err >&2")
+    assert result.stdout == "out\n"
+    assert result.stderr == "err\n"
+
+
+def test_stdin_is_passed_with_dash_i(daemon):
+    result = daemon.berth("run", "--rm", "-i", "busybox", "tr", "a-z", "A-Z", input="shout\n")
+    assert result.stdout == "SHOUT\n"
+
+
+def test_environment_workdir_user_and_hostname_apply(daemon, tmp_path):
+    env_file = tmp_path / "env"
+    env_file.write_text("FROM_FILE=yes\n# a comment\n")
+    result = daemon.berth(
+        "run", "--rm", "-e", "GREETING=hi", "--env-file", str(env_file), "-w", "/tmp", "-u", "nobody",
+        "--hostname", "box", "busybox", "sh", "-c", 'echo $GREETING $FROM_FILE; pwd; id -u; hostname')
+    assert result.stdout.split("\n")[:4] == ["hi yes", "/tmp", "65534", "box"]
+
+
+def test_entrypoint_replaces_the_image_entrypoint(daemon):
+    result = daemon.berth("run", "--rm", "--entrypoint", "echo", "busybox", "via", "entrypoint")
+    assert result.stdout == "via entrypoint\n"
+
+
+def test_unknown_image_is_reported(daemon):
+    result = daemon.berth("run", "--rm", "nosuchimage", "true", check=False)
+    assert result.returncode == 125
+    assert "Unable to find image 'nosuchimage:latest' locally" in result.stderr
+
+
+def test_detached_run_prints_the_full_id(daemon):
+    container_id = daemon.berth("run", "-d", "busybox", "sleep", "100").stdout.strip()
+    assert len(container_id) == 64
+    inspect = daemon.berth("inspect", "-f", "{{.State.Status}} {{.State.Running}}", container_id)
+    assert inspect.stdout.strip() == "running true"
+
+
+def test_name_conflicts_are_refused_in_dockers_words(daemon):
+    first = daemon.berth("run", "-d", "--name", "taken", "busybox", "sleep", "100").stdout.strip()
+    result = daemon.berth("run", "-d", "--name", "taken", "busybox", "true", check=False)
+    assert result.returncode == 125
+    assert f'Conflict. The container name "/taken" is already in use by container "{first}"' in result.stderr
+
+
+def test_bind_mounts_read_write_and_read_only(daemon, tmp_path):
+    (tmp_path / "in.txt").write_text("from the host\n")
+    result = daemon.berth("run", "--rm", "-v", f"{tmp_path}:/data", "busybox", "sh", "-c",
+                          "cat /data/in.txt; echo from the container > /data/out.txt")
+    assert result.stdout == "from the host\n"
+    assert (tmp_path / "out.txt").read_text() == "from the container\n"
+    result = daemon.berth("run", "--rm", "-v", f"{tmp_path}:/data:ro", "busybox", "sh", "-c",
+                          "touch /data/nope", check=False)
+    assert result.returncode != 0
+    assert "Read-only file system" in result.stderr
+
+
+def test_init_runs_as_pid_1_and_reaps(daemon):
+    result = daemon.berth("run", "--rm", "--init", "busybox", "ps", "-o", "pid,args")
+    first = result.stdout.splitlines()[1].split(None, 1)
+    assert first[0] == "1" and "docker-init" in first[1]
+
+
+def test_network_none_is_a_namespace_of_its_own_and_host_shares_the_hosts(daemon):
+    ours = os.readlink("/proc/self/ns/net")
+    none = daemon.berth("run", "--rm", "--network", "none", "busybox", "readlink", "/proc/self/ns/net")
+    host = daemon.berth("run", "--rm", "--network", "host", "busybox", "readlink", "/proc/self/ns/net")
+    assert none.stdout.strip() != ours
+    assert host.stdout.strip() == ours
+    interfaces = daemon.berth("run", "--rm", "--network", "none", "busybox", "ip", "-o", "link").stdout
+    assert [line.split(":")[1].strip() for line in interfaces.splitlines()] == ["lo"]
