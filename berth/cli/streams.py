@@ -168,7 +168,7 @@ def raw_terminal(enabled: bool) -> Iterator[None]:
     import tty
 
     saved = termios.tcgetattr(0)
-    tty.setraw(0)
+    tty.setraw(0, termios.TCSANOW)  # keep what the user typed before the terminal went raw
     try:
         yield
     finally:

@@ -380,8 +380,15 @@ class ContainerService:
         await asyncio.to_thread(container.save, self.config.data_root)
 
     def _release_resources(self, container: Container) -> None:
+        """Unmount the rootfs and remove the cgroup, ending any process the init left behind."""
         fs.unmount_rootfs(self.directory(container))
-        cgroups.remove_cgroup(f"/{self.config.cgroup_parent}/{container.id}")
+        cgroup = f"/{self.config.cgroup_parent}/{container.id}"
+        for pid in cgroups.cgroup_pids(cgroup):
+            _signal(pid, signal.SIGKILL)
+        try:
+            cgroups.remove_cgroup(cgroup)
+        except OSError as exc:
+            log.warning("could not remove the cgroup of %s: %s", container.id[:12], exc)
         shutil.rmtree(self.state_dir(container), ignore_errors=True)
 
     def _should_restart(self, container: Container) -> bool:

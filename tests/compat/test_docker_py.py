@@ -7,8 +7,9 @@ import pytest
 
 @pytest.fixture
 def client(daemon):
-    with docker.DockerClient(base_url=daemon.host, version="auto") as client:
-        yield client
+    client = docker.DockerClient(base_url=daemon.host, version="auto")
+    yield client
+    client.close()
 
 
 def test_containers_run_returns_the_output(client):

@@ -94,7 +94,8 @@ def register(router: Router, engine: Engine) -> None:
             await pump_session(
                 reader, writer, output=handle.output if streams else None,
                 stdin=handle.stdin if want_stdin else None, tty=tty,
-                close_stdin_at_eof=bool(container.config.get("StdinOnce")),
+                # As dockerd: a TTY's stdin stays open when the client goes (detach, hang-up).
+                close_stdin_at_eof=bool(container.config.get("StdinOnce")) and not tty,
                 detach_keys=request.arg("detachKeys"), streams=streams, on_end=end,
             )
 

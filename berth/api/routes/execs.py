@@ -38,7 +38,7 @@ def register(router: Router, engine: Engine) -> None:
         async def pump(reader, writer) -> None:
             await pump_session(
                 reader, writer, output=output, stdin=session.stdin if config.get("AttachStdin") else None,
-                tty=session.tty, close_stdin_at_eof=True, detach_keys=config.get("DetachKeys"),
+                tty=session.tty, close_stdin_at_eof=not session.tty, detach_keys=config.get("DetachKeys"),
                 streams=streams,
             )
 
