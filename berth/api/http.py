@@ -36,6 +36,7 @@ class Request:
     body: bytes = b""
     params: dict[str, str] = field(default_factory=dict)
     api_version: str | None = None
+    stream: AsyncIterator[bytes] | None = None  # the body, for routes that take it as it arrives
 
     def arg(self, name: str, default: str | None = None) -> str | None:
         values = self.query.get(name)
@@ -119,31 +120,43 @@ Handler = Callable[[Request], Awaitable[Response | StreamResponse | Hijack]]
 _VERSION_PREFIX = re.compile(r"^/v(\d+\.\d+)(/.*)$")
 
 
+@dataclass
+class Route:
+    method: str
+    regex: re.Pattern[str]
+    handler: Handler
+    streams_body: bool
+
+
 class Router:
     def __init__(self) -> None:
-        self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
+        self._routes: list[Route] = []
 
-    def add(self, method: str, pattern: str, handler: Handler) -> None:
-        """`{id}` matches one path segment; `{name:.*}` matches the rest, slashes included."""
+    def add(self, method: str, pattern: str, handler: Handler, streams_body: bool = False) -> None:
+        """`{id}` matches one path segment; `{name:.*}` matches the rest, slashes included.
+
+        With `streams_body` the handler reads the request body from `request.stream` as it arrives
+        (image loads and imports can be gigabytes); otherwise it is read whole into `request.body`.
+        """
         regex = re.sub(r"\{(\w+):\.\*\}", r"(?P<\1>.+)", pattern)
         regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", regex)
-        self._routes.append((method, re.compile(f"^{regex}$"), handler))
+        self._routes.append(Route(method, re.compile(f"^{regex}$"), handler, streams_body))
 
-    def route(self, method: str, pattern: str) -> Callable[[Handler], Handler]:
+    def route(self, method: str, pattern: str, streams_body: bool = False) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
-            self.add(method, pattern, handler)
+            self.add(method, pattern, handler, streams_body)
             return handler
 
         return register
 
-    def match(self, method: str, path: str) -> tuple[Handler, dict[str, str]]:
+    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
         found_path = False
-        for route_method, regex, handler in self._routes:
-            matched = regex.match(path)
+        for route in self._routes:
+            matched = route.regex.match(path)
             if matched:
                 found_path = True
-                if route_method == method or (method == "HEAD" and route_method == "GET"):
-                    return handler, {k: unquote(v) for k, v in matched.groupdict().items()}
+                if route.method == method or (method == "HEAD" and route.method == "GET"):
+                    return route, {k: unquote(v) for k, v in matched.groupdict().items()}
         if found_path:
             raise ApiError(405, f"method {method} not allowed for {path}")
         raise ApiError(404, "page not found")
@@ -179,10 +192,13 @@ class HttpServer:
         conn = h11.Connection(h11.SERVER)
         try:
             while True:
-                request = await self._read_request(conn, reader)
+                request = await self._read_head(conn, reader)
                 if request is None:
                     return
-                result = await self._dispatch(request)
+                body = self._body(conn, reader)
+                result = await self._dispatch(request, body)
+                async for _ in body:  # whatever a streaming handler left unread
+                    pass
                 if isinstance(result, Hijack):
                     await self._hijack(conn, request, result, reader, writer)
                     return
@@ -195,33 +211,39 @@ class HttpServer:
         finally:
             writer.close()
 
-    async def _read_request(self, conn: h11.Connection, reader: asyncio.StreamReader) -> Request | None:
-        request: Request | None = None
-        body = bytearray()
-        while True:
-            event = conn.next_event()
-            if event is h11.NEED_DATA:
-                data = await reader.read(READ_SIZE)
-                conn.receive_data(data)
-                if not data and conn.their_state is h11.IDLE:
-                    return None
-                continue
-            if isinstance(event, h11.Request):
-                request = _parse_request(event)
-            elif isinstance(event, h11.Data):
-                body += event.data
-            elif isinstance(event, h11.EndOfMessage):
-                assert request is not None
-                request.body = bytes(body)
-                return request
-            elif event is h11.PAUSED or isinstance(event, h11.ConnectionClosed):
-                return None
+    @staticmethod
+    async def _next_event(conn: h11.Connection, reader: asyncio.StreamReader) -> Any:
+        while (event := conn.next_event()) is h11.NEED_DATA:
+            conn.receive_data(await reader.read(READ_SIZE))
+        return event
 
-    async def _dispatch(self, request: Request) -> Response | StreamResponse | Hijack:
+    async def _read_head(self, conn: h11.Connection, reader: asyncio.StreamReader) -> Request | None:
+        if conn.their_state is h11.IDLE and not conn.trailing_data[0]:
+            data = await reader.read(READ_SIZE)
+            if not data:
+                return None  # the client closed a kept-alive connection
+            conn.receive_data(data)
+        event = await self._next_event(conn, reader)
+        return _parse_request(event) if isinstance(event, h11.Request) else None
+
+    async def _body(self, conn: h11.Connection, reader: asyncio.StreamReader) -> AsyncIterator[bytes]:
+        while True:
+            event = await self._next_event(conn, reader)
+            if isinstance(event, h11.Data):
+                yield bytes(event.data)
+            elif isinstance(event, h11.EndOfMessage) or event is h11.PAUSED:
+                return
+            else:
+                raise h11.RemoteProtocolError(f"unexpected {event!r} in a request body")
+
+    async def _dispatch(self, request: Request, body: AsyncIterator[bytes]) -> Response | StreamResponse | Hijack:
         try:
-            handler, params = self.router.match(request.method, request.path)
-            request.params = params
-            return await handler(request)
+            route, request.params = self.router.match(request.method, request.path)
+            if route.streams_body:
+                request.stream = body
+            else:
+                request.body = b"".join([chunk async for chunk in body])
+            return await route.handler(request)
         except Exception as exc:  # noqa: BLE001 - every failure becomes an error response
             error = exc if isinstance(exc, ApiError) else self.translate(exc)
             if error is None:

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import struct
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import BinaryIO, TypeVar
 
 from berth.daemon.streams import DetachScanner, StdinFunnel, iterate
 
@@ -11,6 +13,7 @@ RAW_STREAM = "application/vnd.docker.raw-stream"
 MULTIPLEXED_STREAM = "application/vnd.docker.multiplexed-stream"
 _FRAME_HEADER = struct.Struct(">BxxxI")
 READ_SIZE = 32768
+T = TypeVar("T")
 
 
 def frame(stream: int, data: bytes, tty: bool) -> bytes:
@@ -75,3 +78,24 @@ async def pump_session(
             writer.close()
         except (ConnectionError, RuntimeError):
             pass
+
+
+async def consume_in_thread(chunks: AsyncIterator[bytes], consume: Callable[[BinaryIO], T]) -> T:
+    """Run `consume(file)` in a worker thread while the request body streams into `file` (a pipe)."""
+    read_fd, write_fd = os.pipe()
+    source = open(read_fd, "rb")
+    worker = asyncio.create_task(asyncio.to_thread(_consume_and_close, consume, source))
+    try:
+        with open(write_fd, "wb", buffering=0) as sink:
+            async for chunk in chunks:
+                if worker.done():
+                    break  # the consumer stopped early (bad input): its error is what matters
+                await asyncio.to_thread(sink.write, chunk)
+    except BrokenPipeError:
+        pass
+    return await worker
+
+
+def _consume_and_close(consume: Callable[[BinaryIO], T], source: BinaryIO) -> T:
+    with source:
+        return consume(source)

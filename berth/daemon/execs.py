@@ -87,6 +87,12 @@ class ExecService:
 
     async def start(self, exec_id: str) -> ExecSession:
         session = self.get(exec_id)
+        await self.launch(session, self.prepare(session))
+        return session
+
+    def prepare(self, session: ExecSession) -> dict[str, Any]:
+        """Check that the exec can start and build the monitor's request (errors before any hijack)."""
+        exec_id = session.id
         if session.running or session.exit_code is not None:
             raise Conflict(f"Error: Exec command {exec_id} is already running")
         container = self.containers.get(session.container_id)
@@ -116,6 +122,9 @@ class ExecService:
             "runtime": runtime.path, "runtime_args": runtime.args,
             "runtime_root": str(self.containers.config.exec_root / "runtime" / runtime.name),
         }
+        return request
+
+    async def launch(self, session: ExecSession, request: dict[str, Any]) -> None:
         try:
             reply, channel = await monitor.spawn(self.zygote_socket, request)
         except monitor.SpawnError as exc:
@@ -124,7 +133,6 @@ class ExecService:
             raise StartFailed(f"OCI runtime exec failed: {exc.message}: unknown", exc.exit_code) from None
         session.running, session.pid, session.channel = True, reply["pid"], channel
         asyncio.create_task(self._pump(session, channel))
-        return session
 
     async def _pump(self, session: ExecSession, channel: monitor.Channel) -> None:
         await session.stdin.connect(channel)

@@ -109,3 +109,29 @@ def prctl(option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0, arg5: int = 
 
 def close_range(first: int, last: int = 0xFFFFFFFF, flags: int = 0) -> None:
     _check(_libc.close_range(ctypes.c_uint(first), ctypes.c_uint(last), ctypes.c_int(flags)), "close_range")
+
+
+class _KernelSigaction(ctypes.Structure):
+    """The kernel's `struct sigaction` on x86_64 and aarch64 (not glibc's)."""
+
+    _fields_ = [("handler", ctypes.c_ulong), ("flags", ctypes.c_ulong), ("restorer", ctypes.c_ulong),
+                ("mask", ctypes.c_ulong)]
+
+
+_SYS_RT_SIGACTION = {"x86_64": 13, "aarch64": 134}[platform.machine()]
+_SIGNAL_SET_SIZE = 8
+LAST_SIGNAL = 64
+
+
+def default_all_signals() -> None:
+    """Reset every catchable signal, glibc's reserved 32 and 33 included, to its default action.
+
+    A process inherits ignored signals across exec; Python and its callers may ignore some that a
+    container's process must not. glibc refuses to touch 32 and 33, so this talks to the kernel.
+    """
+    default = _KernelSigaction(0, 0, 0, 0)
+    for number in range(1, LAST_SIGNAL + 1):
+        if number in (9, 19):  # SIGKILL, SIGSTOP
+            continue
+        _libc.syscall(ctypes.c_long(_SYS_RT_SIGACTION), ctypes.c_int(number), ctypes.byref(default), None,
+                      ctypes.c_size_t(_SIGNAL_SET_SIZE))

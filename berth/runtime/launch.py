@@ -199,13 +199,8 @@ def _run_child(channel: socket.socket, body: Callable[[socket.socket], None]) ->
 
 
 def _reset_signals() -> None:
-    """Give the container default signal dispositions (Python ignores SIGPIPE and SIGXFSZ)."""
-    for number in signal.valid_signals():
-        if number in (signal.SIGKILL, signal.SIGSTOP):
-            continue
-        handler = signal.getsignal(number)
-        if handler is not None and handler != signal.SIG_DFL:
-            signal.signal(number, signal.SIG_DFL)
+    """Give the container default signal dispositions and an empty signal mask."""
+    sc.default_all_signals()
     signal.pthread_sigmask(signal.SIG_SETMASK, set())
 
 

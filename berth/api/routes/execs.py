@@ -18,24 +18,22 @@ def register(router: Router, engine: Engine) -> None:
         if options.get("Detach"):
             await execs.start(session.id)
             return Response(b"", 200, "application/json")
-        output = session.hub.subscribe()  # before the process starts, so no output is missed
-        try:
-            await execs.start(session.id)
-        except StartFailed as exc:
-            # As dockerd: the stream opens, carries the error text, and the exec's exit code is 126.
-            session.hub.unsubscribe(output)
-            message = frame(STDOUT, f"{exc}\r\n".encode(), session.tty)
-
-            async def report(reader, writer) -> None:
-                writer.write(message)
-                await writer.drain()
-                writer.close()
-
-            return Hijack(report, RAW_STREAM if session.tty else MULTIPLEXED_STREAM)
+        launch_request = execs.prepare(session)
         config = session.config
         streams = {s for s, key in ((STDOUT, "AttachStdout"), (STDERR, "AttachStderr")) if config.get(key)}
 
         async def pump(reader, writer) -> None:
+            # As dockerd: the process starts once the client holds the stream, so no output can be
+            # swallowed by a client that buffers past the response head.
+            output = session.hub.subscribe()
+            try:
+                await execs.launch(session, launch_request)
+            except StartFailed as exc:
+                session.hub.unsubscribe(output)
+                writer.write(frame(STDOUT, f"{exc}\r\n".encode(), session.tty))
+                await writer.drain()
+                writer.close()
+                return
             await pump_session(
                 reader, writer, output=output, stdin=session.stdin if config.get("AttachStdin") else None,
                 tty=session.tty, close_stdin_at_eof=not session.tty, detach_keys=config.get("DetachKeys"),

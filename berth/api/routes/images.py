@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import json
 import os
 from collections.abc import AsyncIterator, Callable
 from typing import BinaryIO
 
 from berth.api.http import ApiError, Request, Response, Router, StreamResponse, json_response
+from berth.api.streaming import consume_in_thread
 from berth.daemon.engine import Engine
 
 PIPE_CHUNK = 1 << 20
@@ -53,7 +53,7 @@ def register(router: Router, engine: Engine) -> None:
         return json_response(await asyncio.to_thread(
             images.list_images, request.flag("all"), request.json_arg("filters"), request.flag("digests")))
 
-    @router.route("POST", "/images/create")
+    @router.route("POST", "/images/create", streams_body=True)
     async def create(request: Request) -> StreamResponse:
         if request.arg("fromImage"):
             name = request.arg("fromImage")
@@ -62,18 +62,19 @@ def register(router: Router, engine: Engine) -> None:
         source = request.arg("fromSrc")
         if source != "-":
             raise ApiError(400, "import from a URL is not supported yet; pass the tarball on stdin")
-        image_id = await asyncio.to_thread(
-            images.import_image, io.BytesIO(request.body), _repo_tag(request),
-            request.args("changes"), request.arg("message") or "")
+        assert request.stream is not None
+        image_id = await consume_in_thread(request.stream, lambda body: images.import_image(
+            body, _repo_tag(request), request.args("changes"), request.arg("message") or ""))
 
         async def result() -> AsyncIterator[bytes]:
             yield _progress({"status": image_id})
 
         return StreamResponse(result())
 
-    @router.route("POST", "/images/load")
+    @router.route("POST", "/images/load", streams_body=True)
     async def load(request: Request) -> StreamResponse:
-        messages = await asyncio.to_thread(images.load, io.BytesIO(request.body))
+        assert request.stream is not None
+        messages = await consume_in_thread(request.stream, images.load)
 
         async def result() -> AsyncIterator[bytes]:
             for message in messages:
