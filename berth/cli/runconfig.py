@@ -275,6 +275,8 @@ def build_create_body(image: str, command: Sequence[str], opts: Mapping[str, Any
     }
     if opts.get("init"):
         host_config["Init"] = True
+    if opts.get("runtime"):
+        host_config["Runtime"] = opts["runtime"]
     shm = parse_size(opts.get("shm_size"), "--shm-size")
     if shm:
         host_config["ShmSize"] = shm

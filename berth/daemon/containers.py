@@ -143,6 +143,7 @@ class ContainerService:
             self.config.runtime(runtime)
         except ConfigError as exc:
             raise InvalidArgument(str(exc)) from None
+        host_config["Runtime"] = runtime
         container = Container(
             id=container_id, name=name, created=rfc3339_nano(), image=image_ref, image_id=image_id,
             path=command[0], args=command[1:], config=config, host_config=host_config,

@@ -30,6 +30,7 @@ CONTAINER_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     (("--expose",), {**_MULTI, "metavar": "list", "help": "Expose a port or a range of ports"}),
     (("-h", "--hostname"), {"metavar": "string", "help": "Container host name"}),
     (("--init",), {"is_flag": True, "help": "Run an init inside the container that forwards signals and reaps processes"}),
+    (("--runtime",), {"help": "Runtime to use for this container"}),
     (("-i", "--interactive"), {"is_flag": True, "help": "Keep STDIN open even if not attached"}),
     (("-l", "--label"), {**_MULTI, "metavar": "list", "help": "Set meta data on a container"}),
     (("--label-file",), {**_MULTI, "metavar": "list", "help": "Read in a line delimited file of labels"}),

@@ -1,0 +1,49 @@
+"""daemon.json `runtimes`: the same container under berth's own runtime and under runc."""
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+
+import pytest
+
+from tests.daemon_harness import Daemon, new_daemon
+
+RUNC = shutil.which("runc")
+PROBE = "hostname; id; ls /; cat /proc/1/cmdline | tr '\\0' ' '; echo; ls /dev; grep -c . /proc/mounts"
+
+
+@pytest.fixture
+def two_runtime_daemon(busybox_tar) -> Iterator[Daemon]:
+    assert RUNC, "runc is installed by scripts/system-deps.sh"
+    daemon = new_daemon({"runtimes": {"runc": {"path": RUNC}}})
+    try:
+        daemon.start()
+        daemon.berth("import", "-c", 'CMD ["sh"]', str(busybox_tar), "busybox:latest")
+        yield daemon
+    finally:
+        daemon.cleanup()
+
+
+def test_the_same_container_runs_alike_under_berth_runtime_and_runc(two_runtime_daemon):
+    daemon = two_runtime_daemon
+    outputs = {}
+    for runtime in ("berth", "runc"):
+        outputs[runtime] = daemon.berth("run", "--rm", "--runtime", runtime, "--hostname", "same",
+                                        "busybox", "sh", "-c", PROBE).stdout
+    assert outputs["berth"] == outputs["runc"]
+    assert outputs["berth"].startswith("same\nuid=0(root)")
+
+
+def test_runc_containers_are_managed_like_any_other(two_runtime_daemon):
+    daemon = two_runtime_daemon
+    container_id = daemon.berth("run", "-d", "--runtime", "runc", "busybox", "sleep", "100").stdout.strip()
+    assert daemon.berth("inspect", "-f", "{{.HostConfig.Runtime}}", container_id).stdout.strip() == "runc"
+    assert daemon.berth("exec", container_id, "echo", "exec under runc").stdout == "exec under runc\n"
+    daemon.berth("kill", container_id)
+    assert daemon.berth("wait", container_id).stdout.strip() == "137"
+
+
+def test_an_unknown_runtime_is_refused(two_runtime_daemon):
+    result = two_runtime_daemon.berth("run", "--rm", "--runtime", "nosuch", "busybox", "true", check=False)
+    assert result.returncode == 125
+    assert "unknown or invalid runtime name: nosuch" in result.stderr
