@@ -48,22 +48,21 @@ def merged_env(image_env: list[str], container_env: list[str]) -> list[str]:
 
 
 def capabilities(host_config: dict[str, Any]) -> list[str]:
+    """Docker's rules: `--cap-add ALL` keeps all but the drops, `--cap-drop ALL` keeps only the adds,
+    otherwise the default set less the drops plus the adds."""
     if host_config.get("Privileged"):
         return list(ALL_CAPABILITIES)
-    caps = list(DEFAULT_CAPABILITIES)
 
-    def normal(name: str) -> str:
-        name = name.upper()
-        return name if name.startswith("CAP_") else "CAP_" + name
+    def normal(names: list[str] | None) -> list[str]:
+        return [n.upper() if n.upper().startswith("CAP_") or n.upper() == "ALL" else "CAP_" + n.upper()
+                for n in names or []]
 
-    for cap in host_config.get("CapAdd") or []:
-        if normal(cap) == "CAP_ALL":
-            caps = list(ALL_CAPABILITIES)
-        elif normal(cap) not in caps:
-            caps.append(normal(cap))
-    for cap in host_config.get("CapDrop") or []:
-        caps = [] if normal(cap) == "CAP_ALL" else [c for c in caps if c != normal(cap)]
-    return caps
+    add, drop = normal(host_config.get("CapAdd")), normal(host_config.get("CapDrop"))
+    if "ALL" in add:
+        return [cap for cap in ALL_CAPABILITIES if cap not in drop]
+    if "ALL" in drop:
+        return list(dict.fromkeys(add))
+    return list(dict.fromkeys([cap for cap in DEFAULT_CAPABILITIES if cap not in drop] + add))
 
 
 def _mounts(container: Container, container_dir: Path) -> list[dict[str, Any]]:

@@ -57,6 +57,8 @@ def test_each_container_has_its_own_cgroup_with_its_limits(daemon):
     path = memory_line.split(":", 2)[2]
     limit = open(f"/sys/fs/cgroup/memory{path}/memory.limit_in_bytes").read().strip()
     assert int(limit) == 64 * 1024 * 1024
+    unified = next(line for line in cgroups.splitlines() if line.startswith("0::"))
+    assert unified.endswith(f"/{container_id}")  # the cgroup v2 tree has it too
 
 
 def test_users_are_resolved_from_the_images_passwd(daemon):

@@ -105,3 +105,13 @@ def test_detach_with_ctrl_p_ctrl_q_and_attach_again(daemon):
     again.expect("marker")
     again.type("exit 4\r")
     assert again.wait() == 4
+
+
+def test_exec_it_is_a_terminal_too(daemon):
+    container_id = daemon.berth("run", "-d", "busybox", "sleep", "100").stdout.strip()
+    term = Terminal(daemon, "exec", "-it", container_id, "sh", rows=33, cols=90)
+    term.expect("# ")
+    term.type("tty; stty size\r")
+    term.expect("33 90")
+    term.type("exit 6\r")
+    assert term.wait() == 6

@@ -1,0 +1,91 @@
+"""How a container's configuration is put together from the request and the image (pure parts)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from berth.daemon.config import ConfigError, load_config
+from berth.daemon.containers import ContainerService
+from berth.daemon.spec import DEFAULT_PATH, SpecError, capabilities, merged_env, parse_signal
+from berth.daemon.users import UserError, resolve_user
+
+IMAGE = {"Entrypoint": ["/entry"], "Cmd": ["--default"], "Env": ["PATH=/image/bin", "A=1"],
+         "WorkingDir": "/srv", "User": "app", "Labels": {"from": "image"}}
+
+
+def merge(body: dict, image: dict = IMAGE) -> dict:
+    return ContainerService._merge_config({"Image": "x", **body}, image, "0123456789abcdef")
+
+
+@pytest.mark.parametrize("body, expected", [
+    ({}, (["/entry"], ["--default"])),
+    ({"Cmd": ["other"]}, (["/entry"], ["other"])),
+    ({"Entrypoint": ["/new"]}, (["/new"], None)),
+    ({"Entrypoint": ["/new"], "Cmd": ["arg"]}, (["/new"], ["arg"])),
+    ({"Entrypoint": [""], "Cmd": ["sh"]}, (None, ["sh"])),
+])
+def test_entrypoint_and_cmd_combine_as_docker_does(body, expected):
+    config = merge(body)
+    assert (config["Entrypoint"], config["Cmd"]) == expected
+
+
+def test_the_requests_env_overrides_the_images_key_by_key():
+    assert merge({"Env": ["A=2", "B=3"]})["Env"] == ["PATH=/image/bin", "A=2", "B=3"]
+    assert merged_env([], ["X=1"]) == ["X=1", DEFAULT_PATH]
+
+
+def test_image_defaults_fill_what_the_request_leaves_out():
+    config = merge({"Labels": {"mine": "yes"}})
+    assert config["WorkingDir"] == "/srv" and config["User"] == "app"
+    assert config["Labels"] == {"from": "image", "mine": "yes"}
+    assert config["Hostname"] == "0123456789ab"
+
+
+def test_restart_policy_is_validated():
+    with pytest.raises(Exception, match="maximum retry count cannot be used with restart policy 'always'"):
+        ContainerService._host_config({"RestartPolicy": {"Name": "always", "MaximumRetryCount": 2}})
+    with pytest.raises(Exception, match="invalid restart policy 'sometimes'"):
+        ContainerService._host_config({"RestartPolicy": {"Name": "sometimes"}})
+    assert ContainerService._host_config({})["RestartPolicy"] == {"Name": "no", "MaximumRetryCount": 0}
+
+
+def test_capabilities_add_and_drop_as_docker_does():
+    caps = capabilities({"CapAdd": ["NET_ADMIN"], "CapDrop": ["chown"]})
+    assert "CAP_NET_ADMIN" in caps and "CAP_CHOWN" not in caps
+    assert capabilities({"CapDrop": ["ALL"], "CapAdd": ["KILL"]}) == ["CAP_KILL"]
+    assert capabilities({"CapDrop": ["ALL"]}) == []
+    everything_but = capabilities({"CapAdd": ["ALL"], "CapDrop": ["SYS_ADMIN"]})
+    assert "CAP_SYS_ADMIN" not in everything_but and "CAP_NET_ADMIN" in everything_but
+    assert "CAP_SYS_ADMIN" in capabilities({"Privileged": True})
+
+
+def test_signals_by_name_or_number():
+    assert parse_signal("TERM") == parse_signal("SIGTERM") == parse_signal("15")
+    with pytest.raises(SpecError, match="Invalid signal: NOPE"):
+        parse_signal("NOPE")
+
+
+def test_users_resolve_against_the_images_files(tmp_path):
+    (tmp_path / "etc").mkdir()
+    (tmp_path / "etc/passwd").write_text("root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n")
+    (tmp_path / "etc/group").write_text("root:x:0:\napp:x:1000:\nwheel:x:10:root,app\nstaff:x:50:\n")
+    app = resolve_user(tmp_path, "app")
+    assert (app.uid, app.gid, app.additional_gids, app.home) == (1000, 1000, [1000, 10], "/home/app")
+    assert resolve_user(tmp_path, "app:staff").gid == 50
+    assert resolve_user(tmp_path, "4242:4343").uid == 4242
+    with pytest.raises(UserError, match="unable to find user ghost: no matching entries in passwd file"):
+        resolve_user(tmp_path, "ghost")
+
+
+def test_daemon_json_is_read_and_flags_win(tmp_path):
+    path = tmp_path / "daemon.json"
+    path.write_text(json.dumps({"data-root": "/from/file", "runtimes": {"runc": {"path": "/usr/sbin/runc"}},
+                                "insecure-registries": ["10.0.0.1:5000"]}))
+    config = load_config(path, {"data-root": "/from/flag"})
+    assert str(config.data_root) == "/from/flag"
+    assert config.runtime("runc").path == "/usr/sbin/runc"
+    assert config.runtime(None).name == "berth"
+    path.write_text('{"no-such-option": 1}')
+    with pytest.raises(ConfigError, match="don't match any configuration option: no-such-option"):
+        load_config(path, {})
