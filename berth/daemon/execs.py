@@ -31,6 +31,7 @@ class ExecSession:
     stdin: StdinFunnel = field(default_factory=StdinFunnel)
     channel: monitor.Channel | None = None
     done: asyncio.Event = field(default_factory=asyncio.Event)
+    pending_size: tuple[int, int] | None = None  # a resize that came before the process started
 
     @property
     def tty(self) -> bool:
@@ -132,6 +133,8 @@ class ExecService:
             session.done.set()
             raise StartFailed(f"OCI runtime exec failed: {exc.message}: unknown", exc.exit_code) from None
         session.running, session.pid, session.channel = True, reply["pid"], channel
+        if session.pending_size is not None:
+            await channel.resize(*session.pending_size)
         asyncio.create_task(self._pump(session, channel))
 
     async def _pump(self, session: ExecSession, channel: monitor.Channel) -> None:
@@ -156,6 +159,9 @@ class ExecService:
 
     async def resize(self, exec_id: str, height: int, width: int) -> None:
         session = self.get(exec_id)
-        if session.channel is None:
+        if session.exit_code is not None:
             raise Conflict(f"Exec {exec_id} is not running")
-        await session.channel.resize(height, width)
+        if session.channel is None:
+            session.pending_size = (height, width)  # clients resize as soon as they hold the stream
+        else:
+            await session.channel.resize(height, width)
