@@ -23,11 +23,13 @@ from typing import Any
 from berth.daemon import rootfs as fs
 from berth.daemon.clock import ZERO_TIME, parse_rfc3339, rfc3339_nano
 from berth.daemon.config import ConfigError, DaemonConfig
-from berth.daemon.container import Container, State
+from berth.daemon.container import Container
+from berth.daemon.create_config import bind_mounts, merge_config, normalize_host_config
 from berth.daemon.errors import Conflict, DaemonError, InvalidArgument, NotFound, NotModified, NotRunning, StartFailed
+from berth.daemon.filters import matches
 from berth.daemon.logs import LogEntry, LogQuery, read_logs
 from berth.daemon.names import random_name
-from berth.daemon.spec import SpecError, build_spec, merged_env, parse_signal
+from berth.daemon.spec import SpecError, build_spec, parse_signal
 from berth.daemon.streams import STDERR, STDOUT, OutputHub, StdinFunnel
 from berth.daemon.users import UserError
 from berth.image.errors import ImageNotFound
@@ -39,7 +41,6 @@ from berth.runtime import cgroups
 log = logging.getLogger("berth.containers")
 
 NAME_PATTERN = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
-RESTART_POLICIES = {"", "no", "always", "unless-stopped", "on-failure"}
 DEFAULT_STOP_TIMEOUT = 10
 FIRST_RESTART_DELAY = 0.1
 RESET_RESTART_DELAY_AFTER = 10.0
@@ -132,9 +133,9 @@ class ContainerService:
             image_config = (await asyncio.to_thread(self.images.image_config, image_id)).get("config") or {}
         except ImageNotFound as exc:
             raise NotFound(str(exc)) from None
-        host_config = self._host_config(body.get("HostConfig") or {})
+        host_config = normalize_host_config(body.get("HostConfig") or {})
         container_id = secrets.token_hex(32)
-        config = self._merge_config(body, image_config, container_id)
+        config = merge_config(body, image_config, container_id)
         command = (config.get("Entrypoint") or []) + (config.get("Cmd") or [])
         if not command:
             raise InvalidArgument("No command specified")
@@ -147,7 +148,7 @@ class ContainerService:
         container = Container(
             id=container_id, name=name, created=rfc3339_nano(), image=image_ref, image_id=image_id,
             path=command[0], args=command[1:], config=config, host_config=host_config,
-            runtime=runtime, mounts=self._bind_mounts(host_config),
+            runtime=runtime, mounts=bind_mounts(host_config),
         )
         self._check_name_free(name)
         directory = self.directory(container)
@@ -163,94 +164,6 @@ class ContainerService:
                 raise Conflict(f'Conflict. The container name "/{name}" is already in use by container '
                                f'"{other.id}". You have to remove (or rename) that container to be able '
                                f"to reuse that name.")
-
-    @staticmethod
-    def _merge_config(body: dict[str, Any], image: dict[str, Any], container_id: str) -> dict[str, Any]:
-        """The container's Config: what the client asked for, image defaults filling the gaps."""
-        entrypoint = body.get("Entrypoint")
-        cmd = body.get("Cmd")
-        if isinstance(entrypoint, str):
-            entrypoint = [entrypoint]
-        if isinstance(cmd, str):
-            cmd = [cmd]
-        if entrypoint is None:
-            entrypoint = image.get("Entrypoint")
-            if not cmd:
-                cmd = image.get("Cmd")
-        elif entrypoint == [""]:
-            entrypoint = None
-            cmd = cmd or None
-        labels = dict(image.get("Labels") or {})
-        labels.update(body.get("Labels") or {})
-        return {
-            "Hostname": body.get("Hostname") or container_id[:12],
-            "Domainname": body.get("Domainname") or "",
-            "User": body.get("User") or image.get("User") or "",
-            "AttachStdin": bool(body.get("AttachStdin")),
-            "AttachStdout": bool(body.get("AttachStdout")),
-            "AttachStderr": bool(body.get("AttachStderr")),
-            "ExposedPorts": {**(image.get("ExposedPorts") or {}), **(body.get("ExposedPorts") or {})} or None,
-            "Tty": bool(body.get("Tty")),
-            "OpenStdin": bool(body.get("OpenStdin")),
-            "StdinOnce": bool(body.get("StdinOnce")),
-            "Env": merged_env(image.get("Env") or [], body.get("Env") or []),
-            "Cmd": cmd or None,
-            "Image": body.get("Image"),
-            "Volumes": {**(image.get("Volumes") or {}), **(body.get("Volumes") or {})} or None,
-            "WorkingDir": body.get("WorkingDir") or image.get("WorkingDir") or "",
-            "Entrypoint": entrypoint or None,
-            "OnBuild": image.get("OnBuild"),
-            "Labels": labels,
-            "StopSignal": body.get("StopSignal") or image.get("StopSignal") or None,
-            "StopTimeout": body.get("StopTimeout"),
-        }
-
-    @staticmethod
-    def _host_config(host_config: dict[str, Any]) -> dict[str, Any]:
-        host_config = dict(host_config)
-        policy = dict(host_config.get("RestartPolicy") or {})
-        policy.setdefault("Name", "no")
-        policy.setdefault("MaximumRetryCount", 0)
-        if policy["Name"] not in RESTART_POLICIES:
-            raise InvalidArgument(f"invalid restart policy '{policy['Name']}'")
-        if policy["MaximumRetryCount"] and policy["Name"] != "on-failure":
-            raise InvalidArgument(f"maximum retry count cannot be used with restart policy '{policy['Name']}'")
-        if policy["MaximumRetryCount"] < 0:
-            raise InvalidArgument("maximum retry count cannot be negative")
-        if host_config.get("AutoRemove") and policy["Name"] not in ("", "no"):
-            raise Conflict("conflicting options: AutoRemove and restart policy")
-        host_config["RestartPolicy"] = policy
-        mode = host_config.get("NetworkMode") or "default"
-        if mode not in ("default", "none", "host", "bridge"):
-            raise NotFound(f"network {mode} not found")
-        # Until bridge networking lands, the default network is an isolated one with only loopback.
-        host_config["NetworkMode"] = "host" if mode == "host" else "none"
-        if host_config.get("PortBindings") and mode != "host":
-            raise InvalidArgument("port publishing needs a bridge network, which berth does not have yet")
-        host_config.setdefault("LogConfig", {"Type": "json-file", "Config": {}})
-        host_config.setdefault("Binds", None)
-        return host_config
-
-    @staticmethod
-    def _bind_mounts(host_config: dict[str, Any]) -> list[dict[str, Any]]:
-        mounts = []
-        for bind in host_config.get("Binds") or []:
-            parts = bind.split(":")
-            if len(parts) not in (2, 3):
-                raise InvalidArgument(f"invalid volume specification: '{bind}'")
-            source, destination = parts[0], parts[1]
-            mode = parts[2] if len(parts) == 3 else ""
-            if not source.startswith("/"):
-                raise InvalidArgument(f"invalid volume specification: '{bind}': named volumes are not supported yet")
-            if not destination.startswith("/"):
-                raise InvalidArgument(f"invalid volume specification: '{bind}': "
-                                      f"invalid mount config: destination must be an absolute path")
-            if any(option not in ("ro", "rw", "z", "Z", "rprivate", "private") for option in filter(None, mode.split(","))):
-                raise InvalidArgument(f"invalid mode: {mode}")
-            os.makedirs(source, exist_ok=True)
-            mounts.append({"Type": "bind", "Source": source, "Destination": destination, "Mode": mode,
-                           "RW": "ro" not in mode.split(","), "Propagation": "rprivate"})
-        return mounts
 
     # --- start -----------------------------------------------------------------------------
     async def start(self, ref: str) -> None:
@@ -535,7 +448,7 @@ class ContainerService:
             raise InvalidArgument(f"Invalid container name ({new_name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
         new_name = new_name.lstrip("/")
         if new_name == container.name:
-            raise InvalidArgument(f"Renaming a container with the same name as its current name")
+            raise InvalidArgument("Renaming a container with the same name as its current name")
         self._check_name_free(new_name)
         container.name = new_name
         await asyncio.to_thread(container.save, self.config.data_root)
@@ -566,43 +479,16 @@ class ContainerService:
         containers = sorted(self.containers.values(), key=lambda c: c.created, reverse=True)
         if not all and not filters.get("status") and limit is None:
             containers = [c for c in containers if c.state.status in ("running", "paused", "restarting")]
-        containers = [c for c in containers if self._matches(c, filters)]
+        containers = [c for c in containers if matches(c, filters, self._resolves_to)]
         if limit is not None and limit > 0:
             containers = containers[:limit]
         return [c.to_summary(c.image if not c.image.startswith("sha256:") else c.image_id) for c in containers]
 
-    def _matches(self, container: Container, filters: dict[str, Any]) -> bool:
-        def values(key: str) -> list[str]:
-            value = filters.get(key) or []
-            return list(value) if not isinstance(value, dict) else [k for k, v in value.items() if v]
-
-        for status in [values("status")]:
-            if status and container.state.status not in status:
-                return False
-        names = values("name")
-        if names and not any(re.search(pattern, container.name) for pattern in names):
-            return False
-        ids = values("id")
-        if ids and not any(container.id.startswith(prefix) for prefix in ids):
-            return False
-        exited = values("exited")
-        if exited and (container.state.status != "exited" or str(container.state.exit_code) not in exited):
-            return False
-        labels = container.config.get("Labels") or {}
-        for label in values("label"):
-            key, eq, value = label.partition("=")
-            if key not in labels or (eq and labels[key] != value):
-                return False
-        ancestors = values("ancestor")
-        if ancestors and not any(self._is_ancestor(container, a) for a in ancestors):
-            return False
-        return True
-
-    def _is_ancestor(self, container: Container, reference: str) -> bool:
+    def _resolves_to(self, reference: str) -> str | None:
         try:
-            return self.images.resolve(reference) == container.image_id
+            return self.images.resolve(reference)
         except ImageNotFound:
-            return False
+            return None
 
     async def mount_filesystem(self, ref: str) -> Path:
         """The container's merged filesystem, mounted until `release_filesystem` (for export)."""

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from berth.daemon.config import ConfigError, load_config
-from berth.daemon.containers import ContainerService
+from berth.daemon.create_config import merge_config, normalize_host_config
 from berth.daemon.spec import DEFAULT_PATH, SpecError, capabilities, merged_env, parse_signal
 from berth.daemon.users import UserError, resolve_user
 
@@ -15,7 +15,7 @@ IMAGE = {"Entrypoint": ["/entry"], "Cmd": ["--default"], "Env": ["PATH=/image/bi
 
 
 def merge(body: dict, image: dict = IMAGE) -> dict:
-    return ContainerService._merge_config({"Image": "x", **body}, image, "0123456789abcdef")
+    return merge_config({"Image": "x", **body}, image, "0123456789abcdef")
 
 
 @pytest.mark.parametrize("body, expected", [
@@ -44,10 +44,10 @@ def test_image_defaults_fill_what_the_request_leaves_out():
 
 def test_restart_policy_is_validated():
     with pytest.raises(Exception, match="maximum retry count cannot be used with restart policy 'always'"):
-        ContainerService._host_config({"RestartPolicy": {"Name": "always", "MaximumRetryCount": 2}})
+        normalize_host_config({"RestartPolicy": {"Name": "always", "MaximumRetryCount": 2}})
     with pytest.raises(Exception, match="invalid restart policy 'sometimes'"):
-        ContainerService._host_config({"RestartPolicy": {"Name": "sometimes"}})
-    assert ContainerService._host_config({})["RestartPolicy"] == {"Name": "no", "MaximumRetryCount": 0}
+        normalize_host_config({"RestartPolicy": {"Name": "sometimes"}})
+    assert normalize_host_config({})["RestartPolicy"] == {"Name": "no", "MaximumRetryCount": 0}
 
 
 def test_capabilities_add_and_drop_as_docker_does():

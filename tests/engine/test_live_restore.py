@@ -2,10 +2,8 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import time
-from pathlib import Path
 
 from tests.daemon_harness import BIN, kill_processes_under, unmount_under
 
