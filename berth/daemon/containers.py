@@ -544,17 +544,28 @@ class ContainerService:
             else:
                 self._attach_channel(container, live, channel)
             return
-        if status == "removing":
-            await self._remove(container, live)
+        if status == "removing" or (status == "exited" and container.host_config.get("AutoRemove")):
+            await self._remove(container, live)  # a removal the daemon's end cut short
             return
+        if self._restarts_with_daemon(container):
+            async with live.lock:
+                try:
+                    await self._launch(container, live)
+                except (DaemonError, OSError) as exc:
+                    log.error("could not restart %s: %s", container.id[:12], exc)
+
+    @staticmethod
+    def _restarts_with_daemon(container: Container) -> bool:
+        """Docker's rule at daemon start: `always` comes back even if it was stopped by hand,
+        `unless-stopped` unless it was, and a container caught between restarts resumes them."""
+        if not container.has_been_started:
+            return False
         policy = container.host_config["RestartPolicy"].get("Name")
-        if status == "restarting" or policy == "always" or (policy == "unless-stopped" and not container.manually_stopped):
-            if policy in ("always", "unless-stopped", "on-failure"):
-                async with live.lock:
-                    try:
-                        await self._launch(container, live)
-                    except (DaemonError, OSError) as exc:
-                        log.error("could not restart %s: %s", container.id[:12], exc)
+        if policy == "always":
+            return True
+        if policy == "unless-stopped":
+            return not container.manually_stopped
+        return container.state.status == "restarting" and policy == "on-failure"
 
     async def shutdown(self) -> None:
         """Leave containers running (live restore): just stop listening to their monitors."""

@@ -96,15 +96,17 @@ def parse_until(value: str) -> float:
 
 @dataclass
 class PruneFilters:
+    dangling_only: bool = True  # dangling=false prunes every unused image, like `image prune -a`
     until: float | None = None
     labels: list[str] = field(default_factory=list)
     not_labels: list[str] = field(default_factory=list)
 
     @classmethod
     def parse(cls, filters: dict[str, list[str]]) -> "PruneFilters":
-        _check_keys(filters, ("until", "label", "label!"))
+        _check_keys(filters, ("dangling", "until", "label", "label!"))
         until = [parse_until(value) for value in filters.get("until", [])]
-        return cls(until=min(until) if until else None, labels=list(filters.get("label", [])),
+        return cls(dangling_only=_bool("dangling", filters.get("dangling", [])) is not False,
+                   until=min(until) if until else None, labels=list(filters.get("label", [])),
                    not_labels=list(filters.get("label!", [])))
 
     def matches(self, record: ImageRecord, config: dict) -> bool:

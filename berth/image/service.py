@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -23,13 +24,16 @@ from berth.image.errors import ImageConflict, ImageNotFound, InvalidImage, Inval
 from berth.image.filters import ListFilters, PruneFilters
 from berth.image.timefmt import now, parse_seconds
 from berth.layer import Layer, LayerError, LayerStore, chain_ids, changes, write_tree
+from berth.layer.store import LAYER_KIND
 from berth.layer.compression import decompressed
 from berth.layer.pipe import ChunkPipe
 from berth.store import BlobNotFound, BlobStore, Database, DigestMismatch, References
 from berth.store import digest as digests
+from berth.store.gc import key
 
 _HEX_PREFIX = re.compile(r"^(?:sha256:)?([0-9a-f]{1,64})$")
 _TAG = re.compile(r"^[\w][\w.-]{0,127}$")
+CONTAINER_KIND = "container"  # GC roots of containers that keep the layers they run on
 
 
 class ContainerUse(NamedTuple):
@@ -233,6 +237,8 @@ class ImageService:
         record = self._record(image_id)
         layers = [layer.chain_id for layer in reversed(self._layers(image_id))]
         with self.db.transaction() as conn:
+            for use in users(image_id):  # forced: the containers keep the layers they run on
+                self._hold_layers(conn, use.id, record.top_layer)
             for name in self.catalog.names_of(image_id):
                 self.catalog.remove_name(conn, name)
                 records.append({"Untagged": views.familiar(name)})
@@ -244,12 +250,28 @@ class ImageService:
         if prune and record.parent and self.catalog.get(record.parent):
             self._delete(record.parent, records, force=False, prune=True, quiet=True, users=users)
 
+    def hold_layers(self, container_id: str, image_id: str) -> None:
+        """Keep the image's layers for as long as the container exists, even if the image is deleted."""
+        with self.db.transaction() as conn:
+            self._hold_layers(conn, container_id, self._record(image_id).top_layer)
+
+    def _hold_layers(self, conn: sqlite3.Connection, container_id: str, top_layer: str | None) -> None:
+        if top_layer:
+            self.refs.add_root(conn, key(CONTAINER_KIND, container_id), [key(LAYER_KIND, top_layer)])
+
+    def release_layers(self, container_id: str) -> None:
+        """The container is gone: its layers are garbage unless an image or another container keeps them."""
+        with self.db.transaction() as conn:
+            self.refs.remove_root(conn, key(CONTAINER_KIND, container_id))
+        self.refs.collect(self._sweepers(), wait=False)
+
     def _sweepers(self) -> dict:
         return {"layer": self.layers, "blob": self.blobs.sweeper()}
 
-    def prune(self, all: bool, filters: dict[str, list[str]] | None, users: Users) -> dict:
-        """Remove dangling images (with all=True: every image no container uses)."""
+    def prune(self, filters: dict[str, list[str]] | None, users: Users) -> dict:
+        """Remove dangling images (with the filter dangling=false: every image no container uses)."""
         wanted = PruneFilters.parse(filters or {})
+        all = not wanted.dangling_only
         names = self.catalog.all_names()
         candidates = []
         for record in self.catalog.all():

@@ -184,9 +184,9 @@ def test_prune_removes_dangling_images_and_with_all_every_unused_one(images, bus
     with open(busybox_tar, "rb") as stream:
         used = images.import_image(stream, "used:1", ['CMD ["x"]'], "")
     users = lambda image_id: [ContainerUse("c" * 64, False)] if image_id == used else []  # noqa: E731
-    report = images.prune(all=False, filters=None, users=users)
+    report = images.prune(filters=None, users=users)
     assert report["ImagesDeleted"] == [{"Deleted": busybox}]
-    report = images.prune(all=True, filters=None, users=users)
+    report = images.prune(filters={"dangling": ["false"]}, users=users)
     assert {"Untagged": "busybox:latest"} in report["ImagesDeleted"]
     assert [item["Id"] for item in images.list_images()] == [used]
     assert images.check() == []

@@ -44,6 +44,15 @@ def _repo_tag(request: Request) -> str | None:
     return f"{repo}:{tag}" if tag else repo
 
 
+def filters_arg(request: Request) -> dict[str, list[str]]:
+    """The `filters` query parameter in list form; older clients send `{"name": {"value": true}}`."""
+    filters = request.json_arg("filters")
+    if not isinstance(filters, dict):
+        raise ApiError(400, "invalid filters: expected a JSON object")
+    return {name: [v for v, on in values.items() if on] if isinstance(values, dict) else list(values)
+            for name, values in filters.items()}
+
+
 def register(router: Router, engine: Engine) -> None:
     images = engine.images
     containers = engine.containers
@@ -51,7 +60,7 @@ def register(router: Router, engine: Engine) -> None:
     @router.route("GET", "/images/json")
     async def list_images(request: Request) -> Response:
         return json_response(await asyncio.to_thread(
-            images.list_images, request.flag("all"), request.json_arg("filters"), request.flag("digests")))
+            images.list_images, request.flag("all"), filters_arg(request), request.flag("digests")))
 
     @router.route("POST", "/images/create", streams_body=True)
     async def create(request: Request) -> StreamResponse:
@@ -90,10 +99,7 @@ def register(router: Router, engine: Engine) -> None:
 
     @router.route("POST", "/images/prune")
     async def prune(request: Request) -> Response:
-        filters = request.json_arg("filters")
-        dangling = filters.get("dangling", {})
-        prune_all = "false" in (dangling if isinstance(dangling, list) else [k for k, v in dangling.items() if v])
-        return json_response(await asyncio.to_thread(images.prune, prune_all, filters, containers.users_of_image))
+        return json_response(await asyncio.to_thread(images.prune, filters_arg(request), containers.users_of_image))
 
     @router.route("GET", "/images/{name:.*}/get")
     async def save_one(request: Request) -> StreamResponse:
