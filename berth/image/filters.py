@@ -10,6 +10,7 @@ from berth.image import reference
 from berth.image.catalog import ImageRecord
 from berth.image.changes import parse_duration
 from berth.image.errors import InvalidFilter, InvalidImage
+from berth.image.timefmt import parse_ns
 
 
 def _check_keys(filters: dict[str, list[str]], accepted: tuple[str, ...]) -> None:
@@ -44,7 +45,7 @@ class ListFilters:
     dangling: bool | None = None
     references: list[str] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
-    before: int | None = None
+    before: int | None = None  # unix nanoseconds, as images' creation times are compared
     since: int | None = None
 
     @classmethod
@@ -71,9 +72,10 @@ class ListFilters:
                 return False
         if self.labels and not _labels_match(self.labels, (config.get("config") or {}).get("Labels")):
             return False
-        if self.before is not None and record.created >= self.before:
+        created = parse_ns(config.get("created"))
+        if self.before is not None and created >= self.before:
             return False
-        if self.since is not None and record.created <= self.since:
+        if self.since is not None and created <= self.since:
             return False
         return True
 

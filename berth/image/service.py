@@ -22,11 +22,11 @@ from berth.image.config import (CONTAINER_CONFIG_DEFAULTS, EMPTY_LAYER_DIFF_ID, 
                                 image_config)
 from berth.image.errors import ImageConflict, ImageNotFound, InvalidImage, InvalidReference
 from berth.image.filters import ListFilters, PruneFilters
-from berth.image.timefmt import now, parse_seconds
+from berth.image.timefmt import now, parse_ns, parse_seconds
 from berth.layer import Layer, LayerError, LayerStore, chain_ids, changes, write_tree
-from berth.layer.store import LAYER_KIND
 from berth.layer.compression import decompressed
 from berth.layer.pipe import ChunkPipe
+from berth.layer.store import LAYER_KIND
 from berth.store import BlobNotFound, BlobStore, Database, DigestMismatch, References
 from berth.store import digest as digests
 from berth.store.gc import key
@@ -134,7 +134,8 @@ class ImageService:
         return sorted(result, key=lambda item: item["Created"], reverse=True)
 
     def _created(self, image_id: str) -> int:
-        return self._record(image_id).created
+        """Creation time in unix nanoseconds (images made within one second still have an order)."""
+        return parse_ns(self.image_config(image_id).get("created"))
 
     def history(self, ref_or_id: str) -> list[dict]:
         image_id = self.resolve(ref_or_id)

@@ -21,13 +21,19 @@ def now() -> str:
     return format_ns(time.time_ns())
 
 
-def parse_seconds(text: str | None) -> int:
-    """Unix seconds of an RFC 3339 timestamp (0 when absent or unreadable)."""
+def parse_ns(text: str | None) -> int:
+    """Unix nanoseconds of an RFC 3339 timestamp (0 when absent or unreadable)."""
     match = _RFC3339.match(text or "")
     if not match:
         return 0
     zone = "+00:00" if match.group(3) == "Z" else match.group(3)
     try:
-        return int(datetime.fromisoformat(match.group(1) + zone).timestamp())
+        seconds = int(datetime.fromisoformat(match.group(1) + zone).timestamp())
     except ValueError:
         return 0
+    return seconds * 1_000_000_000 + int((match.group(2) or "0")[:9].ljust(9, "0"))
+
+
+def parse_seconds(text: str | None) -> int:
+    """Unix seconds of an RFC 3339 timestamp (0 when absent or unreadable)."""
+    return parse_ns(text) // 1_000_000_000
