@@ -338,11 +338,15 @@ class ImageService:
     def _add_image(self, config_bytes: bytes, parent: str | None, names: list[str]) -> str:
         return self.record_images([(config_bytes, parent, names)])[0][0]
 
-    def import_image(self, stream: BinaryIO, repo_tag: str | None, changes: list[str], message: str) -> str:
-        """A root filesystem tar (plain, gzip, zstd, xz or bzip2) as a new one-layer image."""
+    def import_image(self, stream: BinaryIO, repo_tag: str | None, changes: list[str], message: str,
+                     source: str = "-") -> str:
+        """A root filesystem tar (plain, gzip, zstd, xz or bzip2) as a new one-layer image.
+
+        `source` (the URL it came from, or "-") makes the default comment, as in Docker.
+        """
         names = [self.tag_name(repo_tag)] if repo_tag else []
         config = apply_changes(dict(CONTAINER_CONFIG_DEFAULTS), changes)
-        comment = message or "Imported from -"
+        comment = message or f"Imported from {source}"
         plain, _ = decompressed(stream)
         with self.refs.lease():
             try:

@@ -130,3 +130,14 @@ def test_always_restart_policy_restarts_until_stopped(daemon):
     daemon.berth("stop", container_id)
     status = daemon.berth("inspect", "-f", "{{.State.Status}}", container_id).stdout.strip()
     assert status == "exited"
+
+
+def test_an_exited_container_keeps_its_writable_layer_until_removed(daemon):
+    container_id = start(daemon, "busybox", "sh", "-c", "echo data > /kept; rm /etc/group")
+    daemon.berth("wait", container_id)
+    changes = daemon.berth("diff", container_id).stdout.splitlines()
+    assert "A /kept" in changes and "D /etc/group" in changes
+    layer = daemon.data_root / "containers" / container_id / "diff"
+    assert (layer / "kept").read_text() == "data\n"
+    daemon.berth("rm", container_id)
+    assert not layer.exists()

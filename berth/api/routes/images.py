@@ -5,13 +5,18 @@ import asyncio
 import json
 import os
 from collections.abc import AsyncIterator, Callable
-from typing import BinaryIO
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import BinaryIO, TypeVar
 
 from berth.api.http import ApiError, Request, Response, Router, StreamResponse, json_response
 from berth.api.streaming import consume_in_thread
 from berth.daemon.engine import Engine
 
 PIPE_CHUNK = 1 << 20
+URL_TIMEOUT = 60  # seconds without progress before an import from a URL fails
+T = TypeVar("T")
 
 
 def _progress(message: dict) -> bytes:
@@ -34,6 +39,19 @@ def stream_writer(write: Callable[[BinaryIO], None]) -> AsyncIterator[bytes]:
         await producer
 
     return chunks()
+
+
+def fetch_url(url: str, consume: Callable[[BinaryIO], T]) -> T:
+    """GET `url` (http or https) and pass the response body, as a stream, to `consume`."""
+    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+        raise ApiError(400, f"invalid import source {url!r}: expected -, or an http or https URL")
+    try:
+        with urllib.request.urlopen(url, timeout=URL_TIMEOUT) as body:
+            return consume(body)
+    except urllib.error.HTTPError as exc:
+        raise ApiError(500, f'Get "{url}": {exc.code} {exc.reason}') from None
+    except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+        raise ApiError(500, f'Get "{url}": {getattr(exc, "reason", exc)}') from None
 
 
 def _repo_tag(request: Request) -> str | None:
@@ -68,12 +86,15 @@ def register(router: Router, engine: Engine) -> None:
             name = request.arg("fromImage")
             raise ApiError(404, f"pull access denied for {name}, repository does not exist or may require "
                                 f"'docker login': this berth has no registry client yet")
-        source = request.arg("fromSrc")
-        if source != "-":
-            raise ApiError(400, "import from a URL is not supported yet; pass the tarball on stdin")
-        assert request.stream is not None
-        image_id = await consume_in_thread(request.stream, lambda body: images.import_image(
-            body, _repo_tag(request), request.args("changes"), request.arg("message") or ""))
+        source = request.arg("fromSrc") or ""
+        repo_tag, changes, message = _repo_tag(request), request.args("changes"), request.arg("message") or ""
+        if source == "-":
+            assert request.stream is not None
+            image_id = await consume_in_thread(request.stream, lambda body: images.import_image(
+                body, repo_tag, changes, message))
+        else:
+            image_id = await asyncio.to_thread(lambda: fetch_url(source, lambda body: images.import_image(
+                body, repo_tag, changes, message, source=source)))
 
         async def result() -> AsyncIterator[bytes]:
             yield _progress({"status": image_id})
