@@ -1,4 +1,4 @@
-"""A small Engine API client: HTTP/1.1 with h11 over one socket per `Client`.
+"""A small Engine API client: HTTP/1.1 over one socket per `Client`.
 
 JSON requests and responses, streamed bodies (upload and download, chunked), streams of JSON
 messages, and hijacked connections (`Upgrade: tcp` -> 101 -> raw socket) for attach and exec.
@@ -10,9 +10,8 @@ import socket
 from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO
 
-import h11
-
 from berth import API_VERSION
+from berth.cli import http1
 from berth.cli.errors import CLIError, ConnectError, DaemonError
 from berth.cli.hosts import parse_host
 
@@ -51,21 +50,15 @@ def encode_filters(filters: dict[str, list[str]]) -> str | None:
 class Response:
     """A response whose body is read on demand."""
 
-    def __init__(self, client: Client, status: int, headers: dict[str, str]) -> None:
+    def __init__(self, client: Client, status: int, headers: dict[str, str], body: Iterator[bytes]) -> None:
         self.client = client
         self.status = status
         self.headers = headers
-        self._done = False
+        self._body = body
 
     def iter_bytes(self) -> Iterator[bytes]:
         """The body as it arrives."""
-        while not self._done:
-            event = self.client._next_event()
-            if isinstance(event, h11.Data):
-                yield bytes(event.data)
-            elif isinstance(event, (h11.EndOfMessage, h11.ConnectionClosed)):
-                self._done = True
-                self.client._finish_cycle()
+        yield from self._body
 
     def read(self) -> bytes:
         return b"".join(self.iter_bytes())
@@ -136,7 +129,8 @@ class Client:
         self.host = host
         self.address = parse_host(host)
         self._sock: socket.socket | None = None
-        self._conn: h11.Connection | None = None
+        self._reader: http1.Reader | None = None
+        self._idle = False  # connected, and the last response was read to its end
 
     def clone(self) -> Client:
         """Another client on a separate connection, for requests that run side by side."""
@@ -148,8 +142,11 @@ class Client:
                 data: Body = None, headers: dict[str, str] | None = None) -> Response:
         """Send a request; raise DaemonError on 4xx/5xx, else return the unread response."""
         self._send(method, path, params, json_body, data, headers or {})
-        response = self._read_head()
-        if response.status >= 400:
+        status, response_headers = self._read_head()
+        while 100 <= status < 200:  # informational responses (100 Continue) precede the real one
+            status, response_headers = self._read_head()
+        response = Response(self, status, response_headers, self._body(method, status, response_headers))
+        if status >= 400:
             raise self._error(response)
         return response
 
@@ -169,23 +166,23 @@ class Client:
     def hijack(self, path: str, params: Params | None = None, json_body: Any = None) -> Hijacked:
         """POST with `Connection: Upgrade`, wait for 101, then hand over the raw socket."""
         self._send("POST", path, params, json_body, None, {"Connection": "Upgrade", "Upgrade": "tcp"})
-        assert self._conn is not None and self._sock is not None
-        while True:
-            event = self._next_event()
-            if isinstance(event, h11.InformationalResponse) and event.status_code == 101:
-                buffered, _ = self._conn.trailing_data
-                sock, self._sock, self._conn = self._sock, None, None
-                return Hijacked(sock, bytes(buffered))
-            if isinstance(event, h11.Response):
-                response = Response(self, event.status_code, _headers(event))
-                if response.status >= 400:
-                    raise self._error(response)
-                raise CLIError(f"the daemon did not switch protocols for {path} (status {response.status})")
+        status, headers = self._read_head()
+        if status == 101:
+            assert self._sock is not None and self._reader is not None
+            hijacked = Hijacked(self._sock, self._reader.rest())
+            self._sock = self._reader = None
+            self._idle = False
+            return hijacked
+        response = Response(self, status, headers, self._body("POST", status, headers))
+        if status >= 400:
+            raise self._error(response)
+        raise CLIError(f"the daemon did not switch protocols for {path} (status {status})")
 
     def close(self) -> None:
         if self._sock is not None:
             self._sock.close()
-        self._sock = self._conn = None
+        self._sock = self._reader = None
+        self._idle = False
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -204,14 +201,15 @@ class Client:
         except OSError:
             raise ConnectError(self.host) from None
         self._sock = sock
-        self._conn = h11.Connection(h11.CLIENT)
+        self._reader = http1.Reader(sock)
 
     def _send(self, method: str, path: str, params: Params | None, json_body: Any, data: Body,
               headers: dict[str, str]) -> None:
-        if self._conn is None or self._conn.our_state is not h11.IDLE:
+        if not self._idle:
             self.close()
             self._connect()
-        assert self._conn is not None and self._sock is not None
+        self._idle = False
+        assert self._sock is not None
         target = f"/v{API_VERSION}{path}{encode_params(params)}"
         all_headers = {"Host": "berth", "User-Agent": "berth-cli", **headers}
         if json_body is not None:
@@ -224,47 +222,42 @@ class Client:
             all_headers.setdefault("Content-Type", "application/x-tar")
         else:
             all_headers["Content-Length"] = "0"
-        request = h11.Request(method=method, target=target, headers=list(all_headers.items()))
+        head = http1.encode_head(method, target, all_headers)
         try:
-            self._sock.sendall(self._conn.send(request))
-            for chunk in _body_chunks(data):
-                self._sock.sendall(self._conn.send(h11.Data(data=chunk)))
-            self._sock.sendall(self._conn.send(h11.EndOfMessage()))
+            if isinstance(data, bytes):
+                self._sock.sendall(head + data)
+            elif data is None:
+                self._sock.sendall(head)
+            else:
+                self._sock.sendall(head)
+                for chunk in _body_chunks(data):
+                    self._sock.sendall(http1.encode_chunk(chunk))
+                self._sock.sendall(http1.encode_chunk(b""))
         except BrokenPipeError:
             pass  # the daemon answered early (an error, usually); read what it said
 
-    def _read_head(self) -> Response:
-        while True:
-            event = self._next_event()
-            if isinstance(event, h11.Response):
-                return Response(self, event.status_code, _headers(event))
-
-    def _next_event(self) -> Any:
-        assert self._conn is not None and self._sock is not None
-        while True:
-            try:
-                event = self._conn.next_event()
-            except h11.RemoteProtocolError as err:
-                raise CLIError(f"error reading the daemon's response: {err}") from None
-            if event is h11.NEED_DATA:
-                try:
-                    data = self._sock.recv(_CHUNK)
-                except ConnectionResetError:
-                    data = b""
-                self._conn.receive_data(data)
-                continue
-            if event is h11.PAUSED:
-                return h11.ConnectionClosed()
-            return event
-
-    def _finish_cycle(self) -> None:
-        conn = self._conn
-        if conn is None:
-            return
-        if conn.our_state is h11.DONE and conn.their_state is h11.DONE:
-            conn.start_next_cycle()
-        else:
+    def _read_head(self) -> tuple[int, dict[str, str]]:
+        assert self._reader is not None
+        try:
+            return http1.read_head(self._reader)
+        except http1.ProtocolError as err:
             self.close()
+            raise CLIError(f"error reading the daemon's response: {err}") from None
+
+    def _body(self, method: str, status: int, headers: dict[str, str]) -> Iterator[bytes]:
+        """The response body; the connection is reused once it has been read to its end."""
+        reader = self._reader
+        assert reader is not None
+        try:
+            yield from http1.read_body(reader, method, status, headers)
+        except http1.ProtocolError as err:
+            self.close()
+            raise CLIError(f"error reading the daemon's response: {err}") from None
+        if reader is self._reader:
+            if http1.reusable(method, status, headers):
+                self._idle = True
+            else:
+                self.close()
 
     def _error(self, response: Response) -> DaemonError:
         body = response.read()
@@ -273,10 +266,6 @@ class Client:
         except (ValueError, AttributeError):
             message = body.decode(errors="replace").strip()
         return DaemonError(response.status, message or f"status {response.status}")
-
-
-def _headers(event: h11.Response | h11.InformationalResponse) -> dict[str, str]:
-    return {name.decode().lower(): value.decode() for name, value in event.headers}
 
 
 def _body_chunks(data: Body) -> Iterator[bytes]:

@@ -101,7 +101,7 @@ def body_length(method: str, status: int, headers: dict[str, str]) -> int | None
     """The body's length in bytes, or None when it is chunked or ends with the connection."""
     if method == "HEAD" or status in (204, 304) or status < 200:
         return 0
-    if "chunked" in headers.get("transfer-encoding", "").lower():
+    if is_chunked(headers):
         return None
     length = headers.get("content-length")
     if length is None:
@@ -116,7 +116,7 @@ def read_body(reader: Reader, method: str, status: int, headers: dict[str, str])
     length = body_length(method, status, headers)
     if length is not None:
         yield from reader.exactly(length)
-    elif "chunked" in headers.get("transfer-encoding", "").lower():
+    elif is_chunked(headers):
         yield from _chunks(reader)
     else:
         while data := reader.some(_READ_SIZE):
@@ -139,5 +139,11 @@ def _chunks(reader: Reader) -> Iterator[bytes]:
             raise ProtocolError("chunk not followed by CRLF")
 
 
-def keeps_alive(headers: dict[str, str]) -> bool:
-    return "close" not in headers.get("connection", "").lower()
+def is_chunked(headers: dict[str, str]) -> bool:
+    return "chunked" in headers.get("transfer-encoding", "").lower()
+
+
+def reusable(method: str, status: int, headers: dict[str, str]) -> bool:
+    """Whether the connection can carry another request once this response's body is read."""
+    delimited = body_length(method, status, headers) is not None or is_chunked(headers)
+    return delimited and "close" not in headers.get("connection", "").lower()

@@ -5,6 +5,8 @@ import importlib
 
 import click
 
+from berth.cli.options import Command, to_click
+
 
 class LazyGroup(click.Group):
     """A group built from {name: "module:attribute"}; listing the commands imports them all."""
@@ -20,5 +22,5 @@ class LazyGroup(click.Group):
         if cmd_name in self.lazy:
             module_name, _, attribute = self.lazy[cmd_name].partition(":")
             command = getattr(importlib.import_module(module_name), attribute)
-            return command
+            return to_click(command) if isinstance(command, Command) else command
         return super().get_command(ctx, cmd_name)

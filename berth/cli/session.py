@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import click
-
 if TYPE_CHECKING:
     from berth.cli.client import Client
 
@@ -26,5 +24,7 @@ class Session:
 
 
 def api() -> Client:
-    """The client of the command being run."""
+    """The client of the click command being run."""
+    import click
+
     return click.get_current_context().find_object(Session).client  # type: ignore[union-attr]

@@ -26,6 +26,7 @@ from berth.daemon.config import ConfigError, DaemonConfig
 from berth.daemon.container import Container
 from berth.daemon.create_config import bind_mounts, merge_config, normalize_host_config
 from berth.daemon.errors import Conflict, DaemonError, InvalidArgument, NotFound, NotModified, NotRunning, StartFailed
+from berth.daemon.events import EventBus
 from berth.daemon.filters import matches
 from berth.daemon.logs import LogEntry, LogQuery, read_logs
 from berth.daemon.names import random_name
@@ -76,9 +77,10 @@ class AttachHandle:
 
 
 class ContainerService:
-    def __init__(self, config: DaemonConfig, images: ImageService, zygote_socket: Path) -> None:
+    def __init__(self, config: DaemonConfig, images: ImageService, events: EventBus, zygote_socket: Path) -> None:
         self.config = config
         self.images = images
+        self.events = events
         self.zygote_socket = zygote_socket
         self.containers: dict[str, Container] = {}
         self.live: dict[str, Live] = {}
@@ -110,6 +112,12 @@ class ContainerService:
 
     def log_path(self, container: Container) -> Path:
         return self.directory(container) / f"{container.id}-json.log"
+
+    def emit(self, container: Container, action: str, **extra: str) -> None:
+        """Publish a container event with Docker's attributes (labels, image, name, extras)."""
+        attributes = {**(container.config.get("Labels") or {}), "image": container.image,
+                      "name": container.name, **extra}
+        self.events.publish("container", action, container.id, attributes)
 
     def users_of_image(self, image_id: str) -> list[ContainerUse]:
         """The containers made from an image, for the image service's removal rules."""
@@ -156,6 +164,7 @@ class ContainerService:
         await asyncio.to_thread(container.save, self.config.data_root)
         self.containers[container.id] = container
         self.live[container.id] = Live()
+        self.emit(container, "create")
         return container
 
     def _check_name_free(self, name: str) -> None:
@@ -223,6 +232,7 @@ class ContainerService:
         container.has_been_started = True
         await asyncio.to_thread(container.save, self.config.data_root)
         self._attach_channel(container, live, channel)
+        self.emit(container, "start")
 
     def _record_failed_start(self, container: Container, message: str, exit_code: int) -> None:
         container.state.error = message
@@ -278,6 +288,9 @@ class ContainerService:
         state.finished_at = info.get("finished_at") or rfc3339_nano()
         state.oom_killed = bool(info.get("oom_killed"))
         await asyncio.to_thread(self._release_resources, container)
+        if state.oom_killed:
+            self.emit(container, "oom")
+        self.emit(container, "die", exitCode=str(state.exit_code))
         for waiter in live.exit_waiters:
             if not waiter.done():
                 waiter.set_result(state.exit_code)
@@ -341,6 +354,7 @@ class ContainerService:
             raise NotRunning(f"Cannot kill container: {ref}: Container {container.id} is not running")
         if sig == signal.SIGKILL:
             container.manually_stopped = True
+        self.emit(container, "kill", signal=str(int(sig)))
         _signal(container.state.pid, sig)
 
     async def stop(self, ref: str, timeout: int | None) -> None:
@@ -357,6 +371,7 @@ class ContainerService:
             raise NotModified("container already stopped")
         container.manually_stopped = True
         await self._stop_process(container, live, timeout)
+        self.emit(container, "stop")
 
     async def _stop_process(self, container: Container, live: Live, timeout: int | None) -> None:
         if timeout is None:
@@ -391,6 +406,7 @@ class ContainerService:
             container.manually_stopped = False
             if container.state.status not in ("running", "paused"):
                 await self._launch(container, live)
+        self.emit(container, "restart")
 
     async def wait(self, ref: str, condition: str) -> int:
         container = self.get(ref)
@@ -430,6 +446,7 @@ class ContainerService:
         await asyncio.to_thread(self._delete_files, container)
         self.containers.pop(container.id, None)
         self.live.pop(container.id, None)
+        self.emit(container, "destroy")
         if live.removal is None:
             live.removal = asyncio.get_running_loop().create_future()
         if not live.removal.done():
@@ -450,8 +467,9 @@ class ContainerService:
         if new_name == container.name:
             raise InvalidArgument("Renaming a container with the same name as its current name")
         self._check_name_free(new_name)
-        container.name = new_name
+        old_name, container.name = container.name, new_name
         await asyncio.to_thread(container.save, self.config.data_root)
+        self.emit(container, "rename", oldName="/" + old_name)
 
     # --- streams ---------------------------------------------------------------------------
     def attach(self, ref: str) -> AttachHandle:

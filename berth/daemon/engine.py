@@ -9,6 +9,7 @@ from pathlib import Path
 
 from berth.daemon.config import DaemonConfig
 from berth.daemon.containers import ContainerService
+from berth.daemon.events import EventBus
 from berth.daemon.execs import ExecService
 from berth.image.service import ImageService
 from berth.monitor import client as monitor
@@ -23,7 +24,8 @@ class Engine:
         config.exec_root.mkdir(parents=True, exist_ok=True)
         self.zygote_socket = config.exec_root / "zygote.sock"
         self.images = ImageService(config.data_root)
-        self.containers = ContainerService(config, self.images, self.zygote_socket)
+        self.events = EventBus()
+        self.containers = ContainerService(config, self.images, self.events, self.zygote_socket)
         self.execs = ExecService(self.containers, self.zygote_socket)
         self.started_at = 0.0
 

@@ -75,6 +75,7 @@ class ExecService:
             raise InvalidArgument("No exec command specified")
         session = ExecSession(secrets.token_hex(32), container.id, config)
         self.sessions[session.id] = session
+        self.containers.emit(container, f"exec_create: {' '.join(config['Cmd'])}", execID=session.id)
         return session
 
     def get(self, exec_id: str) -> ExecSession:
@@ -136,6 +137,7 @@ class ExecService:
         if session.pending_size is not None:
             await channel.resize(*session.pending_size)
         asyncio.create_task(self._pump(session, channel))
+        self._emit(session, f"exec_start: {' '.join(session.config['Cmd'])}")
 
     async def _pump(self, session: ExecSession, channel: monitor.Channel) -> None:
         await session.stdin.connect(channel)
@@ -156,6 +158,12 @@ class ExecService:
         session.stdin.disconnect()
         session.hub.close()
         session.done.set()
+        self._emit(session, "exec_die", exitCode=str(exit_code))
+
+    def _emit(self, session: ExecSession, action: str, **extra: str) -> None:
+        container = self.containers.containers.get(session.container_id)
+        if container is not None:
+            self.containers.emit(container, action, execID=session.id, **extra)
 
     async def resize(self, exec_id: str, height: int, width: int) -> None:
         session = self.get(exec_id)

@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import platform
 import socket
+from collections.abc import AsyncIterator
 
 import berth
-from berth.api.http import Request, Response, Router, json_response
+from berth.api.http import Request, Response, Router, StreamResponse, json_response
 from berth.daemon.clock import rfc3339_nano
 from berth.daemon.engine import Engine
+from berth.daemon.logs import parse_time_arg
 
 
 def _kernel() -> str:
@@ -78,6 +81,17 @@ def register(router: Router, engine: Engine) -> None:
             "ContainerdCommit": {"ID": "", "Expected": ""}, "RuncCommit": {"ID": "", "Expected": ""},
             "InitCommit": {"ID": "", "Expected": ""}, "SecurityOptions": [], "Warnings": None,
         })
+
+    @router.route("GET", "/events")
+    async def events(request: Request) -> StreamResponse:
+        stream = engine.events.stream(parse_time_arg(request.arg("since")), parse_time_arg(request.arg("until")),
+                                      request.json_arg("filters"))
+
+        async def lines() -> AsyncIterator[bytes]:
+            async for event in stream:
+                yield json.dumps(event).encode() + b"\n"
+
+        return StreamResponse(lines())
 
     @router.route("GET", "/system/df")
     async def disk_usage(request: Request) -> Response:

@@ -2,21 +2,19 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from typing import Any
 
-import click
-
 from berth.cli.errors import CLIError, DaemonError, ExitStatus
+from berth.cli.options import Command, Spec
 from berth.cli.references import split_reference, with_default_tag
-from berth.cli.session import api
+from berth.cli.session import Session
 
 _MULTI = {"multiple": True}
 
 # (flags, keyword arguments) shared by run and create, in docker's --help order.
-CONTAINER_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
+CONTAINER_OPTIONS: list[Spec] = [
     (("--add-host",), {**_MULTI, "metavar": "list", "help": "Add a custom host-to-IP mapping (host:ip)"}),
-    (("-a", "--attach"), {**_MULTI, "type": click.Choice(["stdin", "stdout", "stderr"], case_sensitive=False),
+    (("-a", "--attach"), {**_MULTI, "choices": ["stdin", "stdout", "stderr"], "case_sensitive": False,
                           "help": "Attach to STDIN, STDOUT or STDERR"}),
     (("--cap-add",), {**_MULTI, "metavar": "list", "help": "Add Linux capabilities"}),
     (("--cap-drop",), {**_MULTI, "metavar": "list", "help": "Drop Linux capabilities"}),
@@ -41,7 +39,7 @@ CONTAINER_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     (("--platform",), {"metavar": "string", "help": "Set platform if server is multi-platform capable"}),
     (("--privileged",), {"is_flag": True, "help": "Give extended privileges to this container"}),
     (("-p", "--publish"), {**_MULTI, "metavar": "list", "help": "Publish a container's port(s) to the host"}),
-    (("--pull",), {"type": click.Choice(["always", "missing", "never"]), "default": "missing",
+    (("--pull",), {"choices": ["always", "missing", "never"], "default": "missing",
                    "help": "Pull image before running"}),
     (("--read-only",), {"is_flag": True, "help": "Mount the container's root filesystem as read only"}),
     (("--restart",), {"metavar": "string", "default": "no", "help": "Restart policy to apply when a container exits"}),
@@ -57,22 +55,12 @@ CONTAINER_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     (("-w", "--workdir"), {"metavar": "string", "help": "Working directory inside the container"}),
 ]
 
-RUN_ONLY_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
+RUN_ONLY_OPTIONS: list[Spec] = [
     (("-d", "--detach"), {"is_flag": True, "help": "Run container in background and print container ID"}),
     (("--sig-proxy/--no-sig-proxy",), {"default": True, "help": "Proxy received signals to the process"}),
 ]
 
-
-def container_options(extra: list[tuple[tuple[str, ...], dict[str, Any]]]) -> Callable[[Callable], Callable]:
-    def decorate(func: Callable) -> Callable:
-        for flags, kwargs in reversed(CONTAINER_OPTIONS + extra):
-            func = click.option(*flags, **kwargs)(func)
-        func = click.argument("command", nargs=-1, type=click.UNPROCESSED)(func)
-        return click.argument("image")(func)
-    return decorate
-
-
-_SETTINGS = {"allow_interspersed_args": False, "help_option_names": ["--help"]}
+ARGUMENTS: list[Spec] = [("image", {}), ("command", {"nargs": -1})]
 
 
 def pull_image(client: Any, image: str, out: Any) -> None:
@@ -116,11 +104,9 @@ def _run_error(err: CLIError, command: str, exit_code: int = 125) -> CLIError:
     return CLIError(f"berth: {err.message}\n\nRun 'berth {command} --help' for more information", exit_code)
 
 
-@click.command(context_settings=_SETTINGS, short_help="Create a new container")
-@container_options([])
-def create(image: str, command: tuple[str, ...], **opts: Any) -> None:
+def _create(session: Session, image: str, command: tuple[str, ...], **opts: Any) -> None:
     """Create a new container."""
-    client = api()
+    client = session.client
     try:
         body = _prepare(image, command, opts)
         container_id = create_container(client, image, opts["name"], body, opts["pull"], opts["platform"])
@@ -128,16 +114,14 @@ def create(image: str, command: tuple[str, ...], **opts: Any) -> None:
         raise CLIError(err.message, 1) from None
     except CLIError as err:
         raise _run_error(err, "create") from None
-    click.echo(container_id)
+    print(container_id)
 
 
-@click.command(context_settings=_SETTINGS, short_help="Create and run a new container from an image")
-@container_options(RUN_ONLY_OPTIONS)
-def run(image: str, command: tuple[str, ...], **opts: Any) -> None:
+def _run(session: Session, image: str, command: tuple[str, ...], **opts: Any) -> None:
     """Create and run a new container from an image."""
     from berth.cli.streams import DEFAULT_DETACH_KEYS, parse_detach_keys, stdin_is_tty
 
-    client = api()
+    client = session.client
     detach = opts["detach"]
     if opts["tty"] and opts["interactive"] and not detach and not stdin_is_tty():
         raise CLIError("the input device is not a TTY")
@@ -149,9 +133,15 @@ def run(image: str, command: tuple[str, ...], **opts: Any) -> None:
         raise _run_error(err, "run") from None
     if detach:
         _start(client, container_id)
-        click.echo(container_id)
+        print(container_id)
         return
     _run_attached(client, container_id, body, opts, detach_keys)
+
+
+create = Command("create", _create, CONTAINER_OPTIONS, ARGUMENTS, short_help="Create a new container",
+                 interspersed=False)
+run = Command("run", _run, CONTAINER_OPTIONS + RUN_ONLY_OPTIONS, ARGUMENTS,
+              short_help="Create and run a new container from an image", interspersed=False)
 
 
 def _start(client: Any, container_id: str) -> None:
