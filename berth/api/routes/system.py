@@ -6,6 +6,7 @@ import json
 import os
 import platform
 import socket
+from pathlib import Path
 from collections.abc import AsyncIterator
 
 import berth
@@ -59,7 +60,7 @@ def register(router: Router, engine: Engine) -> None:
             "ContainersPaused": sum(s == "paused" for s in states),
             "ContainersStopped": sum(s not in ("running", "paused") for s in states),
             "Images": len(images), "Driver": "overlay2",
-            "DriverStatus": [["Backing Filesystem", "extfs"], ["Supports d_type", "true"]],
+            "DriverStatus": [["Backing Filesystem", _filesystem_of(config.data_root)], ["Supports d_type", "true"]],
             "DockerRootDir": str(config.data_root), "Plugins": {"Volume": ["local"], "Network": ["host", "none"],
                                                             "Log": ["json-file"]},
             "MemoryLimit": True, "SwapLimit": True, "CpuCfsPeriod": True, "CpuCfsQuota": True,
@@ -102,6 +103,19 @@ def register(router: Router, engine: Engine) -> None:
     @router.route("GET", "/berth/system/check")
     async def check(request: Request) -> Response:
         return json_response({"Problems": await asyncio.to_thread(engine.images.check)})
+
+
+def _filesystem_of(path: Path) -> str:
+    """The type of the filesystem holding `path` (the longest mount point above it)."""
+    best, kind = "", "unknown"
+    target = str(path.resolve())
+    with open("/proc/self/mounts") as mounts:
+        for line in mounts:
+            _source, mount_point, fstype = line.split()[:3]
+            inside = target == mount_point or target.startswith(mount_point.rstrip("/") + "/")
+            if inside and len(mount_point) >= len(best):
+                best, kind = mount_point, fstype
+    return kind
 
 
 def _os_name() -> str:

@@ -3,25 +3,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import click
-
 from berth.cli.errors import CLIError, DaemonError, ExitStatus
-from berth.cli.session import api
+from berth.cli.options import Command
+from berth.cli.session import Session
 
-_SETTINGS = {"help_option_names": ["--help"]}
 
-
-@click.command(context_settings=_SETTINGS, short_help="Attach local standard input, output, and error streams to a running container")
-@click.option("--detach-keys", metavar="string", help="Override the key sequence for detaching a container")
-@click.option("--no-stdin", is_flag=True, help="Do not attach STDIN")
-@click.option("--sig-proxy/--no-sig-proxy", default=True, help="Proxy all received signals to the process")
-@click.argument("container")
-def attach(detach_keys: str | None, no_stdin: bool, sig_proxy: bool, container: str) -> None:
+def _attach(session: Session, detach_keys: str | None, no_stdin: bool, sig_proxy: bool, container: str) -> None:
     """Attach local standard input, output, and error streams to a running container."""
     from berth.cli import attaching
     from berth.cli.streams import DEFAULT_DETACH_KEYS, parse_detach_keys
 
-    client = api()
+    client = session.client
     info = client.get(f"/containers/{container}/json")
     state = info.get("State") or {}
     if not state.get("Running"):
@@ -45,21 +37,20 @@ def attach(detach_keys: str | None, no_stdin: bool, sig_proxy: bool, container: 
     raise ExitStatus(int(result.get("StatusCode", 0)))
 
 
-@click.command(context_settings=_SETTINGS, short_help="Fetch the logs of a container")
-@click.option("--details", is_flag=True, help="Show extra details provided to logs")
-@click.option("-f", "--follow", is_flag=True, help="Follow log output")
-@click.option("--since", metavar="string", help="Show logs since timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)")
-@click.option("-n", "--tail", default="all", metavar="string", help='Number of lines to show from the end of the logs (default "all")')
-@click.option("-t", "--timestamps", is_flag=True, help="Show timestamps")
-@click.option("--until", metavar="string", help="Show logs before a timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)")
-@click.argument("container")
-def logs(details: bool, follow: bool, since: str | None, tail: str, timestamps: bool, until: str | None,
-         container: str) -> None:
+attach = Command("attach", _attach, [
+    (("--detach-keys",), {"metavar": "string", "help": "Override the key sequence for detaching a container"}),
+    (("--no-stdin",), {"is_flag": True, "help": "Do not attach STDIN"}),
+    (("--sig-proxy/--no-sig-proxy",), {"default": True, "help": "Proxy all received signals to the process"}),
+], [("container", {})], short_help="Attach local standard input, output, and error streams to a running container")
+
+
+def _logs(session: Session, details: bool, follow: bool, since: str | None, tail: str, timestamps: bool,
+          until: str | None, container: str) -> None:
     """Fetch the logs of a container."""
     from berth.cli.streams import copy_output
     from berth.cli.units import api_timestamp
 
-    client = api()
+    client = session.client
     info = client.get(f"/containers/{container}/json")
     try:
         params: dict[str, Any] = {
@@ -73,21 +64,21 @@ def logs(details: bool, follow: bool, since: str | None, tail: str, timestamps: 
     copy_output(response.iter_bytes(), tty=bool((info.get("Config") or {}).get("Tty")))
 
 
-@click.command("exec", context_settings={**_SETTINGS, "allow_interspersed_args": False},
-               short_help="Execute a command in a running container")
-@click.option("-d", "--detach", is_flag=True, help="Detached mode: run command in the background")
-@click.option("--detach-keys", metavar="string", help="Override the key sequence for detaching a container")
-@click.option("-e", "--env", multiple=True, metavar="list", help="Set environment variables")
-@click.option("--env-file", multiple=True, metavar="list", help="Read in a file of environment variables")
-@click.option("-i", "--interactive", is_flag=True, help="Keep STDIN open even if not attached")
-@click.option("--privileged", is_flag=True, help="Give extended privileges to the command")
-@click.option("-t", "--tty", is_flag=True, help="Allocate a pseudo-TTY")
-@click.option("-u", "--user", metavar="string", help="Username or UID (format: \"<name|uid>[:<group|gid>]\")")
-@click.option("-w", "--workdir", metavar="string", help="Working directory inside the container")
-@click.argument("container")
-@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED)
-def exec_(detach: bool, detach_keys: str | None, env: tuple[str, ...], env_file: tuple[str, ...], interactive: bool,
-          privileged: bool, tty: bool, user: str | None, workdir: str | None, container: str,
+logs = Command("logs", _logs, [
+    (("--details",), {"is_flag": True, "help": "Show extra details provided to logs"}),
+    (("-f", "--follow"), {"is_flag": True, "help": "Follow log output"}),
+    (("--since",), {"metavar": "string", "help": "Show logs since timestamp (e.g. 2013-01-02T13:23:37Z) or "
+                                                 "relative (e.g. 42m for 42 minutes)"}),
+    (("-n", "--tail"), {"default": "all", "metavar": "string",
+                        "help": 'Number of lines to show from the end of the logs (default "all")'}),
+    (("-t", "--timestamps"), {"is_flag": True, "help": "Show timestamps"}),
+    (("--until",), {"metavar": "string", "help": "Show logs before a timestamp (e.g. 2013-01-02T13:23:37Z) or "
+                                                 "relative (e.g. 42m for 42 minutes)"}),
+], [("container", {})], short_help="Fetch the logs of a container")
+
+
+def _exec(session: Session, detach: bool, detach_keys: str | None, env: tuple[str, ...], env_file: tuple[str, ...],
+          interactive: bool, privileged: bool, tty: bool, user: str | None, workdir: str | None, container: str,
           command: tuple[str, ...]) -> None:
     """Execute a command in a running container."""
     from berth.cli import attaching
@@ -97,7 +88,7 @@ def exec_(detach: bool, detach_keys: str | None, env: tuple[str, ...], env_file:
     if tty and interactive and not detach and not stdin_is_tty():
         raise CLIError("the input device is not a TTY")
     keys = parse_detach_keys(detach_keys or DEFAULT_DETACH_KEYS)
-    client = api()
+    client = session.client
     body = {
         "User": user or "", "Privileged": privileged, "Tty": tty, "AttachStdin": interactive and not detach,
         "AttachStdout": not detach, "AttachStderr": not detach, "DetachKeys": detach_keys or "",
@@ -117,3 +108,17 @@ def exec_(detach: bool, detach_keys: str | None, env: tuple[str, ...], env_file:
         return
     result = client.get(f"/exec/{exec_id}/json") or {}
     raise ExitStatus(int(result.get("ExitCode") or 0))
+
+
+exec_ = Command("exec", _exec, [
+    (("-d", "--detach"), {"is_flag": True, "help": "Detached mode: run command in the background"}),
+    (("--detach-keys",), {"metavar": "string", "help": "Override the key sequence for detaching a container"}),
+    (("-e", "--env"), {"multiple": True, "metavar": "list", "help": "Set environment variables"}),
+    (("--env-file",), {"multiple": True, "metavar": "list", "help": "Read in a file of environment variables"}),
+    (("-i", "--interactive"), {"is_flag": True, "help": "Keep STDIN open even if not attached"}),
+    (("--privileged",), {"is_flag": True, "help": "Give extended privileges to the command"}),
+    (("-t", "--tty"), {"is_flag": True, "help": "Allocate a pseudo-TTY"}),
+    (("-u", "--user"), {"metavar": "string", "help": 'Username or UID (format: "<name|uid>[:<group|gid>]")'}),
+    (("-w", "--workdir"), {"metavar": "string", "help": "Working directory inside the container"}),
+], [("container", {}), ("command", {"nargs": -1, "required": True})],
+    short_help="Execute a command in a running container", interspersed=False)
