@@ -16,7 +16,7 @@ import pytest
 
 from berth.linux import syscalls
 
-from tests.daemon_harness import Daemon, new_daemon
+from tests.daemon_harness import Daemon, running_daemon
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -50,13 +50,8 @@ def busybox_tar(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def session_daemon(busybox_tar: Path) -> Iterator[Daemon]:
     """One daemon shared by the tests that do not restart it, with busybox:latest imported."""
-    daemon = new_daemon()
-    try:
-        daemon.start()
-        daemon.berth("import", "-c", 'CMD ["sh"]', str(busybox_tar), "busybox:latest")
+    with running_daemon(busybox_tar) as daemon:
         yield daemon
-    finally:
-        daemon.cleanup()
 
 
 @pytest.fixture
@@ -71,10 +66,5 @@ def daemon(session_daemon: Daemon) -> Iterator[Daemon]:
 @pytest.fixture
 def fresh_daemon(busybox_tar: Path) -> Iterator[Daemon]:
     """A daemon of the test's own (for restarts and crashes), with busybox:latest imported."""
-    daemon = new_daemon()
-    try:
-        daemon.start()
-        daemon.berth("import", "-c", 'CMD ["sh"]', str(busybox_tar), "busybox:latest")
+    with running_daemon(busybox_tar) as daemon:
         yield daemon
-    finally:
-        daemon.cleanup()

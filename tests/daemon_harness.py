@@ -10,6 +10,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from berth.linux import syscalls
@@ -142,6 +144,18 @@ def unmount_under(base: Path) -> None:
             syscalls.umount2(target, syscalls.MNT_DETACH)
         except OSError:
             pass
+
+
+@contextmanager
+def running_daemon(busybox_tar: Path, config: dict | None = None) -> Iterator[Daemon]:
+    """A started daemon with busybox:latest imported, cleaned up afterwards whatever happens."""
+    daemon = new_daemon(config)
+    try:
+        daemon.start()
+        daemon.berth("import", "-c", 'CMD ["sh"]', str(busybox_tar), "busybox:latest")
+        yield daemon
+    finally:
+        daemon.cleanup()
 
 
 def new_daemon(config: dict | None = None) -> Daemon:

@@ -6,12 +6,16 @@ import os
 import signal
 import struct
 import sys
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from berth.cli.client import Hijacked
 from berth.cli.errors import CLIError
+
+if TYPE_CHECKING:
+    import threading
+
+    from berth.cli.client import Hijacked
 
 DEFAULT_DETACH_KEYS = "ctrl-p,ctrl-q"
 _HEADER = struct.Struct(">BxxxI")
@@ -116,8 +120,11 @@ def pump(conn: Hijacked, *, tty: bool, stdin: bool, detach_keys: bytes = b"",
     user typed the detach sequence (tty only).
     """
     sink = OutputSink(tty)
-    detached = threading.Event()
+    detached = None
     if stdin:
+        import threading  # only here: importing it costs every other command start-up time
+
+        detached = threading.Event()
         threading.Thread(target=_copy_stdin, args=(conn, detach_keys if tty else b"", detached),
                          daemon=True).start()
     previous = None
@@ -135,7 +142,7 @@ def pump(conn: Hijacked, *, tty: bool, stdin: bool, detach_keys: bytes = b"",
     finally:
         if previous is not None:
             signal.signal(signal.SIGWINCH, previous)
-    return detached.is_set()
+    return detached is not None and detached.is_set()
 
 
 def _copy_stdin(conn: Hijacked, detach_keys: bytes, detached: threading.Event) -> None:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import datetime, timezone
 
 _DECIMAL_UNITS = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"]
 _BINARY_UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"]
@@ -81,6 +80,8 @@ def since(timestamp: float, now: float | None = None) -> str:
 
 def go_time(timestamp: float) -> str:
     """A unix time as Go's Time.String() in local time: "2024-01-02 15:04:05 +0000 UTC"."""
+    from datetime import datetime  # here, not at the top: `run` needs this module but not datetime
+
     moment = datetime.fromtimestamp(timestamp).astimezone()
     return moment.strftime("%Y-%m-%d %H:%M:%S %z ") + (moment.tzname() or "")
 
@@ -91,12 +92,16 @@ def parse_api_time(text: str) -> float:
     if not match:
         raise ValueError(f"invalid time: {text}")
     base, fraction, zone = match.groups()
+    from datetime import datetime
+
     moment = datetime.fromisoformat(base + ("+00:00" if zone == "Z" else zone))
     return moment.timestamp() + (float("0." + fraction) if fraction else 0.0)
 
 
 def rfc3339(timestamp: float) -> str:
     """A unix time as RFC 3339 in local time with seconds: "2024-01-02T15:04:05Z"."""
+    from datetime import datetime
+
     moment = datetime.fromtimestamp(int(timestamp)).astimezone()
     text = moment.isoformat()
     return text[:-6] + "Z" if moment.utcoffset().total_seconds() == 0 else text  # type: ignore[union-attr]
@@ -144,6 +149,8 @@ def api_timestamp(value: str, now: float | None = None) -> str:
     else:
         moment = (time.time() if now is None else now) - seconds
         return f"{int(moment)}.{int(round((moment % 1) * 1e9)):09d}"
+    from datetime import datetime, timezone
+
     text = value.replace("Z", "+0000")
     text = re.sub(r"([+-]\d\d):(\d\d)$", r"\1\2", text)
     for layout in _TIME_LAYOUTS:

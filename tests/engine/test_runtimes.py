@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.daemon_harness import Daemon, new_daemon
+from tests.daemon_harness import Daemon, running_daemon
 
 RUNC = shutil.which("runc")
 PROBE = "hostname; id; ls /; cat /proc/1/cmdline | tr '\\0' ' '; echo; ls /dev; grep -c . /proc/mounts"
@@ -15,13 +15,8 @@ PROBE = "hostname; id; ls /; cat /proc/1/cmdline | tr '\\0' ' '; echo; ls /dev; 
 @pytest.fixture
 def two_runtime_daemon(busybox_tar) -> Iterator[Daemon]:
     assert RUNC, "runc is installed by scripts/system-deps.sh"
-    daemon = new_daemon({"runtimes": {"runc": {"path": RUNC}}})
-    try:
-        daemon.start()
-        daemon.berth("import", "-c", 'CMD ["sh"]', str(busybox_tar), "busybox:latest")
+    with running_daemon(busybox_tar, {"runtimes": {"runc": {"path": RUNC}}}) as daemon:
         yield daemon
-    finally:
-        daemon.cleanup()
 
 
 def test_the_same_container_runs_alike_under_berth_runtime_and_runc(two_runtime_daemon):
