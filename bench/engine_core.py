@@ -6,9 +6,10 @@ Usage: python bench/engine_core.py [--runs N] [--containers N]
 from __future__ import annotations
 
 import argparse
+import compileall
 import time
 
-from harness import DOCKER, Engine, isolate, median_seconds, start_berthd, start_dockerd, used_memory
+from harness import DOCKER, ROOT, Engine, isolate, median_seconds, start_berthd, start_dockerd, used_memory
 
 
 def run_latency(engine: Engine, cli: str, runs: int) -> float:
@@ -39,6 +40,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--containers", type=int, default=100)
     args = parser.parse_args()
+    # An installed berth has its bytecode; with PYTHONDONTWRITEBYTECODE set, a source tree that was just
+    # edited would have every `berth` command compile those modules again.
+    compileall.compile_dir(ROOT / "berth", quiet=1)
     isolate()
     berthd = start_berthd()
     dockerd = start_dockerd()

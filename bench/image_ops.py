@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
-"""commit / save / load of a 200 MB random-data layer, against dockerd 20.10's figures.
+"""commit / save / load of an image with a 200 MB random-data layer, through berthd and through a
+private dockerd side by side (each driven by its own CLI), with the ratio berthd / dockerd.
 
-Usage: bench/image_ops.py [SIZE_MB]   (run as root; uses a temporary data root under /var/tmp)
+Usage: bench/image_ops.py [SIZE_MB] [RUNS]   (run as root)
+Target: berthd takes at most half of dockerd's time for each operation.
 """
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
+import statistics
 import sys
 import tempfile
 import time
@@ -15,49 +15,54 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from berth.image import ImageService  # noqa: E402
+from bench.harness import Engine, isolate, start_berthd, start_dockerd  # noqa: E402
 
-DOCKERD = {"commit": 1.03, "save": 1.47, "load": 0.95}
 TARGET_RATIO = 0.5
+OPERATIONS = ("commit", "save", "load")
 
 
-def timed(label: str, action, results: dict[str, float]) -> None:
-    start = time.perf_counter()
-    action()
-    results[label] = time.perf_counter() - start
+def measure(engine: Engine, size_mb: int, runs: int, scratch: Path) -> dict[str, float]:
+    """Median seconds of each operation; the image is removed between runs so each one does the work."""
+    engine.run("run", "--name", "big", "busybox", "sh", "-c", f"head -c {size_mb * 1000000} /dev/urandom > /big")
+    archive = scratch / f"{engine.name}.tar"
+    samples: dict[str, list[float]] = {name: [] for name in OPERATIONS}
+
+    def timed(name: str, *args: str) -> None:
+        started = time.perf_counter()
+        engine.run(*args)
+        samples[name].append(time.perf_counter() - started)
+
+    for _ in range(runs):
+        timed("commit", "commit", "big", "big:1")
+        timed("save", "save", "-o", str(archive), "big:1")
+        engine.run("rmi", "big:1")
+        timed("load", "load", "-i", str(archive))
+        engine.run("rmi", "big:1")
+        archive.unlink()
+    engine.run("rm", "big")
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def main() -> None:
     size_mb = int(sys.argv[1]) if len(sys.argv) > 1 else 200
-    base = Path(tempfile.mkdtemp(prefix="berth-bench-", dir="/var/tmp"))
-    try:
-        images = ImageService(base / "data")
-        rootfs = base / "rootfs.tar"
-        subprocess.run([sys.executable, "scripts/busybox_rootfs.py", str(rootfs)], check=True)
-        with open(rootfs, "rb") as stream:
-            busybox = images.import_image(stream, "busybox", [], "")
-        upper = base / "upper"
-        upper.mkdir()
-        with open(upper / "random.bin", "wb") as out:
-            for _ in range(size_mb):
-                out.write(os.urandom(1 << 20))
-        os.sync()
-        results: dict[str, float] = {}
-        timed("commit", lambda: images.commit(upper, busybox, {"Cmd": ["sh"]}, [], "", "", "big:1", "c" * 64),
-              results)
-        archive = base / "big.tar"
-        with open(archive, "wb") as out:
-            timed("save", lambda: images.save(["big:1"], out), results)
-        other = ImageService(base / "other")
-        with open(archive, "rb") as stream:
-            timed("load", lambda: other.load(stream), results)
-        print(f"{size_mb} MB random-data layer (target: at most {TARGET_RATIO}x dockerd 20.10's time)")
-        for name, seconds in results.items():
-            ratio = seconds / DOCKERD[name]
-            verdict = "ok" if ratio <= TARGET_RATIO else "SLOW"
-            print(f"  {name:7s} {seconds:6.3f} s   dockerd {DOCKERD[name]:.2f} s   ratio {ratio:4.2f}  {verdict}")
-    finally:
-        shutil.rmtree(base, ignore_errors=True)
+    runs = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    isolate()
+    results: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-images-", dir="/var/tmp") as scratch:
+        for start in (start_berthd, start_dockerd):
+            engine = start()
+            if engine is None:
+                raise SystemExit("dockerd is not installed: the comparison needs it (docker.io)")
+            try:
+                results[engine.name] = measure(engine, size_mb, runs, Path(scratch))
+            finally:
+                engine.close()
+    print(f"{size_mb} MB random-data layer, median of {runs} (target: berthd at most {TARGET_RATIO}x dockerd)")
+    for name in OPERATIONS:
+        ours, theirs = results["berthd"][name], results["dockerd"][name]
+        ratio = ours / theirs
+        verdict = "ok" if ratio <= TARGET_RATIO else "SLOW"
+        print(f"  {name:7s} berthd {ours:6.3f} s   dockerd {theirs:6.3f} s   ratio {ratio:4.2f}  {verdict}")
 
 
 if __name__ == "__main__":

@@ -10,7 +10,13 @@ from berth import __version__
 from berth.cli.hosts import resolve_host
 from berth.cli.lazy import LazyGroup
 from berth.cli.options import click_option
-from berth.cli.registry import CONTAINER_COMMANDS, GLOBAL_OPTIONS, IMAGE_COMMANDS, SYSTEM_COMMANDS, TOP_LEVEL
+from berth.cli.registry import (
+    CONTAINER_COMMANDS,
+    GLOBAL_OPTIONS,
+    IMAGE_COMMANDS,
+    SYSTEM_COMMANDS,
+    TOP_LEVEL,
+)
 from berth.cli.session import Session
 
 

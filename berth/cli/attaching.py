@@ -4,11 +4,14 @@ from __future__ import annotations
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from berth.cli.client import Client, Hijacked
 from berth.cli.errors import DaemonError
 from berth.cli.streams import pump, raw_terminal, terminal_size
+
+TYPE_CHECKING = False  # what typing.TYPE_CHECKING is, without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import Any
 
 # Signals the CLI forwards to the container while attached (docker proxies all catchable ones
 # except those about the CLI's own terminal and children).

@@ -8,15 +8,18 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Iterable, Iterator
-from typing import Any, BinaryIO
 
 from berth import API_VERSION
 from berth.cli import http1
 from berth.cli.errors import CLIError, ConnectError, DaemonError
 from berth.cli.hosts import parse_host
 
-Params = dict[str, Any]
-Body = bytes | Iterable[bytes] | BinaryIO | None
+TYPE_CHECKING = False  # what typing.TYPE_CHECKING is, without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import Any, BinaryIO
+
+    Params = dict[str, Any]
+    Body = bytes | Iterable[bytes] | BinaryIO | None
 _CHUNK = 65536
 
 
@@ -66,6 +69,11 @@ class Response:
     def json(self) -> Any:
         data = self.read()
         return json.loads(data) if data.strip() else None
+
+    def first_json(self) -> Any:
+        """The body's first JSON value, as soon as it is complete (None for an empty body): the
+        daemon may end the body later, and docker does not wait for that either."""
+        return next(self.iter_json(), None)
 
     def iter_json(self) -> Iterator[Any]:
         """A stream of JSON values (docker's progress and event streams), each as it arrives."""

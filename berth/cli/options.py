@@ -10,11 +10,14 @@ The quick parser lets the hot commands (`run`, `exec`, ...) skip importing click
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # what typing.TYPE_CHECKING is, without importing typing (start-up time)
 if TYPE_CHECKING:
+    from typing import Any
+
     import click
-Spec = tuple[tuple[str, ...], dict[str, Any]]
+
+    Spec = tuple[tuple[str, ...], dict[str, Any]]
 
 
 class NotQuick(Exception):

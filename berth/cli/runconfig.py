@@ -4,10 +4,13 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from berth.cli.errors import CLIError
 from berth.cli.units import ram_in_bytes
+
+TYPE_CHECKING = False  # what typing.TYPE_CHECKING is, without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import Any
 
 RESTART_POLICIES = ("no", "always", "unless-stopped", "on-failure")
 

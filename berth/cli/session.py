@@ -1,8 +1,7 @@
 """Per-invocation state shared by commands: the daemon host and one client for it."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+TYPE_CHECKING = False  # what typing.TYPE_CHECKING is, without importing typing (start-up time)
 if TYPE_CHECKING:
     from berth.cli.client import Client
 

@@ -80,7 +80,7 @@ class _Contents:
     def read(self, stream: BinaryIO) -> None:
         reader = TailCheckingReader(stream)
         try:
-            with tarfile.open(fileobj=reader, mode="r|", bufsize=CHUNK) as tar:  # type: ignore[call-overload]
+            with tarfile.open(fileobj=reader, mode="r:") as tar:
                 for member in tar:
                     self._add(tar, member)
                 end = tar.offset

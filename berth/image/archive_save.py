@@ -7,8 +7,6 @@ written uncompressed and named by their diff IDs, so loading keeps image IDs and
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -16,8 +14,6 @@ from berth.image import manifest as docs
 from berth.image import reference
 from berth.image.errors import ImageNotFound
 from berth.layer import Layer, chain_ids
-from berth.layer.compression import decompressed
-from berth.layer.hashing import HashingReader
 from berth.layer.tarwriter import ArchiveWriter
 from berth.store import digest as digests
 
@@ -109,21 +105,9 @@ def save(service: "ImageService", refs: list[str], out: BinaryIO) -> None:
 
 
 def _add_layer(service: "ImageService", archive: ArchiveWriter, layer: Layer, path: str, written: set[str]) -> int:
-    """Write the layer's uncompressed tar once (verifying it on the way); returns its size."""
-    if layer.compression is None:
-        if layer.diff_id not in written:
-            with service.blobs.open(layer.blob) as source:
-                archive.add_stream(path, layer.blob_size, source)
-            written.add(layer.diff_id)
-        return layer.blob_size
-    with tempfile.TemporaryFile(dir=service.blobs.ingest_dir) as spool:
-        with service.blobs.open(layer.blob) as source:
-            plain = HashingReader(decompressed(source)[0])
-            shutil.copyfileobj(plain, spool, 1 << 20)
-        if plain.digest != layer.diff_id:
-            raise digests.DigestMismatch(layer.diff_id, plain.digest)
-        if layer.diff_id not in written:
-            spool.seek(0)
-            archive.add_stream(path, plain.size, spool)
-            written.add(layer.diff_id)
-        return plain.size
+    """Write the layer's uncompressed tar once (verified against its diff ID on the way); returns its size."""
+    if layer.diff_id not in written:
+        with service.layers.open_tar(layer.chain_id) as source:
+            archive.add_stream(path, layer.tar_size, source)
+        written.add(layer.diff_id)
+    return layer.tar_size

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from berth.layer.filewrite import ShortContent, copy_to_file
 from berth.layer.hashing import CHUNK, HashingReader
 from berth.layer.rootdir import PathEscapes, RootDir, split
+from berth.layer.tarsplit import SplitRecorder
 
 WHITEOUT_PREFIX = ".wh."
 OPAQUE = ".wh..wh..opq"
@@ -33,19 +35,24 @@ class LayerError(ValueError):
 class Applied:
     diff_id: str
     size: int  # bytes of regular file content, as Docker counts a layer's size
+    tar_size: int  # bytes of the uncompressed tar
 
 
-def apply_tar(stream: BinaryIO, target: Path) -> Applied:
-    """Unpack the uncompressed tar `stream` into the directory `target`."""
-    reader = HashingReader(stream)
+def apply_tar(stream: BinaryIO, target: Path, recorder: SplitRecorder | None = None) -> Applied:
+    """Unpack the uncompressed tar `stream` into the directory `target`.
+
+    With a `recorder`, the tar's non-content bytes are recorded so the tar can be made again from
+    `target` (see berth.layer.tarsplit); the caller then calls `recorder.finish()`.
+    """
+    reader = HashingReader(stream, recorder.feed if recorder else None)
     size = 0
     directory_times: list[tuple[list[str], int]] = []
     end = 0
     with RootDir(target) as root:
         try:
-            with tarfile.open(fileobj=reader, mode="r|", bufsize=CHUNK) as tar:  # type: ignore[call-overload]
+            with tarfile.open(fileobj=reader, mode="r:") as tar:
                 for member in tar:
-                    size += _apply_member(root, tar, member, directory_times)
+                    size += _apply_member(root, tar, member, directory_times, recorder)
                 end = tar.offset
         except (tarfile.TarError, EOFError) as exc:
             raise LayerError(f"invalid layer tar: {exc}") from None
@@ -54,16 +61,19 @@ def apply_tar(stream: BinaryIO, target: Path) -> Applied:
         if not reader.rest_is_padding(end):
             raise LayerError("invalid layer tar: data after the end of the archive (corrupt header?)")
         for parts, mtime_ns in reversed(directory_times):
-            fd = root.open_dir(parts)
+            try:
+                fd = root.open_dir(parts)
+            except (FileNotFoundError, NotADirectoryError):
+                continue  # replaced by a later entry
             try:
                 os.utime(fd, ns=(mtime_ns, mtime_ns))
             finally:
                 os.close(fd)
-    return Applied(reader.digest, size)
+    return Applied(reader.digest, size, reader.size)
 
 
 def _apply_member(root: RootDir, tar: tarfile.TarFile, member: tarfile.TarInfo,
-                  directory_times: list[tuple[list[str], int]]) -> int:
+                  directory_times: list[tuple[list[str], int]], recorder: SplitRecorder | None) -> int:
     parts = split(member.name)
     if not parts:  # the root directory itself ("./")
         return 0
@@ -72,7 +82,7 @@ def _apply_member(root: RootDir, tar: tarfile.TarFile, member: tarfile.TarInfo,
     except OSError as exc:
         raise LayerError(f"cannot apply {member.name!r}: {exc.strerror or exc}") from None
     try:
-        return _apply_entry(root, parent, name, parts, tar, member, directory_times)
+        return _apply_entry(root, parent, name, parts, tar, member, directory_times, recorder)
     except OSError as exc:
         raise LayerError(f"cannot apply {member.name!r}: {exc.strerror or exc}") from None
     finally:
@@ -80,16 +90,19 @@ def _apply_member(root: RootDir, tar: tarfile.TarFile, member: tarfile.TarInfo,
 
 
 def _apply_entry(root: RootDir, parent: int, name: str, parts: list[str], tar: tarfile.TarFile,
-                 member: tarfile.TarInfo, directory_times: list[tuple[list[str], int]]) -> int:
+                 member: tarfile.TarInfo, directory_times: list[tuple[list[str], int]],
+                 recorder: SplitRecorder | None) -> int:
     if name == OPAQUE:
         os.setxattr(parent, OPAQUE_XATTR, b"y")
         return 0
     if name.startswith(WHITEOUT_PREFIX):
         if not name.startswith(WHITEOUT_PREFIX + WHITEOUT_PREFIX):  # .wh..wh.* are aufs metadata
-            _whiteout(parent, name[len(WHITEOUT_PREFIX):], member)
+            _whiteout(parent, name[len(WHITEOUT_PREFIX):], member, recorder)
         return 0
-    _clear(parent, name, keep_directory=member.isdir())
+    _clear(parent, name, keep_directory=member.isdir(), recorder=recorder)
     if member.isreg():
+        if recorder is not None and not member.issparse():
+            recorder.content(member.offset_data, member.size, parent, name)
         _write_file(parent, name, tar, member)
         return member.size
     if member.isdir():
@@ -111,23 +124,27 @@ def _ns(seconds: float) -> int:
     return int(round(seconds * 1_000_000_000))
 
 
-def _clear(parent: int, name: str, keep_directory: bool) -> None:
-    """Remove what stands at `name`, unless both it and the new entry are directories."""
+def _clear(parent: int, name: str, keep_directory: bool, recorder: SplitRecorder | None) -> None:
+    """Remove what stands at `name` (set it aside, when recording), unless both it and the new
+    entry are directories."""
     try:
         st = os.lstat(name, dir_fd=parent)
     except FileNotFoundError:
         return
-    if stat.S_ISDIR(st.st_mode):
-        if not keep_directory:
-            shutil.rmtree(name, dir_fd=parent)
+    if stat.S_ISDIR(st.st_mode) and keep_directory:
+        return
+    if recorder is not None:
+        recorder.set_aside(parent, name)
+    elif stat.S_ISDIR(st.st_mode):
+        shutil.rmtree(name, dir_fd=parent)
     else:
         os.unlink(name, dir_fd=parent)
 
 
-def _whiteout(parent: int, name: str, member: tarfile.TarInfo) -> None:
+def _whiteout(parent: int, name: str, member: tarfile.TarInfo, recorder: SplitRecorder | None) -> None:
     if not name or name in (".", "..") or "/" in name:
         raise LayerError(f"invalid layer tar: bad whiteout {member.name!r}")
-    _clear(parent, name, keep_directory=False)
+    _clear(parent, name, keep_directory=False, recorder=recorder)
     os.mknod(name, stat.S_IFCHR, os.makedev(0, 0), dir_fd=parent)
     os.chown(name, member.uid, member.gid, dir_fd=parent, follow_symlinks=False)
 
@@ -153,28 +170,14 @@ def _write_file(parent: int, name: str, tar: tarfile.TarFile, member: tarfile.Ta
     try:
         source = tar.extractfile(member)
         assert source is not None
-        _copy(source, fd, member.size)  # tarfile reads the holes of sparse members as zeros
+        try:
+            copy_to_file(source, fd, member.size)  # tarfile reads the holes of sparse members as zeros
+        except ShortContent:
+            raise LayerError("invalid layer tar: unexpected end of data") from None
         os.ftruncate(fd, member.size)
         _finish_fd(fd, member)
     finally:
         os.close(fd)
-
-
-def _copy(source: BinaryIO, fd: int, length: int) -> None:
-    remaining, offset = length, 0
-    while remaining:
-        chunk = source.read(min(CHUNK, remaining))
-        if not chunk:
-            raise LayerError("invalid layer tar: unexpected end of data")
-        if chunk.strip(b"\0"):
-            view = memoryview(chunk)
-            position = offset
-            while view:
-                written = os.pwrite(fd, view, position)
-                view = view[written:]
-                position += written
-        offset += len(chunk)
-        remaining -= len(chunk)
 
 
 def _make_directory(parent: int, name: str, member: tarfile.TarInfo) -> None:

@@ -61,11 +61,15 @@ def _read_head(stream: BinaryIO) -> bytes:
     return head
 
 
+def sniff(stream: BinaryIO) -> tuple[BinaryIO, str | None]:
+    """The compression `stream` starts with, and a reader of `stream` from its first byte."""
+    head = _read_head(stream)
+    return io.BufferedReader(_Prefixed(head, stream), 1 << 20), detect(head)  # type: ignore[arg-type]
+
+
 def decompressed(stream: BinaryIO) -> tuple[BinaryIO, str | None]:
     """Return a reader of `stream`'s decompressed bytes, and the compression that was found."""
-    head = _read_head(stream)
-    kind = detect(head)
-    raw: BinaryIO = io.BufferedReader(_Prefixed(head, stream), 1 << 20)  # type: ignore[arg-type]
+    raw, kind = sniff(stream)
     if kind == GZIP:
         return igzip.IGzipFile(fileobj=raw, mode="rb"), kind  # type: ignore[return-value]
     if kind == ZSTD:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import BinaryIO
 
 from berth.store import digest as digests
@@ -10,7 +11,11 @@ CHUNK = 1 << 20
 
 
 class TailCheckingReader(io.RawIOBase):
-    """Reads `stream`, counting bytes; `rest_is_padding()` tells if a tar ended where it should."""
+    """Reads `stream`, counting bytes; `rest_is_padding()` tells if a tar ended where it should.
+
+    It seeks forward only (by reading, so every byte is seen): enough for tarfile's "r:" mode, which
+    then reads members' content straight from here instead of through its copying stream buffer.
+    """
 
     def __init__(self, stream: BinaryIO) -> None:
         self._stream = stream
@@ -35,6 +40,21 @@ class TailCheckingReader(io.RawIOBase):
         self._seen(data)
         return data
 
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.size
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        target = offset if whence == io.SEEK_SET else self.size + offset if whence == io.SEEK_CUR else -1
+        if target < self.size:
+            raise io.UnsupportedOperation("this stream only seeks forward")
+        while self.size < target:
+            if not self.read(min(CHUNK, target - self.size)):
+                break
+        return self.size
+
     def rest_is_padding(self, offset: int) -> bool:
         """Read the rest of the stream; True if everything from `offset` on is zero bytes.
 
@@ -49,15 +69,18 @@ class TailCheckingReader(io.RawIOBase):
 
 
 class HashingReader(TailCheckingReader):
-    """A TailCheckingReader that also hashes every byte read (a layer's diff ID)."""
+    """A TailCheckingReader that also hashes every byte read (a layer's diff ID) and shows it to `observe`."""
 
-    def __init__(self, stream: BinaryIO) -> None:
+    def __init__(self, stream: BinaryIO, observe: Callable[[bytes], None] | None = None) -> None:
         super().__init__(stream)
         self._hasher = digests.new_hasher()
+        self._observe = observe
 
     def _seen(self, data: bytes) -> None:
         super()._seen(data)
         self._hasher.update(data)
+        if self._observe is not None:
+            self._observe(data)
 
     @property
     def digest(self) -> str:

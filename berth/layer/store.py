@@ -1,10 +1,13 @@
-"""Unpacked layers under `<root>/layers/<chain id hex>/`: `diff/` (an overlayfs lower directory)
-and `layer.json` (diff ID, parent, the blob it came from, sizes).
+"""Unpacked layers under `<root>/layers/<chain id hex>/`: `diff/` (an overlayfs lower directory),
+`tar-split` (the rest of the layer's tar, see berth.layer.tarsplit) and `layer.json` (diff ID,
+parent, the archive it came from, sizes).
 
-A layer is unpacked into a temporary directory while its archive is stored as a blob (two threads:
-one hashes and stores the archive, the other decompresses and unpacks it), then renamed into place,
-so a layer directory under its name is always complete. Layers are shared: unpacking a layer that
-exists keeps the existing one.
+The tar itself is not kept: `open_tar` makes it again from `diff/` and `tar-split`, verified against
+the diff ID, so a layer's bytes are written once. A compressed archive is kept as a blob as well
+(two threads: one hashes and stores it, the other decompresses and unpacks), as its digest is the
+one registries know. A layer is unpacked into a temporary directory, then renamed into place, so a
+layer directory under its name is always complete. Layers are shared: unpacking a layer that exists
+keeps the existing one.
 """
 from __future__ import annotations
 
@@ -18,10 +21,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
+from berth.layer import tarsplit
 from berth.layer.apply import Applied, LayerError, apply_tar
-from berth.layer.compression import decompressed
+from berth.layer.compression import decompressed, sniff
 from berth.layer.hashing import CHUNK
 from berth.layer.pipe import ChunkPipe
+from berth.layer.tarsplit import SplitRecorder
 from berth.store import BlobStore, DigestMismatch, References
 from berth.store import digest as digests
 from berth.store.atomic import fsync_dir
@@ -42,21 +47,29 @@ class Layer:
     chain_id: str
     diff_id: str
     parent: str | None  # the chain ID of the layer below
-    blob: str  # digest of the archive this layer was unpacked from
-    compression: str | None  # of that archive: None, "gzip" or "zstd"
+    blob: str  # digest of the archive this layer was unpacked from (the diff ID when uncompressed)
+    compression: str | None  # of that archive: None, "gzip" or "zstd"; compressed archives are kept as blobs
     blob_size: int
     size: int  # bytes of file content
+    tar_size: int  # bytes of the uncompressed tar
+
+    @property
+    def blob_stored(self) -> bool:
+        return self.compression is not None
 
 
-@dataclass(frozen=True)
+@dataclass
 class Unpacked:
-    """A layer archive stored as a blob and unpacked into a private directory, not yet published."""
+    """A layer archive unpacked into a private directory (its compressed form stored as a blob), not
+    yet published. `home` is where its files are: `work`, or the layer it was published as."""
     work: Path
     blob: str
     blob_size: int
     compression: str | None
     diff_id: str
     size: int
+    tar_size: int
+    home: Path
 
 
 def chain_ids(diff_ids: list[str]) -> list[str]:
@@ -103,15 +116,20 @@ class LayerStore:
             self.discard(unpacked)
 
     def unpack(self, archive: BinaryIO) -> Unpacked:
-        """Store and unpack `archive` into a private directory, not yet a layer (see `publish`)."""
+        """Unpack `archive` into a private directory, not yet a layer (see `publish`)."""
         work = self.dir / f"{_TEMPORARY}{uuid.uuid4().hex}"
         (work / "diff").mkdir(parents=True)
         try:
-            blob, blob_size, compression, applied = self._ingest_and_apply(archive, work / "diff")
+            raw, compression = sniff(archive)
+            if compression is None:
+                applied = self._apply(raw, work)
+                blob, blob_size = applied.diff_id, applied.tar_size
+            else:
+                blob, blob_size, applied = self._ingest_and_apply(raw, work)
         except BaseException:
             shutil.rmtree(work)
             raise
-        return Unpacked(work, blob, blob_size, compression, applied.diff_id, applied.size)
+        return Unpacked(work, blob, blob_size, compression, applied.diff_id, applied.size, applied.tar_size, work)
 
     def publish(self, unpacked: Unpacked, parent: str | None) -> Layer:
         """Make `unpacked` the layer above `parent` (sharing an existing equal layer); call inside a lease."""
@@ -120,27 +138,42 @@ class LayerStore:
         chain_id = unpacked.diff_id if parent is None else chain_ids([parent, unpacked.diff_id])[1]
         if not self.exists(chain_id):
             if not unpacked.work.exists():  # already published above another parent: unpack a copy
-                with self.blobs.open(unpacked.blob) as archive:
+                with tarsplit.open_tar(unpacked.home, unpacked.diff_id) as archive:
                     copy = self.unpack(archive)
                 try:
                     return self.publish(copy, parent)
                 finally:
                     self.discard(copy)
             layer = Layer(chain_id, unpacked.diff_id, parent, unpacked.blob, unpacked.compression,
-                          unpacked.blob_size, unpacked.size)
+                          unpacked.blob_size, unpacked.size, unpacked.tar_size)
             self._publish(unpacked.work, layer)
+            unpacked.home = self._path(chain_id)
         layer = self.get(chain_id)
         with self.refs.db.transaction() as conn:
-            children = [key("blob", layer.blob)] + ([key(LAYER_KIND, layer.parent)] if layer.parent else [])
+            children = [key("blob", layer.blob)] if layer.blob_stored else []
+            children += [key(LAYER_KIND, layer.parent)] if layer.parent else []
             self.refs.add_edges(conn, key(LAYER_KIND, layer.chain_id), children)
         return layer
+
+    def open_tar(self, chain_id: str) -> BinaryIO:
+        """The layer's uncompressed tar, made from its files; reading to its end verifies the diff ID."""
+        return tarsplit.open_tar(self._path(chain_id), self.get(chain_id).diff_id)
 
     def discard(self, unpacked: Unpacked) -> None:
         """Drop what `unpack` made and `publish` did not take."""
         if unpacked.work.exists():
             shutil.rmtree(unpacked.work)
 
-    def _ingest_and_apply(self, archive: BinaryIO, target: Path) -> tuple[str, int, str | None, Applied]:
+    @staticmethod
+    def _apply(stream: BinaryIO, work: Path) -> Applied:
+        """Unpack the plain tar `stream` into `work/diff`, and its tar-split into `work`."""
+        recorder = SplitRecorder(work)
+        applied = apply_tar(stream, work / "diff", recorder)
+        recorder.finish()
+        return applied
+
+    def _ingest_and_apply(self, archive: BinaryIO, work: Path) -> tuple[str, int, Applied]:
+        """Store the compressed `archive` as a blob while unpacking it into `work`."""
         pipe = ChunkPipe()
         writer = self.blobs.writer()
         failure: list[BaseException] = []
@@ -160,7 +193,7 @@ class LayerStore:
         try:
             try:
                 stream, compression = decompressed(pipe.reader)  # type: ignore[arg-type]
-                applied = apply_tar(stream, target)
+                applied = self._apply(stream, work)
                 while pipe.reader.read(CHUNK):  # what follows the compressed stream
                     pass
             except BaseException:
@@ -174,7 +207,7 @@ class LayerStore:
                 raise failure[0]
             if compression not in (None, "gzip", "zstd"):
                 raise LayerError(f"unsupported layer compression {compression}")
-            return writer.commit(), writer.size, compression, applied
+            return writer.commit(), writer.size, applied
         finally:
             writer.abort()
 
@@ -217,7 +250,8 @@ class LayerStore:
         return size
 
     def verify(self, chain_id: str) -> list[str]:
-        """Problems with one layer: missing or unreadable metadata, missing content or blob."""
+        """Problems with one layer: missing or unreadable metadata, missing blob, content that no
+        longer makes the layer's tar (reads every byte of the layer)."""
         try:
             layer = self.get(chain_id)
         except (LayerNotFound, ValueError, TypeError) as exc:
@@ -227,6 +261,12 @@ class LayerStore:
             problems.append(f"layer {chain_id}: metadata names chain ID {layer.chain_id}")
         if not self.diff_dir(chain_id).is_dir():
             problems.append(f"layer {chain_id}: unpacked content is missing")
-        if not self.blobs.exists(layer.blob):
+        if layer.blob_stored and not self.blobs.exists(layer.blob):
             problems.append(f"layer {chain_id}: blob {layer.blob} is missing")
+        try:
+            with self.open_tar(chain_id) as tar:
+                while tar.read(CHUNK):
+                    pass
+        except (OSError, ValueError) as exc:
+            problems.append(f"layer {chain_id}: content does not match its diff ID: {exc}")
         return problems

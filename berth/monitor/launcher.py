@@ -6,19 +6,23 @@ import json
 import os
 import selectors
 import socket
-import subprocess
 from pathlib import Path
-from typing import NoReturn, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from berth.monitor import statedir
 from berth.monitor.oom import oom_kill_count
 from berth.runtime.cgroups import remove_cgroup
 from berth.runtime.launch import Launched, LaunchError, launch_container, launch_exec
 
+if TYPE_CHECKING:
+    import subprocess  # imported where used: it brings `threading`, whose at-fork hook costs each monitor pages
+
 Stdio = tuple[int, int, int] | None
 
 
 class Launcher(Protocol):
+    cgroups_path: str | None  # the container's cgroup, known once start() has read the spec
+
     def start(self, stdio: Stdio) -> Launched:
         """Start the process with `stdio` as fds 0, 1, 2 (None: a new pty); raise LaunchError."""
 
@@ -29,80 +33,47 @@ class Launcher(Protocol):
         """Release what the runtime holds for an ended container init (cgroup, runtime state)."""
 
 
-def launcher_for(request: dict) -> Launcher:
-    """The launcher for a zygote request (op "run" or "exec")."""
-    spec = json.loads(Path(request["bundle"], "config.json").read_bytes())
+def launcher_for(request: dict, cgroups_path: str | None = None) -> Launcher:
+    """The launcher for a zygote request (op "run" or "exec"). It reads the bundle's spec only in
+    start(); a monitor that did not start the process itself passes the `cgroups_path` it learnt."""
     if request.get("runtime"):
-        return OciCliLauncher(request, spec)
-    return InProcessLauncher(request, spec)
+        return OciCliLauncher(request, cgroups_path)
+    return InProcessLauncher(request, cgroups_path)
 
 
-def start_in_helper(launcher: Launcher, stdio: Stdio) -> Launched:
-    """launcher.start(stdio) in a short-lived child of ours, so that the Python work of a launch
-    dirties the helper's copy of the zygote's pages and not this long-lived monitor's.
-
-    We are a child subreaper: once the helper has exited, the launched process is our child.
-    """
-    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    helper = os.fork()
-    if helper == 0:  # pragma: no cover - the helper never returns
-        ours.close()
-        _report_start(launcher, stdio, theirs)
-    theirs.close()
-    with ours:
-        message, fds, _, _ = socket.recv_fds(ours, 65536, 1)
-    os.waitpid(helper, 0)
-    result = json.loads(message) if message else {"error": "launch helper died", "exit_code": 125}
-    if "error" in result:
-        raise LaunchError(result["error"], result["exit_code"])
-    return Launched(pid=result["pid"], pty_master=fds[0] if fds else None)
+def _read_spec(request: dict) -> dict:
+    return json.loads(Path(request["bundle"], "config.json").read_bytes())
 
 
-def _report_start(launcher: Launcher, stdio: Stdio, report: socket.socket) -> NoReturn:
-    fds = []
-    try:
-        launched = launcher.start(stdio)
-        result: dict = {"pid": launched.pid}
-        fds = [launched.pty_master] if launched.pty_master is not None else []
-    except LaunchError as error:
-        result = {"error": error.message, "exit_code": error.exit_code}
-    except BaseException as error:  # noqa: BLE001 - the helper must never unwind into the monitor
-        result = {"error": f"{type(error).__name__}: {error}", "exit_code": 125}
-    try:
-        socket.send_fds(report, [json.dumps(result).encode()], fds)
-    finally:
-        os._exit(0)
-
-
-def _cgroup_oom_killed(spec: dict) -> bool:
-    cgroups_path = spec.get("linux", {}).get("cgroupsPath")
-    return bool(cgroups_path) and oom_kill_count(cgroups_path) > 0
+def _cgroups_path(spec: dict) -> str | None:
+    return spec.get("linux", {}).get("cgroupsPath")
 
 
 class InProcessLauncher:
-    """Launches with berth.runtime, forking from this (single-threaded) monitor."""
+    """Launches with berth.runtime, forking from this (single-threaded) process."""
 
-    def __init__(self, request: dict, spec: dict) -> None:
+    def __init__(self, request: dict, cgroups_path: str | None) -> None:
         self.request = request
-        self.spec = spec
+        self.cgroups_path = cgroups_path
         self.is_init = request["op"] == "run"
 
     def start(self, stdio: Stdio) -> Launched:
+        spec = _read_spec(self.request)
+        self.cgroups_path = _cgroups_path(spec)
         tty = self.request["tty"]
         if self.is_init:
-            self.spec["process"]["terminal"] = tty
-            return launch_container(Path(self.request["bundle"]), self.spec, stdio)
+            spec["process"]["terminal"] = tty
+            return launch_container(Path(self.request["bundle"]), spec, stdio)
         process = dict(self.request["process"], terminal=tty)
-        return launch_exec(self.request["init_pid"], self.spec, process, stdio)
+        return launch_exec(self.request["init_pid"], spec, process, stdio)
 
     def oom_killed(self) -> bool:
-        return self.is_init and _cgroup_oom_killed(self.spec)
+        return self.is_init and bool(self.cgroups_path) and oom_kill_count(self.cgroups_path) > 0
 
     def cleanup(self) -> None:
-        cgroups_path = self.spec.get("linux", {}).get("cgroupsPath")
-        if self.is_init and cgroups_path:
+        if self.is_init and self.cgroups_path:
             try:
-                remove_cgroup(cgroups_path)
+                remove_cgroup(self.cgroups_path)
             except OSError:  # a process outside the container's pid namespace lingers: leave it
                 pass
 
@@ -111,9 +82,9 @@ class OciCliLauncher:
     """Launches with `<runtime> create` + `start` (or `exec -d`); this monitor is the subreaper that
     inherits the process once the runtime exits."""
 
-    def __init__(self, request: dict, spec: dict) -> None:
+    def __init__(self, request: dict, cgroups_path: str | None) -> None:
         self.request = request
-        self.spec = spec
+        self.cgroups_path = cgroups_path
         self.is_init = request["op"] == "run"
         self.global_args = [request["runtime"]]
         if request.get("runtime_root"):
@@ -121,6 +92,7 @@ class OciCliLauncher:
         self.global_args += ["--log", os.path.abspath(statedir.RUNTIME_LOG), "--log-format", "json"]
 
     def start(self, stdio: Stdio) -> Launched:
+        self.cgroups_path = _cgroups_path(_read_spec(self.request))
         pid_file = os.path.abspath(statedir.EXEC_PID)
         tty = ["--console-socket", statedir.CONSOLE_SOCKET] if stdio is None else []
         if self.is_init:
@@ -141,9 +113,11 @@ class OciCliLauncher:
         return Launched(pid=pid, pty_master=pty_master)
 
     def oom_killed(self) -> bool:
-        return self.is_init and _cgroup_oom_killed(self.spec)
+        return self.is_init and bool(self.cgroups_path) and oom_kill_count(self.cgroups_path) > 0
 
     def cleanup(self) -> None:
+        import subprocess
+
         if self.is_init:
             subprocess.run([*self.global_args, "delete", "--force", self.request["id"]],
                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -151,6 +125,8 @@ class OciCliLauncher:
     def _run(self, args: list[str], stdio: Stdio) -> int | None:
         """Run the runtime; with `stdio` None and a console socket in `args`, return the pty master
         it hands over."""
+        import subprocess
+
         wants_console = "--console-socket" in args
         console = _listen(statedir.CONSOLE_SOCKET) if wants_console else None
         streams = stdio or (subprocess.DEVNULL,) * 3

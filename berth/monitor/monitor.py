@@ -17,8 +17,9 @@ import time
 from berth.linux import pty, syscalls
 from berth.monitor import statedir
 from berth.monitor.frames import FrameType, encode, split
+from berth.monitor.helper import Prepared, prepare
 from berth.monitor.jsonlog import JsonLog
-from berth.monitor.launcher import Launcher, LaunchError, launcher_for, start_in_helper
+from berth.monitor.launcher import Launcher, LaunchError, launcher_for
 from berth.monitor.timestamps import rfc3339nano
 
 READ_SIZE = 65536
@@ -79,39 +80,15 @@ class Stdin:
 
 
 class ProcessStdio:
-    """The pipes (or pty) between a monitor and its process."""
+    """Our ends of the pipes (or the pty) between a monitor and its process."""
 
-    def __init__(self, tty: bool, with_stdin: bool) -> None:
-        self.tty = tty
-        self.with_stdin = with_stdin
-        self.child_ends: tuple[int, int, int] | None = None
-        self.outputs: dict[int, FrameType] = {}
-        self.stdin: int | None = None
-        self.pty_master: int | None = None
-        if tty:
-            return
-        stdout_r, stdout_w = os.pipe()
-        stderr_r, stderr_w = os.pipe()
-        if with_stdin:
-            stdin_r, self.stdin = os.pipe()
-        else:
-            stdin_r = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
-        self.child_ends = (stdin_r, stdout_w, stderr_w)
-        self.outputs = {stdout_r: FrameType.STDOUT, stderr_r: FrameType.STDERR}
-
-    def attach_pty(self, master: int) -> None:
-        self.pty_master = master
-        self.outputs = {master: FrameType.STDOUT}
-        if self.with_stdin:
-            self.stdin = os.dup(master)
-
-    def close_child_ends(self) -> None:
-        for fd in self.child_ends or ():
-            os.close(fd)
-        self.child_ends = None
+    def __init__(self, prepared: Prepared) -> None:
+        self.tty = prepared.pty_master is not None
+        self.pty_master = prepared.pty_master
+        self.outputs = dict(zip(prepared.outputs, (FrameType.STDOUT, FrameType.STDERR)))
+        self.stdin = prepared.stdin
 
     def close(self) -> None:
-        self.close_child_ends()
         for fd in [*self.outputs, *([self.stdin] if self.stdin is not None else [])]:
             os.close(fd)
 
@@ -306,7 +283,7 @@ class Monitor:
                              "oom_killed": self.launcher.oom_killed()}).encode()
         self.launcher.cleanup()
         statedir.write_atomic(statedir.EXIT_FILE, record)
-        _remove(statedir.ATTACH_SOCKET)
+        statedir.remove(statedir.ATTACH_SOCKET)
         self._accept(self.listener, 0)  # connections that arrived before the unlink
         self.selector.unregister(self.listener)
         self.listener.close()
@@ -317,42 +294,30 @@ class Monitor:
         while any(c.outgoing for c in self.clients.values()) and time.monotonic() < deadline:
             for key, events in self.selector.select(deadline - time.monotonic()):
                 key.data(key.fileobj, events)
-        _remove(statedir.MONITOR_PID)
+        statedir.remove(statedir.MONITOR_PID)
 
 
 def serve(request: dict, reply: socket.socket, channel: socket.socket) -> None:
-    """The life of a freshly forked, detached monitor: launch, reply, relay, record the exit."""
+    """The life of a freshly forked, detached monitor: launch, reply, relay, record the exit.
+
+    The launch and the rest of the one-time work happen in a helper child (berth.monitor.helper).
+    """
     os.chdir(request["state_dir"])
-    _remove(statedir.EXIT_FILE)
-    _remove(statedir.ATTACH_SOCKET)
-    statedir.write_atomic(statedir.MONITOR_PID, f"{os.getpid()}\n".encode())
     syscalls.prctl(syscalls.PR_SET_CHILD_SUBREAPER, 1)
     wakeup = _wake_on_sigchld()
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    listener.bind(statedir.ATTACH_SOCKET)
-    listener.listen(16)
-    stdio = ProcessStdio(request["tty"], request["stdin"])
     log = None
     try:
         log = JsonLog(request["log_path"]) if request.get("log_path") else None
-        launcher = launcher_for(request)
-        launched = start_in_helper(launcher, stdio.child_ends)
-    except (LaunchError, OSError, ValueError, KeyError) as error:
+        prepared = prepare(request)
+    except (LaunchError, OSError) as error:
         failure = error if isinstance(error, LaunchError) else LaunchError(str(error), 125)
-        stdio.close()
         if log:
             log.close()
-        listener.close()
-        _remove(statedir.ATTACH_SOCKET)
-        _remove(statedir.MONITOR_PID)
         _reply(reply, {"error": failure.message, "exit_code": failure.exit_code})
         return
-    finally:
-        stdio.close_child_ends()
-    if launched.pty_master is not None:
-        stdio.attach_pty(launched.pty_master)
-    _reply(reply, {"pid": launched.pid, "monitor_pid": os.getpid()})
-    Monitor(launched.pid, stdio, log, listener, channel, wakeup, launcher).run()
+    _reply(reply, {"pid": prepared.pid, "monitor_pid": os.getpid()})
+    launcher = launcher_for(request, prepared.cgroups_path)
+    Monitor(prepared.pid, ProcessStdio(prepared), log, prepared.listener, channel, wakeup, launcher).run()
 
 
 def _reply(reply: socket.socket, message: dict) -> None:
@@ -362,13 +327,6 @@ def _reply(reply: socket.socket, message: dict) -> None:
     except OSError:
         pass
     reply.close()
-
-
-def _remove(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
 
 
 def _wake_on_sigchld() -> int:

@@ -27,6 +27,14 @@ def write_atomic(path: str | Path, data: bytes) -> None:
     os.rename(temp, path)
 
 
+def remove(path: str) -> None:
+    """Unlink `path` if it exists."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
 def read_exit(state_dir: str | Path) -> dict | None:
     """The exit record of the process a monitor watched, or None if it has not ended (or never ran)."""
     try:

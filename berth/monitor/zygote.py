@@ -70,32 +70,24 @@ def handle(connection: socket.socket, listener: socket.socket) -> None:
         return
     channel = socket.socket(fileno=fds[0])
     try:
-        _fork_detached(request, connection, channel, listener)
+        if os.fork() == 0:
+            _run_monitor(request, connection, channel, listener)
     finally:
         channel.close()
 
 
-def _fork_detached(request: dict, connection: socket.socket, channel: socket.socket,
-                   listener: socket.socket) -> None:
-    """Fork twice (with setsid between) so the monitor belongs to neither the zygote nor the daemon."""
-    middle = os.fork()
-    if middle:
-        os.waitpid(middle, 0)
-        return
+def _run_monitor(request: dict, connection: socket.socket, channel: socket.socket,
+                 listener: socket.socket) -> NoReturn:
+    """The monitor: in a session of its own, so that no signal meant for the daemon reaches it.
+
+    It is forked once, not twice: each fork costs the monitor the pages its at-fork work writes to.
+    The zygote ignores SIGCHLD, so the kernel reaps a monitor that ends; one whose zygote ended first
+    goes to init (or the nearest subreaper) like any orphan.
+    """
     status = 1
     try:
         listener.close()
         os.setsid()
-        if os.fork() == 0:
-            _run_monitor(request, connection, channel)
-        status = 0
-    finally:
-        os._exit(status)
-
-
-def _run_monitor(request: dict, connection: socket.socket, channel: socket.socket) -> NoReturn:
-    status = 1
-    try:
         connection.settimeout(None)
         monitor.serve(request, connection, channel)
         status = 0
@@ -123,6 +115,7 @@ def main(argv: list[str] | None = None) -> None:
             os.unlink(socket_path)
         listener.bind(reachable)
     listener.listen(128)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # monitors are reaped by the kernel
     gc.freeze()  # keep shared pages shared: the collector no longer writes to existing objects
     sys.stdout.write("ready\n")
     sys.stdout.flush()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from berth.cli.client import Client, encode_params
-from berth.cli.errors import ConnectError, DaemonError
+from berth.cli.errors import CLIError, ConnectError, DaemonError
 
 Handler = Callable[[bytes, socket.socket], None]
 
@@ -133,3 +133,48 @@ def test_no_daemon_gives_dockers_message(tmp_path: Path) -> None:
 
 def test_query_encoding() -> None:
     assert encode_params({"names": ["a b", "c/d"], "force": False, "skip": None}) == "?names=a%20b&names=c%2Fd&force=0"
+
+
+def test_chunk_extensions_and_trailers_are_understood(server) -> None:
+    def handler(request: bytes, conn: socket.socket) -> None:
+        conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     b"5;name=x\r\n[1,2]\r\n0\r\nX-Trailer: y\r\n\r\n")
+
+    client = Client(server(handler))
+    assert client.get("/a") == [1, 2]
+    assert client.get("/b") == [1, 2]
+
+
+def test_a_body_without_length_ends_with_the_connection_and_the_next_request_reconnects(server) -> None:
+    connections: list[int] = []
+
+    def handler(request: bytes, conn: socket.socket) -> None:
+        connections.append(conn.fileno())
+        conn.sendall(b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{"n": 1}')
+        conn.shutdown(socket.SHUT_WR)
+
+    client = Client(server(handler))
+    assert client.get("/a") == {"n": 1}
+    assert client.get("/b") == {"n": 1}
+    assert len(connections) == 2
+
+
+def test_connection_close_is_honoured(server) -> None:
+    seen: list[bytes] = []
+
+    def handler(request: bytes, conn: socket.socket) -> None:
+        seen.append(request.split(b" ")[1])
+        conn.sendall(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n")
+        conn.shutdown(socket.SHUT_WR)
+
+    client = Client(server(handler))
+    assert client.post("/a") is None
+    assert client.post("/b") is None
+    assert seen == [b"/v1.41/a", b"/v1.41/b"]
+
+
+def test_a_garbled_response_is_a_clear_error(server) -> None:
+    client = Client(server(lambda request, conn: conn.sendall(b"SPDY/3 200 OK\r\n\r\n")))
+    with pytest.raises(CLIError) as err:
+        client.get("/_ping")
+    assert err.value.message.startswith("error reading the daemon's response: malformed status line")

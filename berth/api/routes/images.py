@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import json
 import os
 from collections.abc import AsyncIterator, Callable
@@ -23,9 +24,32 @@ def _progress(message: dict) -> bytes:
     return json.dumps(message).encode() + b"\r\n"
 
 
+def _widen(pipe_fd: int) -> None:
+    """Let the pipe hold PIPE_CHUNK bytes, so each hop between threads moves that much."""
+    try:
+        fcntl.fcntl(pipe_fd, fcntl.F_SETPIPE_SZ, PIPE_CHUNK)
+    except OSError:
+        pass  # above /proc/sys/fs/pipe-max-size: the default size works, only slower
+
+
+async def coalesced(chunks: AsyncIterator[bytes], size: int = PIPE_CHUNK) -> AsyncIterator[bytes]:
+    """The same bytes in pieces of at least `size` (the last may be shorter): fewer thread hops."""
+    pending: list[bytes] = []
+    count = 0
+    async for chunk in chunks:
+        pending.append(chunk)
+        count += len(chunk)
+        if count >= size:
+            yield b"".join(pending)
+            pending, count = [], 0
+    if pending:
+        yield b"".join(pending)
+
+
 def stream_writer(write: Callable[[BinaryIO], None]) -> AsyncIterator[bytes]:
     """Run `write(file)` in a worker thread and yield what it writes, through a pipe."""
     read_fd, write_fd = os.pipe()
+    _widen(read_fd)
 
     def produce() -> None:
         with open(write_fd, "wb") as out:
@@ -90,7 +114,7 @@ def register(router: Router, engine: Engine) -> None:
         repo_tag, changes, message = _repo_tag(request), request.args("changes"), request.arg("message") or ""
         if source == "-":
             assert request.stream is not None
-            image_id = await consume_in_thread(request.stream, lambda body: images.import_image(
+            image_id = await consume_in_thread(coalesced(request.stream), lambda body: images.import_image(
                 body, repo_tag, changes, message))
         else:
             image_id = await asyncio.to_thread(lambda: fetch_url(source, lambda body: images.import_image(
@@ -104,7 +128,7 @@ def register(router: Router, engine: Engine) -> None:
     @router.route("POST", "/images/load", streams_body=True)
     async def load(request: Request) -> StreamResponse:
         assert request.stream is not None
-        messages = await consume_in_thread(request.stream, images.load)
+        messages = await consume_in_thread(coalesced(request.stream), images.load)
 
         async def result() -> AsyncIterator[bytes]:
             for message in messages:

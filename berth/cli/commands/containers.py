@@ -80,7 +80,7 @@ def _start_attached(client: Any, name: str, interactive: bool, detach_keys: str 
         detached = stream_attached(client, conn, tty=tty, stdin=stdin, detach_keys=keys,
                                    resize_path=f"/containers/{container_id}/resize")
     if not detached:
-        raise ExitStatus(int((wait_response.json() or {}).get("StatusCode", 0)))
+        raise ExitStatus(int((wait_response.first_json() or {}).get("StatusCode", 0)))
 
 
 @click.command(context_settings=_SETTINGS, short_help="Stop one or more running containers")

@@ -1,11 +1,14 @@
 """Commands that carry a container's I/O: attach, logs, exec."""
 from __future__ import annotations
 
-from typing import Any
-
 from berth.cli.errors import CLIError, DaemonError, ExitStatus
 from berth.cli.options import Command
-from berth.cli.session import Session
+
+TYPE_CHECKING = False  # what typing.TYPE_CHECKING is, without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from berth.cli.session import Session
 
 
 def _attach(session: Session, detach_keys: str | None, no_stdin: bool, sig_proxy: bool, container: str) -> None:

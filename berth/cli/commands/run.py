@@ -2,12 +2,17 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 from berth.cli.errors import CLIError, DaemonError, ExitStatus
-from berth.cli.options import Command, Spec
+from berth.cli.options import Command
 from berth.cli.references import split_reference, with_default_tag
-from berth.cli.session import Session
+
+TYPE_CHECKING = False  # what typing.TYPE_CHECKING is, without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from berth.cli.options import Spec
+    from berth.cli.session import Session
 
 _MULTI = {"multiple": True}
 
@@ -175,7 +180,7 @@ def _run_attached(client: Any, container_id: str, body: dict[str, Any], opts: di
                                    resize_path=f"/containers/{container_id}/resize")
     if detached:
         return
-    result = wait_response.json() or {}
+    result = wait_response.first_json() or {}
     error = (result.get("Error") or {}).get("Message")
     if error:
         raise CLIError(f"Error waiting for container: {error}", 125)

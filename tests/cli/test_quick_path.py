@@ -1,0 +1,89 @@
+"""The quick path: common command lines of the hot commands run without click, with exactly the
+parameters click would have given; everything else is left to click."""
+import subprocess
+import sys
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from berth.cli.commands import io, run
+from berth.cli.main import GLOBAL_OPTIONS
+from berth.cli.options import Command, NotQuick, to_click
+
+COMMANDS = {"run": run.run, "create": run.create, "exec": io.exec_, "logs": io.logs, "attach": io.attach}
+
+
+def click_params(command: Command, args: list[str]) -> dict:
+    return to_click(command).make_context(command.name, list(args)).params
+
+
+@pytest.mark.parametrize(("name", "args"), [
+    ("run", ["--rm", "--network", "none", "busybox", "true"]),
+    ("run", ["-it", "--name=web", "-e", "A=1", "-eB=2", "--env", "C", "-p", "80:80", "busybox", "sh", "-c", "ls -l"]),
+    ("run", ["-d", "--cpu-shares", "512", "-c", "7", "--pull", "never", "-a", "stdout", "--no-sig-proxy", "busybox"]),
+    ("run", ["--", "busybox", "--rm"]),
+    ("create", ["-v", "/a:/b", "--restart=always", "busybox", "top"]),
+    ("exec", ["-it", "-u", "0", "c1", "sh", "-i"]),
+    ("exec", ["c1", "true"]),
+    ("logs", ["-f", "-n", "5", "c1"]),
+    ("attach", ["--sig-proxy", "c1"]),
+])
+def test_common_command_lines_parse_as_click_parses_them(name: str, args: list[str]) -> None:
+    command = COMMANDS[name]
+    assert command.parse(args) == click_params(command, args)
+
+
+@pytest.mark.parametrize(("name", "args"), [
+    ("run", ["--help"]),
+    ("run", ["--no-such-flag", "busybox"]),
+    ("run", ["--rm=true", "busybox"]),
+    ("run", ["-a", "STDOUT", "busybox"]),      # click matches this choice case-insensitively
+    ("run", ["--cpu-shares", "many", "busybox"]),
+    ("run", ["--name"]),
+    ("run", []),
+    ("exec", ["c1"]),
+    ("logs", ["c1", "c2"]),
+])
+def test_help_mistakes_and_rare_forms_are_left_to_click(name: str, args: list[str]) -> None:
+    with pytest.raises(NotQuick):
+        COMMANDS[name].parse(args)
+
+
+def test_global_options_come_before_the_command() -> None:
+    assert GLOBAL_OPTIONS.parse(["-H", "unix:///x.sock", "--debug", "run", "-d", "busybox"]) == {
+        "host": "unix:///x.sock", "debug": True, "log_level": "info", "command": "run", "args": ("-d", "busybox")}
+    with pytest.raises(NotQuick):
+        GLOBAL_OPTIONS.parse(["--version"])
+
+
+def _words(command: Command) -> st.SearchStrategy[list[str]]:
+    flags = [flag for flags, _ in command.options for declaration in flags for flag in declaration.split("/")]
+    values = st.sampled_from(["busybox", "1", "x=y", "stdout", "never", "-", "--", "-it", "", "-e=1", "--rm=1"])
+    return st.lists(st.one_of(st.sampled_from(flags), values), max_size=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_whenever_the_quick_parser_answers_click_agrees(data: st.DataObject) -> None:
+    command = data.draw(st.sampled_from(list(COMMANDS.values())))
+    args = data.draw(_words(command))
+    try:
+        quick = command.parse(args)
+    except NotQuick:
+        return
+    assert quick == click_params(command, args)
+
+
+def test_the_hot_commands_start_without_click_or_h11(tmp_path) -> None:
+    script = (
+        "import sys\n"
+        "from berth.cli.main import main\n"
+        "try:\n"
+        f"    main(['-H', 'unix://{tmp_path}/none.sock', 'run', '--rm', 'busybox', 'true'])\n"
+        "except SystemExit as exit:\n"
+        "    print(exit.code, sorted({'click', 'h11', 'threading', 'typing'} & set(sys.modules)))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert result.stdout == "125 []\n"
+    assert "Cannot connect to the berth daemon" in result.stderr
