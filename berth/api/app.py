@@ -5,8 +5,20 @@ import berth
 from berth.api.http import ApiError, HttpServer, Router
 from berth.api.routes import containers, execs, images, system
 from berth.daemon.engine import Engine
-from berth.daemon.errors import Conflict, InvalidArgument, NotFound, NotModified, StartFailed
-from berth.image.errors import ImageConflict, ImageNotFound, InvalidFilter, InvalidImage, InvalidReference
+from berth.daemon.errors import (
+    Conflict,
+    InvalidArgument,
+    NotFound,
+    NotModified,
+    StartFailed,
+)
+from berth.image.errors import (
+    ImageConflict,
+    ImageNotFound,
+    InvalidFilter,
+    InvalidImage,
+    InvalidReference,
+)
 
 SERVER_HEADERS = [
     ("Api-Version", berth.API_VERSION),

@@ -15,7 +15,7 @@ import h11
 
 log = logging.getLogger("berth.api")
 
-READ_SIZE = 65536
+READ_SIZE = 1 << 20
 
 
 class ApiError(Exception):
@@ -77,6 +77,14 @@ class Request:
             return json.loads(value)
         except ValueError:
             raise ApiError(400, f"invalid {name} value: {value}") from None
+
+    def filters(self) -> dict[str, list[str]]:
+        """The `filters` parameter, each value a list (old clients send {"value": true} maps)."""
+        filters = self.json_arg("filters")
+        if not isinstance(filters, dict):
+            raise ApiError(400, f"invalid filters value: {self.arg('filters')}")
+        return {name: [v for v, on in values.items() if on] if isinstance(values, dict) else list(values)
+                for name, values in filters.items()}
 
     @property
     def wants_upgrade(self) -> bool:

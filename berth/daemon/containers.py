@@ -16,6 +16,7 @@ import shutil
 import signal
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from berth.daemon.events import EventBus
 from berth.daemon.filters import matches
 from berth.daemon.logs import LogEntry, LogQuery, read_logs
 from berth.daemon.names import random_name
-from berth.daemon.spec import SpecError, build_spec, parse_signal
+from berth.daemon.spec import INIT_IN_CONTAINER, SpecError, build_spec, parse_signal
 from berth.daemon.streams import STDERR, STDOUT, OutputHub, StdinFunnel
 from berth.daemon.users import UserError
 from berth.image.errors import ImageNotFound
@@ -110,6 +111,9 @@ class ContainerService:
     def state_dir(self, container: Container) -> Path:
         return self.config.exec_root / "containers" / container.id
 
+    def cgroup(self, container: Container) -> str:
+        return f"/{self.config.cgroup_parent}/{container.id}"
+
     def log_path(self, container: Container) -> Path:
         return self.directory(container) / f"{container.id}-json.log"
 
@@ -160,7 +164,9 @@ class ContainerService:
         )
         self._check_name_free(name)
         directory = self.directory(container)
-        await asyncio.to_thread(fs.prepare_layer_dirs, directory)
+        init_binary = INIT_IN_CONTAINER if host_config.get("Init") else None
+        await asyncio.to_thread(fs.prepare_layer_dirs, directory, init_binary)
+        await asyncio.to_thread(self.images.hold_layers, container.id, image_id)
         await asyncio.to_thread(container.save, self.config.data_root)
         self.containers[container.id] = container
         self.live[container.id] = Live()
@@ -309,7 +315,7 @@ class ContainerService:
     def _release_resources(self, container: Container) -> None:
         """Unmount the rootfs and remove the cgroup, ending any process the init left behind."""
         fs.unmount_rootfs(self.directory(container))
-        cgroup = f"/{self.config.cgroup_parent}/{container.id}"
+        cgroup = self.cgroup(container)
         for pid in cgroups.cgroup_pids(cgroup):
             _signal(pid, signal.SIGKILL)
         try:
@@ -343,9 +349,48 @@ class ContainerService:
                 container.state.status = "exited"
                 await asyncio.to_thread(container.save, self.config.data_root)
 
+    # --- pause ---------------------------------------------------------------------------------
+    async def pause(self, ref: str) -> None:
+        container = self.get(ref)
+        if container.state.status == "paused":
+            raise Conflict(f"Container {container.id} is already paused")
+        if container.state.status != "running":
+            raise NotRunning(f"Container {container.id} is not running")
+        await asyncio.to_thread(cgroups.set_frozen, self.cgroup(container), True)
+        container.state.status = "paused"
+        await asyncio.to_thread(container.save, self.config.data_root)
+        self.emit(container, "pause")
+
+    async def unpause(self, ref: str) -> None:
+        container = self.get(ref)
+        if container.state.status != "paused":
+            raise Conflict(f"Container {container.id} is not paused")
+        await asyncio.to_thread(cgroups.set_frozen, self.cgroup(container), False)
+        container.state.status = "running"
+        await asyncio.to_thread(container.save, self.config.data_root)
+        self.emit(container, "unpause")
+
+    @asynccontextmanager
+    async def frozen(self, ref: str) -> AsyncIterator[None]:
+        """Keep a running container paused for the duration (as `commit` does); others as they are."""
+        container = self.get(ref)
+        if container.state.status != "running":
+            yield
+            return
+        await self.pause(container.id)
+        try:
+            yield
+        finally:
+            await self.unpause(container.id)
+
+    def _refuse_if_paused(self, container: Container) -> None:
+        if container.state.status == "paused":
+            raise Conflict(f"Container {container.id} is paused. Unpause the container before stopping or killing")
+
     # --- signals, stop, wait ---------------------------------------------------------------
     async def kill(self, ref: str, signal_name: str | None) -> None:
         container = self.get(ref)
+        self._refuse_if_paused(container)
         try:
             sig = parse_signal(signal_name or "SIGKILL")
         except SpecError as exc:
@@ -369,6 +414,7 @@ class ContainerService:
             return
         if container.state.status not in ("running", "paused"):
             raise NotModified("container already stopped")
+        self._refuse_if_paused(container)
         container.manually_stopped = True
         await self._stop_process(container, live, timeout)
         self.emit(container, "stop")
@@ -435,6 +481,8 @@ class ContainerService:
             else:
                 exited = self._exit_future(live)
                 _signal(container.state.pid, signal.SIGKILL)
+                if container.state.status == "paused":  # frozen processes die once thawed
+                    await asyncio.to_thread(cgroups.set_frozen, self.cgroup(container), False)
                 await exited
         if container.id in self.containers:
             await self._remove(container, live)
@@ -458,6 +506,7 @@ class ContainerService:
         # Drop the record first: a crash part-way leaves no container pointing at half-deleted files.
         (directory / "config.json").unlink(missing_ok=True)
         shutil.rmtree(directory, ignore_errors=True)
+        self.images.release_layers(container.id)
 
     async def rename(self, ref: str, new_name: str) -> None:
         container = self.get(ref)
@@ -529,7 +578,7 @@ class ContainerService:
         container = self.get(ref)
         if container.state.status not in ("running", "paused"):
             raise Conflict(f"Container {container.id} is not running")
-        return cgroups.cgroup_pids(f"/{self.config.cgroup_parent}/{container.id}")
+        return cgroups.cgroup_pids(self.cgroup(container))
 
     # --- restore ---------------------------------------------------------------------------
     async def restore(self) -> None:

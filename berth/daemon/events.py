@@ -10,7 +10,6 @@ from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
 
-from berth.daemon.filters import filter_values
 
 HISTORY = 256
 QUEUE_LIMIT = 1024
@@ -36,7 +35,7 @@ class EventBus:
             if not queue.full():
                 queue.put_nowait(event)
 
-    async def stream(self, since: float, until: float, filters: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+    async def stream(self, since: float, until: float, filters: dict[str, list[str]]) -> AsyncIterator[dict[str, Any]]:
         """Past events from `since`, then live ones until `until` (0: forever), that match `filters`."""
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(QUEUE_LIMIT)
         self._subscribers.add(queue)
@@ -60,9 +59,9 @@ class EventBus:
             self._subscribers.discard(queue)
 
 
-def _matches(event: dict[str, Any], filters: dict[str, Any]) -> bool:
+def _matches(event: dict[str, Any], filters: dict[str, list[str]]) -> bool:
     def allowed(key: str, *values: str) -> bool:
-        wanted = filter_values(filters, key)
+        wanted = filters.get(key, [])
         return not wanted or any(value in wanted for value in values if value)
 
     actor = event["Actor"]
@@ -74,7 +73,7 @@ def _matches(event: dict[str, Any], filters: dict[str, Any]) -> bool:
         return False
     if not allowed("image", attributes.get("image", ""), actor["ID"] if event["Type"] == "image" else ""):
         return False
-    for label in filter_values(filters, "label"):
+    for label in filters.get("label", []):
         key, eq, value = label.partition("=")
         if key not in attributes or (eq and attributes[key] != value):
             return False

@@ -1,7 +1,9 @@
 """A container's filesystem: the overlay over its image's layers, and the /etc files berth writes.
 
-Layout under `containers/<id>/`: `diff` (the writable layer), `work` (overlay's scratch), `rootfs`
-(the merged mount, present only while the container runs), `hostname`, `hosts`, `resolv.conf`.
+Layout under `containers/<id>/`: `init` (a read-only layer holding the mountpoints berth mounts
+over, so they never show in `diff` or `commit`, as Docker's init layer), `diff` (the writable layer),
+`work` (overlay's scratch), `rootfs` (the merged mount, present only while the container runs),
+`hostname`, `hosts`, `resolv.conf`.
 """
 from __future__ import annotations
 
@@ -15,9 +17,23 @@ HOST_RESOLV_CONF = Path("/etc/resolv.conf")
 FALLBACK_RESOLV_CONF = "nameserver 8.8.8.8\nnameserver 8.8.4.4\n"
 
 
-def prepare_layer_dirs(directory: Path) -> None:
+INIT_DIRECTORIES = ("dev", "proc", "sys", "etc")
+INIT_FILES = ("etc/hostname", "etc/hosts", "etc/resolv.conf")
+
+
+def prepare_layer_dirs(directory: Path, init_binary: str | None = None) -> None:
+    """Make the container's layer directories; `init_binary` is the mountpoint `--init` needs."""
     for name in ("diff", "work", "rootfs"):
         (directory / name).mkdir(parents=True, exist_ok=True)
+    init = directory / "init"
+    if not init.exists():
+        staging = directory / "init.tmp"
+        files = [*INIT_FILES, *([init_binary.lstrip("/")] if init_binary else [])]
+        for name in [*INIT_DIRECTORIES, *{os.path.dirname(f) for f in files}]:
+            (staging / name).mkdir(parents=True, exist_ok=True)
+        for name in files:
+            (staging / name).touch()
+        os.replace(staging, init)
 
 
 def is_mounted(path: Path) -> bool:
@@ -32,10 +48,7 @@ def mount_rootfs(directory: Path, lower_dirs: list[Path]) -> Path:
     prepare_layer_dirs(directory)
     if is_mounted(rootfs):
         return rootfs
-    if not lower_dirs:  # an image with no layer at all, e.g. an empty import
-        empty = directory / "empty"
-        empty.mkdir(exist_ok=True)
-        lower_dirs = [empty]
+    lower_dirs = [directory / "init", *lower_dirs]
     options = (f"lowerdir={':'.join(str(d) for d in lower_dirs)},"
                f"upperdir={directory / 'diff'},workdir={directory / 'work'}")
     syscalls.mount("overlay", str(rootfs), "overlay", 0, options)

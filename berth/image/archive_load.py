@@ -21,7 +21,7 @@ from berth.image.config import host_architecture
 from berth.image.errors import InvalidImage, InvalidReference
 from berth.layer import LayerError
 from berth.layer.compression import decompressed, detect
-from berth.layer.hashing import CHUNK, TailCheckingReader
+from berth.layer.hashing import TailCheckingReader
 from berth.layer.store import Unpacked, chain_ids
 from berth.store import digest as digests
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from berth.layer.filewrite import ShortContent, copy_to_file
-from berth.layer.hashing import CHUNK, HashingReader
+from berth.layer.hashing import HashingReader
 from berth.layer.rootdir import PathEscapes, RootDir, split
 from berth.layer.tarsplit import SplitRecorder
 

@@ -313,3 +313,31 @@ def remove_cgroup(cgroups_path: str, attempts: int = 50) -> None:
                 if error.errno != errno.EBUSY or attempt == attempts - 1:
                     raise
                 time.sleep(0.01)
+
+
+FREEZE_WAIT_SECONDS = 5.0
+
+
+def set_frozen(cgroups_path: str, frozen: bool) -> None:
+    """Freeze (pause) or thaw every process of the cgroup; returns once the kernel reports it done.
+
+    Uses the v1 freezer where it is mounted, else cgroup.freeze of the v2 tree.
+    """
+    found = hierarchies()
+    relative = _relative(cgroups_path)
+    if "freezer" in found.v1:
+        directory = os.path.join(found.v1["freezer"], relative)
+        wanted = "FROZEN" if frozen else "THAWED"
+        _write(directory, "freezer.state", wanted)
+        done = lambda: _read(os.path.join(directory, "freezer.state")) == wanted  # noqa: E731
+    elif found.v2 is not None:
+        directory = os.path.join(found.v2, relative)
+        _write(directory, "cgroup.freeze", "1" if frozen else "0")
+        done = lambda: ("frozen 1" in _read(os.path.join(directory, "cgroup.events"))) == frozen  # noqa: E731
+    else:
+        raise OSError(errno.ENOTSUP, "no freezer cgroup on this host")
+    deadline = time.monotonic() + FREEZE_WAIT_SECONDS
+    while not done():
+        if time.monotonic() > deadline:
+            raise OSError(errno.ETIMEDOUT, f"cgroup {cgroups_path} did not {'freeze' if frozen else 'thaw'}")
+        time.sleep(0.001)

@@ -141,3 +141,21 @@ def test_an_exited_container_keeps_its_writable_layer_until_removed(daemon):
     assert (layer / "kept").read_text() == "data\n"
     daemon.berth("rm", container_id)
     assert not layer.exists()
+
+
+def test_pause_freezes_the_processes_and_unpause_thaws_them(daemon):
+    container_id = start(daemon, "busybox", "sh", "-c", "while true; do date +%s%N >> /ticks; sleep 0.05; done")
+    time.sleep(0.3)
+    daemon.berth("pause", container_id)
+    assert daemon.berth("inspect", "-f", "{{.State.Status}} {{.State.Paused}}", container_id).stdout.split() == ["paused", "true"]
+    assert "(Paused)" in daemon.berth("ps", "--format", "{{.Status}}").stdout
+    ticks = daemon.data_root / "containers" / container_id / "diff" / "ticks"
+    frozen = ticks.read_text()
+    time.sleep(0.4)
+    assert ticks.read_text() == frozen
+    refused = daemon.berth("stop", container_id, check=False)
+    assert "is paused. Unpause the container before stopping or killing" in refused.stderr
+    daemon.berth("unpause", container_id)
+    time.sleep(0.3)
+    assert len(ticks.read_text()) > len(frozen)
+    daemon.berth("rm", "-f", container_id)

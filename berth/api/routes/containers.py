@@ -4,12 +4,19 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 
-from berth.api.http import Hijack, Request, Response, Router, StreamResponse, json_response
+from berth.api.http import (
+    Hijack,
+    Request,
+    Response,
+    Router,
+    StreamResponse,
+    json_response,
+)
 from berth.api.streaming import MULTIPLEXED_STREAM, RAW_STREAM, frame, pump_session
 from berth.daemon.engine import Engine
 from berth.daemon.logs import LogQuery, parse_time_arg
-from berth.daemon.top import process_table
 from berth.daemon.streams import STDERR, STDOUT
+from berth.daemon.top import process_table
 
 NO_CONTENT = Response(b"", 204, "text/plain")
 
@@ -24,7 +31,7 @@ def register(router: Router, engine: Engine) -> None:
 
     @router.route("GET", "/containers/json")
     async def list_containers(request: Request) -> Response:
-        return json_response(containers.list(request.flag("all"), request.json_arg("filters"),
+        return json_response(containers.list(request.flag("all"), request.filters(),
                                              request.int_arg("limit")))
 
     @router.route("GET", "/containers/{id}/json")
@@ -45,6 +52,16 @@ def register(router: Router, engine: Engine) -> None:
     @router.route("POST", "/containers/{id}/restart")
     async def restart(request: Request) -> Response:
         await containers.restart(request.params["id"], request.int_arg("t"))
+        return NO_CONTENT
+
+    @router.route("POST", "/containers/{id}/pause")
+    async def pause(request: Request) -> Response:
+        await containers.pause(request.params["id"])
+        return NO_CONTENT
+
+    @router.route("POST", "/containers/{id}/unpause")
+    async def unpause(request: Request) -> Response:
+        await containers.unpause(request.params["id"])
         return NO_CONTENT
 
     @router.route("POST", "/containers/{id}/kill")

@@ -2,67 +2,31 @@
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import json
-import os
-from collections.abc import AsyncIterator, Callable
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import AsyncIterator, Callable
+from contextlib import nullcontext
 from typing import BinaryIO, TypeVar
 
-from berth.api.http import ApiError, Request, Response, Router, StreamResponse, json_response
-from berth.api.streaming import consume_in_thread
+from berth.api.http import (
+    ApiError,
+    Request,
+    Response,
+    Router,
+    StreamResponse,
+    json_response,
+)
+from berth.api.streaming import consume_in_thread, produce_in_thread
 from berth.daemon.engine import Engine
 
-PIPE_CHUNK = 1 << 20
 URL_TIMEOUT = 60  # seconds without progress before an import from a URL fails
 T = TypeVar("T")
 
 
 def _progress(message: dict) -> bytes:
     return json.dumps(message).encode() + b"\r\n"
-
-
-def _widen(pipe_fd: int) -> None:
-    """Let the pipe hold PIPE_CHUNK bytes, so each hop between threads moves that much."""
-    try:
-        fcntl.fcntl(pipe_fd, fcntl.F_SETPIPE_SZ, PIPE_CHUNK)
-    except OSError:
-        pass  # above /proc/sys/fs/pipe-max-size: the default size works, only slower
-
-
-async def coalesced(chunks: AsyncIterator[bytes], size: int = PIPE_CHUNK) -> AsyncIterator[bytes]:
-    """The same bytes in pieces of at least `size` (the last may be shorter): fewer thread hops."""
-    pending: list[bytes] = []
-    count = 0
-    async for chunk in chunks:
-        pending.append(chunk)
-        count += len(chunk)
-        if count >= size:
-            yield b"".join(pending)
-            pending, count = [], 0
-    if pending:
-        yield b"".join(pending)
-
-
-def stream_writer(write: Callable[[BinaryIO], None]) -> AsyncIterator[bytes]:
-    """Run `write(file)` in a worker thread and yield what it writes, through a pipe."""
-    read_fd, write_fd = os.pipe()
-    _widen(read_fd)
-
-    def produce() -> None:
-        with open(write_fd, "wb") as out:
-            write(out)
-
-    async def chunks() -> AsyncIterator[bytes]:
-        producer = asyncio.create_task(asyncio.to_thread(produce))
-        with open(read_fd, "rb", buffering=0) as source:
-            while data := await asyncio.to_thread(source.read, PIPE_CHUNK):
-                yield data
-        await producer
-
-    return chunks()
 
 
 def fetch_url(url: str, consume: Callable[[BinaryIO], T]) -> T:
@@ -86,15 +50,6 @@ def _repo_tag(request: Request) -> str | None:
     return f"{repo}:{tag}" if tag else repo
 
 
-def filters_arg(request: Request) -> dict[str, list[str]]:
-    """The `filters` query parameter in list form; older clients send `{"name": {"value": true}}`."""
-    filters = request.json_arg("filters")
-    if not isinstance(filters, dict):
-        raise ApiError(400, "invalid filters: expected a JSON object")
-    return {name: [v for v, on in values.items() if on] if isinstance(values, dict) else list(values)
-            for name, values in filters.items()}
-
-
 def register(router: Router, engine: Engine) -> None:
     images = engine.images
     containers = engine.containers
@@ -102,7 +57,7 @@ def register(router: Router, engine: Engine) -> None:
     @router.route("GET", "/images/json")
     async def list_images(request: Request) -> Response:
         return json_response(await asyncio.to_thread(
-            images.list_images, request.flag("all"), filters_arg(request), request.flag("digests")))
+            images.list_images, request.flag("all"), request.filters(), request.flag("digests")))
 
     @router.route("POST", "/images/create", streams_body=True)
     async def create(request: Request) -> StreamResponse:
@@ -114,7 +69,7 @@ def register(router: Router, engine: Engine) -> None:
         repo_tag, changes, message = _repo_tag(request), request.args("changes"), request.arg("message") or ""
         if source == "-":
             assert request.stream is not None
-            image_id = await consume_in_thread(coalesced(request.stream), lambda body: images.import_image(
+            image_id = await consume_in_thread(request.stream, lambda body: images.import_image(
                 body, repo_tag, changes, message))
         else:
             image_id = await asyncio.to_thread(lambda: fetch_url(source, lambda body: images.import_image(
@@ -128,7 +83,7 @@ def register(router: Router, engine: Engine) -> None:
     @router.route("POST", "/images/load", streams_body=True)
     async def load(request: Request) -> StreamResponse:
         assert request.stream is not None
-        messages = await consume_in_thread(coalesced(request.stream), images.load)
+        messages = await consume_in_thread(request.stream, images.load)
 
         async def result() -> AsyncIterator[bytes]:
             for message in messages:
@@ -140,17 +95,17 @@ def register(router: Router, engine: Engine) -> None:
     async def save_many(request: Request) -> StreamResponse:
         names = request.args("names")
         await asyncio.to_thread(lambda: [images.resolve(name) for name in names])
-        return StreamResponse(stream_writer(lambda out: images.save(names, out)), "application/x-tar")
+        return StreamResponse(produce_in_thread(lambda out: images.save(names, out)), "application/x-tar")
 
     @router.route("POST", "/images/prune")
     async def prune(request: Request) -> Response:
-        return json_response(await asyncio.to_thread(images.prune, filters_arg(request), containers.users_of_image))
+        return json_response(await asyncio.to_thread(images.prune, request.filters(), containers.users_of_image))
 
     @router.route("GET", "/images/{name:.*}/get")
     async def save_one(request: Request) -> StreamResponse:
         name = request.params["name"]
         await asyncio.to_thread(images.resolve, name)
-        return StreamResponse(stream_writer(lambda out: images.save([name], out)), "application/x-tar")
+        return StreamResponse(produce_in_thread(lambda out: images.save([name], out)), "application/x-tar")
 
     @router.route("GET", "/images/{name:.*}/json")
     async def inspect(request: Request) -> Response:
@@ -176,10 +131,12 @@ def register(router: Router, engine: Engine) -> None:
         container = containers.get(request.arg("container") or "")
         overrides = request.json() or {}
         config = {**container.config, **{k: v for k, v in overrides.items() if v}}
-        image_id = await asyncio.to_thread(
-            images.commit, containers.directory(container) / "diff", container.image_id, config,
-            request.args("changes"), request.arg("comment") or "", request.arg("author") or "",
-            _repo_tag(request), container.id)
+        pause = request.flag("pause", default=True)  # Docker pauses a running container by default
+        async with containers.frozen(container.id) if pause else nullcontext():
+            image_id = await asyncio.to_thread(
+                images.commit, containers.directory(container) / "diff", container.image_id, config,
+                request.args("changes"), request.arg("comment") or "", request.arg("author") or "",
+                _repo_tag(request), container.id)
         return json_response({"Id": image_id}, 201)
 
     @router.route("GET", "/containers/{id}/changes")
@@ -199,4 +156,4 @@ def register(router: Router, engine: Engine) -> None:
             finally:
                 containers.release_filesystem(container.id)
 
-        return StreamResponse(stream_writer(write), "application/x-tar")
+        return StreamResponse(produce_in_thread(write), "application/x-tar")

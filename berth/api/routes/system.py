@@ -6,8 +6,8 @@ import json
 import os
 import platform
 import socket
-from pathlib import Path
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import berth
 from berth.api.http import Request, Response, Router, StreamResponse, json_response
@@ -86,7 +86,7 @@ def register(router: Router, engine: Engine) -> None:
     @router.route("GET", "/events")
     async def events(request: Request) -> StreamResponse:
         stream = engine.events.stream(parse_time_arg(request.arg("since")), parse_time_arg(request.arg("until")),
-                                      request.json_arg("filters"))
+                                      request.filters())
 
         async def lines() -> AsyncIterator[bytes]:
             async for event in stream:

@@ -101,7 +101,7 @@ def info(format_: str | None) -> None:
         f" Cgroup Driver: {data.get('CgroupDriver', '')}",
         f" Cgroup Version: {data.get('CgroupVersion', '')}",
         f" Default Runtime: {data.get('DefaultRuntime', '')}",
-        f" Security Options:",
+        " Security Options:",
         *[f"  {option}" for option in data.get("SecurityOptions") or []],
         f" Kernel Version: {data.get('KernelVersion', '')}",
         f" Operating System: {data.get('OperatingSystem', '')}",
