@@ -20,10 +20,12 @@ system-deps:
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[test]'
+	# compat mode: a plain path in a .pth, no import hook that every berth process would pay for
+	$(PY) -m pip install -q -e '.[test]' --config-settings editable_mode=compat
 	touch $@
 
 install: deps
+	$(PY) -m compileall -q berth  # the CLI's start-up counts; never leave it to compile at run time
 	ln -sf $(CURDIR)/$(VENV)/bin/berth $(BIN)/berth
 	ln -sf $(CURDIR)/$(VENV)/bin/berthd $(BIN)/berthd
 	ln -sf $(CURDIR)/$(VENV)/bin/berth-runtime $(BIN)/berth-runtime

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 from functools import cache
 
@@ -26,10 +25,10 @@ class _ArgCmp(ctypes.Structure):
 
 @cache
 def _lib() -> ctypes.CDLL:
-    name = ctypes.util.find_library("seccomp")
-    if name is None:
-        raise OSError("libseccomp is not installed")
-    lib = ctypes.CDLL(name)
+    try:
+        lib = ctypes.CDLL("libseccomp.so.2")  # by soname, as libc in syscalls
+    except OSError:
+        raise OSError("libseccomp is not installed") from None
     lib.seccomp_init.restype = ctypes.c_void_p
     lib.seccomp_init.argtypes = [ctypes.c_uint32]
     lib.seccomp_release.argtypes = [ctypes.c_void_p]

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
-import platform
 
-_libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+# By soname, not ctypes.util.find_library: that drags in subprocess and threading, and every
+# monitor forked from the zygote would pay for their pages.
+_libc = ctypes.CDLL("libc.so.6", use_errno=True)
+_MACHINE = os.uname().machine
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWCGROUP = 0x02000000
@@ -88,7 +89,7 @@ def umount2(target: str, flags: int = 0) -> None:
 
 
 def pivot_root(new_root: str, put_old: str) -> None:
-    number = _SYS_PIVOT_ROOT[platform.machine()]
+    number = _SYS_PIVOT_ROOT[_MACHINE]
     _check(_libc.syscall(ctypes.c_long(number), new_root.encode(), put_old.encode()), "pivot_root")
 
 
@@ -118,7 +119,7 @@ class _KernelSigaction(ctypes.Structure):
                 ("mask", ctypes.c_ulong)]
 
 
-_SYS_RT_SIGACTION = {"x86_64": 13, "aarch64": 134}[platform.machine()]
+_SYS_RT_SIGACTION = {"x86_64": 13, "aarch64": 134}[_MACHINE]
 _SIGNAL_SET_SIZE = 8
 LAST_SIGNAL = 64
 

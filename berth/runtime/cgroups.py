@@ -341,3 +341,27 @@ def set_frozen(cgroups_path: str, frozen: bool) -> None:
         if time.monotonic() > deadline:
             raise OSError(errno.ETIMEDOUT, f"cgroup {cgroups_path} did not {'freeze' if frozen else 'thaw'}")
         time.sleep(0.001)
+
+
+def prime_migration() -> None:
+    """Start the RCU grace period that the next move of a process into a cgroup will wait for.
+
+    The kernel makes the first cgroup.procs write after a quiet spell wait for a grace period
+    (5-15 ms here); writes that come while it runs, or shortly after, share it. "Moving" ourselves
+    into the cgroup we are already in starts one without changing anything, so a caller that knows
+    a container start is coming can have that wait overlap its other work.
+    """
+    found = hierarchies()
+    if found.v1:
+        controller, mount = next(iter(found.v1.items()))
+        key = controller
+    elif found.v2 is not None:
+        mount, key = found.v2, ""
+    else:
+        return
+    with open("/proc/self/cgroup") as membership:
+        for line in membership:
+            _hierarchy, controllers, path = line.rstrip("\n").split(":", 2)
+            if key in controllers.split(",") or (not key and not controllers):
+                _write(os.path.join(mount, path.lstrip("/")), "cgroup.procs", "0")
+                return

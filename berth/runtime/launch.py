@@ -33,6 +33,7 @@ EXEC_NAMESPACES = {"ipc": sc.CLONE_NEWIPC, "uts": sc.CLONE_NEWUTS, "net": sc.CLO
                    "cgroup": sc.CLONE_NEWCGROUP, "mnt": sc.CLONE_NEWNS}
 _READY = b"ready"
 _PTY = b"pty"
+_GO = b"go"  # parent -> child: you are in your cgroups, go on to exec
 
 
 class LaunchError(Exception):
@@ -71,17 +72,23 @@ def launch_container(bundle: Path, spec: dict, stdio: tuple[int, int, int] | Non
         raise LaunchError(f"rootfs ({rootfs}) does not exist")
     try:
         seccomp = build_filter(linux["seccomp"]) if linux.get("seccomp") else None
-        join = (cgroups.create(linux["cgroupsPath"], linux.get("resources"), linux.get("devices"))
-                if linux.get("cgroupsPath") else [])
     except (OSError, ValueError) as error:
         raise LaunchError(f"container setup: {error}") from None
+    cgroups_path = linux.get("cgroupsPath")
+
+    def make_cgroups() -> list[str]:
+        if not cgroups_path:
+            return []
+        return cgroups.create(cgroups_path, linux.get("resources"), linux.get("devices"))
+
     pid_ns = next((ns for ns in namespaces if ns["type"] == "pid"), None)
     fifo = str(start_fifo) if start_fifo else None
     try:
-        return _spawn(pid_ns, lambda channel: _container_init(channel, rootfs, spec, stdio, join, seccomp, fifo))
+        return _spawn(pid_ns, make_cgroups,
+                      lambda channel: _container_init(channel, rootfs, spec, stdio, seccomp, fifo))
     except LaunchError:
-        if join:
-            cgroups.remove_cgroup(linux["cgroupsPath"])
+        if cgroups_path:
+            cgroups.remove_cgroup(cgroups_path)
         raise
 
 
@@ -97,7 +104,7 @@ def launch_exec(init_pid: int, spec: dict, process: dict, stdio: tuple[int, int,
         linux = spec.get("linux") or {}
         seccomp = build_filter(linux["seccomp"]) if linux.get("seccomp") else None
         pid_ns = {"type": "pid", "path": f"/proc/{init_pid}/ns/pid"}
-        return _spawn(pid_ns, lambda channel: _exec_init(channel, process, stdio, join, ns_fds, seccomp))
+        return _spawn(pid_ns, lambda: join, lambda channel: _exec_init(channel, process, stdio, ns_fds, seccomp))
     except (OSError, ValueError) as error:
         raise LaunchError(f"exec setup: {error}") from None
     finally:
@@ -137,7 +144,13 @@ def _restore_pid_namespace(own: int | None) -> None:
         os.close(own)
 
 
-def _spawn(pid_ns: dict | None, body: Callable[[socket.socket], None]) -> Launched:
+def _spawn(pid_ns: dict | None, cgroups_to_join: Callable[[], list[str]],
+           body: Callable[[socket.socket], None]) -> Launched:
+    """Fork the process that runs `body`, and make and join its cgroups while it sets itself up.
+
+    Moving a process into a v1 cgroup waits for an RCU grace period (about 5-15 ms here), so the
+    parent does it while the child builds its namespaces and mounts; the child execs only after GO.
+    """
     parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     try:
         own = _target_pid_namespace(pid_ns)
@@ -156,6 +169,16 @@ def _spawn(pid_ns: dict | None, body: Callable[[socket.socket], None]) -> Launch
     _restore_pid_namespace(own)
     child_end.close()
     with parent_end:
+        try:
+            cgroups.join(cgroups_to_join(), pid)
+        except (OSError, ValueError) as error:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise LaunchError(f"cannot put the process in its cgroup: {error}") from None
+        try:
+            parent_end.send(_GO)
+        except OSError:
+            pass  # the child failed already: its report is waiting in the channel
         return Launched(pid, _await_child(pid, parent_end))
 
 
@@ -260,12 +283,14 @@ def _apply_kernel_settings(spec: dict) -> None:
 
 
 def _container_init(channel: socket.socket, rootfs: str, spec: dict, stdio: tuple[int, int, int] | None,
-                    join: list[str], seccomp: Filter | None, start_fifo: str | None) -> None:
+                    seccomp: Filter | None, start_fifo: str | None) -> None:
     process = spec["process"]
     linux = spec.get("linux") or {}
     _reset_signals()
     os.setsid()
-    cgroups.join(join)
+    in_cgroup = _CgroupGate(channel)
+    if any(mount.get("type") == "cgroup" for mount in spec.get("mounts") or []):
+        in_cgroup.wait()  # /sys/fs/cgroup shows the cgroups we are in when it is mounted
     _enter_namespaces(linux.get("namespaces") or [])
     mounts.prepare_rootfs(rootfs, spec)
     fifo_fd = os.open(start_fifo, os.O_PATH | os.O_CLOEXEC) if start_fifo else None
@@ -276,24 +301,38 @@ def _container_init(channel: socket.socket, rootfs: str, spec: dict, stdio: tupl
         _install_stdio(stdio)
     _apply_kernel_settings(spec)
     mounts.finish_rootfs(spec)
-    _exec_process(process, channel, seccomp, fifo_fd)
+    _exec_process(process, channel, in_cgroup, seccomp, fifo_fd)
 
 
 def _exec_init(channel: socket.socket, process: dict, stdio: tuple[int, int, int] | None,
-               join: list[str], ns_fds: list[tuple[int, int]], seccomp: Filter | None) -> None:
+               ns_fds: list[tuple[int, int]], seccomp: Filter | None) -> None:
     _reset_signals()
     os.setsid()
-    cgroups.join(join)
     for fd, flag in ns_fds:
         sc.setns(fd, flag)
     if process.get("terminal"):
         _open_terminal(process, channel, console=False)
     elif stdio is not None:
         _install_stdio(stdio)
-    _exec_process(process, channel, seccomp, None)
+    _exec_process(process, channel, _CgroupGate(channel), seccomp, None)
 
 
-def _exec_process(process: dict, channel: socket.socket, seccomp: Filter | None, fifo_fd: int | None) -> None:
+class _CgroupGate:
+    """The child's side of GO: wait (once) until the parent has put us in our cgroups."""
+
+    def __init__(self, channel: socket.socket) -> None:
+        self.channel = channel
+        self.open = False
+
+    def wait(self) -> None:
+        if not self.open:
+            if self.channel.recv(len(_GO)) != _GO:
+                raise ProcessError("the runtime went away before the process was in its cgroup")
+            self.open = True
+
+
+def _exec_process(process: dict, channel: socket.socket, in_cgroup: _CgroupGate, seccomp: Filter | None,
+                  fifo_fd: int | None) -> None:
     """Limits, cwd, user and capabilities, then the executable; waits on the start FIFO if given."""
     if "oomScoreAdj" in process:
         with open("/proc/self/oom_score_adj", "w") as file:
@@ -310,6 +349,7 @@ def _exec_process(process: dict, channel: socket.socket, seccomp: Filter | None,
     if process.get("noNewPrivileges"):
         sc.prctl(sc.PR_SET_NO_NEW_PRIVS, 1)
     sc.close_range(3, flags=sc.CLOSE_RANGE_CLOEXEC)
+    in_cgroup.wait()
     if fifo_fd is not None:
         channel.send(_READY)
         fifo = os.open(f"/proc/self/fd/{fifo_fd}", os.O_WRONLY | os.O_CLOEXEC)

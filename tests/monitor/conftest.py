@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from monitor_harness import CGROUP_PARENT, RUNTIMES, Zygote, cgroup_dirs
+from tests.monitor.monitor_harness import CGROUP_PARENT, RUNTIMES, Zygote, cgroup_dirs
 
 from berth.monitor import client
 

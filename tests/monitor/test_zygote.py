@@ -15,7 +15,7 @@ import pytest
 
 from berth.monitor import client
 from berth.monitor.frames import FrameType
-from monitor_harness import Zygote, collect, run, wait_gone
+from tests.monitor.monitor_harness import Zygote, collect, run, wait_gone
 
 TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$")
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from berth.runtime import cgroups
 from berth.runtime.launch import launch_container
-from conftest import make_spec, run_container
+from tests.runtime.conftest import make_spec, run_container
 
 
 def limited_spec(args: list[str], path: str) -> dict:

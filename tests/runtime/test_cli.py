@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_spec
+from tests.runtime.conftest import make_spec
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,7 +9,7 @@ import socket
 import pytest
 
 from berth.runtime.launch import LaunchError, launch_container
-from conftest import make_spec, run_container
+from tests.runtime.conftest import make_spec, run_container
 
 
 def sh(script: str) -> list[str]:

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from berth.runtime.launch import LaunchError, launch_container, launch_exec
-from conftest import make_spec
+from tests.runtime.conftest import make_spec
 
 
 def read_until(fd: int, marker: bytes, limit: float = 10) -> bytes:
