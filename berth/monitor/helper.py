@@ -36,10 +36,18 @@ class Prepared:
 
 
 def prepare(request: dict) -> Prepared:
-    """Fork the helper and take what it prepared; raise LaunchError if the process did not start.
+    """Do the one-time work and start the process; raise LaunchError if it did not start.
 
-    Run in the monitor, from its state directory, after it became a child subreaper.
+    Run in the monitor, from its state directory, after it became a child subreaper. A container's
+    monitor lives long, so the work happens in a helper child whose written pages go when it exits;
+    an exec's monitor is short-lived and does the work itself, one fork sooner.
     """
+    if request["op"] == "exec":
+        try:
+            result, fds = _prepare(request, monitor_pid=os.getpid())
+        except (OSError, ValueError, KeyError) as error:
+            raise LaunchError(str(error), 125) from None
+        return _prepared(result, fds)
     ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     helper = os.fork()
     if helper == 0:  # pragma: no cover - the helper never returns
@@ -54,6 +62,10 @@ def prepare(request: dict) -> Prepared:
         for fd in fds:
             os.close(fd)
         raise LaunchError(result["error"], result["exit_code"])
+    return _prepared(result, fds)
+
+
+def _prepared(result: dict, fds: list[int]) -> Prepared:
     listener, *rest = fds
     outputs = rest[:result["outputs"]]
     stdin = rest[result["outputs"]] if len(rest) > result["outputs"] else None
@@ -64,7 +76,7 @@ def prepare(request: dict) -> Prepared:
 def _report(request: dict, report: socket.socket) -> NoReturn:
     fds: list[int] = []
     try:
-        result, fds = _prepare(request)
+        result, fds = _prepare(request, monitor_pid=os.getppid())
     except LaunchError as error:
         result = {"error": error.message, "exit_code": error.exit_code}
     except (OSError, ValueError, KeyError) as error:
@@ -77,18 +89,22 @@ def _report(request: dict, report: socket.socket) -> NoReturn:
         os._exit(0)
 
 
-def _prepare(request: dict) -> tuple[dict, list[int]]:
+def _prepare(request: dict, monitor_pid: int) -> tuple[dict, list[int]]:
     """Set up the state directory and start the process; the result message and the fds to pass."""
     statedir.remove(statedir.EXIT_FILE)
     statedir.remove(statedir.ATTACH_SOCKET)
-    statedir.write_atomic(statedir.MONITOR_PID, f"{os.getppid()}\n".encode())
+    statedir.write_atomic(statedir.MONITOR_PID, f"{monitor_pid}\n".encode())
     try:
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         listener.bind(statedir.ATTACH_SOCKET)
         listener.listen(16)
         outputs, stdin, child_ends = _pipes(request["tty"], request["stdin"])
         launcher = launcher_for(request)
-        launched = launcher.start(child_ends)
+        try:
+            launched = launcher.start(child_ends)
+        finally:
+            for fd in child_ends or ():
+                os.close(fd)  # the process has its own copies; ours would hold its pipes open
     except BaseException:
         statedir.remove(statedir.ATTACH_SOCKET)
         statedir.remove(statedir.MONITOR_PID)

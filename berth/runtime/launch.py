@@ -100,7 +100,8 @@ def launch_exec(init_pid: int, spec: dict, process: dict, stdio: tuple[int, int,
     except OSError as error:
         raise LaunchError(f"container process {init_pid} is not running: {error.strerror}") from None
     try:
-        join = cgroups.procs_files_of(init_pid)
+        here = set(cgroups.procs_files_of(os.getpid()))
+        join = [path for path in cgroups.procs_files_of(init_pid) if path not in here]
         linux = spec.get("linux") or {}
         seccomp = build_filter(linux["seccomp"]) if linux.get("seccomp") else None
         pid_ns = {"type": "pid", "path": f"/proc/{init_pid}/ns/pid"}
