@@ -213,7 +213,7 @@ class ImageContext(FormatContext):
         shared = self.image.get("SharedSize", -1)
         if shared is None or shared < 0:
             return "N/A"
-        return human_size((self.image.get("Size") or 0) - shared)
+        return human_size((self.image.get("Size") or 0) - shared, precision=4)
 
     def Containers(self) -> str:
         count = self.image.get("Containers", -1)

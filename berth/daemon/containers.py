@@ -551,6 +551,21 @@ class ContainerService:
             containers = containers[:limit]
         return [c.to_summary(c.image if not c.image.startswith("sha256:") else c.image_id) for c in containers]
 
+    def sizes(self, summaries: list[dict[str, Any]]) -> None:
+        """Add SizeRw (the writable layer's bytes) and SizeRootFs to `GET /containers/json` entries.
+
+        Blocking (walks the layers): call it from a worker thread."""
+        for summary in summaries:
+            container = self.containers.get(summary["Id"])
+            if container is None:
+                continue
+            size_rw = fs.directory_size(self.directory(container) / "diff")
+            try:
+                image_size = self.images.inspect(container.image_id).get("Size", 0)
+            except ImageNotFound:
+                image_size = 0
+            summary["SizeRw"], summary["SizeRootFs"] = size_rw, size_rw + image_size
+
     def _resolves_to(self, reference: str) -> str | None:
         try:
             return self.images.resolve(reference)

@@ -93,5 +93,21 @@ def write_etc_files(directory: Path, hostname: str, host_network: bool,
     _write(directory / "resolv.conf", resolv)
 
 
+def directory_size(path: Path) -> int:
+    """Bytes of the files under `path`, each inode counted once (as Docker sizes a layer)."""
+    seen: set[int] = set()
+    total = 0
+    for directory, _dirs, files in os.walk(path):
+        for name in files:
+            try:
+                stat = os.lstat(os.path.join(directory, name))
+            except FileNotFoundError:
+                continue
+            if stat.st_ino not in seen:
+                seen.add(stat.st_ino)
+                total += stat.st_size
+    return total
+
+
 def host_hostname() -> str:
     return socket.gethostname()

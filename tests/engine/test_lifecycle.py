@@ -159,3 +159,12 @@ def test_pause_freezes_the_processes_and_unpause_thaws_them(daemon):
     time.sleep(0.3)
     assert len(ticks.read_text()) > len(frozen)
     daemon.berth("rm", "-f", container_id)
+
+
+def test_ps_size_and_system_df_count_the_writable_layer(daemon):
+    container_id = start(daemon, "--name", "writer", "busybox", "sh", "-c", "head -c 5000 /dev/zero > /blob")
+    daemon.berth("wait", container_id)
+    size = daemon.berth("ps", "-a", "-s", "--format", "{{.Size}}", "-f", "name=writer").stdout.strip()
+    assert size.startswith("5kB (virtual ")
+    df = daemon.berth("system", "df", "-v").stdout
+    assert "writer" in df and "5kB" in df

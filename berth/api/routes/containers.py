@@ -1,6 +1,7 @@
 """Engine API: /containers/... endpoints."""
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 
@@ -31,8 +32,10 @@ def register(router: Router, engine: Engine) -> None:
 
     @router.route("GET", "/containers/json")
     async def list_containers(request: Request) -> Response:
-        return json_response(containers.list(request.flag("all"), request.filters(),
-                                             request.int_arg("limit")))
+        summaries = containers.list(request.flag("all"), request.filters(), request.int_arg("limit"))
+        if request.flag("size"):
+            await asyncio.to_thread(containers.sizes, summaries)
+        return json_response(summaries)
 
     @router.route("GET", "/containers/{id}/json")
     async def inspect(request: Request) -> Response:

@@ -98,6 +98,7 @@ def register(router: Router, engine: Engine) -> None:
     async def disk_usage(request: Request) -> Response:
         usage = await asyncio.to_thread(engine.images.disk_usage, engine.containers.users_of_image)
         containers = engine.containers.list(True, {}, None)
+        await asyncio.to_thread(engine.containers.sizes, containers)
         return json_response({**usage, "Containers": containers, "Volumes": [], "BuildCache": []})
 
     @router.route("GET", "/berth/system/check")

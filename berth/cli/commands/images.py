@@ -137,7 +137,8 @@ def history(format_: str | None, human: bool, no_trunc: bool, quiet: bool, image
     from berth.cli.formatter import render, resolve_format
 
     entries = api().get(f"/images/{image}/history") or []
-    fmt = resolve_format(format_, HISTORY_FORMAT, "{{.ID}}", quiet)
+    default = HISTORY_FORMAT if human else HISTORY_FORMAT.replace("{{.CreatedSince}}", "{{.CreatedAt}}")
+    fmt = resolve_format(format_, default, "{{.ID}}", quiet)
     rows = [HistoryContext(entry, trunc=not no_trunc, human=human) for entry in entries]
     click.echo(render(fmt, rows, HistoryContext.TITLES), nl=False)
 

@@ -159,14 +159,43 @@ def disk_usage_rows(usage: dict[str, Any]) -> list[list[str]]:
     ]
 
 
+DF_IMAGES = ("table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}\t{{.SharedSize}}"
+             "\t{{.UniqueSize}}\t{{.Containers}}")
+DF_CONTAINERS = ("table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t{{.Size}}\t{{.RunningFor}}"
+                 "\t{{.Status}}\t{{.Names}}")
+
+
 @click.command(context_settings=_SETTINGS, short_help="Show berth disk usage")
-@click.option("-v", "--verbose", is_flag=True, help="Show detailed information on space usage (not shown by berth)")
+@click.option("-v", "--verbose", is_flag=True, help="Show detailed information on space usage")
 def df(verbose: bool) -> None:
     """Show berth disk usage."""
     from berth.cli.formatter import tabwrite
 
-    rows = [["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"], *disk_usage_rows(api().get("/system/df") or {})]
-    click.echo(tabwrite("".join("\t".join(row) + "\n" for row in rows)), nl=False)
+    usage = api().get("/system/df") or {}
+    if not verbose:
+        rows = [["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"], *disk_usage_rows(usage)]
+        click.echo(tabwrite("".join("\t".join(row) + "\n" for row in rows)), nl=False)
+        return
+    from berth.cli.contexts import ContainerContext, ImageContext, image_rows
+    from berth.cli.formatter import render
+
+    class LayerSizeContext(ContainerContext):
+        def Size(self) -> str:  # the writable layer alone, as docker's `df -v` shows it
+            return human_size(self.item.get("SizeRw") or 0)
+
+    from berth.cli.units import human_size
+
+    images = image_rows(usage.get("Images") or [], digests=False, trunc=True)
+    containers = [LayerSizeContext(item) for item in usage.get("Containers") or []]
+    click.echo("Images space usage:\n")
+    click.echo(render(DF_IMAGES, images, ImageContext.TITLES))
+    click.echo("Containers space usage:\n")
+    click.echo(render(DF_CONTAINERS, containers, ContainerContext.TITLES))
+    click.echo("Local Volumes space usage:\n")
+    click.echo(tabwrite("VOLUME NAME\tLINKS\tSIZE\n"))
+    cache = sum(entry.get("Size", 0) for entry in usage.get("BuildCache") or [])
+    click.echo(f"Build cache usage: {human_size(cache)}\n")
+    click.echo(tabwrite("CACHE ID\tCACHE TYPE\tSIZE\tCREATED\tLAST USED\tUSAGE\tSHARED\n"), nl=False)
 
 
 def event_line(event: dict[str, Any]) -> str:
