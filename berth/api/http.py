@@ -203,6 +203,8 @@ class HttpServer:
                 request = await self._read_head(conn, reader)
                 if request is None:
                     return
+                if conn.they_are_waiting_for_100_continue:  # curl -T and friends wait for this
+                    writer.write(conn.send(h11.InformationalResponse(status_code=100, headers=[])))
                 body = self._body(conn, reader)
                 result = await self._dispatch(request, body)
                 async for _ in body:  # whatever a streaming handler left unread

@@ -1,7 +1,11 @@
 """Stream wrappers that watch what passes through them: how much, the last chunk, its hash."""
 from __future__ import annotations
 
+import hashlib
 import io
+import queue
+import threading
+import weakref
 from collections.abc import Callable
 from typing import BinaryIO
 
@@ -68,12 +72,43 @@ class TailCheckingReader(io.RawIOBase):
         return only_zeros
 
 
+def _hash_chunks(chunks: queue.Queue[bytes | None], hasher: "hashlib._Hash") -> None:
+    while (chunk := chunks.get()) is not None:
+        hasher.update(chunk)
+
+
+class ParallelHasher:
+    """sha256 computed in a worker thread, so hashing overlaps the caller's reads and writes (hashlib
+    releases the GIL on large updates). `update` hands a chunk over; `digest` waits for the rest."""
+
+    def __init__(self, depth: int = 16) -> None:
+        self._chunks: queue.Queue[bytes | None] = queue.Queue(depth)
+        self._hasher = digests.new_hasher()
+        self._worker = threading.Thread(target=_hash_chunks, args=(self._chunks, self._hasher), name="hasher",
+                                        daemon=True)
+        self._worker.start()
+        self._digest: str | None = None
+        # A reader given up half-way (bad input) must not leave its worker waiting forever.
+        weakref.finalize(self, self._chunks.put, None)
+
+    def update(self, data: bytes) -> None:
+        self._chunks.put(bytes(data))
+
+    @property
+    def digest(self) -> str:
+        if self._digest is None:
+            self._chunks.put(None)
+            self._worker.join()
+            self._digest = digests.from_hasher(self._hasher)
+        return self._digest
+
+
 class HashingReader(TailCheckingReader):
     """A TailCheckingReader that also hashes every byte read (a layer's diff ID) and shows it to `observe`."""
 
     def __init__(self, stream: BinaryIO, observe: Callable[[bytes], None] | None = None) -> None:
         super().__init__(stream)
-        self._hasher = digests.new_hasher()
+        self._hasher = ParallelHasher()
         self._observe = observe
 
     def _seen(self, data: bytes) -> None:
@@ -84,4 +119,4 @@ class HashingReader(TailCheckingReader):
 
     @property
     def digest(self) -> str:
-        return digests.from_hasher(self._hasher)
+        return self._hasher.digest

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import io
 import queue
+import threading
+from collections.abc import Iterator
 
 _END = b""
 
@@ -76,3 +78,38 @@ class _PipeReader(io.RawIOBase):
                 self._pending = memoryview(b"")
         except PipeBroken:
             pass
+
+
+def read_ahead(chunks: Iterator[bytes], depth: int = 8) -> Iterator[bytes]:
+    """The same chunks, produced by a worker thread up to `depth` ahead of the consumer.
+
+    Reading (which releases the GIL) then overlaps what the consumer does with each chunk, such as
+    hashing and sending it. Stopping early (closing the generator) stops the worker too.
+    """
+    items: queue.Queue[bytes | BaseException] = queue.Queue(depth)
+    stopped = threading.Event()
+
+    def produce() -> None:
+        try:
+            for chunk in chunks:
+                while not stopped.is_set():
+                    try:
+                        items.put(chunk, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stopped.is_set():
+                    return
+            items.put(_END)
+        except BaseException as error:  # noqa: BLE001 - handed to the consumer, raised there
+            items.put(error)
+
+    worker = threading.Thread(target=produce, name="read-ahead", daemon=True)
+    worker.start()
+    try:
+        while (item := items.get()) != _END:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stopped.set()

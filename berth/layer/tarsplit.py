@@ -20,7 +20,8 @@ import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from berth.layer.hashing import CHUNK
+from berth.layer.hashing import CHUNK, ParallelHasher
+from berth.layer.pipe import read_ahead
 from berth.layer.rootdir import RootDir
 from berth.store import digest as digests
 
@@ -144,6 +145,7 @@ def _chunks(layer_dir: Path) -> Iterator[bytes]:
                 fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=parent)
             finally:
                 os.close(parent)
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_WILLNEED)  # let the disk read ahead of us
             with open(fd, "rb", buffering=0) as content:
                 remaining = size
                 while remaining:
@@ -160,9 +162,9 @@ class TarReader(io.RawIOBase):
     """The layer's tar, made again from its tar-split and files; verified against `diff_id` at the end."""
 
     def __init__(self, layer_dir: Path, diff_id: str) -> None:
-        self._chunks = _chunks(layer_dir)
+        self._chunks = read_ahead(_chunks(layer_dir))
         self._diff_id = diff_id
-        self._hasher = digests.new_hasher()
+        self._hasher = ParallelHasher()
         self._pending = memoryview(b"")
 
     def readable(self) -> bool:
@@ -182,7 +184,7 @@ class TarReader(io.RawIOBase):
         return count
 
     def _verify(self) -> None:
-        actual = digests.from_hasher(self._hasher)
+        actual = self._hasher.digest
         if actual != self._diff_id:
             raise digests.DigestMismatch(self._diff_id, actual)
 
