@@ -7,6 +7,7 @@ daemon gets its own temporary data root, exec root and socket.
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -37,6 +38,13 @@ def pytest_configure(config: pytest.Config) -> None:
     if os.geteuid() != 0:
         raise pytest.UsageError("berth's tests run as root (namespaces, mounts, cgroups)")
     _isolate_session()
+
+
+@pytest.fixture(autouse=True)
+def host_dev_null_survives() -> Iterator[None]:
+    """Containers share the host's devtmpfs until they pivot: a runtime slip there would show here."""
+    yield
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode), "this test replaced the host's /dev/null"
 
 
 @pytest.fixture(scope="session")
