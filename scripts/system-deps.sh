@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages berth needs at run and test time, if any is missing.
 set -euo pipefail
-packages=(python3-venv busybox-static iproute2 nftables runc crun tini procps docker.io skopeo)
+packages=(python3-venv busybox-static iproute2 nftables runc crun tini procps docker.io skopeo umoci)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

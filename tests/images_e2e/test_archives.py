@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import tarfile
 from pathlib import Path
 
@@ -90,3 +91,19 @@ def test_load_of_a_broken_archive_fails_and_leaves_the_store_as_it_was(daemon, s
     assert failed.returncode == 1
     assert daemon.berth("images", "-a", "-q", "--no-trunc").stdout == before
     assert daemon.berth("system", "check").stdout == "store OK\n"
+
+
+def test_umoci_and_skopeo_read_berths_save_as_an_oci_layout(daemon, tmp_path):
+    archive = tmp_path / "busybox.tar"
+    daemon.berth("save", "-o", str(archive), "busybox")
+    layout = tmp_path / "layout"
+    layout.mkdir()
+    subprocess.run(["tar", "xf", str(archive), "-C", str(layout)], check=True)
+    assert subprocess.run(["umoci", "ls", "--layout", str(layout)], capture_output=True, text=True,
+                          check=True).stdout.split() == ["latest"]
+    subprocess.run(["umoci", "unpack", "--image", f"{layout}:latest", str(tmp_path / "bundle")], check=True,
+                   capture_output=True)
+    assert (tmp_path / "bundle/rootfs/bin/busybox").is_file()
+    inspected = subprocess.run(["skopeo", "inspect", f"oci-archive:{archive}"], capture_output=True, text=True,
+                               check=True).stdout
+    assert '"Architecture": "amd64"' in inspected
