@@ -129,7 +129,7 @@ def pump(conn: Hijacked, *, tty: bool, stdin: bool, detach_keys: bytes = b"",
                          daemon=True).start()
     previous = None
     if on_resize is not None and tty:
-        previous = signal.signal(signal.SIGWINCH, lambda *_: on_resize())
+        previous = signal.signal(signal.SIGWINCH, _resizer(on_resize))
     try:
         while True:
             try:
@@ -143,6 +143,24 @@ def pump(conn: Hijacked, *, tty: bool, stdin: bool, detach_keys: bytes = b"",
         if previous is not None:
             signal.signal(signal.SIGWINCH, previous)
     return detached is not None and detached.is_set()
+
+
+def _resizer(on_resize: Callable[[], None]) -> Callable[..., None]:
+    """A SIGWINCH handler that only wakes a thread, which then calls `on_resize` (an API request).
+
+    Doing the request in the handler itself would nest when signals come close together (the kernel
+    sends one per size change) and two requests would interleave on one connection.
+    """
+    import threading
+
+    wake_read, wake_write = os.pipe()
+
+    def serve() -> None:
+        while os.read(wake_read, 64):
+            on_resize()
+
+    threading.Thread(target=serve, name="resize", daemon=True).start()
+    return lambda *_: os.write(wake_write, b"!")
 
 
 def _copy_stdin(conn: Hijacked, detach_keys: bytes, detached: threading.Event) -> None:
