@@ -36,30 +36,3 @@ def parse_rfc3339(text: str) -> float:
         hours, _, minutes = zone[1:].partition(":")
         offset = sign * (int(hours) * 3600 + int(minutes or 0) * 60)
     return moment.timestamp() - offset + float("0." + fraction)
-
-
-def human_duration(seconds: float) -> str:
-    """Docker's (go-units) rough wording of a duration: `Less than a second`, `About a minute`, `3 hours`."""
-    if seconds < 1:
-        return "Less than a second"
-    if seconds < 2:
-        return "1 second"
-    if seconds < 60:
-        return f"{int(seconds)} seconds"
-    minutes = int(seconds / 60)
-    if minutes == 1:
-        return "About a minute"
-    if minutes < 60:
-        return f"{minutes} minutes"
-    hours = int(round(seconds / 3600))
-    if hours == 1:
-        return "About an hour"
-    if hours < 48:
-        return f"{hours} hours"
-    if hours < 24 * 7 * 2:
-        return f"{hours // 24} days"
-    if hours < 24 * 30 * 2:
-        return f"{hours // (24 * 7)} weeks"
-    if hours < 24 * 365 * 2:
-        return f"{hours // (24 * 30)} months"
-    return f"{hours // (24 * 365)} years"

@@ -12,7 +12,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from berth.daemon.clock import ZERO_TIME, human_duration, parse_rfc3339
+from berth.daemon.clock import ZERO_TIME, parse_rfc3339
+from berth.durations import human_duration
 
 
 @dataclass

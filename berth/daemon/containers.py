@@ -32,12 +32,11 @@ from berth.daemon.filters import matches
 from berth.daemon.logs import LogEntry, LogQuery, read_logs
 from berth.daemon.names import random_name
 from berth.daemon.spec import INIT_IN_CONTAINER, SpecError, build_spec, parse_signal
-from berth.daemon.streams import STDERR, STDOUT, OutputHub, StdinFunnel
+from berth.daemon.streams import OutputHub, StdinFunnel, relay
 from berth.daemon.users import UserError
 from berth.image.errors import ImageNotFound
 from berth.image.service import ContainerUse, ImageService
 from berth.monitor import client as monitor
-from berth.monitor.frames import FrameType
 from berth.runtime import cgroups
 
 log = logging.getLogger("berth.containers")
@@ -251,21 +250,9 @@ class ContainerService:
 
     async def _pump(self, container: Container, live: Live, channel: monitor.Channel) -> None:
         """Relay the monitor's frames until it reports the exit, then settle the container's fate."""
-        await live.stdin.connect(channel)
-        exit_info: dict[str, Any] | None = None
-        try:
-            while (frame := await channel.read_frame()) is not None:
-                kind, payload = frame
-                if kind in (STDOUT, STDERR):
-                    live.hub.publish(kind, payload)
-                elif kind == FrameType.EXIT:
-                    exit_info = json.loads(payload)
-                    break
-        except (ConnectionError, OSError) as exc:
-            log.warning("lost the monitor of %s: %s", container.id[:12], exc)
-        finally:
-            await channel.close()
+        exit_info = await relay(channel, live.hub, live.stdin)
         if exit_info is None:
+            log.warning("lost the monitor of %s", container.id[:12])
             exit_info = await self._exit_without_frame(container)
         await self._on_exit(container, live, exit_info)
 

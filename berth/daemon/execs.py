@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,10 +10,9 @@ from typing import Any
 from berth.daemon.containers import ContainerService
 from berth.daemon.errors import Conflict, InvalidArgument, NotFound, NotRunning, StartFailed
 from berth.daemon.spec import ALL_CAPABILITIES, SpecError, merged_env, process_spec
-from berth.daemon.streams import STDERR, STDOUT, OutputHub, StdinFunnel
+from berth.daemon.streams import OutputHub, StdinFunnel, relay
 from berth.daemon.users import UserError
 from berth.monitor import client as monitor
-from berth.monitor.frames import FrameType
 
 EXEC_START_FAILED = 126  # dockerd's exit code for an exec whose process could not start
 
@@ -140,20 +138,8 @@ class ExecService:
         self._emit(session, f"exec_start: {' '.join(session.config['Cmd'])}")
 
     async def _pump(self, session: ExecSession, channel: monitor.Channel) -> None:
-        await session.stdin.connect(channel)
-        exit_code = 126
-        try:
-            while (frame := await channel.read_frame()) is not None:
-                kind, payload = frame
-                if kind in (STDOUT, STDERR):
-                    session.hub.publish(kind, payload)
-                elif kind == FrameType.EXIT:
-                    exit_code = int(json.loads(payload).get("exit_code", 126))
-                    break
-        except (ConnectionError, OSError):
-            pass
-        finally:
-            await channel.close()
+        exit_info = await relay(channel, session.hub, session.stdin)
+        exit_code = int(exit_info.get("exit_code", EXEC_START_FAILED)) if exit_info else EXEC_START_FAILED
         session.running, session.exit_code, session.channel = False, exit_code, None
         session.stdin.disconnect()
         session.hub.close()

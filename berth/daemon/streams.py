@@ -7,18 +7,42 @@ clients subscribe to an OutputHub and write into a StdinFunnel, which buffers un
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from typing import Protocol
 
 STDOUT = 1
 STDERR = 2
+EXIT = 3  # the monitor's last frame: the exit record
 QUEUE_LIMIT = 4096  # chunks; a client that falls this far behind loses output rather than stall others
 
 
 class MonitorChannel(Protocol):
+    async def read_frame(self) -> tuple[int, bytes] | None: ...
     async def send_stdin(self, data: bytes) -> None: ...
     async def close_stdin(self) -> None: ...
     async def resize(self, height: int, width: int) -> None: ...
+    async def close(self) -> None: ...
+
+
+async def relay(channel: MonitorChannel, hub: OutputHub, stdin: StdinFunnel) -> dict | None:
+    """Connect `stdin` to the monitor and publish its output on `hub` until the exit frame.
+
+    Returns the exit record, or None when the channel ended without one (the monitor is gone).
+    """
+    await stdin.connect(channel)
+    try:
+        while (frame := await channel.read_frame()) is not None:
+            kind, payload = frame
+            if kind in (STDOUT, STDERR):
+                hub.publish(kind, payload)
+            elif kind == EXIT:
+                return json.loads(payload)
+    except (ConnectionError, OSError):
+        pass
+    finally:
+        await channel.close()
+    return None
 
 
 class OutputHub:

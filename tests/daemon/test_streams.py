@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from berth.daemon.clock import human_duration, parse_rfc3339, rfc3339_nano
+from berth.daemon.clock import parse_rfc3339, rfc3339_nano
+from berth.durations import human_duration
 from berth.daemon.streams import DetachScanner, parse_detach_keys
 
 
