@@ -102,3 +102,20 @@ def test_kill_9_during_a_commit_leaves_a_consistent_store(fresh_daemon):
     assert_consistent(daemon)
     daemon.berth("commit", "writer", "big:commit")
     assert_consistent(daemon)
+
+
+def test_kill_9_during_an_rmi_leaves_a_consistent_store(fresh_daemon):
+    daemon = fresh_daemon
+    for delay in (0.0, 0.01, 0.05):
+        big_image(daemon, "big:rmi")
+        daemon.berth("rm", "make-big-rmi")
+        client = subprocess.Popen([str(BIN / "berth"), "rmi", "big:rmi"], env=daemon.env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        daemon.kill9()
+        client.wait()
+        daemon.start()
+        assert_consistent(daemon)  # the image is either whole (and runs) or gone
+        if daemon.berth("image", "inspect", "big:rmi", check=False).returncode == 0:
+            daemon.berth("rmi", "big:rmi")
+        assert_consistent(daemon)
