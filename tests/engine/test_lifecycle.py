@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import time
 
 
@@ -168,3 +170,14 @@ def test_ps_size_and_system_df_count_the_writable_layer(daemon):
     assert size.startswith("5kB (virtual ")
     df = daemon.berth("system", "df", "-v").stdout
     assert "writer" in df and "5kB" in df
+
+
+def test_stats_reads_the_containers_cgroups(daemon):
+    start(daemon, "--name", "measured", "-m", "64m", "busybox", "sleep", "100")
+    row = daemon.berth("stats", "--no-stream", "--format", "{{.Name}} {{.MemUsage}} {{.PIDs}}", "measured").stdout
+    name, usage, _slash, limit, pids = row.split()
+    assert (name, limit, pids) == ("measured", "64MiB", "1")
+    assert usage.endswith(("B", "KiB", "MiB"))
+    docker = subprocess.run([shutil.which("docker"), "stats", "--no-stream", "--format", "{{.Name}} {{.PIDs}}",
+                             "measured"], capture_output=True, text=True, env=daemon.env, timeout=30)
+    assert docker.stdout.split() == ["measured", "1"]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 
 from berth.api.http import (
     Hijack,
@@ -14,12 +14,14 @@ from berth.api.http import (
     json_response,
 )
 from berth.api.streaming import MULTIPLEXED_STREAM, RAW_STREAM, frame, pump_session
+from berth.daemon import stats as container_stats
 from berth.daemon.engine import Engine
 from berth.daemon.logs import LogQuery, parse_time_arg
 from berth.daemon.streams import STDERR, STDOUT
 from berth.daemon.top import process_table
 
 NO_CONTENT = Response(b"", 204, "text/plain")
+STATS_INTERVAL = 1.0  # seconds between readings, as dockerd
 
 
 def register(router: Router, engine: Engine) -> None:
@@ -141,6 +143,32 @@ def register(router: Router, engine: Engine) -> None:
                 yield frame(entry.stream, data, tty)
 
         return StreamResponse(body(), RAW_STREAM if tty else MULTIPLEXED_STREAM)
+
+    @router.route("GET", "/containers/{id}/stats")
+    async def stats(request: Request) -> StreamResponse:
+        container = containers.get(request.params["id"])
+        stream, one_shot = request.flag("stream", default=True), request.flag("one-shot")
+
+        def running_cgroup() -> str | None:
+            return containers.cgroup(container) if container.state.status in ("running", "paused") else None
+
+        async def readings() -> AsyncIterator[bytes]:
+            def read(previous: dict | None) -> Awaitable[dict]:
+                return asyncio.to_thread(container_stats.sample, container.name, container.id,
+                                         running_cgroup(), previous)
+
+            previous = None
+            if not stream and not one_shot:  # as dockerd: two readings a second apart, for CPU %
+                previous = await read(None)
+                await asyncio.sleep(STATS_INTERVAL)
+            while True:
+                previous = await read(previous)
+                yield json.dumps(previous).encode() + b"\n"
+                if not stream or running_cgroup() is None:
+                    return
+                await asyncio.sleep(STATS_INTERVAL)
+
+        return StreamResponse(readings())
 
     @router.route("GET", "/containers/{id}/top")
     async def top(request: Request) -> Response:

@@ -1,0 +1,58 @@
+"""`GET /containers/{id}/stats`: resource use read from a container's cgroups, in Docker's JSON shape."""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from berth.daemon.clock import ZERO_TIME, rfc3339_nano
+from berth.runtime import cgroups
+
+_TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
+
+
+def _system_cpu_ns() -> int:
+    """All CPUs' time since boot, as the `cpu` line of /proc/stat counts it (user..steal)."""
+    with open("/proc/stat") as stat:
+        fields = stat.readline().split()[1:9]
+    return sum(int(field) for field in fields) * 1_000_000_000 // _TICKS_PER_SECOND
+
+
+def _host_memory() -> int:
+    with open("/proc/meminfo") as meminfo:
+        return int(meminfo.readline().split()[1]) * 1024  # MemTotal comes first
+
+
+def empty_cpu() -> dict[str, Any]:
+    return {"cpu_usage": {"total_usage": 0, "usage_in_kernelmode": 0, "usage_in_usermode": 0},
+            "system_cpu_usage": 0, "online_cpus": 0,
+            "throttling_data": {"periods": 0, "throttled_periods": 0, "throttled_time": 0}}
+
+
+def sample(name: str, container_id: str, cgroup: str | None, previous: dict[str, Any] | None) -> dict[str, Any]:
+    """One reading; `cgroup` None (a stopped container) gives Docker's all-zero reading.
+
+    Blocking (reads cgroup files): call it from a worker thread.
+    """
+    reading: dict[str, Any] = {
+        "read": ZERO_TIME, "preread": previous["read"] if previous else ZERO_TIME,
+        "pids_stats": {}, "blkio_stats": {"io_service_bytes_recursive": None, "io_serviced_recursive": None,
+                                          "io_queue_recursive": None, "io_service_time_recursive": None,
+                                          "io_wait_time_recursive": None, "io_merged_recursive": None,
+                                          "io_time_recursive": None, "sectors_recursive": None},
+        "num_procs": 0, "storage_stats": {}, "cpu_stats": empty_cpu(),
+        "precpu_stats": previous["cpu_stats"] if previous else empty_cpu(),
+        "memory_stats": {}, "name": "/" + name, "id": container_id,
+    }
+    if cgroup is None:
+        return reading
+    stats = cgroups.read_stats(cgroup)
+    reading["read"] = rfc3339_nano()
+    reading["pids_stats"] = {"current": stats.pids}
+    reading["cpu_stats"] = {
+        "cpu_usage": {"total_usage": stats.cpu_usage_ns, "usage_in_kernelmode": 0, "usage_in_usermode": 0},
+        "system_cpu_usage": _system_cpu_ns(), "online_cpus": os.cpu_count() or 1,
+        "throttling_data": {"periods": 0, "throttled_periods": 0, "throttled_time": 0},
+    }
+    reading["memory_stats"] = {"usage": stats.memory_usage, "stats": stats.memory_stat,
+                               "limit": stats.memory_limit or _host_memory()}
+    return reading
