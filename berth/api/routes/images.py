@@ -115,6 +115,11 @@ def register(router: Router, engine: Engine) -> None:
     async def history(request: Request) -> Response:
         return json_response(await asyncio.to_thread(images.history, request.params["name"]))
 
+    @router.route("POST", "/images/{name:.*}/push")
+    async def push(request: Request) -> Response:
+        await asyncio.to_thread(images.resolve, request.params["name"])
+        raise ApiError(501, f"cannot push {request.params['name']}: this berth has no registry client yet")
+
     @router.route("POST", "/images/{name:.*}/tag")
     async def tag(request: Request) -> Response:
         await asyncio.to_thread(images.tag, request.params["name"], request.arg("repo") or "", request.arg("tag"))
