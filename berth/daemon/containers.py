@@ -97,10 +97,10 @@ class ContainerService:
         for container in self.containers.values():
             if container.name == name:
                 return container
-        matches = [c for c in self.containers.values() if ref and c.id.startswith(ref)]
-        if len(matches) == 1:
-            return matches[0]
-        if len(matches) > 1:
+        found = [c for c in self.containers.values() if ref and c.id.startswith(ref)]
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
             raise InvalidArgument(f"Multiple IDs found with provided prefix: {ref}")
         raise NotFound(f"No such container: {ref}")
 
@@ -147,6 +147,8 @@ class ContainerService:
         host_config = normalize_host_config(body.get("HostConfig") or {})
         container_id = secrets.token_hex(32)
         config = merge_config(body, image_config, container_id)
+        if host_config["NetworkMode"] == "host" and not body.get("Hostname"):
+            config["Hostname"] = fs.host_hostname()  # as Docker: the host's name, on the host's network
         command = (config.get("Entrypoint") or []) + (config.get("Cmd") or [])
         if not command:
             raise InvalidArgument("No command specified")
@@ -203,13 +205,11 @@ class ContainerService:
         try:
             lower_dirs = await asyncio.to_thread(self.images.layer_dirs, container.image_id)
             rootfs = fs.mount_rootfs(directory, lower_dirs)
-            host_network = container.host_config.get("NetworkMode") == "host"
-            hostname = fs.host_hostname() if host_network and not container.config.get("Hostname") else \
-                container.config["Hostname"]
-            fs.write_etc_files(directory, hostname, host_network,
+            fs.write_etc_files(directory, container.config["Hostname"],
+                               container.host_config.get("NetworkMode") == "host",
                                container.host_config.get("ExtraHosts") or [],
                                container.host_config.get("Dns") or [])
-            spec = build_spec(container, rootfs, directory, self.config.cgroup_parent)
+            spec = build_spec(container, rootfs, directory, self.cgroup(container))
         except (SpecError, UserError, ImageNotFound, OSError) as exc:
             fs.unmount_rootfs(directory)
             self._record_failed_start(container, str(exc), 125)

@@ -164,7 +164,7 @@ def process_spec(container: Container, rootfs: Path, args: list[str], *, user: s
     return process
 
 
-def build_spec(container: Container, rootfs: Path, container_dir: Path, cgroup_parent: str) -> dict[str, Any]:
+def build_spec(container: Container, rootfs: Path, container_dir: Path, cgroups_path: str) -> dict[str, Any]:
     config, host_config = container.config, container.host_config
     args = [container.path, *container.args]
     if host_config.get("Init"):
@@ -185,7 +185,7 @@ def build_spec(container: Container, rootfs: Path, container_dir: Path, cgroup_p
         "annotations": {"org.berth.stop-signal": str(int(parse_signal(stop_signal)))},
         "linux": {
             "namespaces": namespaces,
-            "cgroupsPath": f"/{cgroup_parent}/{container.id}",
+            "cgroupsPath": cgroups_path,
             "resources": _resources(host_config),
             "maskedPaths": [] if host_config.get("Privileged") else MASKED_PATHS,
             "readonlyPaths": [] if host_config.get("Privileged") else READONLY_PATHS,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import socket
 
 
 def test_run_prints_the_output_and_removes_the_container(daemon):
@@ -108,3 +109,8 @@ def test_network_none_is_a_namespace_of_its_own_and_host_shares_the_hosts(daemon
     assert host.stdout.strip() == ours
     interfaces = daemon.berth("run", "--rm", "--network", "none", "busybox", "ip", "-o", "link").stdout
     assert [line.split(":")[1].strip() for line in interfaces.splitlines()] == ["lo"]
+
+
+def test_host_network_containers_take_the_hosts_name(daemon):
+    out = daemon.berth("run", "--rm", "--network", "host", "busybox", "hostname").stdout.strip()
+    assert out == socket.gethostname()
