@@ -10,8 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from berth.monitor import statedir
-from berth.monitor.oom import oom_kill_count
-from berth.runtime.cgroups import remove_cgroup
+from berth.runtime.cgroups import oom_kill_count, remove_cgroup
 from berth.runtime.launch import Launched, LaunchError, launch_container, launch_exec
 
 if TYPE_CHECKING:

@@ -245,6 +245,27 @@ def procs_files_of(pid: int) -> list[str]:
     return files
 
 
+def oom_kill_count(cgroups_path: str) -> int:
+    """The cgroup's oom_kill counter; 0 when the cgroup or the counter does not exist."""
+    found = hierarchies()
+    relative = _relative(cgroups_path)
+    if "memory" in found.v1:
+        counters = os.path.join(found.v1["memory"], relative, "memory.oom_control")
+    elif found.v2:
+        counters = os.path.join(found.v2, relative, "memory.events")
+    else:
+        return 0
+    try:
+        with open(counters) as lines:
+            for line in lines:
+                key, _, value = line.partition(" ")
+                if key == "oom_kill":
+                    return int(value)
+    except FileNotFoundError:
+        pass
+    return 0
+
+
 def cgroup_pids(cgroups_path: str) -> list[int]:
     """Every process in the cgroup (read from the pids hierarchy, else any that tracks it)."""
     found = hierarchies()
