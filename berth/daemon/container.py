@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from berth.daemon.clock import ZERO_TIME, parse_rfc3339
+from berth.timestamps import ZERO_TIME, parse_seconds
 from berth.durations import human_duration
 
 
@@ -50,12 +50,12 @@ class State:
         """The human `STATUS` column: `Up 3 seconds`, `Exited (0) 2 minutes ago`, `Created`."""
         now = time.time() if now is None else now
         if self.status in ("running", "paused"):
-            text = "Up " + human_duration(now - parse_rfc3339(self.started_at))
+            text = "Up " + human_duration(now - parse_seconds(self.started_at))
             return text + " (Paused)" if self.status == "paused" else text
         if self.status == "restarting":
-            return f"Restarting ({self.exit_code}) {human_duration(now - parse_rfc3339(self.finished_at))} ago"
+            return f"Restarting ({self.exit_code}) {human_duration(now - parse_seconds(self.finished_at))} ago"
         if self.status == "exited":
-            return f"Exited ({self.exit_code}) {human_duration(now - parse_rfc3339(self.finished_at))} ago"
+            return f"Exited ({self.exit_code}) {human_duration(now - parse_seconds(self.finished_at))} ago"
         if self.status == "removing":
             return "Removal In Progress"
         if self.status == "dead":
@@ -163,7 +163,7 @@ class Container:
             "Image": image_name,
             "ImageID": self.image_id,
             "Command": command,
-            "Created": int(parse_rfc3339(self.created)),
+            "Created": int(parse_seconds(self.created)),
             "Ports": [],
             "Labels": self.config.get("Labels") or {},
             "State": self.state.status,

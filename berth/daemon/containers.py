@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from berth.daemon import rootfs as fs
-from berth.daemon.clock import ZERO_TIME, parse_rfc3339, rfc3339_nano
+from berth.timestamps import ZERO_TIME, parse_seconds, rfc3339_nano
 from berth.daemon.config import ConfigError, DaemonConfig
 from berth.daemon.container import Container
 from berth.daemon.create_config import bind_mounts, merge_config, normalize_host_config
@@ -275,7 +275,7 @@ class ContainerService:
         live.hub.close()
         live.hub = OutputHub()
         state = container.state
-        ran_for = time.time() - parse_rfc3339(state.started_at)
+        ran_for = time.time() - parse_seconds(state.started_at)
         state.status, state.pid, state.monitor_pid = "exited", 0, 0
         state.exit_code = int(info.get("exit_code", 255))
         state.finished_at = info.get("finished_at") or rfc3339_nano()

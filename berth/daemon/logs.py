@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from berth.daemon.clock import parse_rfc3339
+from berth.timestamps import parse_seconds
 from berth.daemon.streams import STDERR, STDOUT
 
 FOLLOW_POLL_SECONDS = 0.05
@@ -44,7 +44,7 @@ def parse_time_arg(value: str | None) -> float:
     try:
         return float(value)
     except ValueError:
-        return parse_rfc3339(value)
+        return parse_seconds(value)
 
 
 def _parse(line: bytes) -> LogEntry | None:
@@ -72,7 +72,7 @@ def _read_entries(path: Path, offset: int) -> tuple[list[LogEntry], int]:
 async def read_logs(path: Path, query: LogQuery, follow: bool,
                     running: Callable[[], bool]) -> AsyncIterator[LogEntry]:
     entries, offset = await asyncio.to_thread(_read_entries, path, 0)
-    selected = [e for e in entries if query.wants(e, parse_rfc3339(e.time))]
+    selected = [e for e in entries if query.wants(e, parse_seconds(e.time))]
     if query.tail is not None:
         selected = list(deque(selected, maxlen=query.tail)) if query.tail > 0 else []
     for entry in selected:
@@ -81,7 +81,7 @@ async def read_logs(path: Path, query: LogQuery, follow: bool,
         still_running = running()
         entries, offset = await asyncio.to_thread(_read_entries, path, offset)
         for entry in entries:
-            stamp = parse_rfc3339(entry.time)
+            stamp = parse_seconds(entry.time)
             if query.until and stamp > query.until:
                 return
             if query.wants(entry, stamp):

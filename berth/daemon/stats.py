@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from berth.daemon.clock import ZERO_TIME, rfc3339_nano
+from berth.timestamps import ZERO_TIME, rfc3339_nano
 from berth.runtime import cgroups
 
 _TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")

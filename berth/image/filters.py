@@ -10,7 +10,7 @@ from berth.image import reference
 from berth.image.catalog import ImageRecord
 from berth.image.changes import parse_duration
 from berth.image.errors import InvalidFilter, InvalidImage
-from berth.image.timefmt import parse_ns
+from berth.timestamps import parse_ns
 
 
 def _check_keys(filters: dict[str, list[str]], accepted: tuple[str, ...]) -> None:

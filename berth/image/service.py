@@ -22,7 +22,7 @@ from berth.image.config import (CONTAINER_CONFIG_DEFAULTS, EMPTY_LAYER_DIFF_ID, 
                                 image_config)
 from berth.image.errors import ImageConflict, ImageNotFound, InvalidImage, InvalidReference
 from berth.image.filters import ListFilters, PruneFilters
-from berth.image.timefmt import now, parse_ns, parse_seconds
+from berth.timestamps import parse_ns, rfc3339_nano
 from berth.layer import Layer, LayerError, LayerStore, chain_ids, changes, write_tree
 from berth.layer.compression import decompressed
 from berth.layer.pipe import ChunkPipe
@@ -168,7 +168,7 @@ class ImageService:
         image_id = self.resolve(source)
         name = self.tag_name(repo, tag)
         with self.db.transaction() as conn:
-            self.catalog.set_name(conn, name, image_id, now())
+            self.catalog.set_name(conn, name, image_id, rfc3339_nano())
 
     # ---- removal -------------------------------------------------------------------------------
     def remove(self, ref_or_id: str, force: bool, prune: bool, users: Users) -> list[dict]:
@@ -320,8 +320,8 @@ class ImageService:
             chains = chain_ids(list(config["rootfs"]["diff_ids"]))
             size = sum(self.layers.get(chain).size for chain in chains)
             records.append((ImageRecord(image_id, parent, chains[-1] if chains else None, size,
-                                        parse_seconds(config.get("created")), None), names))
-        stamp = now()
+                                        parse_ns(config.get("created")) // 1_000_000_000, None), names))
+        stamp = rfc3339_nano()
         result = []
         with self.db.transaction() as conn:
             for record, names in records:
@@ -353,7 +353,7 @@ class ImageService:
                 layer = self.layers.create(None, plain)
             except (LayerError, EOFError, OSError) as exc:
                 raise InvalidImage(f"cannot import: {exc}") from None
-            created = now()
+            created = rfc3339_nano()
             config_bytes = image_config(config=config, diff_ids=[layer.diff_id], created=created,
                                         comment=comment, history=[history_entry(created, comment=comment)])
             return self._add_image(config_bytes, None, names)
@@ -368,7 +368,7 @@ class ImageService:
         with self.refs.lease():
             layer = self._layer_from_tree(upper_dir, chain_ids(base_diff_ids)[-1] if base_diff_ids else None)
             empty = layer.diff_id == EMPTY_LAYER_DIFF_ID
-            created = now()
+            created = rfc3339_nano()
             entry = history_entry(created, created_by=" ".join(container_config.get("Cmd") or []),
                                   comment=message, author=author, empty_layer=empty)
             config_bytes = image_config(

@@ -6,7 +6,7 @@ from pathlib import Path
 from berth.image.catalog import ImageRecord
 from berth.image.config import full_container_config
 from berth.image import reference
-from berth.image.timefmt import ZERO_TIME, parse_seconds
+from berth.timestamps import ZERO_TIME, parse_ns
 
 NONE_TAG = "<none>:<none>"
 NONE_DIGEST = "<none>@<none>"
@@ -70,7 +70,7 @@ def history(config: dict, layer_sizes: list[int]) -> list[dict]:
     sizes = iter(layer_sizes)
     for entry in config.get("history") or []:
         size = 0 if entry.get("empty_layer") else next(sizes, 0)
-        items.append({"Id": "<missing>", "Created": parse_seconds(entry.get("created")),
+        items.append({"Id": "<missing>", "Created": parse_ns(entry.get("created")) // 1_000_000_000,
                       "CreatedBy": entry.get("created_by", ""), "Tags": None, "Size": size,
                       "Comment": entry.get("comment", "")})
     return list(reversed(items))

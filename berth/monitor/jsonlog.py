@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import os
 
-from berth.monitor.timestamps import rfc3339nano
+from berth.timestamps import rfc3339_nano
 
 MAX_LINE = 16 * 1024  # a line longer than this is logged in pieces, as Docker does
 
@@ -38,7 +38,7 @@ class JsonLog:
     def _append(self, stream: str, entries: list[bytes]) -> None:
         if not entries:
             return
-        time = rfc3339nano()
+        time = rfc3339_nano()
         data = "".join(
             json.dumps({"log": entry.decode("utf-8", errors="replace"), "stream": stream, "time": time},
                        ensure_ascii=False) + "\n"

@@ -20,7 +20,7 @@ from berth.monitor.frames import FrameType, encode, split
 from berth.monitor.helper import Prepared, prepare
 from berth.monitor.jsonlog import JsonLog
 from berth.monitor.launcher import Launcher, LaunchError, launcher_for
-from berth.monitor.timestamps import rfc3339nano
+from berth.timestamps import rfc3339_nano
 
 READ_SIZE = 65536
 CLIENT_BACKLOG_LIMIT = 1 << 20   # bytes queued for a slow client before its output is dropped
@@ -267,7 +267,7 @@ class Monitor:
             if pid == self.pid:
                 code = os.waitstatus_to_exitcode(status)
                 self.exit_code = 128 - code if code < 0 else code
-                self.finished_at = rfc3339nano()
+                self.finished_at = rfc3339_nano()
 
     def _finish(self) -> None:
         """Record the exit, tell every client, and tidy the state directory."""

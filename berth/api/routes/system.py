@@ -11,7 +11,7 @@ from pathlib import Path
 
 import berth
 from berth.api.http import Request, Response, Router, StreamResponse, json_response
-from berth.daemon.clock import rfc3339_nano
+from berth.timestamps import rfc3339_nano
 from berth.daemon.engine import Engine
 from berth.daemon.logs import parse_time_arg
 
