@@ -37,9 +37,12 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.DEBUG if config.debug else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from berth.daemon.engine import Engine
+    from berth.image.errors import StoreFormatError
 
     try:
         asyncio.run(Engine(config).run())
+    except StoreFormatError as exc:
+        sys.exit(f"berthd: {exc}")
     except KeyboardInterrupt:
         pass
 

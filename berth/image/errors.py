@@ -27,3 +27,7 @@ class InvalidImage(ValueError):
 
 class InvalidFilter(ValueError):
     """400: an unknown filter or a bad filter value."""
+
+
+class StoreFormatError(RuntimeError):
+    """The data root holds an image store in a format this berth cannot read."""

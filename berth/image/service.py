@@ -20,7 +20,7 @@ from berth.image.catalog import SCHEMA, Catalog, ImageRecord
 from berth.image.changes import apply_changes
 from berth.image.config import (CONTAINER_CONFIG_DEFAULTS, EMPTY_LAYER_DIFF_ID, history_entry,
                                 image_config)
-from berth.image.errors import ImageConflict, ImageNotFound, InvalidImage, InvalidReference
+from berth.image.errors import ImageConflict, ImageNotFound, InvalidImage, InvalidReference, StoreFormatError
 from berth.image.filters import ListFilters, PruneFilters
 from berth.timestamps import parse_ns, rfc3339_nano
 from berth.layer import Layer, LayerError, LayerStore, chain_ids, changes, write_tree
@@ -29,6 +29,7 @@ from berth.layer.pipe import ChunkPipe
 from berth.layer.store import LAYER_KIND
 from berth.store import BlobNotFound, BlobStore, Database, DigestMismatch, References
 from berth.store import digest as digests
+from berth.store.atomic import write_bytes
 from berth.store.gc import key
 
 _HEX_PREFIX = re.compile(r"^(?:sha256:)?([0-9a-f]{1,64})$")
@@ -49,10 +50,29 @@ def short_id(image_or_container_id: str) -> str:
     return image_or_container_id.removeprefix("sha256:")[:12]
 
 
+STORE_FORMAT = "1"  # bump when blobs/, layers/ or berth.db change in a way older stores cannot be read
+
+
+def _check_store_format(root: Path) -> None:
+    """Refuse, with a clear message, a store written in another format (say by a development build)."""
+    marker = root / "store-format"
+    if marker.exists():
+        found = marker.read_text().strip()
+    elif (root / "berth.db").exists() or (root / "layers").exists():
+        found = "0"
+    else:
+        write_bytes(marker, STORE_FORMAT.encode() + b"\n")
+        return
+    if found != STORE_FORMAT:
+        raise StoreFormatError(f"the image store in {root} has format {found}; this berth reads format "
+                               f"{STORE_FORMAT}: move the data root away (or remove it) and start again")
+
+
 class ImageService:
     def __init__(self, data_root: Path) -> None:
         self.root = Path(data_root)
         self.root.mkdir(parents=True, exist_ok=True)
+        _check_store_format(self.root)
         self.db = Database(self.root / "berth.db", SCHEMA)
         self.refs = References(self.db, self.root / "gc.lock")
         self.blobs = BlobStore(self.root)
