@@ -125,6 +125,13 @@ def _limits(resources: dict) -> dict[str, dict[str, str]]:
         out.setdefault("cpu", {})["cpu.cfs_period_us"] = str(cpu["period"])
     if cpu.get("quota"):
         out.setdefault("cpu", {})["cpu.cfs_quota_us"] = str(cpu["quota"])
+    _add_cpuset_and_pids(resources, out)
+    return out
+
+
+def _add_cpuset_and_pids(resources: dict, out: dict[str, dict[str, str]]) -> None:
+    """cpuset and pids limits: the same file names on v1 and v2."""
+    cpu = resources.get("cpu") or {}
     if cpu.get("cpus"):
         out.setdefault("cpuset", {})["cpuset.cpus"] = cpu["cpus"]
     if cpu.get("mems"):
@@ -132,7 +139,6 @@ def _limits(resources: dict) -> dict[str, dict[str, str]]:
     pids = resources.get("pids") or {}
     if pids.get("limit") is not None:
         out.setdefault("pids", {})["pids.max"] = str(pids["limit"]) if pids["limit"] > 0 else "max"
-    return out
 
 
 def _v2_limits(resources: dict) -> dict[str, dict[str, str]]:
@@ -153,13 +159,7 @@ def _v2_limits(resources: dict) -> dict[str, dict[str, str]]:
     if cpu.get("quota") or cpu.get("period"):
         quota = cpu.get("quota") or 0
         out.setdefault("cpu", {})["cpu.max"] = f"{quota if quota > 0 else 'max'} {cpu.get('period') or 100000}"
-    if cpu.get("cpus"):
-        out.setdefault("cpuset", {})["cpuset.cpus"] = cpu["cpus"]
-    if cpu.get("mems"):
-        out.setdefault("cpuset", {})["cpuset.mems"] = cpu["mems"]
-    pids = resources.get("pids") or {}
-    if pids.get("limit") is not None:
-        out.setdefault("pids", {})["pids.max"] = str(pids["limit"]) if pids["limit"] > 0 else "max"
+    _add_cpuset_and_pids(resources, out)
     return out
 
 
