@@ -70,6 +70,8 @@ def launch_container(bundle: Path, spec: dict, stdio: tuple[int, int, int] | Non
     rootfs = os.path.realpath(os.path.join(bundle, spec["root"]["path"]))
     if not os.path.isdir(rootfs):
         raise LaunchError(f"rootfs ({rootfs}) does not exist")
+    if rootfs == "/":
+        raise LaunchError("the container's rootfs cannot be the host's root directory")
     try:
         seccomp = build_filter(linux["seccomp"]) if linux.get("seccomp") else None
     except (OSError, ValueError) as error:

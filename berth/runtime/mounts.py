@@ -175,7 +175,10 @@ def prepare_rootfs(rootfs: str, spec: dict) -> None:
         if os.path.normpath(entry["destination"]) == "/dev":
             dev_is_bind = entry.get("type") == "bind" or parse_options(entry.get("options") or []).bind
     if not dev_is_bind:
-        devices.populate_dev(resolve_in_root(rootfs, "/dev"), linux.get("devices") or [])
+        dev = resolve_in_root(rootfs, "/dev")
+        if os.path.realpath(dev) == "/dev":  # before pivot_root, that is the host's own /dev
+            raise OSError(f"refusing to create device nodes in the host's /dev (rootfs {rootfs})")
+        devices.populate_dev(dev, linux.get("devices") or [])
 
 
 def pivot_into(rootfs: str) -> None:
