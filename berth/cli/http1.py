@@ -14,7 +14,7 @@ MAX_HEADERS = 128
 _READ_SIZE = 65536
 
 
-class ProtocolError(Exception):
+class ProtocolError(ConnectionError):
     """The peer's response is not HTTP/1.1 as we understand it."""
 
 

@@ -54,6 +54,10 @@ def main(argv: list[str] | None = None) -> None:
     except BrokenPipeError:  # stdout closed early (`berth ps | head`): not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
         code = 0
+    except ConnectionError as err:  # the daemon went away in the middle of a request
+        sys.stdout.flush()
+        print(f"berth: the connection to the daemon broke: {err or type(err).__name__}", file=sys.stderr)
+        code = 1
     sys.exit(code)
 
 

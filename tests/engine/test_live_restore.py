@@ -82,3 +82,26 @@ def test_after_a_simulated_reboot_always_and_unless_stopped_containers_come_back
     assert status(plain) == "exited"
     assert daemon.berth("logs", plain).stdout == "kept\n"
     assert daemon.berth("exec", always, "true").returncode == 0
+
+
+def test_clients_whose_daemon_dies_say_so_without_a_traceback(fresh_daemon, tmp_path):
+    daemon = fresh_daemon
+    container_id = daemon.berth("run", "-d", "busybox", "sh", "-c", "echo hi; sleep 100").stdout.strip()
+    follower = subprocess.Popen([str(BIN / "berth"), "logs", "-f", container_id], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=daemon.env)
+    time.sleep(0.5)
+    daemon.kill9()
+    out, err = follower.communicate(timeout=20)
+    assert out == "hi\n"
+    assert follower.returncode == 1
+    assert "daemon" in err and "Traceback" not in err
+    daemon.start()
+    # a request with a body in flight (load through the click path) when the daemon dies
+    archive = tmp_path / "busybox.tar"
+    daemon.berth("save", "-o", str(archive), "busybox")
+    loader = subprocess.Popen([str(BIN / "berth"), "load", "-i", str(archive)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, env=daemon.env)
+    daemon.kill9()
+    _out, err = loader.communicate(timeout=20)
+    assert "Traceback" not in err
+    daemon.start()
