@@ -188,12 +188,22 @@ def _spawn(pid_ns: dict | None, cgroups_to_join: Callable[[], list[str]],
 def _await_child(pid: int, channel: socket.socket) -> int | None:
     """Wait for execve (EOF), the start FIFO (ready) or an error; collect the pty master on the way."""
     master = None
+    reset = False
     while True:
-        message, fds, _, _ = socket.recv_fds(channel, 65536, 1, socket.MSG_CMSG_CLOEXEC)
+        try:
+            message, fds, _, _ = socket.recv_fds(channel, 65536, 1, socket.MSG_CMSG_CLOEXEC)
+        except ConnectionResetError:
+            # The child exited without reading our GO: the kernel says so once; the child's own
+            # report, if it sent one, is still to be read.
+            reset = True
+            continue
         if fds:
             master = fds[0]
         if message == _PTY:
             continue
+        if not message and reset:  # it died during set-up without a word
+            os.waitpid(pid, 0)
+            raise LaunchError("the process ended during its set-up without a report", 125)
         if not message or message == _READY:
             return master
         os.waitpid(pid, 0)

@@ -17,7 +17,8 @@ from berth.monitor import client
 from berth.monitor.frames import FrameType
 from tests.monitor.monitor_harness import Zygote, collect, run, wait_gone
 
-TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$")
+# Go's RFC3339Nano, as Docker's json-file logs: nanoseconds with trailing zeros dropped.
+TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{0,8}[1-9])?Z$")
 
 
 def log_entries(path: Path) -> list[dict]:

@@ -202,3 +202,15 @@ def test_seccomp_profile_applies(bundle, reap):
         "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}
     code, out = run_container(bundle, spec, reap)
     assert "Operation not permitted" in out and "still-running" in out
+
+
+def test_a_fast_failure_is_always_reported_with_its_own_message(bundle):
+    # The child may fail before it reads the parent's "go" (sent at once when there is no cgroup to
+    # join); its report must still arrive intact.
+    spec = make_spec(["nosuch"])
+    spec["linux"].pop("cgroupsPath", None)
+    spec = bundle.write(spec)
+    for _ in range(30):
+        with pytest.raises(LaunchError) as raised:
+            launch_container(bundle.path, spec, None)
+        assert raised.value.message == 'exec: "nosuch": executable file not found in $PATH'
