@@ -29,3 +29,13 @@ def test_docker_cli_reads_the_same_events(daemon):
                           "--filter", "event=die", "--format", "{{.Actor.Attributes.name}} {{.Action}}"],
                          capture_output=True, text=True, env=daemon.env, timeout=30).stdout
     assert out.strip() == "seen die"
+
+
+def test_image_work_shows_up_in_the_event_stream(daemon):
+    since = f"{time.time():.3f}"
+    daemon.berth("tag", "busybox", "evented:1")
+    daemon.berth("rmi", "evented:1")
+    until = f"{time.time() + 0.5:.3f}"
+    out = daemon.berth("events", "--since", since, "--until", until, "--filter", "type=image",
+                       "--format", "{{.Action}} {{.Actor.Attributes.name}}").stdout.splitlines()
+    assert out == ["tag evented:1", "untag evented:1"]

@@ -75,6 +75,8 @@ def register(router: Router, engine: Engine) -> None:
             image_id = await asyncio.to_thread(lambda: fetch_url(source, lambda body: images.import_image(
                 body, repo_tag, changes, message, source=source)))
 
+        engine.events.publish("image", "import", image_id, {"name": repo_tag or image_id})
+
         async def result() -> AsyncIterator[bytes]:
             yield _progress({"status": image_id})
 
@@ -84,6 +86,9 @@ def register(router: Router, engine: Engine) -> None:
     async def load(request: Request) -> StreamResponse:
         assert request.stream is not None
         messages = await consume_in_thread(request.stream, images.load)
+        for message in messages:
+            name = message.rsplit(" ", 1)[-1]
+            engine.events.publish("image", "load", name, {"name": name})
 
         async def result() -> AsyncIterator[bytes]:
             for message in messages:
@@ -91,11 +96,15 @@ def register(router: Router, engine: Engine) -> None:
 
         return StreamResponse(result())
 
+    async def save(names: list[str]) -> StreamResponse:
+        ids = await asyncio.to_thread(lambda: [images.resolve(name) for name in names])  # 404 before the body
+        for image_id in ids:
+            engine.events.publish("image", "save", image_id, {"name": image_id})
+        return StreamResponse(produce_in_thread(lambda out: images.save(names, out)), "application/x-tar")
+
     @router.route("GET", "/images/get")
     async def save_many(request: Request) -> StreamResponse:
-        names = request.args("names")
-        await asyncio.to_thread(lambda: [images.resolve(name) for name in names])
-        return StreamResponse(produce_in_thread(lambda out: images.save(names, out)), "application/x-tar")
+        return await save(request.args("names"))
 
     @router.route("POST", "/images/prune")
     async def prune(request: Request) -> Response:
@@ -103,9 +112,7 @@ def register(router: Router, engine: Engine) -> None:
 
     @router.route("GET", "/images/{name:.*}/get")
     async def save_one(request: Request) -> StreamResponse:
-        name = request.params["name"]
-        await asyncio.to_thread(images.resolve, name)
-        return StreamResponse(produce_in_thread(lambda out: images.save([name], out)), "application/x-tar")
+        return await save([request.params["name"]])
 
     @router.route("GET", "/images/{name:.*}/json")
     async def inspect(request: Request) -> Response:
@@ -122,14 +129,22 @@ def register(router: Router, engine: Engine) -> None:
 
     @router.route("POST", "/images/{name:.*}/tag")
     async def tag(request: Request) -> Response:
-        await asyncio.to_thread(images.tag, request.params["name"], request.arg("repo") or "", request.arg("tag"))
+        source = request.params["name"]
+        await asyncio.to_thread(images.tag, source, request.arg("repo") or "", request.arg("tag"))
+        image_id = await asyncio.to_thread(images.resolve, source)
+        engine.events.publish("image", "tag", image_id, {"name": _repo_tag(request) or ""})
         return Response(b"", 201, "text/plain")
 
     @router.route("DELETE", "/images/{name:.*}")
     async def remove(request: Request) -> Response:
-        return json_response(await asyncio.to_thread(
+        outcome = await asyncio.to_thread(
             images.remove, request.params["name"], request.flag("force"), not request.flag("noprune"),
-            containers.users_of_image))
+            containers.users_of_image)
+        for item in outcome:  # [{"Untagged": name}, {"Deleted": id}] as dockerd reports them
+            for key, value in item.items():
+                action = "untag" if key == "Untagged" else "delete"
+                engine.events.publish("image", action, value, {"name": value})
+        return json_response(outcome)
 
     @router.route("POST", "/commit")
     async def commit(request: Request) -> Response:
@@ -142,6 +157,7 @@ def register(router: Router, engine: Engine) -> None:
                 images.commit, containers.directory(container) / "diff", container.image_id, config,
                 request.args("changes"), request.arg("comment") or "", request.arg("author") or "",
                 _repo_tag(request), container.id)
+        containers.emit(container, "commit", comment=request.arg("comment") or "")
         return json_response({"Id": image_id}, 201)
 
     @router.route("GET", "/containers/{id}/changes")
