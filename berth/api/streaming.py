@@ -8,7 +8,8 @@ import struct
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import BinaryIO, TypeVar
 
-from berth.daemon.streams import DetachScanner, StdinFunnel, iterate
+from berth import detachkeys
+from berth.daemon.streams import StdinFunnel, iterate
 
 RAW_STREAM = "application/vnd.docker.raw-stream"
 MULTIPLEXED_STREAM = "application/vnd.docker.multiplexed-stream"
@@ -49,7 +50,7 @@ async def pump_session(
 
     async def copy_input() -> None:
         assert stdin is not None
-        scanner = DetachScanner(detach_keys)
+        scanner = detachkeys.DetachScanner(detachkeys.parse(detach_keys or detachkeys.DEFAULT, noun="escape"))
         while data := await reader.read(READ_SIZE):
             data, detach = scanner.feed(data)
             if data:

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
+from berth import detachkeys
 from berth.cli.errors import CLIError
 
 TYPE_CHECKING = False  # what typing.TYPE_CHECKING is, without importing typing (start-up time)
@@ -17,7 +18,7 @@ if TYPE_CHECKING:
 
     from berth.cli.client import Hijacked
 
-DEFAULT_DETACH_KEYS = "ctrl-p,ctrl-q"
+DEFAULT_DETACH_KEYS = detachkeys.DEFAULT
 _HEADER = struct.Struct(">BxxxI")
 
 
@@ -79,37 +80,11 @@ def copy_output(chunks: Iterable[bytes], tty: bool) -> None:
 
 
 def parse_detach_keys(spec: str) -> bytes:
-    """`ctrl-p,ctrl-q` -> b"\\x10\\x11"; single characters stand for themselves."""
-    keys = bytearray()
-    for key in spec.split(","):
-        if len(key) == 1:
-            keys.append(ord(key))
-        elif key.startswith("ctrl-") and len(key) == 6 and (key[5].isalpha() or key[5] in "@[\\]^_"):
-            keys.append(ord(key[5].upper()) & 0x1F)
-        else:
-            raise CLIError(f"Invalid detach keys ({spec}) provided")
-    return bytes(keys)
-
-
-class _DetachFilter:
-    """Holds back input that may be the start of the detach sequence; reports when it is complete."""
-
-    def __init__(self, keys: bytes) -> None:
-        self.keys = keys
-        self.matched = 0
-
-    def feed(self, data: bytes) -> tuple[bytes, bool]:
-        out = bytearray()
-        for byte in data:
-            if self.keys and byte == self.keys[self.matched]:
-                self.matched += 1
-                if self.matched == len(self.keys):
-                    return bytes(out), True
-                continue
-            out += self.keys[:self.matched]
-            self.matched = 0
-            out.append(byte)
-        return bytes(out), False
+    """`ctrl-p,ctrl-q` -> b"\\x10\\x11" (see berth.detachkeys); a bad spec is the user's error."""
+    try:
+        return detachkeys.parse(spec)
+    except ValueError as err:
+        raise CLIError(str(err)) from None
 
 
 def pump(conn: Hijacked, *, tty: bool, stdin: bool, detach_keys: bytes = b"",
@@ -164,7 +139,7 @@ def _resizer(on_resize: Callable[[], None]) -> Callable[..., None]:
 
 
 def _copy_stdin(conn: Hijacked, detach_keys: bytes, detached: threading.Event) -> None:
-    detach = _DetachFilter(detach_keys)
+    detach = detachkeys.DetachScanner(detach_keys)
     try:
         while data := os.read(0, 32768):
             data, done = detach.feed(data)

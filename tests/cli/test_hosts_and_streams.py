@@ -3,7 +3,8 @@ import pytest
 
 from berth.cli.errors import CLIError
 from berth.cli.hosts import parse_host, resolve_host
-from berth.cli.streams import FrameDecoder, _DetachFilter, encode_frame, parse_detach_keys
+from berth.cli.streams import FrameDecoder, encode_frame, parse_detach_keys
+from berth.detachkeys import DetachScanner
 
 
 def test_host_flag_wins_then_environment_then_default() -> None:
@@ -37,7 +38,7 @@ def test_detach_keys() -> None:
 
 
 def test_detach_sequence_is_held_back_and_then_reported() -> None:
-    detach = _DetachFilter(b"\x10\x11")
+    detach = DetachScanner(b"\x10\x11")
     assert detach.feed(b"ab\x10") == (b"ab", False)
     assert detach.feed(b"x") == (b"\x10x", False)
     assert detach.feed(b"\x10") == (b"", False)

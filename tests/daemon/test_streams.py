@@ -5,11 +5,12 @@ import pytest
 
 from berth.timestamps import parse_seconds, rfc3339_nano
 from berth.durations import human_duration
-from berth.daemon.streams import DetachScanner, parse_detach_keys
+from berth.detachkeys import DetachScanner
+from berth.detachkeys import parse as parse_detach_keys
 
 
 def test_ctrl_p_ctrl_q_detaches_and_nothing_else_is_lost():
-    scanner = DetachScanner(None)
+    scanner = DetachScanner(parse_detach_keys("ctrl-p,ctrl-q"))
     assert scanner.feed(b"ls\r") == (b"ls\r", False)
     assert scanner.feed(b"a\x10") == (b"a", False)
     assert scanner.feed(b"x") == (b"\x10x", False)  # a lone Ctrl-P is passed on
@@ -18,9 +19,9 @@ def test_ctrl_p_ctrl_q_detaches_and_nothing_else_is_lost():
 
 def test_detach_keys_can_be_chosen():
     assert parse_detach_keys("ctrl-a,x") == b"\x01x"
-    assert DetachScanner("ctrl-a,x").feed(b"hi\x01x") == (b"hi", True)
+    assert DetachScanner(parse_detach_keys("ctrl-a,x")).feed(b"hi\x01x") == (b"hi", True)
     with pytest.raises(ValueError, match="Invalid escape keys"):
-        parse_detach_keys("ctrl-?,nonsense")
+        parse_detach_keys("ctrl-?,nonsense", noun="escape")
 
 
 @pytest.mark.parametrize("seconds, words", [
