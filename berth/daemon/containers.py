@@ -542,16 +542,18 @@ class ContainerService:
         """Add SizeRw (the writable layer's bytes) and SizeRootFs to `GET /containers/json` entries.
 
         Blocking (walks the layers): call it from a worker thread."""
+        image_sizes: dict[str, int] = {}
         for summary in summaries:
             container = self.containers.get(summary["Id"])
             if container is None:
                 continue
+            if container.image_id not in image_sizes:
+                try:
+                    image_sizes[container.image_id] = self.images.inspect(container.image_id).get("Size", 0)
+                except ImageNotFound:
+                    image_sizes[container.image_id] = 0
             size_rw = fs.directory_size(self.directory(container) / "diff")
-            try:
-                image_size = self.images.inspect(container.image_id).get("Size", 0)
-            except ImageNotFound:
-                image_size = 0
-            summary["SizeRw"], summary["SizeRootFs"] = size_rw, size_rw + image_size
+            summary["SizeRw"], summary["SizeRootFs"] = size_rw, size_rw + image_sizes[container.image_id]
 
     def _resolves_to(self, reference: str) -> str | None:
         try:
