@@ -16,21 +16,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from berth.linux import syscalls  # noqa: E402
+from tests.daemon_harness import isolate  # noqa: E402,F401 - the benchmarks' isolation is the suite's
 
 BIN = Path(sys.executable).parent
 DOCKER = shutil.which("docker")
 DOCKERD = shutil.which("dockerd")
-
-
-def isolate() -> None:
-    """Run the benchmark in its own network and mount namespaces, like the test suite."""
-    syscalls.unshare(syscalls.CLONE_NEWNET | syscalls.CLONE_NEWNS)
-    syscalls.mount(None, "/", None, syscalls.MS_REC | syscalls.MS_PRIVATE)
-    from pyroute2 import IPRoute
-
-    with IPRoute() as ipr:
-        ipr.link("set", index=ipr.link_lookup(ifname="lo")[0], state="up")
 
 
 class Engine:

@@ -15,29 +15,18 @@ from pathlib import Path
 
 import pytest
 
-from berth.linux import syscalls
 
-from tests.daemon_harness import Daemon, running_daemon
+from tests.daemon_harness import Daemon, isolate, running_daemon
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 BUSYBOX_SCRIPT = ROOT / "scripts" / "busybox_rootfs.py"
 
 
-def _isolate_session() -> None:
-    """Move this process into fresh network and mount namespaces before any test runs."""
-    syscalls.unshare(syscalls.CLONE_NEWNET | syscalls.CLONE_NEWNS)
-    syscalls.mount(None, "/", None, syscalls.MS_REC | syscalls.MS_PRIVATE)
-    from pyroute2 import IPRoute
-
-    with IPRoute() as ipr:
-        ipr.link("set", index=ipr.link_lookup(ifname="lo")[0], state="up")
-
-
 def pytest_configure(config: pytest.Config) -> None:
     if os.geteuid() != 0:
         raise pytest.UsageError("berth's tests run as root (namespaces, mounts, cgroups)")
-    _isolate_session()
+    isolate()
 
 
 @pytest.fixture(autouse=True)
