@@ -1,13 +1,9 @@
 """Being attached to a container or exec: hijack, terminal size, signal proxying, exit codes."""
 from __future__ import annotations
 
-import signal
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 from berth.cli.client import Client, Hijacked
 from berth.cli.errors import DaemonError
-from berth.cli.streams import pump, raw_terminal, terminal_size
+from berth.cli.streams import RawTerminal, pump, signal, terminal_size
 
 TYPE_CHECKING = False  # what typing.TYPE_CHECKING is, without importing typing (start-up time)
 if TYPE_CHECKING:
@@ -16,6 +12,7 @@ if TYPE_CHECKING:
 # Signals the CLI forwards to the container while attached (docker proxies all catchable ones
 # except those about the CLI's own terminal and children).
 PROXIED_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGCONT")
+_SIGNAL_NAMES = {getattr(signal, name): name for name in PROXIED_SIGNALS}
 
 
 def attach(client: Client, container: str, *, stdin: bool, stdout: bool = True, stderr: bool = True,
@@ -39,28 +36,31 @@ def resize(client: Client, path: str) -> None:
         pass  # the process may already be gone; docker ignores this too
 
 
-@contextmanager
-def proxy_signals(client: Client, container: str, enabled: bool = True) -> Iterator[None]:
-    """While attached, forward the signals we receive to the container."""
-    if not enabled:
-        yield
-        return
-    previous: dict[int, Any] = {}
+class ProxySignals:
+    """While attached (a `with`), forward the signals we receive to the container. A class, not a
+    @contextmanager: contextlib costs the CLI start-up time."""
 
-    def forward(signum: int, _frame: Any) -> None:
+    def __init__(self, client: Client, container: str, enabled: bool = True) -> None:
+        self.client = client
+        self.container = container
+        self.enabled = enabled
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> None:
+        if self.enabled:
+            for signum in _SIGNAL_NAMES:
+                self._previous[signum] = signal.signal(signum, self._forward)
+
+    def __exit__(self, *exc_info: object) -> None:
+        while self._previous:
+            signum, handler = self._previous.popitem()
+            signal.signal(signum, handler)
+
+    def _forward(self, signum: int, _frame: Any) -> None:
         try:
-            client.clone().post(f"/containers/{container}/kill", {"signal": signal.Signals(signum).name})
+            self.client.clone().post(f"/containers/{self.container}/kill", {"signal": _SIGNAL_NAMES[signum]})
         except DaemonError:
             pass
-
-    for name in PROXIED_SIGNALS:
-        signum = getattr(signal, name)
-        previous[signum] = signal.signal(signum, forward)
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
 
 
 def stream_attached(client: Client, conn: Hijacked, *, tty: bool, stdin: bool, detach_keys: bytes,
@@ -68,7 +68,7 @@ def stream_attached(client: Client, conn: Hijacked, *, tty: bool, stdin: bool, d
     """Copy I/O until the stream ends, with the terminal raw and sized when `tty`.
 
     Returns True when the user detached."""
-    with raw_terminal(tty and stdin):
+    with RawTerminal(tty and stdin):
         on_resize = None
         if tty and resize_path:
             resize(client, resize_path)

@@ -5,17 +5,15 @@ messages, and hijacked connections (`Upgrade: tcp` -> 101 -> raw socket) for att
 """
 from __future__ import annotations
 
-import json
-import socket
-from collections.abc import Iterable, Iterator
-
 from berth import API_VERSION
-from berth.cli import http1
+from berth.cli import http1, wire
 from berth.cli.errors import CLIError, ConnectError, DaemonError
 from berth.cli.hosts import parse_host
 
 TYPE_CHECKING = False  # what typing.TYPE_CHECKING is, without importing typing (start-up time)
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+    from socket import socket
     from typing import Any, BinaryIO
 
     Params = dict[str, Any]
@@ -47,7 +45,7 @@ def _quote(text: str) -> str:
 
 def encode_filters(filters: dict[str, list[str]]) -> str | None:
     """The `filters` query parameter: JSON of {name: [values]}, or None when empty."""
-    return json.dumps(filters, separators=(",", ":")) if filters else None
+    return wire.dumps(filters, separators=(",", ":")) if filters else None
 
 
 class Response:
@@ -68,7 +66,7 @@ class Response:
 
     def json(self) -> Any:
         data = self.read()
-        return json.loads(data) if data.strip() else None
+        return wire.loads(data) if data.strip() else None
 
     def first_json(self) -> Any:
         """The body's first JSON value, as soon as it is complete (None for an empty body): the
@@ -77,7 +75,6 @@ class Response:
 
     def iter_json(self) -> Iterator[Any]:
         """A stream of JSON values (docker's progress and event streams), each as it arrives."""
-        decoder = json.JSONDecoder()
         buffer = ""
         pending = b""
         for chunk in self.iter_bytes():
@@ -93,8 +90,8 @@ class Response:
                     buffer = ""
                     break
                 try:
-                    value, end = decoder.raw_decode(stripped)
-                except json.JSONDecodeError:
+                    value, end = wire.raw_decode(stripped)
+                except ValueError:
                     buffer = stripped
                     break
                 buffer = stripped[end:]
@@ -104,7 +101,7 @@ class Response:
 class Hijacked:
     """A raw, two-way connection after the daemon switched protocols."""
 
-    def __init__(self, sock: socket.socket, buffered: bytes) -> None:
+    def __init__(self, sock: socket, buffered: bytes) -> None:
         self.sock = sock
         self._buffered = buffered
 
@@ -119,7 +116,7 @@ class Hijacked:
 
     def close_write(self) -> None:
         try:
-            self.sock.shutdown(socket.SHUT_WR)
+            self.sock.shutdown(wire.SHUT_WR)
         except OSError:
             pass
 
@@ -136,7 +133,7 @@ class Client:
     def __init__(self, host: str) -> None:
         self.host = host
         self.address = parse_host(host)
-        self._sock: socket.socket | None = None
+        self._sock: socket | None = None
         self._reader: http1.Reader | None = None
         self._idle = False  # connected, and the last response was read to its end
 
@@ -198,11 +195,13 @@ class Client:
         address = self.address
         try:
             if address.path is not None:
-                sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                sock.connect(address.path)
+                sock = wire.unix_socket(address.path)
             else:
                 assert address.tcp is not None
-                sock = socket.create_connection(address.tcp)
+                # only here: TCP is rare, and importing socket costs start-up time
+                from socket import create_connection
+
+                sock = create_connection(address.tcp)
         except PermissionError:
             raise CLIError(f"permission denied while trying to connect to the berth daemon socket at "
                            f"{self.host}") from None
@@ -221,7 +220,7 @@ class Client:
         target = f"/v{API_VERSION}{path}{encode_params(params)}"
         all_headers = {"Host": "berth", "User-Agent": "berth-cli", **headers}
         if json_body is not None:
-            data = json.dumps(json_body).encode()
+            data = wire.dumps(json_body).encode()
             all_headers["Content-Type"] = "application/json"
         if isinstance(data, bytes):
             all_headers["Content-Length"] = str(len(data))
@@ -270,7 +269,7 @@ class Client:
     def _error(self, response: Response) -> DaemonError:
         body = response.read()
         try:
-            message = json.loads(body).get("message") or body.decode().strip()
+            message = wire.loads(body).get("message") or body.decode().strip()
         except (ValueError, AttributeError):
             message = body.decode(errors="replace").strip()
         return DaemonError(response.status, message or f"status {response.status}")

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from berth.cli.references import split_reference
 from berth.cli.units import go_time, human_size, since
+
+TYPE_CHECKING = False  # what typing.TYPE_CHECKING is, without importing typing (start-up time)
+if TYPE_CHECKING:
+    from typing import Any
 
 SHORT_ID = 12
 

@@ -1,9 +1,11 @@
 """`--filter key=value` flags -> the API's {key: [values]} map."""
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from berth.cli.errors import CLIError
+
+TYPE_CHECKING = False  # what typing.TYPE_CHECKING is, without importing typing (start-up time)
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 
 def parse_filters(values: Iterable[str]) -> dict[str, list[str]]:

@@ -1,10 +1,12 @@
 """Docker-style output: `--format` handling (table / json / Go template) and Go's tabwriter."""
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
-
 from berth.cli.gotemplate import Template
+
+TYPE_CHECKING = False  # what typing.TYPE_CHECKING is, without importing typing (start-up time)
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from typing import Any
 
 TABLE_PREFIX = "table"
 

@@ -10,10 +10,14 @@ and objects (methods are called, with arguments: `{{.Label "k"}}`), variables (`
 """
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Iterator
-from typing import Any
+
+from berth.cli import wire
+
+TYPE_CHECKING = False  # what typing.TYPE_CHECKING is, without importing typing (start-up time)
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from typing import Any
 
 
 class TemplateError(Exception):
@@ -377,8 +381,8 @@ def _parse_operand(stream: _TokenStream) -> Any:
 
 def _unquote(text: str) -> str:
     try:
-        return json.loads(text)
-    except json.JSONDecodeError:
+        return wire.loads(text)
+    except ValueError:
         return text[1:-1].encode().decode("unicode_escape")
 
 
@@ -443,11 +447,11 @@ def truthy(value: Any) -> bool:
 def _json(value: Any) -> str:
     to_json = getattr(value, "to_json", None)
     if callable(to_json):  # a format context: docker marshals these with Go's HTML escaping
-        text = json.dumps(to_json(), ensure_ascii=False, separators=(",", ":"))
+        text = wire.dumps(to_json(), ensure_ascii=False, separators=(",", ":"))
         return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     if value is MISSING:
         value = None
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return wire.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _index(item: Any, *keys: Any) -> Any:
@@ -488,7 +492,7 @@ def _printf(fmt: str, *args: Any) -> str:
             out.append(f"%!{verb}(MISSING)")
             continue
         if verb == "q":
-            text = json.dumps(go_str(arg), ensure_ascii=False)
+            text = wire.dumps(go_str(arg), ensure_ascii=False)
         elif verb in "dxXob" and isinstance(arg, (int, float)) and not isinstance(arg, bool):
             text = format(int(arg), {"d": "d", "x": "x", "X": "X", "o": "o", "b": "b"}[verb])
         elif verb in "feEgG" and isinstance(arg, (int, float)):
@@ -588,7 +592,7 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "printf": _printf,
     "println": lambda *args: " ".join(go_str(a) for a in args) + "\n",
     "html": _html,
-    "js": lambda *args: json.dumps(_sprint(*args))[1:-1],
+    "js": lambda *args: wire.dumps(_sprint(*args))[1:-1],
     "urlquery": _urlquery,
 }
 

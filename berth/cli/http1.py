@@ -6,8 +6,10 @@ this whole module does.
 """
 from __future__ import annotations
 
-import socket
-from collections.abc import Iterator
+TYPE_CHECKING = False  # what typing.TYPE_CHECKING is, without importing typing (start-up time)
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from socket import socket
 
 MAX_LINE = 65536
 MAX_HEADERS = 128
@@ -31,7 +33,7 @@ def encode_chunk(data: bytes) -> bytes:
 class Reader:
     """Buffered reading from a socket."""
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: socket) -> None:
         self.sock = sock
         self.buffer = bytearray()
 

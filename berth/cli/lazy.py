@@ -1,11 +1,10 @@
 """Click groups whose commands are imported only when invoked (CLI start-up time)."""
 from __future__ import annotations
 
-import importlib
-
 import click
 
 from berth.cli.options import Command, to_click
+from berth.cli.registry import load
 
 
 class LazyGroup(click.Group):
@@ -20,7 +19,6 @@ class LazyGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.lazy:
-            module_name, _, attribute = self.lazy[cmd_name].partition(":")
-            command = getattr(importlib.import_module(module_name), attribute)
+            command = load(self.lazy[cmd_name])
             return to_click(command) if isinstance(command, Command) else command
         return super().get_command(ctx, cmd_name)

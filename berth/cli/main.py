@@ -6,13 +6,12 @@ command line is a common one (the quick path); click parses everything else.
 """
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 
 from berth.cli.errors import CLIError, ExitStatus
 from berth.cli.options import Command, NotQuick
-from berth.cli.registry import GLOBAL_OPTIONS, TOP_LEVEL
+from berth.cli.registry import GLOBAL_OPTIONS, TOP_LEVEL, load
 
 
 def run_quick(args: list[str]) -> int:
@@ -24,8 +23,7 @@ def run_quick(args: list[str]) -> int:
     target = TOP_LEVEL.get(top["command"])
     if target is None:
         raise NotQuick
-    module_name, _, attribute = target.partition(":")
-    command = getattr(importlib.import_module(module_name), attribute)
+    command = load(target)
     if not isinstance(command, Command):
         raise NotQuick
     params = command.parse(list(top["args"]))

@@ -9,10 +9,9 @@ The quick parser lets the hot commands (`run`, `exec`, ...) skip importing click
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-
 TYPE_CHECKING = False  # what typing.TYPE_CHECKING is, without importing typing (start-up time)
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     import click
@@ -107,6 +106,8 @@ class Syntax:
                 flags, kwargs = spec
                 name = param_name(flags)
                 for declaration in flags:
+                    if declaration.isidentifier():
+                        continue  # the parameter's name, not a flag
                     on, _, off = declaration.partition("/")
                     is_switch = bool(off) or bool(kwargs.get("is_flag"))
                     self._flags[on] = (name, spec, True if is_switch else None)
@@ -127,7 +128,11 @@ class Command(Syntax):
 
 
 def param_name(flags: tuple[str, ...]) -> str:
-    """The parameter name click derives from an option's flags (the first of the longest-prefixed)."""
+    """The parameter name click gives an option: the declaration that is a bare name (`"signal_"` in
+    `("-s", "--signal", "signal_")`), else the first of the longest-prefixed flags, without dashes."""
+    for declaration in flags:
+        if declaration.isidentifier():
+            return declaration
     names = [declaration.partition("/")[0] for declaration in flags]
     longest = max(len(name) - len(name.lstrip("-")) for name in names)
     first = next(name for name in names if len(name) - len(name.lstrip("-")) == longest)

@@ -5,6 +5,8 @@ without importing click).
 """
 from __future__ import annotations
 
+import sys
+
 from berth.cli.options import Syntax
 
 # `berth [OPTIONS] COMMAND [ARG...]` (berth.cli.app adds -v/--version and --help for click)
@@ -25,7 +27,7 @@ CONTAINER_COMMANDS = {
     "exec": _C + "io:exec_",
     "export": _C + "containers:export",
     "inspect": _C + "inspect:container_inspect",
-    "kill": _C + "containers:kill",
+    "kill": _C + "lifecycle:kill",
     "logs": _C + "io:logs",
     "ls": _C + "ps:ps",
     "list": _C + "ps:ps",
@@ -34,13 +36,13 @@ CONTAINER_COMMANDS = {
     "port": _C + "containers:port",
     "prune": _C + "containers:prune",
     "rename": _C + "containers:rename",
-    "restart": _C + "containers:restart",
-    "rm": _C + "containers:rm",
-    "remove": _C + "containers:rm",
+    "restart": _C + "lifecycle:restart",
+    "rm": _C + "lifecycle:rm",
+    "remove": _C + "lifecycle:rm",
     "run": _C + "run:run",
-    "start": _C + "containers:start",
+    "start": _C + "lifecycle:start",
     "stats": _C + "containers:stats",
-    "stop": _C + "containers:stop",
+    "stop": _C + "lifecycle:stop",
     "top": _C + "containers:top",
     "unpause": _C + "containers:unpause",
     "wait": _C + "containers:wait",
@@ -83,3 +85,11 @@ TOP_LEVEL = {
     "version": _C + "system:version",
     "daemon": _C + "system:daemon",
 }
+
+
+def load(target: str) -> object:
+    """The command a "module:attribute" target names, its module imported now (with __import__:
+    importlib costs the CLI start-up time)."""
+    module_name, _, attribute = target.partition(":")
+    __import__(module_name)
+    return getattr(sys.modules[module_name], attribute)

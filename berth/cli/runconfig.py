@@ -1,18 +1,20 @@
-"""`run`/`create` flags -> the body of POST /containers/create, parsed the way docker parses them."""
+"""`run`/`create` flags -> the body of POST /containers/create, parsed the way docker parses them.
+
+`exec` parses its -e and --env-file here too. Neither command pays for importing `re` (start-up
+time): this module does without it, and imports berth.cli.units (which uses it) only for a size."""
 from __future__ import annotations
 
 import os
-import re
-from collections.abc import Mapping, Sequence
 
 from berth.cli.errors import CLIError
-from berth.cli.units import ram_in_bytes
 
 TYPE_CHECKING = False  # what typing.TYPE_CHECKING is, without importing typing (start-up time)
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
     from typing import Any
 
 RESTART_POLICIES = ("no", "always", "unless-stopped", "on-failure")
+_MODE_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ,")  # a bind's `ro,z`...
 
 
 def read_kv_file(path: str, environ: Mapping[str, str] | None = None) -> list[str]:
@@ -37,7 +39,7 @@ def read_kv_file(path: str, environ: Mapping[str, str] | None = None) -> list[st
         name = name.lstrip()
         if not name:
             raise CLIError(f"no variable name on line '{line}'")
-        if re.search(r"\s", name):
+        if any(char.isspace() for char in name):
             raise CLIError(f"variable '{name}' contains whitespaces")
         if has_value:
             lines.append(f"{name}={value}")
@@ -107,7 +109,7 @@ def parse_volumes(values: Sequence[str]) -> tuple[list[str], dict[str, dict]]:
         elif 2 <= len(parts) <= 3 and all(parts[:2]):
             if not parts[1].startswith("/"):
                 raise CLIError(f"invalid volume specification: '{value}': destination must be an absolute path")
-            if len(parts) == 3 and not re.fullmatch(r"[a-zA-Z,]+", parts[2]):
+            if len(parts) == 3 and not (parts[2] and _MODE_CHARACTERS.issuperset(parts[2])):
                 raise CLIError(f"invalid mode: {parts[2]}")
             binds.append(value)
         else:
@@ -200,6 +202,8 @@ def parse_cpus(text: str) -> int:
 def parse_size(text: str | None, flag: str) -> int | None:
     if not text:
         return None
+    from berth.cli.units import ram_in_bytes  # only with a size: it imports re
+
     try:
         return ram_in_bytes(text)
     except ValueError as err:

@@ -3,18 +3,22 @@ copy loop of an attached (hijacked) connection."""
 from __future__ import annotations
 
 import os
-import signal
 import struct
 import sys
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 
 from berth import detachkeys
 from berth.cli.errors import CLIError
 
+try:
+    import _signal as signal  # signal's C half: the module itself imports enum (start-up time)
+except ImportError:  # not CPython
+    import signal
+
 TYPE_CHECKING = False  # what typing.TYPE_CHECKING is, without importing typing (start-up time)
 if TYPE_CHECKING:
     import threading
+    from collections.abc import Callable, Iterable, Iterator
+    from typing import Any
 
     from berth.cli.client import Hijacked
 
@@ -158,21 +162,29 @@ def stdin_is_tty() -> bool:
     return os.isatty(0)
 
 
-@contextmanager
-def raw_terminal(enabled: bool) -> Iterator[None]:
-    """Put the terminal on stdin in raw mode for the duration (when enabled and stdin is one)."""
-    if not enabled or not os.isatty(0):
-        yield
-        return
-    import termios
-    import tty
+class RawTerminal:
+    """Puts the terminal on stdin in raw mode for the duration of a `with` (when enabled and stdin is
+    one). A class, not a @contextmanager: contextlib costs the CLI start-up time."""
 
-    saved = termios.tcgetattr(0)
-    tty.setraw(0, termios.TCSANOW)  # keep what the user typed before the terminal went raw
-    try:
-        yield
-    finally:
-        termios.tcsetattr(0, termios.TCSADRAIN, saved)
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self._saved: list[Any] | None = None
+
+    def __enter__(self) -> None:
+        if not self.enabled or not os.isatty(0):
+            return
+        import termios
+        import tty
+
+        self._saved = termios.tcgetattr(0)
+        tty.setraw(0, termios.TCSANOW)  # keep what the user typed before the terminal went raw
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._saved is not None:
+            import termios
+
+            termios.tcsetattr(0, termios.TCSADRAIN, self._saved)
+            self._saved = None
 
 
 def terminal_size() -> tuple[int, int] | None:

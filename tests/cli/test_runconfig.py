@@ -57,6 +57,25 @@ def test_volumes_split_into_binds_and_anonymous_volumes() -> None:
         parse_volumes(["/h:relative"])
 
 
+@pytest.mark.parametrize("mode", ["ro", "rw,z", "Z", ",", "ro,,shared"])
+def test_a_bind_mode_is_letters_and_commas(mode: str) -> None:
+    assert parse_volumes([f"/h:/c:{mode}"]) == ([f"/h:/c:{mode}"], {})
+
+
+@pytest.mark.parametrize("mode", ["", "r o", "ro1", "é", "ro\n"])
+def test_other_bind_modes_are_refused(mode: str) -> None:
+    with pytest.raises(CLIError, match="invalid mode"):
+        parse_volumes([f"/h:/c:{mode}"])
+
+
+@pytest.mark.parametrize("name", ["MY\tVAR", "MY\u00a0VAR", "VAR\u2003"])
+def test_any_whitespace_in_an_env_file_name_is_refused(tmp_path, name: str) -> None:
+    env_file = tmp_path / "env"
+    env_file.write_text(f"{name}=1\n")
+    with pytest.raises(CLIError, match="contains whitespaces"):
+        parse_env([], [str(env_file)], environ={})
+
+
 def test_ports_become_exposed_ports_and_bindings() -> None:
     exposed, bindings = parse_ports(["8080:80", "127.0.0.1:53:53/udp", "9000-9001:7000-7001", "443"])
     assert exposed == {"80/tcp": {}, "53/udp": {}, "7000/tcp": {}, "7001/tcp": {}, "443/tcp": {}}

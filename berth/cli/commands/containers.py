@@ -1,117 +1,16 @@
-"""Container lifecycle and simple per-container commands."""
+"""Per-container commands (start, stop, restart, kill and rm are in berth.cli.commands.lifecycle)."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Iterable
 
 import click
 
-from berth.cli.errors import CLIError, DaemonError, ExitStatus
+from berth.cli.commands.lifecycle import fail_if, for_each
+from berth.cli.errors import CLIError
 from berth.cli.session import api
 
 _SETTINGS = {"help_option_names": ["--help"]}
-
-
-def for_each(names: Iterable[str], action: Callable[[str], Any], echo: bool = True) -> list[str]:
-    """Run action per container, printing each name that worked; returns the errors' messages."""
-    errors: list[str] = []
-    for name in names:
-        try:
-            action(name)
-        except CLIError as err:
-            errors.append(err.message)
-            continue
-        if echo:
-            click.echo(name)
-    return errors
-
-
-def fail_if(errors: list[str]) -> None:
-    if errors:
-        raise CLIError("\n".join(errors))
-
-
-@click.command(context_settings=_SETTINGS, short_help="Start one or more stopped containers")
-@click.option("-a", "--attach", is_flag=True, help="Attach STDOUT/STDERR and forward signals")
-@click.option("-i", "--interactive", is_flag=True, help="Attach container's STDIN")
-@click.option("--detach-keys", metavar="string", help="Override the key sequence for detaching a container")
-@click.argument("containers", nargs=-1, required=True)
-def start(attach: bool, interactive: bool, detach_keys: str | None, containers: tuple[str, ...]) -> None:
-    """Start one or more stopped containers."""
-    client = api()
-    if attach or interactive:
-        if len(containers) > 1:
-            raise CLIError("you cannot start and attach multiple containers at once")
-        _start_attached(client, containers[0], interactive, detach_keys)
-        return
-    failed: list[str] = []
-
-    def start_one(name: str) -> None:
-        try:
-            client.post(f"/containers/{name}/start")
-        except CLIError as err:
-            print(err.message, file=sys.stderr)
-            failed.append(name)
-            raise
-    for_each(containers, start_one)
-    if failed:
-        raise CLIError(f"Error: failed to start containers: {', '.join(failed)}")
-
-
-def _start_attached(client: Any, name: str, interactive: bool, detach_keys: str | None) -> None:
-    from berth.cli.attaching import attach, proxy_signals, start_error_exit_code, stream_attached
-    from berth.cli.streams import DEFAULT_DETACH_KEYS, parse_detach_keys
-
-    info = client.get(f"/containers/{name}/json")
-    config = info.get("Config") or {}
-    container_id = info["Id"]
-    tty = bool(config.get("Tty"))
-    stdin = interactive and bool(config.get("OpenStdin"))
-    keys = parse_detach_keys(detach_keys or DEFAULT_DETACH_KEYS)
-    conn = attach(client, container_id, stdin=stdin, detach_keys=detach_keys)
-    wait_response = client.clone().request("POST", f"/containers/{container_id}/wait", {"condition": "next-exit"})
-    try:
-        client.post(f"/containers/{container_id}/start")
-    except DaemonError as err:
-        conn.close()
-        raise CLIError(err.message, start_error_exit_code(err.daemon_message)) from None
-    with proxy_signals(client, container_id, enabled=not tty):
-        detached = stream_attached(client, conn, tty=tty, stdin=stdin, detach_keys=keys,
-                                   resize_path=f"/containers/{container_id}/resize")
-    if not detached:
-        raise ExitStatus(int((wait_response.first_json() or {}).get("StatusCode", 0)))
-
-
-@click.command(context_settings=_SETTINGS, short_help="Stop one or more running containers")
-@click.option("-s", "--signal", "signal_", metavar="string", help="Signal to send to the container")
-@click.option("-t", "--time", "timeout", type=int, help="Seconds to wait before killing the container")
-@click.argument("containers", nargs=-1, required=True)
-def stop(signal_: str | None, timeout: int | None, containers: tuple[str, ...]) -> None:
-    """Stop one or more running containers."""
-    client = api()
-    params = {"t": timeout, "signal": signal_}
-    fail_if(for_each(containers, lambda name: client.post(f"/containers/{name}/stop", params)))
-
-
-@click.command(context_settings=_SETTINGS, short_help="Restart one or more containers")
-@click.option("-s", "--signal", "signal_", metavar="string", help="Signal to send to the container")
-@click.option("-t", "--time", "timeout", type=int, help="Seconds to wait before killing the container")
-@click.argument("containers", nargs=-1, required=True)
-def restart(signal_: str | None, timeout: int | None, containers: tuple[str, ...]) -> None:
-    """Restart one or more containers."""
-    client = api()
-    params = {"t": timeout, "signal": signal_}
-    fail_if(for_each(containers, lambda name: client.post(f"/containers/{name}/restart", params)))
-
-
-@click.command(context_settings=_SETTINGS, short_help="Kill one or more running containers")
-@click.option("-s", "--signal", "signal_", metavar="string", help="Signal to send to the container")
-@click.argument("containers", nargs=-1, required=True)
-def kill(signal_: str | None, containers: tuple[str, ...]) -> None:
-    """Kill one or more running containers."""
-    client = api()
-    fail_if(for_each(containers, lambda name: client.post(f"/containers/{name}/kill", {"signal": signal_})))
 
 
 @click.command(context_settings=_SETTINGS, short_help="Pause all processes within one or more containers")
@@ -140,18 +39,6 @@ def wait(containers: tuple[str, ...]) -> None:
         result = client.post(f"/containers/{name}/wait") or {}
         click.echo(result.get("StatusCode", 0))
     fail_if(for_each(containers, wait_one, echo=False))
-
-
-@click.command(context_settings=_SETTINGS, short_help="Remove one or more containers")
-@click.option("-f", "--force", is_flag=True, help="Force the removal of a running container (uses SIGKILL)")
-@click.option("-l", "--link", is_flag=True, help="Remove the specified link")
-@click.option("-v", "--volumes", is_flag=True, help="Remove anonymous volumes associated with the container")
-@click.argument("containers", nargs=-1, required=True)
-def rm(force: bool, link: bool, volumes: bool, containers: tuple[str, ...]) -> None:
-    """Remove one or more containers."""
-    client = api()
-    params = {"force": force or None, "v": volumes or None, "link": link or None}
-    fail_if(for_each(containers, lambda name: client.delete(f"/containers/{name}", params)))
 
 
 @click.command(context_settings=_SETTINGS, short_help="Rename a container")

@@ -6,7 +6,8 @@ from typing import Any, BinaryIO
 
 import click
 
-from berth.cli.commands.containers import confirm, fail_if, print_reclaimed, write_stream
+from berth.cli.commands.containers import confirm, print_reclaimed, write_stream
+from berth.cli.commands.lifecycle import fail_if
 from berth.cli.errors import CLIError
 from berth.cli.references import split_repo_tag, with_default_tag
 from berth.cli.session import api

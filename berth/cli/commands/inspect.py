@@ -1,17 +1,17 @@
 """`berth inspect`, `berth container inspect`, `berth image inspect`."""
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from typing import Any
-
-import click
-
-from berth.cli.client import Client
 from berth.cli.errors import CLIError, DaemonError
-from berth.cli.session import api
+from berth.cli.options import Command
 
-_SETTINGS = {"help_option_names": ["--help"]}
+TYPE_CHECKING = False  # what typing.TYPE_CHECKING is, without importing typing (start-up time)
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any
+
+    from berth.cli.client import Client
+    from berth.cli.options import Spec
+    from berth.cli.session import Session
 
 
 def _container(client: Client, name: str, size: bool) -> Any:
@@ -36,7 +36,9 @@ def _any_object(client: Client, name: str, size: bool) -> Any:
 def show(objects: list[Any], format_: str | None) -> None:
     """Indented JSON array by default; with -f, the template once per object."""
     if not format_:
-        click.echo(json.dumps(objects, indent=4, ensure_ascii=False))
+        from berth.cli.wire import dumps
+
+        print(dumps(objects, indent=4, ensure_ascii=False), flush=True)
         return
     from berth.cli.formatter import unescape
     from berth.cli.gotemplate import Template, TemplateError
@@ -46,12 +48,11 @@ def show(objects: list[Any], format_: str | None) -> None:
         output = "".join(template.execute(obj) + "\n" for obj in objects)
     except TemplateError as err:
         raise CLIError(f"template parsing error: {err}") from None
-    click.echo(output, nl=False)
+    print(output, end="", flush=True)
 
 
-def inspect_all(names: tuple[str, ...], getter: Callable[[Client, str, bool], Any], format_: str | None,
-                size: bool = False) -> None:
-    client = api()
+def inspect_all(client: Client, names: tuple[str, ...], getter: Callable[[Client, str, bool], Any],
+                format_: str | None, size: bool = False) -> None:
     found: list[Any] = []
     errors: list[str] = []
     for name in names:
@@ -67,28 +68,31 @@ def inspect_all(names: tuple[str, ...], getter: Callable[[Client, str, bool], An
 _GETTERS = {None: _any_object, "container": _container, "image": _image}
 
 
-@click.command(context_settings=_SETTINGS, short_help="Return low-level information on berth objects")
-@click.option("-f", "--format", "format_", metavar="string", help="Format output using a custom template")
-@click.option("-s", "--size", is_flag=True, help="Display total file sizes if the type is container")
-@click.option("--type", "type_", type=click.Choice(["container", "image"]), help="Return JSON for specified type")
-@click.argument("names", nargs=-1, required=True)
-def inspect(format_: str | None, size: bool, type_: str | None, names: tuple[str, ...]) -> None:
+def _inspect(session: Session, format_: str | None, size: bool, type_: str | None, names: tuple[str, ...]) -> None:
     """Return low-level information on berth objects."""
-    inspect_all(names, _GETTERS[type_], format_, size)
+    inspect_all(session.client, names, _GETTERS[type_], format_, size)
 
 
-@click.command("inspect", context_settings=_SETTINGS, short_help="Display detailed information on one or more containers")
-@click.option("-f", "--format", "format_", metavar="string", help="Format output using a custom template")
-@click.option("-s", "--size", is_flag=True, help="Display total file sizes")
-@click.argument("names", nargs=-1, required=True)
-def container_inspect(format_: str | None, size: bool, names: tuple[str, ...]) -> None:
+def _container_inspect(session: Session, format_: str | None, size: bool, names: tuple[str, ...]) -> None:
     """Display detailed information on one or more containers."""
-    inspect_all(names, _container, format_, size)
+    inspect_all(session.client, names, _container, format_, size)
 
 
-@click.command("inspect", context_settings=_SETTINGS, short_help="Display detailed information on one or more images")
-@click.option("-f", "--format", "format_", metavar="string", help="Format output using a custom template")
-@click.argument("names", nargs=-1, required=True)
-def image_inspect(format_: str | None, names: tuple[str, ...]) -> None:
+def _image_inspect(session: Session, format_: str | None, names: tuple[str, ...]) -> None:
     """Display detailed information on one or more images."""
-    inspect_all(names, _image, format_)
+    inspect_all(session.client, names, _image, format_)
+
+
+_FORMAT: Spec = (("-f", "--format", "format_"), {"metavar": "string", "help": "Format output using a custom template"})
+_NAMES: list[Spec] = [("names", {"nargs": -1, "required": True})]
+
+inspect = Command("inspect", _inspect, [
+    _FORMAT,
+    (("-s", "--size"), {"is_flag": True, "help": "Display total file sizes if the type is container"}),
+    (("--type", "type_"), {"choices": ["container", "image"], "help": "Return JSON for specified type"}),
+], _NAMES, short_help="Return low-level information on berth objects")
+container_inspect = Command("inspect", _container_inspect, [
+    _FORMAT, (("-s", "--size"), {"is_flag": True, "help": "Display total file sizes"}),
+], _NAMES, short_help="Display detailed information on one or more containers")
+image_inspect = Command("inspect", _image_inspect, [_FORMAT], _NAMES,
+                        short_help="Display detailed information on one or more images")

@@ -31,7 +31,7 @@ def _attach(session: Session, detach_keys: str | None, no_stdin: bool, sig_proxy
     keys = parse_detach_keys(detach_keys or DEFAULT_DETACH_KEYS)
     container_id = info["Id"]
     conn = attaching.attach(client, container_id, stdin=stdin, detach_keys=detach_keys)
-    with attaching.proxy_signals(client, container_id, enabled=sig_proxy and not tty):
+    with attaching.ProxySignals(client, container_id, enabled=sig_proxy and not tty):
         detached = attaching.stream_attached(client, conn, tty=tty, stdin=stdin, detach_keys=keys,
                                              resize_path=f"/containers/{container_id}/resize")
     if detached:
@@ -51,20 +51,27 @@ def _logs(session: Session, details: bool, follow: bool, since: str | None, tail
           until: str | None, container: str) -> None:
     """Fetch the logs of a container."""
     from berth.cli.streams import copy_output
-    from berth.cli.units import api_timestamp
 
     client = session.client
     info = client.get(f"/containers/{container}/json")
-    try:
-        params: dict[str, Any] = {
-            "stdout": True, "stderr": True, "follow": follow or None, "timestamps": timestamps or None,
-            "details": details or None, "tail": tail,
-            "since": api_timestamp(since) if since else None, "until": api_timestamp(until) if until else None,
-        }
-    except ValueError as err:
-        raise CLIError(str(err)) from None
+    params: dict[str, Any] = {
+        "stdout": True, "stderr": True, "follow": follow or None, "timestamps": timestamps or None,
+        "details": details or None, "tail": tail, "since": _api_time(since), "until": _api_time(until),
+    }
     response = client.request("GET", f"/containers/{info['Id']}/logs", params)
     copy_output(response.iter_bytes(), tty=bool((info.get("Config") or {}).get("Tty")))
+
+
+def _api_time(value: str | None) -> str | None:
+    """A --since/--until value in the API's form (imported only then: berth.cli.units imports re)."""
+    if not value:
+        return None
+    from berth.cli.units import api_timestamp
+
+    try:
+        return api_timestamp(value)
+    except ValueError as err:
+        raise CLIError(str(err)) from None
 
 
 logs = Command("logs", _logs, [

@@ -1,24 +1,17 @@
 """`berth ps` / `berth container ls`."""
 from __future__ import annotations
 
-import click
+from berth.cli.options import Command
 
-from berth.cli.session import api
+TYPE_CHECKING = False  # what typing.TYPE_CHECKING is, without importing typing (start-up time)
+if TYPE_CHECKING:
+    from berth.cli.session import Session
 
 DEFAULT_FORMAT = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
 
 
-@click.command(context_settings={"help_option_names": ["--help"]}, short_help="List containers")
-@click.option("-a", "--all", "all_", is_flag=True, help="Show all containers (default shows just running)")
-@click.option("-f", "--filter", "filters", multiple=True, metavar="filter", help="Filter output based on conditions provided")
-@click.option("--format", "format_", metavar="string", help="Format output using a custom template")
-@click.option("-n", "--last", type=int, default=-1, help="Show n last created containers (includes all states)")
-@click.option("-l", "--latest", is_flag=True, help="Show the latest created container (includes all states)")
-@click.option("--no-trunc", is_flag=True, help="Don't truncate output")
-@click.option("-q", "--quiet", is_flag=True, help="Only display container IDs")
-@click.option("-s", "--size", is_flag=True, help="Display total file sizes")
-def ps(all_: bool, filters: tuple[str, ...], format_: str | None, last: int, latest: bool, no_trunc: bool,
-       quiet: bool, size: bool) -> None:
+def _ps(session: Session, all_: bool, filters: tuple[str, ...], format_: str | None, last: int, latest: bool,
+        no_trunc: bool, quiet: bool, size: bool) -> None:
     """List containers."""
     from berth.cli.client import encode_filters
     from berth.cli.contexts import ContainerContext
@@ -31,6 +24,19 @@ def ps(all_: bool, filters: tuple[str, ...], format_: str | None, last: int, lat
     want_size = size or (".Size" in fmt or fmt == "{{json .}}") and not quiet
     params = {"all": all_ or limit > 0 or None, "limit": limit if limit > 0 else None, "size": want_size or None,
               "filters": encode_filters(parse_filters(filters))}
-    containers = api().get("/containers/json", params) or []
+    containers = session.client.get("/containers/json", params) or []
     rows = [ContainerContext(item, trunc=not no_trunc) for item in containers]
-    click.echo(render(fmt, rows, ContainerContext.TITLES), nl=False)
+    print(render(fmt, rows, ContainerContext.TITLES), end="", flush=True)  # a closed pipe: main handles it
+
+
+ps = Command("ps", _ps, [
+    (("-a", "--all", "all_"), {"is_flag": True, "help": "Show all containers (default shows just running)"}),
+    (("-f", "--filter", "filters"), {"multiple": True, "metavar": "filter",
+                                     "help": "Filter output based on conditions provided"}),
+    (("--format", "format_"), {"metavar": "string", "help": "Format output using a custom template"}),
+    (("-n", "--last"), {"type": int, "default": -1, "help": "Show n last created containers (includes all states)"}),
+    (("-l", "--latest"), {"is_flag": True, "help": "Show the latest created container (includes all states)"}),
+    (("--no-trunc",), {"is_flag": True, "help": "Don't truncate output"}),
+    (("-q", "--quiet"), {"is_flag": True, "help": "Only display container IDs"}),
+    (("-s", "--size"), {"is_flag": True, "help": "Display total file sizes"}),
+], [], short_help="List containers")

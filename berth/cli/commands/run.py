@@ -161,7 +161,7 @@ def _start(client: Any, container_id: str) -> None:
 def _run_attached(client: Any, container_id: str, body: dict[str, Any], opts: dict[str, Any],
                   detach_keys: bytes) -> None:
     """Attach, register the wait, start, copy I/O, and leave with the container's exit code."""
-    from berth.cli.attaching import attach, proxy_signals, stream_attached
+    from berth.cli.attaching import ProxySignals, attach, stream_attached
 
     tty = body["Tty"]
     stdin = body["AttachStdin"]
@@ -175,7 +175,7 @@ def _run_attached(client: Any, container_id: str, body: dict[str, Any], opts: di
     except CLIError:
         conn.close()
         raise
-    with proxy_signals(client, container_id, enabled=opts["sig_proxy"] and not tty):
+    with ProxySignals(client, container_id, enabled=opts["sig_proxy"] and not tty):
         detached = stream_attached(client, conn, tty=tty, stdin=stdin, detach_keys=detach_keys,
                                    resize_path=f"/containers/{container_id}/resize")
     if detached:
