@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from berth.daemon.containers import ContainerService
+from berth.daemon.containers import ContainerService, prime_cgroup_move
 from berth.daemon.errors import Conflict, InvalidArgument, NotFound, NotRunning, StartFailed
 from berth.daemon.spec import ALL_CAPABILITIES, SpecError, merged_env, process_spec
 from berth.daemon.streams import OutputHub, StdinFunnel, relay
@@ -73,6 +73,7 @@ class ExecService:
             raise InvalidArgument("No exec command specified")
         session = ExecSession(secrets.token_hex(32), container.id, config)
         self.sessions[session.id] = session
+        prime_cgroup_move()
         self.containers.emit(container, f"exec_create: {' '.join(config['Cmd'])}", execID=session.id)
         return session
 

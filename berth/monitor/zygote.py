@@ -17,10 +17,8 @@ import signal
 import socket
 import sys
 import traceback
-from typing import NoReturn
 
 from berth.linux import syscalls
-from berth.runtime import cgroups
 from berth.monitor import monitor
 from berth.monitor.sockpath import short_socket_path
 
@@ -56,8 +54,8 @@ def parse_request(data: bytes) -> dict:
     return request
 
 
-def handle(connection: socket.socket, listener: socket.socket) -> None:
-    """Read one request from `connection` and fork its monitor (which replies)."""
+def serve_request(connection: socket.socket) -> None:
+    """In a freshly forked monitor: read the request, then become its monitor (which replies)."""
     connection.settimeout(REQUEST_TIMEOUT)
     data, fds, _, _ = socket.recv_fds(connection, MAX_REQUEST, 1)
     try:
@@ -66,49 +64,27 @@ def handle(connection: socket.socket, listener: socket.socket) -> None:
         request = parse_request(data)
     except BadRequest as error:
         connection.send(json.dumps({"error": str(error), "exit_code": 125}).encode())
-        for fd in fds:
-            os.close(fd)
         return
-    channel = socket.socket(fileno=fds[0])
-    try:
-        monitor_pid = os.fork()
-        if monitor_pid == 0:
-            _run_monitor(request, connection, channel, listener)
-    finally:
-        channel.close()
-    _start_cgroup_move(request, monitor_pid)
+    connection.settimeout(None)
+    monitor.serve(request, connection, socket.socket(fileno=fds[0]))
 
 
-def _start_cgroup_move(request: dict, monitor_pid: int) -> None:
-    """Begin, while the monitor prepares, the cgroup move its launch will need (a speed-up only).
+def _fork_monitor(connection: socket.socket, listener: socket.socket) -> None:
+    """Fork the monitor for one accepted connection; it reads the request itself.
 
-    The first move into a cgroup after a quiet spell waits for an RCU grace period (5-15 ms). An
-    exec's monitor is moved into the container's cgroups now, so the process it forks is born there;
-    for a new container the zygote starts a grace period that the coming move will share.
+    Every page the zygote writes while monitors share it becomes a copy that some monitor pays for,
+    so the zygote does nothing per request but accept and fork. The monitor is forked once, not
+    twice (each fork costs it the pages its at-fork work writes to), in a session of its own so that
+    no signal meant for the daemon reaches it. The zygote ignores SIGCHLD, so the kernel reaps a
+    monitor that ends; one whose zygote ended first goes to init (or the nearest subreaper).
     """
-    try:
-        if request["op"] == "exec":
-            cgroups.join(cgroups.procs_files_of(request["init_pid"]), monitor_pid)
-        else:
-            cgroups.prime_migration()
-    except OSError:
-        pass
-
-
-def _run_monitor(request: dict, connection: socket.socket, channel: socket.socket,
-                 listener: socket.socket) -> NoReturn:
-    """The monitor: in a session of its own, so that no signal meant for the daemon reaches it.
-
-    It is forked once, not twice: each fork costs the monitor the pages its at-fork work writes to.
-    The zygote ignores SIGCHLD, so the kernel reaps a monitor that ends; one whose zygote ended first
-    goes to init (or the nearest subreaper) like any orphan.
-    """
+    if os.fork() != 0:
+        return
     status = 1
     try:
         listener.close()
         os.setsid()
-        connection.settimeout(None)
-        monitor.serve(request, connection, channel)
+        serve_request(connection)
         status = 0
     except BaseException:
         traceback.print_exc()
@@ -146,9 +122,9 @@ def main(argv: list[str] | None = None) -> None:
         connection, _ = listener.accept()
         with connection:
             try:
-                handle(connection, listener)
-            except OSError as error:  # a client that went away or sent nothing: serve the next one
-                print(f"zygote: request failed: {error}", file=sys.stderr)
+                _fork_monitor(connection, listener)
+            except OSError as error:  # no fork: the daemon sees the connection close unanswered
+                print(f"zygote: cannot fork a monitor: {error}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -365,7 +365,7 @@ def set_frozen(cgroups_path: str, frozen: bool) -> None:
 
 
 def prime_migration() -> None:
-    """Start the RCU grace period that the next move of a process into a cgroup will wait for.
+    """Start the RCU grace period that the next move of a process into a cgroup will wait for (blocks for it).
 
     The kernel makes the first cgroup.procs write after a quiet spell wait for a grace period
     (5-15 ms here); writes that come while it runs, or shortly after, share it. "Moving" ourselves
