@@ -2,8 +2,10 @@
 """What an idle container monitor costs: private memory per monitor, system memory per container.
 
 Starts N `sleep` containers (busybox, own namespaces) through a fresh monitor zygote, then prints
-each monitor's private memory (smaps_rollup), the zygote's, the system's used-memory delta per
-container (MemTotal - MemAvailable, from /proc/meminfo; noisy when other work runs), and request -> reply\nlatency. Cleans up.
+each monitor's private memory (smaps_rollup), the zygote's, the memory the monitors add to the
+zygote's (distinct physical pages of their writable mappings, from /proc/PID/pagemap: exact, unlike
+the system's used-memory delta per container, MemTotal - MemAvailable, also printed) and request ->
+reply latency. Cleans up.
 Usage (as root): .venv/bin/python bench/monitor_memory.py [--count 50] [--runtime /usr/bin/runc]
 """
 from __future__ import annotations
@@ -16,6 +18,7 @@ import select
 import shutil
 import signal
 import statistics
+import struct
 import subprocess
 import sys
 import tarfile
@@ -24,6 +27,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+PAGE = os.sysconf("SC_PAGE_SIZE")
 sys.path.insert(0, str(ROOT))
 
 from berth.monitor import client  # noqa: E402
@@ -37,6 +41,22 @@ def memory_kib(pid: int) -> dict[str, int]:
         name, value = line.split(":", 1)
         fields[name] = int(value.split()[0])
     return {"private": fields["Private_Clean"] + fields["Private_Dirty"], "pss": fields["Pss"]}
+
+
+def writable_frames(pid: int) -> set[int]:
+    """The physical page frames behind the writable mappings of `pid` that are in memory."""
+    frames: set[int] = set()
+    with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/pagemap", "rb") as pagemap:
+        for line in maps:
+            span, permissions = line.split()[:2]
+            start, end = (int(address, 16) for address in span.split("-"))
+            if "w" not in permissions:
+                continue
+            pagemap.seek(start // PAGE * 8)
+            for (entry,) in struct.iter_unpack("<Q", pagemap.read((end - start) // PAGE * 8)):
+                if entry >> 63:  # present
+                    frames.add(entry & ((1 << 55) - 1))
+    return frames
 
 
 def used_kib() -> int:
@@ -117,6 +137,9 @@ def main() -> None:
         containers = [memory_kib(r["pid"]) for r in replies]
         private = [m["private"] for m in monitors]
         print(f"runtime: {args.runtime or 'berth.runtime (in-process)'}, containers: {args.count}")
+        zygote_frames = writable_frames(zygote.pid)
+        added = set().union(*(writable_frames(r["monitor_pid"]) for r in replies)) - zygote_frames
+        print(f"monitors' own pages:             {len(added) * PAGE / 1024 / args.count:.0f} KiB per monitor")
         print(f"zygote private memory:           {memory_kib(zygote.pid)['private']} KiB")
         print(f"monitor private memory:          mean {statistics.mean(private):.0f} KiB, max {max(private)} KiB")
         print(f"monitor Pss:                     mean {statistics.mean(m['pss'] for m in monitors):.0f} KiB")
