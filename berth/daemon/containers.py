@@ -285,12 +285,9 @@ class ContainerService:
         if state.oom_killed:
             self.emit(container, "oom")
         self.emit(container, "die", exitCode=str(state.exit_code))
-        for waiter in live.exit_waiters:
-            if not waiter.done():
-                waiter.set_result(state.exit_code)
-        live.exit_waiters.clear()
         if container.host_config.get("AutoRemove"):
             await asyncio.to_thread(container.save, self.config.data_root)
+            _wake(live.exit_waiters, state.exit_code)
             await self._remove(container, live)
             return
         if self._should_restart(container):
@@ -299,6 +296,7 @@ class ContainerService:
             state.status = "restarting"
             live.restart_task = asyncio.create_task(self._restart_later(container, live, live.restart_delay))
         await asyncio.to_thread(container.save, self.config.data_root)
+        _wake(live.exit_waiters, state.exit_code)  # after the save: a stop that returned is on disk
 
     def _release_resources(self, container: Container) -> None:
         """Unmount the rootfs and remove the cgroup, ending any process the init left behind."""
@@ -664,6 +662,13 @@ def _signal(pid: int, sig: int) -> None:
         os.kill(pid, sig)
     except ProcessLookupError:
         pass
+
+
+def _wake(waiters: list[asyncio.Future[int]], exit_code: int) -> None:
+    for waiter in waiters:
+        if not waiter.done():
+            waiter.set_result(exit_code)
+    waiters.clear()
 
 
 def prime_cgroup_move() -> None:

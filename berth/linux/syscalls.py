@@ -103,9 +103,13 @@ def setdomainname(name: str) -> None:
     _check(_libc.setdomainname(raw, ctypes.c_size_t(len(raw))), "setdomainname")
 
 
+_libc.prctl.argtypes = (ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong)
+
+
 def prctl(option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0, arg5: int = 0) -> int:
-    args = (ctypes.c_ulong(a) for a in (arg2, arg3, arg4, arg5))
-    return _check(_libc.prctl(ctypes.c_int(option), *args), f"prctl {option}")
+    # ctypes converts the ints itself (argtypes): a monitor calls this once after it was forked, and
+    # each Python object it makes on the way is a page copied from the zygote
+    return _check(_libc.prctl(option, arg2, arg3, arg4, arg5), "prctl")
 
 
 def close_range(first: int, last: int = 0xFFFFFFFF, flags: int = 0) -> None:

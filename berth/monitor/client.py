@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import berth
+from berth.monitor import request as zygote_request
 from berth.monitor import statedir
 from berth.monitor.frames import HEADER, FrameType, encode
 from berth.monitor.sockpath import short_socket_path
@@ -84,7 +85,7 @@ async def spawn(zygote_socket: str | Path, request: dict) -> tuple[dict, Channel
             with short_socket_path(os.fspath(zygote_socket)) as reachable:
                 await loop.sock_connect(request_sock, reachable)
             # One small message on a fresh connection: the kernel takes it without blocking.
-            socket.send_fds(request_sock, [json.dumps(request).encode()], [theirs.fileno()])
+            socket.send_fds(request_sock, [zygote_request.encode(request)], [theirs.fileno()])
         finally:
             theirs.close()
         data = await loop.sock_recv(request_sock, MAX_REPLY)

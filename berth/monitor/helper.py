@@ -9,63 +9,54 @@ monitor's child once we have exited.
 """
 from __future__ import annotations
 
-import json
 import os
 import socket
 from typing import NoReturn
 
+from berth.monitor import request as zygote_request
 from berth.monitor import statedir
+from berth.monitor.jsonlog import open_log
 from berth.monitor.launcher import LaunchError, launcher_for
 
-_MAX_FDS = 4  # attach listener, then stdout + stderr (or the pty master), then stdin
+_MAX_FDS = 5  # attach listener, then stdout + stderr (or the pty master), then stdin, then the log
+_STARTED = b"+"   # helper -> monitor: then pid, outputs, pty, stdin, log, cgroups path, state dir (NUL-separated)
+_DECLINED = b"-"  # helper -> monitor: then the error reply for the daemon
 
 
 class Prepared:
-    """What the helper hands the monitor: the process, its stdio, the attach listener, its cgroup."""
+    """What the helper hands the monitor: the process, its stdio, the attach listener, its cgroup,
+    and for a container its state directory and log."""
 
-    __slots__ = ("cgroups_path", "listener", "outputs", "pid", "pty_master", "stdin")
+    __slots__ = ("cgroups_path", "listener", "log_fd", "outputs", "pid", "pty_master", "state_dir", "stdin")
 
     def __init__(self, pid: int, cgroups_path: str | None, listener: socket.socket, outputs: list[int],
-                 stdin: int | None, pty_master: int | None) -> None:
+                 stdin: int | None, pty_master: int | None, state_dir: str | None = None,
+                 log_fd: int | None = None) -> None:
         self.pid = pid
         self.cgroups_path = cgroups_path
         self.listener = listener
         self.outputs = outputs          # [stdout, stderr] read ends, or [pty master]
         self.stdin = stdin              # where the process's stdin is written, if it has one
         self.pty_master = pty_master
+        self.state_dir = state_dir
+        self.log_fd = log_fd
 
 
-def prepare(request: dict) -> Prepared:
-    """Do the one-time work and start the process; raise LaunchError if it did not start.
+class Declined(Exception):
+    """The process did not start; `reply` is the answer for the daemon, ready to send."""
 
-    Run in the monitor, from its state directory, after it became a child subreaper. A container's
-    monitor lives long, so the work happens in a helper child whose written pages go when it exits;
-    an exec's monitor is short-lived and does the work itself, one fork sooner.
-    """
-    if request["op"] == "exec":
-        try:
-            result, fds = _prepare(request, monitor_pid=os.getpid())
-        except (OSError, ValueError, KeyError) as error:
-            raise LaunchError(str(error), 125) from None
-        return _prepared(result, fds)
-    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    helper = os.fork()
-    if helper == 0:  # pragma: no cover - the helper never returns
-        ours.close()
-        _report(request, theirs)
-    theirs.close()
-    with ours:
-        message, fds, _, _ = socket.recv_fds(ours, 65536, _MAX_FDS)
-    os.waitpid(helper, 0)
-    result = json.loads(message) if message else {"error": "launch helper died", "exit_code": 125}
-    if "error" in result:
-        for fd in fds:
-            os.close(fd)
-        raise LaunchError(result["error"], result["exit_code"])
-    return _prepared(result, fds)
+    def __init__(self, reply: bytes) -> None:
+        super().__init__(reply)
+        self.reply = reply
 
 
-def _prepared(result: dict, fds: list[int]) -> Prepared:
+def prepare_exec(request: dict) -> Prepared:
+    """An exec's one-time work, done in its monitor (short-lived, so its copied pages do not last),
+    from its state directory; raise LaunchError if the process did not start."""
+    try:
+        result, fds = _prepare(request, monitor_pid=os.getpid())
+    except (OSError, ValueError, KeyError) as error:
+        raise LaunchError(str(error), 125) from None
     listener, *rest = fds
     outputs = rest[:result["outputs"]]
     stdin = rest[result["outputs"]] if len(rest) > result["outputs"] else None
@@ -73,18 +64,57 @@ def _prepared(result: dict, fds: list[int]) -> Prepared:
                     outputs[0] if result["pty"] else None)
 
 
-def _report(request: dict, report: socket.socket) -> NoReturn:
+def prepare_container(body: bytes) -> Prepared:
+    """A container's one-time work, in a helper child that reads the request's JSON `body` itself;
+    raise Declined if the process did not start.
+
+    Run in the monitor after it became a child subreaper: the launched process becomes the
+    monitor's child once the helper has exited. The helper answers in a few bytes and fds, so that
+    the long-lived monitor runs no JSON code.
+    """
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    helper = os.fork()
+    if helper == 0:  # pragma: no cover - the helper never returns
+        ours.close()
+        _start_container(body, theirs)
+    theirs.close()
+    with ours:
+        message, fds, _, _ = socket.recv_fds(ours, 65536, _MAX_FDS)
+    os.waitpid(helper, 0)
+    if not message.startswith(_STARTED):
+        for fd in fds:
+            os.close(fd)
+        raise Declined(message[len(_DECLINED):] if message else zygote_request.error_reply("launch helper died", 125))
+    pid, outputs, pty, stdin, log, cgroups_path, state_dir = message[len(_STARTED):].split(b"\0")
+    listener, *rest = fds
+    count = int(outputs)
+    output_fds = rest[:count]
+    return Prepared(int(pid), cgroups_path.decode() or None, socket.socket(fileno=listener), output_fds,
+                    rest[count] if stdin == b"1" else None, output_fds[0] if pty == b"1" else None,
+                    state_dir.decode(), rest[-1] if log == b"1" else None)
+
+
+def _start_container(body: bytes, report: socket.socket) -> NoReturn:
     fds: list[int] = []
     try:
-        result, fds = _prepare(request, monitor_pid=os.getppid())
+        parsed = zygote_request.parse(body, b"run")
+        os.chdir(parsed["state_dir"])
+        log_fd = open_log(parsed["log_path"]) if parsed.get("log_path") else None
+        result, fds = _prepare(parsed, monitor_pid=os.getppid())
+        has_stdin = len(fds) > 1 + result["outputs"]
+        fds += [log_fd] if log_fd is not None else []
+        message = _STARTED + b"\0".join([
+            b"%d" % result["pid"], b"%d" % result["outputs"], b"1" if result["pty"] else b"0",
+            b"1" if has_stdin else b"0", b"1" if log_fd is not None else b"0",
+            (result["cgroups_path"] or "").encode(), parsed["state_dir"].encode()])
     except LaunchError as error:
-        result = {"error": error.message, "exit_code": error.exit_code}
-    except (OSError, ValueError, KeyError) as error:
-        result = {"error": str(error), "exit_code": 125}
+        message = _DECLINED + zygote_request.error_reply(error.message, error.exit_code)
+    except (OSError, ValueError, KeyError) as error:  # BadRequest is a ValueError
+        message = _DECLINED + zygote_request.error_reply(str(error), 125)
     except BaseException as error:  # noqa: BLE001 - the helper must never unwind into the monitor
-        result = {"error": f"{type(error).__name__}: {error}", "exit_code": 125}
+        message = _DECLINED + zygote_request.error_reply(f"{type(error).__name__}: {error}", 125)
     try:
-        socket.send_fds(report, [json.dumps(result).encode()], fds)
+        socket.send_fds(report, [message], fds if message.startswith(_STARTED) else [])
     finally:
         os._exit(0)
 

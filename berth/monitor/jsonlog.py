@@ -9,6 +9,11 @@ from berth.timestamps import rfc3339_nano
 MAX_LINE = 16 * 1024  # a line longer than this is logged in pieces, as Docker does
 
 
+def open_log(path: str) -> int:
+    """Open (create) a json-file log for appending."""
+    return os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
+
+
 class JsonLog:
     """Appends output to a json-file log, one entry per line and stream.
 
@@ -16,8 +21,9 @@ class JsonLog:
     log is closed, become entries of their own.
     """
 
-    def __init__(self, path: str) -> None:
-        self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
+    def __init__(self, target: str | int) -> None:
+        """The log at a path, or on an fd from open_log() (a container monitor's helper opens it)."""
+        self.fd = target if isinstance(target, int) else open_log(target)
         self.partial: dict[str, bytes] = {}
 
     def write(self, stream: str, chunk: bytes) -> None:

@@ -1,25 +1,27 @@
 """One monitor: launches a container init (or exec) process, then relays its stdio to clients and its
 log until it ends, and records how it ended.
 
-Runs in a detached process forked from the zygote; single-threaded, one selectors loop.
+Runs in a detached process forked from the zygote; single-threaded, one epoll loop (berth.monitor.poller).
 """
 from __future__ import annotations
 
+import _signal
 import errno
 import json
 import os
-import selectors
-import signal
 import socket
 import sys
 import time
+from collections.abc import Callable
 
 from berth.linux import pty, syscalls
+from berth.monitor import request as zygote_request
 from berth.monitor import statedir
 from berth.monitor.frames import FrameType, encode, split
-from berth.monitor.helper import Prepared, prepare
+from berth.monitor.helper import Declined, Prepared, prepare_container, prepare_exec
 from berth.monitor.jsonlog import JsonLog
 from berth.monitor.launcher import Launcher, LaunchError, launcher_for
+from berth.monitor.poller import READ, WRITE, Poller
 from berth.timestamps import rfc3339_nano
 
 READ_SIZE = 65536
@@ -97,7 +99,8 @@ class Monitor:
     """The relay loop for one running process."""
 
     def __init__(self, pid: int, stdio: ProcessStdio, log: JsonLog | None, listener: socket.socket,
-                 channel: socket.socket, wakeup: int, launcher: Launcher) -> None:
+                 channel: socket.socket, launcher: Callable[[], Launcher]) -> None:
+        """`launcher` gives, when the process has ended, what cleans up after it."""
         self.pid = pid
         self.stdio = stdio
         self.log = log
@@ -110,13 +113,14 @@ class Monitor:
         if stdio.stdin is not None:
             self.stdin = Stdin(stdio.stdin, stdio.tty)
             stdio.stdin = None
-        self.selector = selectors.DefaultSelector()
+        self.poller = Poller()
         listener.setblocking(False)
-        self.selector.register(listener, selectors.EVENT_READ, self._accept)
-        self.selector.register(wakeup, selectors.EVENT_READ, self._on_signal)
+        self.poller.register(listener, READ, self._accept)
+        self.exit_watch: int | None = os.pidfd_open(pid)  # readable once the process has ended
+        self.poller.register(self.exit_watch, READ, self._on_exit)
         for fd in stdio.outputs:
             os.set_blocking(fd, False)
-            self.selector.register(fd, selectors.EVENT_READ, self._on_output)
+            self.poller.register(fd, READ, self._on_output)
         if self.stdin:
             os.set_blocking(self.stdin.fd, False)
         self._add_client(channel)
@@ -126,13 +130,13 @@ class Monitor:
         deadline = None
         while self.stdio.outputs and (deadline is None or time.monotonic() < deadline):
             timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
-            for key, events in self.selector.select(timeout):
-                key.data(key.fileobj, events)
+            for fileobj, callback, events in self.poller.select(timeout):
+                callback(fileobj, events)
             if deadline is None and self.exit_code is not None:
                 deadline = time.monotonic() + OUTPUT_GRACE
         while self.exit_code is None:  # outputs closed early (e.g. the process closed stdout)
-            for key, events in self.selector.select():
-                key.data(key.fileobj, events)
+            for fileobj, callback, events in self.poller.select():
+                callback(fileobj, events)
         self._finish()
 
     # --- events -------------------------------------------------------------------------------
@@ -145,11 +149,7 @@ class Monitor:
                 return
             self._add_client(sock)
 
-    def _on_signal(self, wakeup: int, _events: int) -> None:
-        try:
-            os.read(wakeup, 512)
-        except BlockingIOError:
-            pass
+    def _on_exit(self, _pidfd: int, _events: int) -> None:
         self._reap()
 
     def _on_output(self, fd: int, _events: int) -> None:
@@ -163,7 +163,7 @@ class Monitor:
             chunk = b""
         kind = self.stdio.outputs[fd]
         if not chunk:
-            self.selector.unregister(fd)
+            self.poller.unregister(fd)
             del self.stdio.outputs[fd]
             os.close(fd)
             if fd == self.stdio.pty_master:
@@ -181,9 +181,9 @@ class Monitor:
     def _on_client(self, sock: socket.socket, events: int) -> None:
         client = self.clients[sock]
         try:
-            if events & selectors.EVENT_WRITE:
+            if events & WRITE:
                 client.flush()
-            if events & selectors.EVENT_READ:
+            if events & READ:
                 data = sock.recv(READ_SIZE)
                 if not data:
                     raise ConnectionResetError
@@ -224,18 +224,17 @@ class Monitor:
     def _flush_stdin(self) -> None:
         stdin = self.stdin
         assert stdin is not None
-        registered = self.selector.get_map().get(stdin.fd) is not None
-        if registered:
-            self.selector.unregister(stdin.fd)
+        if self.poller.watching(stdin.fd):
+            self.poller.unregister(stdin.fd)
         if not stdin.flush():
             self.stdin = None
         elif stdin.pending:
-            self.selector.register(stdin.fd, selectors.EVENT_WRITE, self._on_stdin_writable)
+            self.poller.register(stdin.fd, WRITE, self._on_stdin_writable)
 
     def _add_client(self, sock: socket.socket) -> None:
         client = Client(sock)
         self.clients[sock] = client
-        self.selector.register(sock, selectors.EVENT_READ, self._on_client)
+        self.poller.register(sock, READ, self._on_client)
 
     def _send(self, client: Client, frame: bytes, droppable: bool = True) -> None:
         try:
@@ -246,12 +245,12 @@ class Monitor:
         self._watch(client)
 
     def _watch(self, client: Client) -> None:
-        events = selectors.EVENT_READ | (selectors.EVENT_WRITE if client.outgoing else 0)
-        if self.selector.get_key(client.sock).events != events:
-            self.selector.modify(client.sock, events, self._on_client)
+        events = READ | (WRITE if client.outgoing else 0)
+        if self.poller.events(client.sock) != events:
+            self.poller.modify(client.sock, events, self._on_client)
 
     def _drop_client(self, client: Client) -> None:
-        self.selector.unregister(client.sock)
+        self.poller.unregister(client.sock)
         del self.clients[client.sock]
         client.sock.close()
 
@@ -268,58 +267,82 @@ class Monitor:
                 code = os.waitstatus_to_exitcode(status)
                 self.exit_code = 128 - code if code < 0 else code
                 self.finished_at = rfc3339_nano()
+                if self.exit_watch is not None:  # a pidfd stays readable: stop watching it
+                    self.poller.unregister(self.exit_watch)
+                    os.close(self.exit_watch)
+                    self.exit_watch = None
 
     def _finish(self) -> None:
         """Record the exit, tell every client, and tidy the state directory."""
-        for key in list(self.selector.get_map().values()):
-            if key.fileobj is not self.listener and key.data != self._on_client:
-                self.selector.unregister(key.fileobj)
+        for fileobj, callback in self.poller.entries():
+            if fileobj is not self.listener and callback != self._on_client:
+                self.poller.unregister(fileobj)
         self.stdio.close()
         if self.stdin:
             os.close(self.stdin.fd)
         if self.log:
             self.log.close()
+        launcher = self.launcher()
         record = json.dumps({"exit_code": self.exit_code, "finished_at": self.finished_at,
-                             "oom_killed": self.launcher.oom_killed()}).encode()
-        self.launcher.cleanup()
+                             "oom_killed": launcher.oom_killed()}).encode()
+        launcher.cleanup()
         statedir.write_atomic(statedir.EXIT_FILE, record)
         statedir.remove(statedir.ATTACH_SOCKET)
         self._accept(self.listener, 0)  # connections that arrived before the unlink
-        self.selector.unregister(self.listener)
+        self.poller.unregister(self.listener)
         self.listener.close()
         exit_frame = encode(FrameType.EXIT, record)
         for client in list(self.clients.values()):
             self._send(client, exit_frame, droppable=False)
         deadline = time.monotonic() + EXIT_FLUSH_TIMEOUT
         while any(c.outgoing for c in self.clients.values()) and time.monotonic() < deadline:
-            for key, events in self.selector.select(deadline - time.monotonic()):
-                key.data(key.fileobj, events)
+            for fileobj, callback, events in self.poller.select(max(0.0, deadline - time.monotonic())):
+                callback(fileobj, events)
         statedir.remove(statedir.MONITOR_PID)
 
 
 def serve(request: dict, reply: socket.socket, channel: socket.socket) -> None:
-    """The life of a freshly forked, detached monitor: launch, reply, relay, record the exit.
-
-    The launch and the rest of the one-time work happen in a helper child (berth.monitor.helper).
-    """
+    """The life of an exec's monitor: launch, reply, relay, record the exit. It is short-lived, so it
+    does its one-time work itself."""
     os.chdir(request["state_dir"])
     syscalls.prctl(syscalls.PR_SET_CHILD_SUBREAPER, 1)
-    wakeup = _wake_on_sigchld()
-    log = None
+    _keep_child_statuses()
     try:
-        log = JsonLog(request["log_path"]) if request.get("log_path") else None
-        prepared = prepare(request)
+        prepared = prepare_exec(request)
     except (LaunchError, OSError) as error:
         failure = error if isinstance(error, LaunchError) else LaunchError(str(error), 125)
-        if log:
-            log.close()
-        _reply(reply, json.dumps({"error": failure.message, "exit_code": failure.exit_code}).encode())
+        _reply(reply, zygote_request.error_reply(failure.message, failure.exit_code))
         return
-    # The JSON by hand: json's encoder, run here for the first time, would cost the monitor ~75 KiB of
-    # pages copied from the zygote (bench/monitor_memory.py).
-    _reply(reply, b'{"pid": %d, "monitor_pid": %d}' % (prepared.pid, os.getpid()))
+    _reply_started(reply, prepared.pid)
     launcher = launcher_for(request, prepared.cgroups_path)
-    Monitor(prepared.pid, ProcessStdio(prepared), log, prepared.listener, channel, wakeup, launcher).run()
+    Monitor(prepared.pid, ProcessStdio(prepared), None, prepared.listener, channel, lambda: launcher).run()
+
+
+def serve_container(body: bytes, reply: socket.socket, channel: socket.socket) -> None:
+    """The life of a container's monitor, from the JSON `body` of its request.
+
+    A helper child reads the request and does the one-time work (berth.monitor.helper); what the
+    monitor runs itself stays little, for it lives as long as the container and keeps every page
+    it writes. It reads the request only once the process has ended, to clean up after it.
+    """
+    syscalls.prctl(syscalls.PR_SET_CHILD_SUBREAPER, 1)
+    _keep_child_statuses()
+    try:
+        prepared = prepare_container(body)
+    except Declined as declined:
+        _reply(reply, declined.reply)
+        return
+    os.chdir(prepared.state_dir or "/")
+    _reply_started(reply, prepared.pid)
+    log = JsonLog(prepared.log_fd) if prepared.log_fd is not None else None
+    Monitor(prepared.pid, ProcessStdio(prepared), log, prepared.listener, channel,
+            lambda: launcher_for(zygote_request.parse(body, b"run"), prepared.cgroups_path)).run()
+
+
+def _reply_started(reply: socket.socket, pid: int) -> None:
+    # The JSON by hand: json's encoder, run here for the first time, would cost a container's
+    # monitor ~75 KiB of pages copied from the zygote (bench/monitor_memory.py).
+    _reply(reply, b'{"pid": %d, "monitor_pid": %d}' % (pid, os.getpid()))
 
 
 def _reply(reply: socket.socket, message: bytes) -> None:
@@ -331,9 +354,8 @@ def _reply(reply: socket.socket, message: bytes) -> None:
     reply.close()
 
 
-def _wake_on_sigchld() -> int:
-    """A pipe that becomes readable whenever SIGCHLD arrives (for the selectors loop)."""
-    read_end, write_end = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-    signal.signal(signal.SIGCHLD, lambda _signum, _frame: None)
-    signal.set_wakeup_fd(write_end, warn_on_full_buffer=False)
-    return read_end
+def _keep_child_statuses() -> None:
+    """Undo the zygote's "ignore SIGCHLD" (with which the kernel reaps ended children at once), so
+    that the process's exit status waits for us. Through `_signal`, not `signal`, whose enum
+    conversions would cost each monitor ~30 pages copied from the zygote."""
+    _signal.signal(_signal.SIGCHLD, _signal.SIG_DFL)

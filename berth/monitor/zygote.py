@@ -3,15 +3,14 @@
 Usage: python -m berth.monitor.zygote --socket PATH   (started by the daemon; prints "ready" once it
 listens, and dies with its parent).
 
-A request is one SOCK_SEQPACKET message of JSON plus one passed fd, the daemon's end of a socketpair
-that becomes the monitor's first client. The monitor (not the zygote) sends the reply on the same
+A request is one SOCK_SEQPACKET message (berth.monitor.request) plus one passed fd, the daemon's end
+of a socketpair that becomes the monitor's first client. The monitor (not the zygote) sends the reply on the same
 connection: {"pid": N, "monitor_pid": N} or {"error": MESSAGE, "exit_code": 125|126|127}.
 """
 from __future__ import annotations
 
 import argparse
 import gc
-import json
 import os
 import signal
 import socket
@@ -20,53 +19,31 @@ import traceback
 
 from berth.linux import syscalls
 from berth.monitor import monitor
+from berth.monitor import request as zygote_request
 from berth.monitor.sockpath import short_socket_path
 
-MAX_REQUEST = 1 << 20
 REQUEST_TIMEOUT = 5.0
-
-_FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
-    "run": {"id": str, "bundle": str, "state_dir": str, "tty": bool, "stdin": bool},
-    "exec": {"id": str, "exec_id": str, "init_pid": int, "bundle": str, "state_dir": str,
-             "process": dict, "tty": bool, "stdin": bool},
-}
-_OPTIONAL: dict[str, type | tuple[type, ...]] = {
-    "log_path": (str, type(None)), "runtime": (str, type(None)), "runtime_root": (str, type(None)),
-}
-
-
-class BadRequest(ValueError):
-    pass
-
-
-def parse_request(data: bytes) -> dict:
-    """Decode and check a request; raise BadRequest with a message for the daemon."""
-    try:
-        request = json.loads(data)
-    except ValueError as error:
-        raise BadRequest(f"request is not JSON: {error}") from None
-    if not isinstance(request, dict) or request.get("op") not in _FIELDS:
-        raise BadRequest(f"unknown op {request.get('op') if isinstance(request, dict) else request!r}")
-    fields = {**_FIELDS[request["op"]], **{k: t for k, t in _OPTIONAL.items() if k in request}}
-    for name, kind in fields.items():
-        if not isinstance(request.get(name), kind):
-            raise BadRequest(f"request field {name!r} is missing or has the wrong type")
-    return request
 
 
 def serve_request(connection: socket.socket) -> None:
     """In a freshly forked monitor: read the request, then become its monitor (which replies)."""
     connection.settimeout(REQUEST_TIMEOUT)
-    data, fds, _, _ = socket.recv_fds(connection, MAX_REQUEST, 1)
-    try:
-        if len(fds) != 1:
-            raise BadRequest("a request carries exactly one fd (the monitor's channel)")
-        request = parse_request(data)
-    except BadRequest as error:
-        connection.send(json.dumps({"error": str(error), "exit_code": 125}).encode())
+    message, fds, _, _ = socket.recv_fds(connection, zygote_request.MAX_REQUEST, 1)
+    if len(fds) != 1:
+        connection.send(zygote_request.error_reply("a request carries exactly one fd (the monitor's channel)", 125))
         return
     connection.settimeout(None)
-    monitor.serve(request, connection, socket.socket(fileno=fds[0]))
+    channel = socket.socket(fileno=fds[0])
+    op, body = zygote_request.split(message)
+    if op == b"run":
+        monitor.serve_container(body, connection, channel)
+        return
+    try:
+        parsed = zygote_request.parse(body, op)
+    except zygote_request.BadRequest as error:
+        connection.send(zygote_request.error_reply(str(error), 125))
+        return
+    monitor.serve(parsed, connection, channel)
 
 
 def _fork_monitor(connection: socket.socket, listener: socket.socket) -> None:
