@@ -46,7 +46,7 @@ def serve_request(connection: socket.socket) -> None:
     monitor.serve(parsed, connection, channel)
 
 
-def _fork_monitor(connection: socket.socket, listener: socket.socket) -> None:
+def _fork_monitor(connection_fd: int, listener: socket.socket) -> None:
     """Fork the monitor for one accepted connection; it reads the request itself.
 
     Every page the zygote writes while monitors share it becomes a copy that some monitor pays for,
@@ -61,7 +61,7 @@ def _fork_monitor(connection: socket.socket, listener: socket.socket) -> None:
     try:
         listener.close()
         os.setsid()
-        serve_request(connection)
+        serve_request(socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET, 0, connection_fd))
         status = 0
     except BaseException:
         traceback.print_exc()
@@ -96,12 +96,14 @@ def main(argv: list[str] | None = None) -> None:
     os.dup2(devnull, 1)
     os.close(devnull)
     while True:
-        connection, _ = listener.accept()
-        with connection:
-            try:
-                _fork_monitor(connection, listener)
-            except OSError as error:  # no fork: the daemon sees the connection close unanswered
-                print(f"zygote: cannot fork a monitor: {error}", file=sys.stderr)
+        # The C accept (a bare fd): socket.accept would make and close a socket object per request.
+        connection_fd, _ = listener._accept()
+        try:
+            _fork_monitor(connection_fd, listener)
+        except OSError as error:  # no fork: the daemon sees the connection close unanswered
+            print(f"zygote: cannot fork a monitor: {error}", file=sys.stderr)
+        finally:
+            os.close(connection_fd)
 
 
 if __name__ == "__main__":
