@@ -200,6 +200,7 @@ class ContainerService:
                 raise
 
     async def _launch(self, container: Container, live: Live) -> None:
+        prime_cgroup_move()  # again: the grace period a create started may be over by now
         directory = self.directory(container)
         state_dir = self.state_dir(container)
         state_dir.mkdir(parents=True, exist_ok=True)
@@ -674,7 +675,9 @@ def _wake(waiters: list[asyncio.Future[int]], exit_code: int) -> None:
 def prime_cgroup_move() -> None:
     """Start now, in a worker thread, the kernel's wait that the next move of a process into a
     container's cgroups needs (an RCU grace period, 5-15 ms): a start follows a create, and an exec
-    start an exec create, so the wait overlaps the client's next request. A speed-up only."""
+    start an exec create, so the wait overlaps the client's next request. A move soon after one
+    shares its grace period; a move some 20 ms later waits for a new one, hence a second call as a
+    container starts. A speed-up only."""
     asyncio.get_running_loop().run_in_executor(None, _prime_quietly)
 
 
