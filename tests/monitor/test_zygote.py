@@ -207,12 +207,17 @@ def test_missing_binary_is_an_error_reply_127(zygote: Zygote) -> None:
     run(scenario())
 
 
-def test_a_malformed_request_is_refused_with_125(zygote: Zygote) -> None:
+@pytest.mark.parametrize(("request_", "complaint"), [
+    ({"op": "run", "id": "x"}, "bundle"),
+    ({"op": "exec", "id": "x", "bundle": "/b", "state_dir": "/s"}, "exec_id"),
+    ({"op": "fly"}, "unknown op"),
+])
+def test_a_malformed_request_is_refused_with_125(zygote: Zygote, request_: dict, complaint: str) -> None:
     async def scenario() -> None:
         with pytest.raises(client.SpawnError) as failure:
-            await client.spawn(zygote.socket, {"op": "run", "id": "x"})
+            await client.spawn(zygote.socket, request_)
         assert failure.value.exit_code == 125
-        assert "bundle" in failure.value.message
+        assert complaint in failure.value.message
 
     run(scenario())
 
