@@ -39,24 +39,50 @@ _management_group("image", IMAGE_COMMANDS, "Manage images")
 _management_group("system", SYSTEM_COMMANDS, "Manage berth")
 
 
-def _usage_message(err: click.UsageError) -> str:
+def _usage_message(err: click.UsageError) -> tuple[str, int]:
+    """docker's message and exit code for a command line it would refuse: a wrong number of arguments
+    exits 1, anything else (an unknown flag, a bad value) 125."""
     message = err.format_message()
     if isinstance(err, click.NoSuchOption):
         message = f"unknown flag: {err.option_name}"
     ctx = err.ctx
     if ctx is None:
-        return message
+        return message, 125
+    help_hint = "Run"
+    code = 125
+    counted = _argument_count(err, ctx)
+    if counted is not None:
+        message, code = f"berth: {counted}", 1
+        help_hint = "See" if "at least" in counted else "Run"
     usage = ctx.get_usage().replace("Usage: ", "Usage:  ", 1)
-    return f"{message}\n\n{usage}\n\nRun '{ctx.command_path} --help' for more information"
+    return f"{message}\n\n{usage}\n\n{help_hint} '{ctx.command_path} --help' for more information", code
+
+
+def _argument_count(err: click.UsageError, ctx: click.Context) -> str | None:
+    """"'berth rm' requires at least 1 argument" and its kin, when too few or too many were given."""
+    missing = isinstance(err, click.MissingParameter) and isinstance(err.param, click.Argument)
+    extra = err.format_message().startswith("Got unexpected extra argument")
+    if not (missing or extra):
+        return None
+    arguments = [p for p in ctx.command.params if isinstance(p, click.Argument)]
+    needed = sum(1 for argument in arguments if argument.required)
+    name = f"'{ctx.command_path}'"
+    if not arguments:
+        return f"{name} accepts no arguments"
+    plural = "" if needed == 1 else "s"
+    if any(argument.nargs == -1 for argument in arguments):
+        return f"{name} requires at least {needed} argument{plural}"
+    return f"{name} requires {needed} argument{plural}"
 
 
 def run(args: list[str]) -> int:
-    """Run the command line with click; return the exit code (usage errors: 125, as docker)."""
+    """Run the command line with click; return the exit code (docker's for usage errors)."""
     try:
         code = cli.main(args=args, prog_name="berth", standalone_mode=False)
     except click.UsageError as err:
-        print(_usage_message(err), file=sys.stderr)
-        return 125
+        message, code = _usage_message(err)
+        print(message, file=sys.stderr)
+        return code
     except click.ClickException as err:
         print(err.format_message(), file=sys.stderr)
         return err.exit_code

@@ -14,8 +14,28 @@ def run_main(args: list[str], capsys: pytest.CaptureFixture) -> tuple[int, str, 
 def test_unknown_flag_is_a_usage_error_with_exit_125(capsys) -> None:
     code, _, err = run_main(["run", "--no-such-flag", "busybox"], capsys)
     assert code == 125
-    assert err.startswith("unknown flag: --no-such-flag\n\nUsage:  berth run [OPTIONS] IMAGE [COMMAND]...")
+    assert err.startswith("unknown flag: --no-such-flag\n\nUsage:  berth run [OPTIONS] IMAGE [COMMAND] [ARG...]")
     assert err.endswith("Run 'berth run --help' for more information\n")
+
+
+@pytest.mark.parametrize(("args", "complaint", "hint"), [
+    (["rm"], "'berth rm' requires at least 1 argument", "See 'berth rm --help'"),
+    (["exec", "web"], "'berth exec' requires at least 2 arguments", "See 'berth exec --help'"),
+    (["logs"], "'berth logs' requires 1 argument", "Run 'berth logs --help'"),
+    (["rename", "web"], "'berth rename' requires 2 arguments", "Run 'berth rename --help'"),
+    (["ps", "extra"], "'berth ps' accepts no arguments", "Run 'berth ps --help'"),
+])
+def test_a_wrong_number_of_arguments_is_refused_as_docker_does_with_exit_1(capsys, args, complaint, hint) -> None:
+    code, _, err = run_main(args, capsys)
+    assert code == 1
+    assert err.startswith(f"berth: {complaint}\n\nUsage:  berth {args[0]} ")
+    assert err.endswith(f"{hint} for more information\n")
+
+
+def test_rm_of_every_container_shows_docker_usage_when_there_are_none(capsys) -> None:
+    code, _, err = run_main(["rm"], capsys)  # what `berth rm $(berth ps -aq)` runs with no containers
+    assert code == 1
+    assert "Usage:  berth rm [OPTIONS] CONTAINER [CONTAINER...]" in err
 
 
 def test_flags_after_the_image_belong_to_the_command(capsys, tmp_path) -> None:

@@ -14,7 +14,7 @@ _SETTINGS = {"help_option_names": ["--help"]}
 
 
 @click.command(context_settings=_SETTINGS, short_help="Pause all processes within one or more containers")
-@click.argument("containers", nargs=-1, required=True)
+@click.argument("containers", metavar="CONTAINER [CONTAINER...]", nargs=-1, required=True)
 def pause(containers: tuple[str, ...]) -> None:
     """Pause all processes within one or more containers."""
     client = api()
@@ -22,7 +22,7 @@ def pause(containers: tuple[str, ...]) -> None:
 
 
 @click.command(context_settings=_SETTINGS, short_help="Unpause all processes within one or more containers")
-@click.argument("containers", nargs=-1, required=True)
+@click.argument("containers", metavar="CONTAINER [CONTAINER...]", nargs=-1, required=True)
 def unpause(containers: tuple[str, ...]) -> None:
     """Unpause all processes within one or more containers."""
     client = api()
@@ -30,7 +30,7 @@ def unpause(containers: tuple[str, ...]) -> None:
 
 
 @click.command(context_settings=_SETTINGS, short_help="Block until one or more containers stop, then print their exit codes")
-@click.argument("containers", nargs=-1, required=True)
+@click.argument("containers", metavar="CONTAINER [CONTAINER...]", nargs=-1, required=True)
 def wait(containers: tuple[str, ...]) -> None:
     """Block until one or more containers stop, then print their exit codes."""
     client = api()
@@ -190,7 +190,7 @@ def prune(force: bool, filters: tuple[str, ...]) -> None:
 @click.option("--no-stream", is_flag=True, help="Disable streaming stats and only pull the first result")
 @click.option("--no-trunc", is_flag=True, help="Do not truncate output")
 @click.option("--format", "format_", metavar="string", help="Format output using a custom template")
-@click.argument("containers", nargs=-1)
+@click.argument("containers", metavar="[CONTAINER...]", nargs=-1)
 def stats(all_: bool, no_stream: bool, no_trunc: bool, format_: str | None, containers: tuple[str, ...]) -> None:
     """Display resource usage statistics (one snapshot: berth always behaves as with --no-stream)."""
     from berth.cli.formatter import render, resolve_format

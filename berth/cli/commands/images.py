@@ -52,7 +52,7 @@ def images(all_: bool, digests: bool, filters: tuple[str, ...], format_: str | N
 @click.command(context_settings=_SETTINGS, short_help="Remove one or more images")
 @click.option("-f", "--force", is_flag=True, help="Force removal of the image")
 @click.option("--no-prune", is_flag=True, help="Do not delete untagged parents")
-@click.argument("images_", metavar="IMAGE...", nargs=-1, required=True)
+@click.argument("images_", metavar="IMAGE [IMAGE...]", nargs=-1, required=True)
 def rmi(force: bool, no_prune: bool, images_: tuple[str, ...]) -> None:
     """Remove one or more images."""
     client = api()
@@ -192,7 +192,7 @@ def load(input_: str, quiet: bool) -> None:
 
 @click.command(context_settings=_SETTINGS, short_help="Save one or more images to a tar archive (streamed to STDOUT by default)")
 @click.option("-o", "--output", metavar="string", help="Write to a file, instead of STDOUT")
-@click.argument("images_", metavar="IMAGE...", nargs=-1, required=True)
+@click.argument("images_", metavar="IMAGE [IMAGE...]", nargs=-1, required=True)
 def save(output: str | None, images_: tuple[str, ...]) -> None:
     """Save one or more images to a tar archive (streamed to STDOUT by default)."""
     from berth.cli.streams import refuse_terminal_output

@@ -84,7 +84,7 @@ def _image_inspect(session: Session, format_: str | None, names: tuple[str, ...]
 
 
 _FORMAT: Spec = (("-f", "--format", "format_"), {"metavar": "string", "help": "Format output using a custom template"})
-_NAMES: list[Spec] = [("names", {"nargs": -1, "required": True})]
+_NAMES: list[Spec] = [("names", {"nargs": -1, "required": True, "metavar": "NAME|ID [NAME|ID...]"})]
 
 inspect = Command("inspect", _inspect, [
     _FORMAT,

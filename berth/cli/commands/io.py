@@ -130,5 +130,5 @@ exec_ = Command("exec", _exec, [
     (("-t", "--tty"), {"is_flag": True, "help": "Allocate a pseudo-TTY"}),
     (("-u", "--user"), {"metavar": "string", "help": 'Username or UID (format: "<name|uid>[:<group|gid>]")'}),
     (("-w", "--workdir"), {"metavar": "string", "help": "Working directory inside the container"}),
-], [("container", {}), ("command", {"nargs": -1, "required": True})],
+], [("container", {}), ("command", {"nargs": -1, "required": True, "metavar": "COMMAND [ARG...]"})],
     short_help="Execute a command in a running container", interspersed=False)

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from berth.cli.options import Spec
     from berth.cli.session import Session
 
-_CONTAINERS: list[Spec] = [("containers", {"nargs": -1, "required": True})]
+_CONTAINERS: list[Spec] = [("containers", {"nargs": -1, "required": True, "metavar": "CONTAINER [CONTAINER...]"})]
 
 
 def for_each(names: Iterable[str], action: Callable[[str], Any], echo: bool = True) -> list[str]:

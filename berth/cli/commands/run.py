@@ -65,7 +65,7 @@ RUN_ONLY_OPTIONS: list[Spec] = [
     (("--sig-proxy/--no-sig-proxy",), {"default": True, "help": "Proxy received signals to the process"}),
 ]
 
-ARGUMENTS: list[Spec] = [("image", {}), ("command", {"nargs": -1})]
+ARGUMENTS: list[Spec] = [("image", {}), ("command", {"nargs": -1, "metavar": "[COMMAND] [ARG...]"})]
 
 
 def pull_image(client: Any, image: str, out: Any) -> None:
