@@ -31,7 +31,7 @@ def read_kv_file(path: str, environ: Mapping[str, str] | None = None) -> list[st
     except UnicodeDecodeError:
         raise CLIError(f"env file {path} contains invalid utf8 bytes") from None
     lines: list[str] = []
-    for number, line in enumerate(text.splitlines(), 1):
+    for line in text.splitlines():
         line = line.lstrip()
         if not line or line.startswith("#"):
             continue

@@ -52,12 +52,15 @@ def drop_bounding(keep: set[int]) -> None:
             prctl(PR_CAPBSET_DROP, cap)
 
 
+def _mask(caps: set[int], word: int) -> int:
+    """The 32 capability bits of `caps` that the kernel's capset data holds in `word` (0 or 1)."""
+    return sum(1 << (cap - 32 * word) for cap in caps if 32 * word <= cap < 32 * (word + 1))
+
+
 def capset(effective: set[int], permitted: set[int], inheritable: set[int]) -> None:
     data = (_Data * 2)()
     for index in (0, 1):
-        def mask(caps: set[int]) -> int:
-            return sum(1 << (cap - 32 * index) for cap in caps if 32 * index <= cap < 32 * (index + 1))
-        data[index] = _Data(mask(effective), mask(permitted), mask(inheritable))
+        data[index] = _Data(_mask(effective, index), _mask(permitted, index), _mask(inheritable, index))
     _check(_libc.capset(ctypes.byref(_Header(_VERSION_3, 0)), data), "capset")
 
 
