@@ -96,6 +96,9 @@ def test_image_ls_flags_filters_and_format(daemon, layered):
         assert daemon.berth("images", "-q", "--no-trunc", "child").stdout == child + "\n"
         assert daemon.berth("images", "-q", "--filter", "label=team=blue").stdout == labelled[7:19] + "\n"
         assert daemon.berth("images", "-q", "--filter", "label=team=red").stdout == ""
+        daemon.berth("tag", "labelled:1", "labelled:2")  # as docker: one ID per row, so twice
+        assert daemon.berth("images", "-q", "labelled").stdout == (labelled[7:19] + "\n") * 2
+        daemon.berth("rmi", "labelled:2")
         before = daemon.berth("images", "-q", "--no-trunc", "--filter", "before=child:1").stdout.split()
         assert parent in before and child not in before and labelled not in before
         since = daemon.berth("images", "-q", "--no-trunc", "--filter", "since=parent:1").stdout.split()

@@ -43,9 +43,6 @@ def images(all_: bool, digests: bool, filters: tuple[str, ...], format_: str | N
                                         "digests": True}) or []
     fmt = resolve_format(format_, DIGESTS_FORMAT if digests else DEFAULT_FORMAT, "{{.ID}}", quiet)
     rows = image_rows(result, digests=digests or "{{.Digest}}" in fmt, trunc=not no_trunc)
-    if quiet and not format_:
-        seen: set[str] = set()
-        rows = [row for row in rows if not (row.ID() in seen or seen.add(row.ID()))]  # type: ignore[func-returns-value]
     click.echo(render(fmt, rows, ImageContext.TITLES), nl=False)
 
 
