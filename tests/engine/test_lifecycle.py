@@ -104,6 +104,10 @@ def test_rename_and_missing_containers(daemon):
     missing = daemon.berth("rm", "nosuch", check=False)
     assert missing.returncode == 1
     assert "No such container: nosuch" in missing.stderr
+    unrenamed = daemon.berth("rename", "nosuch", "other", check=False)
+    assert unrenamed.returncode == 1
+    assert unrenamed.stderr == ("Error response from daemon: No such container: nosuch\n"
+                                "Error: failed to rename container named nosuch\n")
 
 
 def test_top_lists_the_container_processes(daemon):

@@ -20,6 +20,7 @@ from berth.api.http import (
 )
 from berth.api.streaming import consume_in_thread, produce_in_thread
 from berth.daemon.engine import Engine
+from berth.image.reference import familiar_name
 
 URL_TIMEOUT = 60  # seconds without progress before an import from a URL fails
 T = TypeVar("T")
@@ -62,7 +63,7 @@ def register(router: Router, engine: Engine) -> None:
     @router.route("POST", "/images/create", streams_body=True)
     async def create(request: Request) -> StreamResponse:
         if request.arg("fromImage"):
-            name = request.arg("fromImage")
+            name = familiar_name(request.arg("fromImage"))  # dockerd's words: busybox, not docker.io/library/...
             raise ApiError(404, f"pull access denied for {name}, repository does not exist or may require "
                                 f"'docker login': this berth has no registry client yet")
         source = request.arg("fromSrc") or ""

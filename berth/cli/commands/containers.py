@@ -48,7 +48,10 @@ def rename(container: str, new_name: str) -> None:
     """Rename a container."""
     if not new_name.strip():
         raise CLIError("Error: Neither old nor new names may be empty")
-    api().post(f"/containers/{container}/rename", {"name": new_name})
+    try:
+        api().post(f"/containers/{container}/rename", {"name": new_name})
+    except CLIError as err:
+        raise CLIError(f"{err.message}\nError: failed to rename container named {container}") from None
 
 
 @click.command(context_settings={**_SETTINGS, "ignore_unknown_options": True},
