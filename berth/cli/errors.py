@@ -11,6 +11,14 @@ class CLIError(Exception):
         self.exit_code = exit_code
 
 
+class FlagError(CLIError):
+    """A flag value docker's flag parser refuses (`invalid argument "x" for "--cpus" flag: ...`):
+    shown with the command's usage line, exit 125."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, 125)
+
+
 class DaemonError(CLIError):
     """The daemon answered with an error status and `{"message": ...}`."""
 

@@ -126,6 +126,11 @@ class Command(Syntax):
         self.run = run
         self.short_help = short_help
 
+    def usage(self) -> str:
+        """The usage line, as click writes it: `berth run [OPTIONS] IMAGE [COMMAND] [ARG...]`."""
+        words = [kwargs.get("metavar") or name.upper() for name, kwargs in self.arguments]
+        return " ".join([f"Usage:  berth {self.name}", *(["[OPTIONS]"] if self.options else []), *words])
+
 
 def param_name(flags: tuple[str, ...]) -> str:
     """The parameter name click gives an option: the declaration that is a bare name (`"signal_"` in

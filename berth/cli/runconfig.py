@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 
-from berth.cli.errors import CLIError
+from berth.cli.errors import CLIError, FlagError
 
 TYPE_CHECKING = False  # what typing.TYPE_CHECKING is, without importing typing (start-up time)
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ def parse_env(values: Sequence[str], env_files: Sequence[str] = (),
     for value in values:
         name, has_value, _ = value.partition("=")
         if not name:
-            raise CLIError(f"invalid argument \"{value}\" for \"-e, --env\" flag: invalid environment variable: {value}")
+            raise FlagError(f"invalid argument \"{value}\" for \"-e, --env\" flag: invalid environment variable: {value}")
         result.append(value if has_value or name not in env else f"{name}={env[name]}")
     return result
 
@@ -195,7 +195,7 @@ def parse_cpus(text: str) -> int:
     try:
         value = float(text)
     except ValueError:
-        raise CLIError(f"invalid argument \"{text}\" for \"--cpus\" flag: failed to parse {text} as a rational number") from None
+        raise FlagError(f"invalid argument \"{text}\" for \"--cpus\" flag: failed to parse {text} as a rational number") from None
     return int(round(value * 1e9))
 
 
@@ -207,14 +207,14 @@ def parse_size(text: str | None, flag: str) -> int | None:
     try:
         return ram_in_bytes(text)
     except ValueError as err:
-        raise CLIError(f"invalid argument \"{text}\" for \"{flag}\" flag: {err}") from None
+        raise FlagError(f"invalid argument \"{text}\" for \"{flag}\" flag: {err}") from None
 
 
 def parse_add_host(value: str) -> str:
     """`--add-host name:ip` (docker also accepts `name=ip`) -> "name:ip"."""
     name, sep, address = value.partition("=") if "=" in value else value.partition(":")
     if not sep or not name or not address:
-        raise CLIError(f"invalid argument \"{value}\" for \"--add-host\" flag: bad format for add-host: \"{value}\"")
+        raise FlagError(f"invalid argument \"{value}\" for \"--add-host\" flag: bad format for add-host: \"{value}\"")
     return f"{name}:{address}"
 
 
@@ -232,7 +232,7 @@ def build_create_body(image: str, command: Sequence[str], opts: Mapping[str, Any
     exposed, bindings = parse_ports(opts.get("publish") or (), opts.get("expose") or ())
     binds, volumes = parse_volumes(opts.get("volume") or ())
     if opts.get("rm") and opts.get("restart") and opts["restart"] not in ("no", ""):
-        raise CLIError("Conflicting options: --restart and --rm")
+        raise CLIError("conflicting options: cannot specify both --restart and --rm")
     config: dict[str, Any] = {
         "Hostname": opts.get("hostname") or "",
         "Domainname": "",

@@ -30,21 +30,41 @@ def bytes_size(size: float) -> str:
     return f"{value:.4g}{unit}"
 
 
-_RAM = re.compile(r"^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$")
+_BINARY_MULTIPLES = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
 
 
 def ram_in_bytes(text: str) -> int:
-    """Parse a memory size with binary multiples: "512m" -> 536870912 (go-units RAMInBytes)."""
-    match = _RAM.match(text)
-    if not match:
+    """Parse a memory size with binary multiples: "512m" -> 536870912 (go-units RAMInBytes).
+
+    A number (a space may follow it), then an optional suffix: b, or k/m/g/t/p with an optional "b"
+    or "ib", in any case. Errors are worded as docker's: invalid size, invalid suffix, or the
+    number's own parse error.
+    """
+    last = max((text.rfind(char) for char in "0123456789. "), default=-1)
+    if last == -1:
         raise ValueError(f"invalid size: '{text}'")
-    number, unit = match.groups()
+    number, suffix = (text[:last], text[last + 1:]) if text[last] == " " else (text[:last + 1], text[last + 1:])
+    value = _go_float(number)
+    if value < 0:
+        raise ValueError(f"invalid size: '{text}'")
+    if len(suffix) > 3:
+        raise ValueError(f"invalid suffix: '{suffix}'")
+    suffix = suffix.lower()
+    if not suffix or suffix == "b":
+        return int(value)
+    if suffix[0] not in _BINARY_MULTIPLES or suffix[1:] not in ("", "b", "ib"):
+        raise ValueError(f"invalid suffix: '{suffix}'")
+    return int(value * _BINARY_MULTIPLES[suffix[0]])
+
+
+def _go_float(text: str) -> float:
+    """float(text) as Go's strconv.ParseFloat takes decimal numbers (no blanks, no underscores)."""
     try:
-        value = float(number)
+        if text != text.strip() or "_" in text:
+            raise ValueError
+        return float(text)
     except ValueError:
-        raise ValueError(f"invalid size: '{text}'") from None
-    power = "bkmgtp".index(unit.lower()) if unit else 0
-    return int(value * 1024 ** power)
+        raise ValueError(f'strconv.ParseFloat: parsing "{text}": invalid syntax') from None
 
 
 def since(timestamp: float, now: float | None = None) -> str:

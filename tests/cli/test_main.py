@@ -38,6 +38,15 @@ def test_rm_of_every_container_shows_docker_usage_when_there_are_none(capsys) ->
     assert "Usage:  berth rm [OPTIONS] CONTAINER [CONTAINER...]" in err
 
 
+@pytest.mark.parametrize("command", ["run", "create"])
+def test_a_refused_flag_value_is_shown_with_the_usage_line_and_exit_125(capsys, tmp_path, command) -> None:
+    code, _, err = run_main(["-H", f"unix://{tmp_path}/none.sock", command, "-m", "12q", "busybox"], capsys)
+    assert code == 125
+    assert err == (f'invalid argument "12q" for "-m, --memory" flag: invalid suffix: \'q\'\n\n'
+                   f"Usage:  berth {command} [OPTIONS] IMAGE [COMMAND] [ARG...]\n\n"
+                   f"Run 'berth {command} --help' for more information\n")
+
+
 def test_flags_after_the_image_belong_to_the_command(capsys, tmp_path) -> None:
     code, _, err = run_main(["-H", f"unix://{tmp_path}/none.sock", "run", "busybox", "ls", "-l"], capsys)
     assert code == 125 and "Cannot connect to the berth daemon" in err

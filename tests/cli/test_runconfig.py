@@ -111,5 +111,5 @@ def test_create_body_for_an_interactive_run() -> None:
 def test_detached_create_attaches_nothing_and_rm_conflicts_with_restart() -> None:
     body = build_create_body("busybox", [], {"detach": True})
     assert (body["AttachStdin"], body["AttachStdout"], body["AttachStderr"], body["Cmd"]) == (False, False, False, None)
-    with pytest.raises(CLIError, match="Conflicting options: --restart and --rm"):
+    with pytest.raises(CLIError, match="conflicting options: cannot specify both --restart and --rm"):
         build_create_body("busybox", [], {"rm": True, "restart": "always"})

@@ -31,14 +31,25 @@ def test_since_says_ago() -> None:
 
 
 @pytest.mark.parametrize("text, size", [("512m", 512 * 1024 ** 2), ("1g", 1024 ** 3), ("1.5GB", int(1.5 * 1024 ** 3)),
-                                        ("100", 100), ("64k", 65536), ("2MiB", 2 * 1024 ** 2)])
+                                        ("100", 100), ("64k", 65536), ("2MiB", 2 * 1024 ** 2), ("12 m", 12 << 20),
+                                        ("12b", 12), ("1e3k", 1024000), (".5m", 1 << 19), ("12.5k", 12800)])
 def test_memory_sizes_parse_with_binary_multiples(text: str, size: int) -> None:
     assert ram_in_bytes(text) == size
 
 
-def test_bad_memory_size_is_refused() -> None:
-    with pytest.raises(ValueError, match="invalid size"):
-        ram_in_bytes("lots")
+# what the docker 28 CLI answers for these (`docker create -m TEXT`)
+@pytest.mark.parametrize("text, error", [
+    ("lots", "invalid size: 'lots'"), ("m", "invalid size: 'm'"), ("-1m", "invalid size: '-1m'"),
+    ("12q", "invalid suffix: 'q'"), ("12mbb", "invalid suffix: 'mbb'"), ("12bb", "invalid suffix: 'bb'"),
+    ("12QQQQ", "invalid suffix: 'QQQQ'"),
+    ("1.2.3m", 'strconv.ParseFloat: parsing "1.2.3": invalid syntax'),
+    (" 12m", 'strconv.ParseFloat: parsing " 12": invalid syntax'),
+    ("0x10", 'strconv.ParseFloat: parsing "0x10": invalid syntax'),
+])
+def test_bad_memory_sizes_are_refused_in_dockers_words(text: str, error: str) -> None:
+    with pytest.raises(ValueError) as refused:
+        ram_in_bytes(text)
+    assert str(refused.value) == error
 
 
 def test_go_durations() -> None:

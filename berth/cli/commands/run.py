@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from berth.cli.errors import CLIError, DaemonError, ExitStatus
+from berth.cli.errors import CLIError, DaemonError, ExitStatus, FlagError
 from berth.cli.options import Command
 from berth.cli.references import split_reference, with_default_tag
 
@@ -104,9 +104,13 @@ def _prepare(image: str, command: tuple[str, ...], opts: dict[str, Any]) -> dict
     return build_create_body(image, command, opts)
 
 
-def _run_error(err: CLIError, command: str, exit_code: int = 125) -> CLIError:
-    """docker's form for run/create failures: `docker: <error>` and a pointer to --help."""
-    return CLIError(f"berth: {err.message}\n\nRun 'berth {command} --help' for more information", exit_code)
+def _run_error(err: CLIError, command: Command, exit_code: int = 125) -> CLIError:
+    """docker's form for run/create failures: `docker: <error>` and a pointer to --help; a refused
+    flag value as docker's flag parser shows it, with the usage line."""
+    hint = f"Run 'berth {command.name} --help' for more information"
+    if isinstance(err, FlagError):
+        return CLIError(f"{err.message}\n\n{command.usage()}\n\n{hint}", err.exit_code)
+    return CLIError(f"berth: {err.message}\n\n{hint}", exit_code)
 
 
 def _create(session: Session, image: str, command: tuple[str, ...], **opts: Any) -> None:
@@ -118,7 +122,7 @@ def _create(session: Session, image: str, command: tuple[str, ...], **opts: Any)
     except DaemonError as err:
         raise CLIError(err.message, 1) from None
     except CLIError as err:
-        raise _run_error(err, "create") from None
+        raise _run_error(err, create) from None
     print(container_id)
 
 
@@ -135,7 +139,7 @@ def _run(session: Session, image: str, command: tuple[str, ...], **opts: Any) ->
         body = _prepare(image, command, opts)
         container_id = create_container(client, image, opts["name"], body, opts["pull"], opts["platform"])
     except CLIError as err:
-        raise _run_error(err, "run") from None
+        raise _run_error(err, run) from None
     if detach:
         _start(client, container_id)
         print(container_id)
@@ -155,7 +159,7 @@ def _start(client: Any, container_id: str) -> None:
     try:
         client.post(f"/containers/{container_id}/start")
     except DaemonError as err:
-        raise _run_error(err, "run", start_error_exit_code(err.daemon_message)) from None
+        raise _run_error(err, run, start_error_exit_code(err.daemon_message)) from None
 
 
 def _run_attached(client: Any, container_id: str, body: dict[str, Any], opts: dict[str, Any],
