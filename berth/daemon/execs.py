@@ -98,6 +98,7 @@ class ExecService:
             raise Conflict(f"Error: Exec command {exec_id} is already running")
         container = self.containers.get(session.container_id)
         if container.state.status != "running":
+            self._fail(session)
             raise NotRunning(f"Container {container.id} is not running")
         config = session.config
         rootfs = self.containers.directory(container) / "rootfs"
@@ -110,6 +111,7 @@ class ExecService:
                 tty=session.tty,
             )
         except (UserError, SpecError) as exc:
+            self._fail(session)
             raise InvalidArgument(str(exc)) from None
         if config.get("Privileged"):
             process["capabilities"] = {key: list(ALL_CAPABILITIES) for key in process["capabilities"]}
@@ -129,14 +131,19 @@ class ExecService:
         try:
             reply, channel = await monitor.spawn(self.zygote_socket, request)
         except monitor.SpawnError as exc:
-            session.exit_code = EXEC_START_FAILED
-            session.done.set()
+            self._fail(session)
             raise StartFailed(f"OCI runtime exec failed: {exc.message}: unknown", exc.exit_code) from None
         session.running, session.pid, session.channel = True, reply["pid"], channel
         if session.pending_size is not None:
             await channel.resize(*session.pending_size)
         asyncio.create_task(self._pump(session, channel))
         self._emit(session, f"exec_start: {' '.join(session.config['Cmd'])}")
+
+    @staticmethod
+    def _fail(session: ExecSession) -> None:
+        """The process will not start: the exec ends with dockerd's exit code for that."""
+        session.exit_code = EXEC_START_FAILED
+        session.done.set()
 
     async def _pump(self, session: ExecSession, channel: monitor.Channel) -> None:
         exit_info = await relay(channel, session.hub, session.stdin)

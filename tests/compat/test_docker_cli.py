@@ -39,6 +39,8 @@ def test_docker_ps_inspect_logs_exec_stop_rm(daemon):
     [record] = json.loads(docker(daemon, "inspect", "dockerish").stdout)
     assert record["State"]["Running"] is True
     assert docker(daemon, "exec", "dockerish", "echo", "inside").stdout == "inside\n"
+    stranger = docker(daemon, "exec", "-u", "nosuch", "dockerish", "id", check=False)  # refused as dockerd does
+    assert (stranger.returncode, stranger.stdout.rstrip()) == (126, "unable to find user nosuch: no matching entries in passwd file")
     assert docker(daemon, "logs", "dockerish").stdout == "logged\n"
     docker(daemon, "stop", "-t", "1", "dockerish")
     assert docker(daemon, "ps", "-a", "--format", "{{.Names}} {{.State}}").stdout.strip() == "dockerish exited"

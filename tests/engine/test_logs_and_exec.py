@@ -72,6 +72,8 @@ def test_exec_options_and_exit_codes(daemon):
     missing = daemon.berth("exec", container_id, "nosuch", check=False)
     assert missing.returncode == 126
     assert "executable file not found" in missing.stdout + missing.stderr
+    stranger = daemon.berth("exec", "-u", "nosuch", container_id, "id", check=False)
+    assert (stranger.returncode, stranger.stdout.rstrip()) == (126, "unable to find user nosuch: no matching entries in passwd file")
 
 
 def test_exec_with_stdin_and_detached(daemon):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from berth.api.http import Hijack, Request, Response, Router, json_response
 from berth.api.streaming import MULTIPLEXED_STREAM, RAW_STREAM, frame, pump_session
 from berth.daemon.engine import Engine
-from berth.daemon.errors import StartFailed
+from berth.daemon.errors import DaemonError
 from berth.daemon.streams import STDERR, STDOUT
 
 
@@ -18,17 +18,17 @@ def register(router: Router, engine: Engine) -> None:
         if options.get("Detach"):
             await execs.start(session.id)
             return Response(b"", 200, "application/json")
-        launch_request = execs.prepare(session)
         config = session.config
         streams = {s for s, key in ((STDOUT, "AttachStdout"), (STDERR, "AttachStderr")) if config.get(key)}
 
         async def pump(reader, writer) -> None:
             # As dockerd: the process starts once the client holds the stream, so no output can be
-            # swallowed by a client that buffers past the response head.
+            # swallowed by a client that buffers past the response head; and what keeps it from
+            # starting (an unknown user, a container that stopped) goes down that stream too.
             output = session.hub.subscribe()
             try:
-                await execs.launch(session, launch_request)
-            except StartFailed as exc:
+                await execs.start(session.id)
+            except DaemonError as exc:
                 session.hub.unsubscribe(output)
                 writer.write(frame(STDOUT, f"{exc}\r\n".encode(), session.tty))
                 await writer.drain()
