@@ -50,6 +50,10 @@ class FormatContext:
 
     FIELDS: tuple[str, ...] = ()
     TITLES: dict[str, str] = {}
+    GO_TYPE = ""  # what docker's template errors call the row type: *formatter.ContainerContext
+
+    def __init_subclass__(cls) -> None:
+        cls.GO_TYPE = f"*formatter.{cls.__name__}"
 
     def to_json(self) -> dict[str, str]:
         return {name: getattr(self, name)() for name in sorted(self.FIELDS)}

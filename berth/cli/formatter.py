@@ -1,7 +1,8 @@
 """Docker-style output: `--format` handling (table / json / Go template) and Go's tabwriter."""
 from __future__ import annotations
 
-from berth.cli.gotemplate import Template
+from berth.cli.errors import CLIError
+from berth.cli.gotemplate import Template, TemplateError
 
 TYPE_CHECKING = False  # what typing.TYPE_CHECKING is, without importing typing (start-up time)
 if TYPE_CHECKING:
@@ -86,9 +87,15 @@ class HeaderContext:
 def render(fmt: str, rows: Iterable[Any], titles: Mapping[str, str]) -> str:
     """Render rows with a docker `--format` (already resolved from defaults and `json`)."""
     table = fmt.startswith(TABLE_PREFIX)
-    template = Template(unescape(fmt))
-    out = [template.execute(HeaderContext(titles)) + "\n"] if table else []
-    out.extend(template.execute(row) + "\n" for row in rows)
+    try:
+        template = Template(unescape(fmt))
+    except TemplateError as err:
+        raise CLIError(f"failed to parse template: {err}") from None
+    try:
+        out = [template.execute(HeaderContext(titles)) + "\n"] if table else []
+        out.extend(template.execute(row) + "\n" for row in rows)
+    except TemplateError as err:
+        raise CLIError(f"failed to execute template: {err}") from None
     text = "".join(out)
     return tabwrite(text) if table else text
 

@@ -612,8 +612,13 @@ class _Continue(Exception):
 class Template:
     """A parsed template; `execute(data)` renders it."""
 
-    def __init__(self, source: str, functions: dict[str, Callable[..., Any]] | None = None) -> None:
+    def __init__(self, source: str, functions: dict[str, Callable[..., Any]] | None = None, *,
+                 missing_key_error: bool = False) -> None:
+        """`missing_key_error`: a field that an object of the API lacks is an error, as docker
+        inspect reports it, instead of `<no value>`. An object is a map whose keys are all
+        capitalised (a Go struct's fields); other maps (labels, for one) still give `<no value>`."""
         self.source = source
+        self.missing_key_error = missing_key_error
         self.functions = {**FUNCTIONS, **(functions or {})}
         try:
             self.nodes = _Parser(source).parse()
@@ -748,7 +753,7 @@ class Template:
         if isinstance(node, _Dot):
             return dot
         if isinstance(node, _Var):
-            return _walk(self._variable(node.name, scope), node.names, [])
+            return _walk(self._variable(node.name, scope), node.names, [], self.missing_key_error)
         if isinstance(node, _Field):
             return self._field(node, dot, scope, [])
         if isinstance(node, _Pipe):
@@ -759,7 +764,7 @@ class Template:
 
     def _field(self, node: _Field, dot: Any, scope: list[dict[str, Any]], args: list[Any]) -> Any:
         receiver = dot if node.receiver is None else self._eval(node.receiver, dot, scope)
-        return _walk(receiver, node.names, args)
+        return _walk(receiver, node.names, args, self.missing_key_error)
 
     @staticmethod
     def _variable(name: str, scope: list[dict[str, Any]]) -> Any:
@@ -769,11 +774,13 @@ class Template:
         raise TemplateError(f"undefined variable: {name}")
 
 
-def _walk(value: Any, names: list[str], args: list[Any]) -> Any:
+def _walk(value: Any, names: list[str], args: list[Any], missing_key_error: bool = False) -> Any:
     """Follow .A.B.C from value; the last name receives args if it is a method."""
     for i, name in enumerate(names):
         last = i == len(names) - 1
         if isinstance(value, dict):
+            if missing_key_error and name not in value and _struct_like(value):
+                raise TemplateError(f'at <.{name}>: map has no entry for key "{name}"')
             value = value.get(name, MISSING)
         elif value is None or value is MISSING:
             raise TemplateError(f"at <.{name}>: nil pointer evaluating interface {{}}.{name}")
@@ -782,13 +789,18 @@ def _walk(value: Any, names: list[str], args: list[Any]) -> Any:
         else:
             attr = getattr(value, name, MISSING) if not name.startswith("_") else MISSING
             if attr is MISSING:
-                raise TemplateError(f"at <.{name}>: can't evaluate field {name} in type {type(value).__name__}")
+                go_type = getattr(value, "GO_TYPE", type(value).__name__)
+                raise TemplateError(f"at <.{name}>: can't evaluate field {name} in type {go_type}")
             value = attr(*(args if last else [])) if callable(attr) else attr
             if last:
                 return value
     if args:
         raise TemplateError(f"can't give argument to non-function {names[-1] if names else '.'}")
     return value
+
+
+def _struct_like(mapping: dict) -> bool:
+    return bool(mapping) and all(isinstance(key, str) and key[:1].isupper() for key in mapping)
 
 
 def _go_type(value: Any) -> str:

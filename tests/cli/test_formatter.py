@@ -1,5 +1,8 @@
 """Tables and --format output shaped like docker's."""
+import pytest
+
 from berth.cli.contexts import ContainerContext, ImageContext, image_rows
+from berth.cli.errors import CLIError
 from berth.cli.formatter import render, resolve_format, tabwrite
 from berth.cli.commands.ps import DEFAULT_FORMAT as PS_FORMAT
 from berth.cli.commands.images import DEFAULT_FORMAT as IMAGES_FORMAT
@@ -82,3 +85,13 @@ def test_container_context_details() -> None:
     assert row.Ports() == "0.0.0.0:8080->80/tcp, 53/udp"
     assert row.Image() == "936851e6b64d"
     assert ContainerContext(CONTAINER, trunc=False).Command() == "\"sh -c 'echo hi; exit 3'\""
+
+
+def test_an_unknown_field_is_docker_s_template_error_not_a_crash() -> None:
+    with pytest.raises(CLIError) as failed:
+        render("{{.Bogus}}", [ContainerContext(CONTAINER, now=NOW)], ContainerContext.TITLES)
+    assert failed.value.message == ('failed to execute template: template: :1: executing "" at <.Bogus>: '
+                                    "can't evaluate field Bogus in type *formatter.ContainerContext")
+    with pytest.raises(CLIError) as unparsable:
+        render("{{.ID", [ContainerContext(CONTAINER, now=NOW)], ContainerContext.TITLES)
+    assert unparsable.value.message == "failed to parse template: template: :1: unclosed action"

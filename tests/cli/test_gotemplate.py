@@ -84,3 +84,12 @@ def test_field_of_missing_value_is_an_execution_error() -> None:
                                          ([1, "a"], "[1 a]"), ({"b": 1, "a": [2]}, "map[a:[2] b:1]")])
 def test_values_print_as_go_fmt_does(value: object, text: str) -> None:
     assert go_str(value) == text
+
+
+def test_inspect_style_templates_refuse_fields_an_api_object_lacks_but_not_missing_labels() -> None:
+    record = {"State": {"Status": "running"}, "Config": {"Labels": {"a": "b"}}}
+    strict = Template("{{.State.Bogus}}", missing_key_error=True)
+    with pytest.raises(TemplateError, match='map has no entry for key "Bogus"'):
+        strict.execute(record)
+    assert Template("{{.Config.Labels.zz}}", missing_key_error=True).execute(record) == "<no value>"
+    assert Template("{{.State.Bogus}}").execute(record) == "<no value>"

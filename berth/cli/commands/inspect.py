@@ -44,7 +44,7 @@ def show(objects: list[Any], format_: str | None) -> None:
     from berth.cli.gotemplate import Template, TemplateError
 
     try:
-        template = Template(unescape(format_))
+        template = Template(unescape(format_), missing_key_error=True)
         output = "".join(template.execute(obj) + "\n" for obj in objects)
     except TemplateError as err:
         raise CLIError(f"template parsing error: {err}") from None
