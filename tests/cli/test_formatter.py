@@ -1,11 +1,11 @@
 """Tables and --format output shaped like docker's."""
 import pytest
 
+from berth.cli.commands.images import DEFAULT_FORMAT as IMAGES_FORMAT
+from berth.cli.commands.ps import DEFAULT_FORMAT as PS_FORMAT
 from berth.cli.contexts import ContainerContext, ImageContext, image_rows
 from berth.cli.errors import CLIError
 from berth.cli.formatter import render, resolve_format, tabwrite
-from berth.cli.commands.ps import DEFAULT_FORMAT as PS_FORMAT
-from berth.cli.commands.images import DEFAULT_FORMAT as IMAGES_FORMAT
 
 NOW = 1_700_000_000.0
 CONTAINER = {
