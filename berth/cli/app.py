@@ -7,6 +7,7 @@ import sys
 import click
 
 from berth import __version__
+from berth.cli.clicktypes import FlagValueError
 from berth.cli.hosts import resolve_host
 from berth.cli.lazy import LazyGroup
 from berth.cli.options import click_option
@@ -45,6 +46,8 @@ def _usage_message(err: click.UsageError) -> tuple[str, int]:
     message = err.format_message()
     if isinstance(err, click.NoSuchOption):
         message = f"unknown flag: {err.option_name}"
+    elif isinstance(err, FlagValueError):
+        message = err.message
     ctx = err.ctx
     if ctx is None:
         return message, 125

@@ -191,6 +191,10 @@ def click_option(spec: Spec) -> click.Option:
     case_sensitive = kwargs.pop("case_sensitive", True)
     if choices is not None:
         kwargs["type"] = click.Choice(choices, case_sensitive=case_sensitive)
+    if kwargs.get("type") is int:
+        from berth.cli.clicktypes import GoInt
+
+        kwargs["type"] = GoInt()
     return click.Option(flags, **kwargs)
 
 

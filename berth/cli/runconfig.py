@@ -118,14 +118,15 @@ def parse_volumes(values: Sequence[str]) -> tuple[list[str], dict[str, dict]]:
 
 
 def _port_range(text: str, what: str) -> list[int]:
+    """`80` or `8000-8010`; `what` names the port as docker's errors do: containerPort, hostPort."""
     start, _, end = text.partition("-")
     try:
         first = int(start)
         last = int(end) if end else first
     except ValueError:
-        raise CLIError(f"invalid {what} port: {text}") from None
+        raise CLIError(f"invalid {what}: {text}") from None
     if not 0 <= first <= last <= 65535:
-        raise CLIError(f"invalid {what} port: {text}")
+        raise CLIError(f"invalid {what}: {text}")
     return list(range(first, last + 1))
 
 
@@ -142,8 +143,8 @@ def parse_ports(values: Sequence[str], expose: Sequence[str] = ()) -> tuple[dict
         elif spec.count(":") >= 2:
             ip, host, container = spec.rsplit(":", 2)
             ip = ip.strip("[]")
-        container_ports = _port_range(container, "container")
-        host_ports = _port_range(host, "host") if host else []
+        container_ports = _port_range(container, "containerPort")
+        host_ports = _port_range(host, "hostPort") if host else []
         if host_ports and len(host_ports) != len(container_ports) and len(host_ports) != 1:
             raise CLIError(f"invalid ranges specified for container and host Ports: {container} and {host}")
         for i, port in enumerate(container_ports):
@@ -158,7 +159,12 @@ def parse_ports(values: Sequence[str], expose: Sequence[str] = ()) -> tuple[dict
             bindings.setdefault(key, []).append({"HostIp": ip, "HostPort": host_port})
     for value in expose:
         spec, _, proto = value.partition("/")
-        for port in _port_range(spec, "container"):
+        try:
+            ports = _port_range(spec, "containerPort")
+        except CLIError:
+            raise CLIError(f"invalid range format for --expose: {value}, error: "
+                           f'strconv.ParseUint: parsing "{spec}": invalid syntax') from None
+        for port in ports:
             exposed[f"{port}/{proto or 'tcp'}"] = {}
     return exposed, bindings
 

@@ -47,6 +47,19 @@ def test_a_refused_flag_value_is_shown_with_the_usage_line_and_exit_125(capsys, 
                    f"Run 'berth {command} --help' for more information\n")
 
 
+@pytest.mark.parametrize(("args", "code", "first_line"), [
+    (["stop", "-t", "abc", "web"], 125,
+     'invalid argument "abc" for "-t, --timeout" flag: strconv.ParseInt: parsing "abc": invalid syntax'),
+    (["logs", "--since", "bad", "web"], 1, 'invalid value for "since": failed to parse value as time or duration: "bad"'),
+    (["run", "-p", "abc", "busybox"], 125, "berth: invalid containerPort: abc"),
+    (["run", "-p", "abc:80", "busybox"], 125, "berth: invalid hostPort: abc"),
+])
+def test_bad_flag_values_are_refused_in_docker_s_words_before_any_request(capsys, tmp_path, args, code,
+                                                                            first_line) -> None:
+    exit_code, _, err = run_main(["-H", f"unix://{tmp_path}/none.sock", *args], capsys)
+    assert (exit_code, err.splitlines()[0]) == (code, first_line)
+
+
 def test_flags_after_the_image_belong_to_the_command(capsys, tmp_path) -> None:
     code, _, err = run_main(["-H", f"unix://{tmp_path}/none.sock", "run", "busybox", "ls", "-l"], capsys)
     assert code == 125 and "Cannot connect to the berth daemon" in err

@@ -52,17 +52,18 @@ def _logs(session: Session, details: bool, follow: bool, since: str | None, tail
     """Fetch the logs of a container."""
     from berth.cli.streams import copy_output
 
-    client = session.client
-    info = client.get(f"/containers/{container}/json")
     params: dict[str, Any] = {
         "stdout": True, "stderr": True, "follow": follow or None, "timestamps": timestamps or None,
-        "details": details or None, "tail": tail, "since": _api_time(since), "until": _api_time(until),
+        "details": details or None, "tail": tail,
+        "since": _api_time(since, "since"), "until": _api_time(until, "until"),
     }
+    client = session.client
+    info = client.get(f"/containers/{container}/json")
     response = client.request("GET", f"/containers/{info['Id']}/logs", params)
     copy_output(response.iter_bytes(), tty=bool((info.get("Config") or {}).get("Tty")))
 
 
-def _api_time(value: str | None) -> str | None:
+def _api_time(value: str | None, flag: str) -> str | None:
     """A --since/--until value in the API's form (imported only then: berth.cli.units imports re)."""
     if not value:
         return None
@@ -71,7 +72,7 @@ def _api_time(value: str | None) -> str | None:
     try:
         return api_timestamp(value)
     except ValueError as err:
-        raise CLIError(str(err)) from None
+        raise CLIError(f'invalid value for "{flag}": {err}') from None
 
 
 logs = Command("logs", _logs, [

@@ -113,7 +113,8 @@ def _kill(session: Session, signal_: str | None, containers: tuple[str, ...]) ->
 
 
 _SIGNAL: Spec = (("-s", "--signal", "signal_"), {"metavar": "string", "help": "Signal to send to the container"})
-_TIME: Spec = (("-t", "--time", "timeout"), {"type": int, "help": "Seconds to wait before killing the container"})
+_TIME: Spec = (("-t", "--timeout", "--time", "timeout"),  # --time: docker's old name, still accepted
+               {"type": int, "help": "Seconds to wait before killing the container"})
 
 stop = Command("stop", _stop, [_SIGNAL, _TIME], _CONTAINERS, short_help="Stop one or more running containers")
 restart = Command("restart", _restart, [_SIGNAL, _TIME], _CONTAINERS, short_help="Restart one or more containers")
