@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+
 from berth.cli.errors import CLIError
 from berth.paths import DEFAULT_HOST
 

@@ -74,7 +74,9 @@ def since(timestamp: float, now: float | None = None) -> str:
 
 def go_time(timestamp: float) -> str:
     """A unix time as Go's Time.String() in local time: "2024-01-02 15:04:05 +0000 UTC"."""
-    from datetime import datetime  # here, not at the top: `run` needs this module but not datetime
+    from datetime import (
+        datetime,  # here, not at the top: `run` needs this module but not datetime
+    )
 
     moment = datetime.fromtimestamp(timestamp).astimezone()
     return moment.strftime("%Y-%m-%d %H:%M:%S %z ") + (moment.tzname() or "")

@@ -2,8 +2,15 @@
 import pytest
 
 from berth.cli.errors import CLIError
-from berth.cli.runconfig import (build_create_body, parse_env, parse_labels, parse_ports, parse_restart_policy,
-                                 parse_ulimit, parse_volumes)
+from berth.cli.runconfig import (
+    build_create_body,
+    parse_env,
+    parse_labels,
+    parse_ports,
+    parse_restart_policy,
+    parse_ulimit,
+    parse_volumes,
+)
 
 
 def test_env_files_come_first_then_e_flags(tmp_path) -> None:

@@ -1,8 +1,15 @@
 """Sizes, durations and times printed and parsed as docker does."""
 import pytest
 
-from berth.cli.units import (api_timestamp, bytes_size, human_duration, human_size, parse_go_duration,
-                             ram_in_bytes, since)
+from berth.cli.units import (
+    api_timestamp,
+    bytes_size,
+    human_duration,
+    human_size,
+    parse_go_duration,
+    ram_in_bytes,
+    since,
+)
 
 
 @pytest.mark.parametrize("size, text", [(0, "0B"), (999, "999B"), (1000, "1kB"), (1_990_000, "1.99MB"),
