@@ -779,8 +779,10 @@ def _walk(value: Any, names: list[str], args: list[Any], missing_key_error: bool
     for i, name in enumerate(names):
         last = i == len(names) - 1
         if isinstance(value, dict):
-            if missing_key_error and name not in value and _struct_like(value):
-                raise TemplateError(f'at <.{name}>: map has no entry for key "{name}"')
+            if name not in value and _struct_like(value):
+                name = _go_field(value, name)
+                if missing_key_error and name not in value:
+                    raise TemplateError(f'at <.{name}>: map has no entry for key "{name}"')
             value = value.get(name, MISSING)
         elif value is None or value is MISSING:
             raise TemplateError(f"at <.{name}>: nil pointer evaluating interface {{}}.{name}")
@@ -797,6 +799,13 @@ def _walk(value: Any, names: list[str], args: list[Any], missing_key_error: bool
     if args:
         raise TemplateError(f"can't give argument to non-function {names[-1] if names else '.'}")
     return value
+
+
+def _go_field(mapping: dict, name: str) -> str:
+    """The key of an API object that Go's field `name` stands for: docker's templates see Go field
+    names (`APIVersion`), the API's JSON may spell them otherwise (`ApiVersion`)."""
+    folded = name.lower()
+    return next((key for key in mapping if key.lower() == folded), name)
 
 
 def _struct_like(mapping: dict) -> bool:

@@ -93,3 +93,8 @@ def test_inspect_style_templates_refuse_fields_an_api_object_lacks_but_not_missi
         strict.execute(record)
     assert Template("{{.Config.Labels.zz}}", missing_key_error=True).execute(record) == "<no value>"
     assert Template("{{.State.Bogus}}").execute(record) == "<no value>"
+
+
+def test_go_field_names_find_the_api_s_json_names() -> None:
+    version = {"Server": {"ApiVersion": "1.41", "MinAPIVersion": "1.24"}}
+    assert Template("{{.Server.APIVersion}} {{.Server.MinAPIVersion}}").execute(version) == "1.41 1.24"

@@ -145,7 +145,7 @@ def port(container: str, private_port: str | None) -> None:
         key = private_port if "/" in private_port else f"{private_port}/tcp"
         bindings = ports.get(key)
         if not bindings:
-            raise CLIError(f"Error: No public port '{key}' published for {container}")
+            raise CLIError(f"Error: No public port '{private_port}' published for {container}")
         for binding in bindings:
             click.echo(f"{binding.get('HostIp') or '0.0.0.0'}:{binding.get('HostPort')}")
         return
