@@ -193,3 +193,6 @@ def test_system_df_counts_images_and_their_use(daemon):
     assert images_row[0] == "Images"
     assert int(images_row[1]) == len(daemon.berth("images", "-a", "-q").stdout.split())
     assert lines(docker(daemon, "system", "df"))[:2] == report[:2]
+    for template in ("{{json .}}", "table {{.Type}}\t{{.Reclaimable}}", "{{.Type}}={{.TotalCount}}"):
+        assert daemon.berth("system", "df", "--format", template).stdout == \
+            docker(daemon, "system", "df", "--format", template).stdout

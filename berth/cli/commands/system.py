@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from berth import API_VERSION, __version__
+from berth.cli.contexts import FormatContext
 from berth.cli.errors import CLIError
 from berth.cli.session import api
 
@@ -165,19 +166,50 @@ DF_CONTAINERS = ("table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t{{
                  "\t{{.Status}}\t{{.Names}}")
 
 
-@click.command(context_settings=_SETTINGS, short_help="Show berth disk usage")
-@click.option("-v", "--verbose", is_flag=True, help="Show detailed information on space usage")
-def df(verbose: bool) -> None:
-    """Show berth disk usage."""
-    from berth.cli.formatter import tabwrite
+DF_SUMMARY = "table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}"
 
+
+class DiskUsageContext(FormatContext):
+    """One row of `system df`: a kind of object and the space it takes."""
+
+    FIELDS = ("Active", "Reclaimable", "Size", "TotalCount", "Type")
+    TITLES = {"Type": "TYPE", "TotalCount": "TOTAL", "Active": "ACTIVE", "Size": "SIZE", "Reclaimable": "RECLAIMABLE"}
+
+    def __init__(self, row: list[str]) -> None:
+        self.row = row
+
+    def Type(self) -> str:
+        return self.row[0]
+
+    def TotalCount(self) -> str:
+        return self.row[1]
+
+    def Active(self) -> str:
+        return self.row[2]
+
+    def Size(self) -> str:
+        return self.row[3]
+
+    def Reclaimable(self) -> str:
+        return self.row[4]
+
+
+@click.command(context_settings=_SETTINGS, short_help="Show berth disk usage")
+@click.option("--format", "format_", metavar="string", help="Format output using a custom template: 'table', "
+              "'table TEMPLATE', 'json' or 'TEMPLATE' (a Go template)")
+@click.option("-v", "--verbose", is_flag=True, help="Show detailed information on space usage")
+def df(format_: str | None, verbose: bool) -> None:
+    """Show berth disk usage."""
+    from berth.cli.formatter import render, resolve_format, tabwrite
+
+    if verbose and format_:
+        raise CLIError("berth: --format together with --verbose is not supported yet")
     usage = api().get("/system/df") or {}
     if not verbose:
-        rows = [["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"], *disk_usage_rows(usage)]
-        click.echo(tabwrite("".join("\t".join(row) + "\n" for row in rows)), nl=False)
+        rows = [DiskUsageContext(row) for row in disk_usage_rows(usage)]
+        click.echo(render(resolve_format(format_, DF_SUMMARY), rows, DiskUsageContext.TITLES), nl=False)
         return
     from berth.cli.contexts import ContainerContext, ImageContext, image_rows
-    from berth.cli.formatter import render
 
     class LayerSizeContext(ContainerContext):
         def Size(self) -> str:  # the writable layer alone, as docker's `df -v` shows it
