@@ -451,7 +451,20 @@ def _json(value: Any) -> str:
         return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     if value is MISSING:
         value = None
-    return wire.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return wire.dumps(_marshal_order(value), ensure_ascii=False, separators=(",", ":"))
+
+
+def _marshal_order(value: Any) -> Any:
+    """Go's json.Marshal writes a map's keys sorted and a struct's fields in their order. Here a map
+    is an object whose values are all strings and whose keys are not field names (labels, event
+    attributes); anything else keeps the order the API gave."""
+    if isinstance(value, list):
+        return [_marshal_order(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if value and all(isinstance(item, str) for item in value.values()) and not _struct_like(value):
+        return dict(sorted(value.items()))
+    return {key: _marshal_order(item) for key, item in value.items()}
 
 
 def _index(item: Any, *keys: Any) -> Any:

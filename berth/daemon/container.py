@@ -12,8 +12,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from berth.timestamps import ZERO_TIME, parse_seconds
 from berth.durations import human_duration
+from berth.timestamps import ZERO_TIME, parse_seconds
+
+# Config fields dockerd leaves out of inspect when they are empty (`omitempty` in its types)
+OMITTED_WHEN_EMPTY = frozenset({"ExposedPorts", "StopSignal", "StopTimeout", "Healthcheck", "ArgsEscaped",
+                                "NetworkDisabled", "MacAddress", "Shell"})
+
+
+def _empty(value: Any) -> bool:
+    """Go's idea of an empty value for `omitempty` (0 is not empty here: StopTimeout is a pointer)."""
+    return value is None or value is False or value == "" or (isinstance(value, (dict, list)) and not value)
 
 
 @dataclass
@@ -136,7 +145,8 @@ class Container:
                 },
             },
             "Mounts": self.mounts,
-            "Config": self.config,
+            "Config": {key: value for key, value in self.config.items()
+                       if key not in OMITTED_WHEN_EMPTY or not _empty(value)},
             "NetworkSettings": self.network_settings(),
         }
 

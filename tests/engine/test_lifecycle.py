@@ -62,6 +62,11 @@ def test_inspect_has_dockers_shape(daemon):
     assert record["HostConfig"]["RestartPolicy"]["Name"] == "no"
     for key in ("Created", "Image", "LogPath", "Mounts", "NetworkSettings", "GraphDriver"):
         assert key in record
+    # as dockerd's types (omitempty): unset fields are left out, set ones (even 0) shown
+    assert not {"ExposedPorts", "StopSignal", "StopTimeout"} & set(record["Config"])
+    timed = start(daemon, "--stop-timeout", "0", "--expose", "80", "busybox", "sleep", "100")
+    [record] = json.loads(daemon.berth("inspect", timed).stdout)
+    assert (record["Config"]["StopTimeout"], record["Config"]["ExposedPorts"]) == (0, {"80/tcp": {}})
 
 
 def test_stop_kill_wait_and_exit_codes(daemon):
