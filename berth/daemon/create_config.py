@@ -6,9 +6,31 @@ import os
 from typing import Any
 
 from berth.daemon.errors import Conflict, InvalidArgument, NotFound
-from berth.daemon.spec import merged_env
+from berth.daemon.spec import MASKED_PATHS, READONLY_PATHS, merged_env
+from berth.runtime.cgroups import hierarchies
 
 RESTART_POLICIES = {"", "no", "always", "unless-stopped", "on-failure"}
+
+# Every HostConfig field dockerd shows in inspect, in its order, with the value it gives a field the
+# client left out (Runtime, CgroupnsMode and the path lists are filled in per container).
+HOST_CONFIG_DEFAULTS: dict[str, Any] = {
+    "Binds": None, "ContainerIDFile": "", "LogConfig": {"Type": "json-file", "Config": {}}, "NetworkMode": "",
+    "PortBindings": None, "RestartPolicy": {"Name": "", "MaximumRetryCount": 0}, "AutoRemove": False,
+    "VolumeDriver": "", "VolumesFrom": None, "CapAdd": None, "CapDrop": None, "CgroupnsMode": "",
+    "Dns": None, "DnsOptions": None, "DnsSearch": None, "ExtraHosts": None, "GroupAdd": None,
+    "IpcMode": "private", "Cgroup": "", "Links": None, "OomScoreAdj": 0, "PidMode": "", "Privileged": False,
+    "PublishAllPorts": False, "ReadonlyRootfs": False, "SecurityOpt": None, "UTSMode": "", "UsernsMode": "",
+    "ShmSize": 64 * 1024 * 1024, "Runtime": "", "ConsoleSize": [0, 0], "Isolation": "", "CpuShares": 0,
+    "Memory": 0, "NanoCpus": 0, "CgroupParent": "", "BlkioWeight": 0, "BlkioWeightDevice": None,
+    "BlkioDeviceReadBps": None, "BlkioDeviceWriteBps": None, "BlkioDeviceReadIOps": None,
+    "BlkioDeviceWriteIOps": None, "CpuPeriod": 0, "CpuQuota": 0, "CpuRealtimePeriod": 0, "CpuRealtimeRuntime": 0,
+    "CpusetCpus": "", "CpusetMems": "", "Devices": None, "DeviceCgroupRules": None, "DeviceRequests": None,
+    "KernelMemory": 0, "KernelMemoryTCP": 0, "MemoryReservation": 0, "MemorySwap": 0, "MemorySwappiness": None,
+    "OomKillDisable": False, "PidsLimit": None, "Ulimits": None, "CpuCount": 0, "CpuPercent": 0,
+    "IOMaximumIOps": 0, "IOMaximumBandwidth": 0, "MaskedPaths": None, "ReadonlyPaths": None,
+}
+# Fields dockerd leaves out while they are empty (omitempty).
+HOST_CONFIG_OMITTED_WHEN_EMPTY = ("Mounts", "Tmpfs", "Sysctls", "StorageOpt", "Init")
 
 
 def merge_config(body: dict[str, Any], image: dict[str, Any], container_id: str) -> dict[str, Any]:
@@ -54,7 +76,7 @@ def merge_config(body: dict[str, Any], image: dict[str, Any], container_id: str)
 def normalize_host_config(host_config: dict[str, Any]) -> dict[str, Any]:
     host_config = dict(host_config)
     policy = dict(host_config.get("RestartPolicy") or {})
-    policy.setdefault("Name", "no")
+    policy.setdefault("Name", "")  # as dockerd: a client that asks for no policy sees ""
     policy.setdefault("MaximumRetryCount", 0)
     if policy["Name"] not in RESTART_POLICIES:
         raise InvalidArgument(f"invalid restart policy '{policy['Name']}'")
@@ -72,9 +94,15 @@ def normalize_host_config(host_config: dict[str, Any]) -> dict[str, Any]:
     host_config["NetworkMode"] = "host" if mode == "host" else "none"
     if host_config.get("PortBindings") and mode != "host":
         raise InvalidArgument("port publishing needs a bridge network, which berth does not have yet")
-    host_config.setdefault("LogConfig", {"Type": "json-file", "Config": {}})
-    host_config.setdefault("Binds", None)
-    return host_config
+    if not host_config.get("Privileged"):
+        host_config.setdefault("MaskedPaths", list(MASKED_PATHS))
+        host_config.setdefault("ReadonlyPaths", list(READONLY_PATHS))
+    host_config.setdefault("CgroupnsMode", "host" if hierarchies().v1 else "private")
+    for name in HOST_CONFIG_OMITTED_WHEN_EMPTY:
+        if name in host_config and host_config[name] in (None, {}, []):
+            del host_config[name]
+    return {**{name: host_config.get(name, default) for name, default in HOST_CONFIG_DEFAULTS.items()},
+            **host_config}
 
 def bind_mounts(host_config: dict[str, Any]) -> list[dict[str, Any]]:
     mounts = []

@@ -47,7 +47,17 @@ def test_restart_policy_is_validated():
         normalize_host_config({"RestartPolicy": {"Name": "always", "MaximumRetryCount": 2}})
     with pytest.raises(Exception, match="invalid restart policy 'sometimes'"):
         normalize_host_config({"RestartPolicy": {"Name": "sometimes"}})
-    assert normalize_host_config({})["RestartPolicy"] == {"Name": "no", "MaximumRetryCount": 0}
+    assert normalize_host_config({})["RestartPolicy"] == {"Name": "", "MaximumRetryCount": 0}  # as dockerd
+
+
+def test_host_config_has_every_field_dockerd_shows_in_its_order():
+    host_config = normalize_host_config({"NetworkMode": "none", "Memory": 1 << 20, "Tmpfs": {}})
+    assert list(host_config)[:6] == ["Binds", "ContainerIDFile", "LogConfig", "NetworkMode", "PortBindings",
+                                     "RestartPolicy"]
+    assert (host_config["Memory"], host_config["ShmSize"], host_config["IpcMode"]) == (1 << 20, 64 << 20, "private")
+    assert "/proc/kcore" in host_config["MaskedPaths"] and "/proc/sys" in host_config["ReadonlyPaths"]
+    assert "Tmpfs" not in host_config  # left out while empty, as dockerd does
+    assert normalize_host_config({"Privileged": True})["MaskedPaths"] is None
 
 
 def test_capabilities_add_and_drop_as_docker_does():

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import berth
 from berth.api.http import Request, Response, Router, StreamResponse, json_response
-from berth.timestamps import rfc3339_nano
 from berth.daemon.engine import Engine
 from berth.daemon.logs import parse_time_arg
+from berth.runtime.cgroups import hierarchies
+from berth.timestamps import rfc3339_nano
 
 
 def _kernel() -> str:
@@ -22,6 +23,19 @@ def _kernel() -> str:
 
 def _cgroup_version() -> str:
     return "2" if os.path.exists("/sys/fs/cgroup/cgroup.controllers") else "1"
+
+
+def _memory_cgroup_has(name: str) -> bool:
+    """Whether the host's (v1) memory controller offers `name` (kernel memory limits, OOM control)."""
+    mount = hierarchies().v1.get("memory")
+    return bool(mount) and os.path.exists(os.path.join(mount, name))
+
+
+def _sysctl_on(path: str) -> bool:
+    try:
+        return Path("/proc/sys", path).read_text().strip() == "1"
+    except OSError:
+        return False
 
 
 def register(router: Router, engine: Engine) -> None:
@@ -61,23 +75,31 @@ def register(router: Router, engine: Engine) -> None:
             "ContainersStopped": sum(s not in ("running", "paused") for s in states),
             "Images": len(images), "Driver": "overlay2",
             "DriverStatus": [["Backing Filesystem", _filesystem_of(config.data_root)], ["Supports d_type", "true"]],
-            "DockerRootDir": str(config.data_root), "Plugins": {"Volume": ["local"], "Network": ["host", "none"],
-                                                            "Log": ["json-file"]},
-            "MemoryLimit": True, "SwapLimit": True, "CpuCfsPeriod": True, "CpuCfsQuota": True,
-            "CPUShares": True, "CPUSet": True, "PidsLimit": True, "IPv4Forwarding": True,
+            "DockerRootDir": str(config.data_root),
+            "Plugins": {"Volume": ["local"], "Network": ["host", "none"], "Authorization": None, "Log": ["json-file"]},
+            "MemoryLimit": True, "SwapLimit": True, "KernelMemory": _memory_cgroup_has("memory.kmem.limit_in_bytes"),
+            "KernelMemoryTCP": _memory_cgroup_has("memory.kmem.tcp.limit_in_bytes"), "CpuCfsPeriod": True,
+            "CpuCfsQuota": True, "CPUShares": True, "CPUSet": True, "PidsLimit": True, "IPv4Forwarding": True,
+            "BridgeNfIptables": _sysctl_on("net/bridge/bridge-nf-call-iptables"),
+            "BridgeNfIp6tables": _sysctl_on("net/bridge/bridge-nf-call-ip6tables"),
             "Debug": config.debug, "NFd": len(os.listdir("/proc/self/fd")),
-            "NGoroutines": len(asyncio.all_tasks()), "SystemTime": rfc3339_nano(), "LoggingDriver": "json-file",
+            "OomKillDisable": _memory_cgroup_has("memory.oom_control"), "NGoroutines": len(asyncio.all_tasks()),
+            "SystemTime": rfc3339_nano(), "LoggingDriver": "json-file",
             "CgroupDriver": "cgroupfs", "CgroupVersion": _cgroup_version(), "NEventsListener": 0,
             "KernelVersion": _kernel(), "OperatingSystem": _os_name(), "OSVersion": "",
             "OSType": "linux", "Architecture": platform.machine(), "IndexServerAddress": "https://index.docker.io/v1/",
             "RegistryConfig": {"AllowNondistributableArtifactsCIDRs": [], "AllowNondistributableArtifactsHostnames": [],
-                               "InsecureRegistryCIDRs": ["127.0.0.0/8"], "IndexConfigs": {},
+                               "InsecureRegistryCIDRs": ["127.0.0.0/8"],
+                               "IndexConfigs": {"docker.io": {"Name": "docker.io", "Mirrors": [], "Secure": True,
+                                                              "Official": True}},
                                "Mirrors": []},
             "NCPU": os.cpu_count(), "MemTotal": _mem_total(), "GenericResources": None,
             "HttpProxy": "", "HttpsProxy": "", "NoProxy": "", "Name": socket.gethostname(), "Labels": [],
             "ExperimentalBuild": False, "ServerVersion": berth.__version__,
             "Runtimes": {name: {"path": entry.path or "berth-runtime"} for name, entry in config.runtimes.items()},
-            "DefaultRuntime": config.default_runtime, "Swarm": {"LocalNodeState": "inactive"},
+            "DefaultRuntime": config.default_runtime,
+            "Swarm": {"NodeID": "", "NodeAddr": "", "LocalNodeState": "inactive", "ControlAvailable": False,
+                      "Error": "", "RemoteManagers": None},
             "LiveRestoreEnabled": config.live_restore, "Isolation": "", "InitBinary": "docker-init",
             "ContainerdCommit": {"ID": "", "Expected": ""}, "RuncCommit": {"ID": "", "Expected": ""},
             "InitCommit": {"ID": "", "Expected": ""}, "SecurityOptions": [], "Warnings": None,
