@@ -4,8 +4,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from berth.timestamps import ZERO_TIME, rfc3339_nano
 from berth.runtime import cgroups
+from berth.timestamps import ZERO_TIME, rfc3339_nano
 
 _TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
 
@@ -48,11 +48,16 @@ def sample(name: str, container_id: str, cgroup: str | None, previous: dict[str,
     stats = cgroups.read_stats(cgroup)
     reading["read"] = rfc3339_nano()
     reading["pids_stats"] = {"current": stats.pids}
+    usage: dict[str, Any] = {"total_usage": stats.cpu_usage_ns}
+    if stats.cpu_usage_per_cpu_ns is not None:
+        usage["percpu_usage"] = stats.cpu_usage_per_cpu_ns
     reading["cpu_stats"] = {
-        "cpu_usage": {"total_usage": stats.cpu_usage_ns, "usage_in_kernelmode": 0, "usage_in_usermode": 0},
+        "cpu_usage": {**usage, "usage_in_kernelmode": 0, "usage_in_usermode": 0},
         "system_cpu_usage": _system_cpu_ns(), "online_cpus": os.cpu_count() or 1,
         "throttling_data": {"periods": 0, "throttled_periods": 0, "throttled_time": 0},
     }
-    reading["memory_stats"] = {"usage": stats.memory_usage, "stats": stats.memory_stat,
-                               "limit": stats.memory_limit or _host_memory()}
+    memory: dict[str, Any] = {"usage": stats.memory_usage}
+    if stats.memory_max_usage is not None:
+        memory["max_usage"] = stats.memory_max_usage
+    reading["memory_stats"] = {**memory, "stats": stats.memory_stat, "limit": stats.memory_limit or _host_memory()}
     return reading

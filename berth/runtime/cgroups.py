@@ -29,6 +29,8 @@ class CgroupStats:
     memory_stat: dict[str, int]
     cpu_usage_ns: int
     pids: int
+    memory_max_usage: int | None = None      # cgroup v1 only: the peak
+    cpu_usage_per_cpu_ns: list[int] | None = None  # cgroup v1 only
 
 
 @cache
@@ -303,22 +305,29 @@ def read_stats(cgroups_path: str) -> CgroupStats:
         return os.path.join(found.v2 or "", relative), False
 
     memory_dir, v1 = where("memory")
+    peak = None
     if v1:
         usage = _int_file(f"{memory_dir}/memory.usage_in_bytes") or 0
         limit = _int_file(f"{memory_dir}/memory.limit_in_bytes")
         limit = None if limit is not None and limit >= 1 << 62 else limit
+        peak = _int_file(f"{memory_dir}/memory.max_usage_in_bytes")
     else:
         usage = _int_file(f"{memory_dir}/memory.current") or 0
         limit = _int_file(f"{memory_dir}/memory.max")
     cpu_dir, v1 = where("cpuacct")
+    per_cpu = None
     if v1:
         cpu = _int_file(f"{cpu_dir}/cpuacct.usage") or 0
+        try:
+            per_cpu = [int(value) for value in _read(f"{cpu_dir}/cpuacct.usage_percpu").split()]
+        except (OSError, ValueError):
+            per_cpu = None
     else:
         cpu = _stat_file(f"{cpu_dir}/cpu.stat").get("usage_usec", 0) * 1000
     pids_dir, _ = where("pids")
     pids = _int_file(f"{pids_dir}/pids.current")
     return CgroupStats(usage, limit, _stat_file(f"{memory_dir}/memory.stat"), cpu,
-                       pids if pids is not None else len(cgroup_pids(cgroups_path)))
+                       pids if pids is not None else len(cgroup_pids(cgroups_path)), peak, per_cpu)
 
 
 def remove_cgroup(cgroups_path: str, attempts: int = 50) -> None:

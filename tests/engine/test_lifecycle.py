@@ -2,9 +2,14 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import time
+
+import docker as docker_py
+
+from berth.runtime import cgroups
 
 
 def start(daemon, *args: str) -> str:
@@ -190,3 +195,7 @@ def test_stats_reads_the_containers_cgroups(daemon):
     docker = subprocess.run([shutil.which("docker"), "stats", "--no-stream", "--format", "{{.Name}} {{.PIDs}}",
                              "measured"], capture_output=True, text=True, env=daemon.env, timeout=30)
     assert docker.stdout.split() == ["measured", "1"]
+    if cgroups.hierarchies().v1.get("cpuacct"):  # what dockerd adds from cgroup v1: per-CPU time and the peak
+        reading = docker_py.APIClient(base_url=daemon.host).stats("measured", stream=False)
+        assert len(reading["cpu_stats"]["cpu_usage"]["percpu_usage"]) == os.cpu_count()
+        assert reading["memory_stats"]["max_usage"] >= reading["memory_stats"]["usage"]

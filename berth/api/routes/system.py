@@ -121,7 +121,7 @@ def register(router: Router, engine: Engine) -> None:
         usage = await asyncio.to_thread(engine.images.disk_usage, engine.containers.users_of_image)
         containers = engine.containers.list(True, {}, None)
         await asyncio.to_thread(engine.containers.sizes, containers)
-        return json_response({**usage, "Containers": containers, "Volumes": [], "BuildCache": []})
+        return json_response({**usage, "Containers": containers, "Volumes": [], "BuildCache": [], "BuilderSize": 0})
 
     @router.route("GET", "/berth/system/check")
     async def check(request: Request) -> Response:
