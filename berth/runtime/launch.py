@@ -20,8 +20,16 @@ from berth.linux import pty
 from berth.linux import syscalls as sc
 from berth.linux.seccomp import Filter
 from berth.runtime import cgroups, mounts
-from berth.runtime.process import (ProcessError, enter_cwd, env_list_to_dict, exec_error,
-                                   find_executable, home_of, set_rlimits, switch_user)
+from berth.runtime.process import (
+    ProcessError,
+    enter_cwd,
+    env_list_to_dict,
+    exec_error,
+    find_executable,
+    home_of,
+    set_rlimits,
+    switch_user,
+)
 from berth.runtime.seccomp import build_filter
 
 NAMESPACE_FLAGS = {
@@ -33,6 +41,7 @@ EXEC_NAMESPACES = {"ipc": sc.CLONE_NEWIPC, "uts": sc.CLONE_NEWUTS, "net": sc.CLO
                    "cgroup": sc.CLONE_NEWCGROUP, "mnt": sc.CLONE_NEWNS}
 _READY = b"ready"
 _PTY = b"pty"
+_MADE = b"made"  # parent -> child: your cgroups exist (a cgroup mount may bind them now)
 _GO = b"go"  # parent -> child: you are in your cgroups, go on to exec
 
 
@@ -173,16 +182,22 @@ def _spawn(pid_ns: dict | None, cgroups_to_join: Callable[[], list[str]],
     child_end.close()
     with parent_end:
         try:
-            cgroups.join(cgroups_to_join(), pid)
+            procs_files = cgroups_to_join()
+            _tell(parent_end, _MADE)
+            cgroups.join(procs_files, pid)
         except (OSError, ValueError) as error:
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
             raise LaunchError(f"cannot put the process in its cgroup: {error}") from None
-        try:
-            parent_end.send(_GO)
-        except OSError:
-            pass  # the child failed already: its report is waiting in the channel
+        _tell(parent_end, _GO)
         return Launched(pid, _await_child(pid, parent_end))
+
+
+def _tell(channel: socket.socket, message: bytes) -> None:
+    try:
+        channel.send(message)
+    except OSError:
+        pass  # the child failed already: its report is waiting in the channel
 
 
 def _await_child(pid: int, channel: socket.socket) -> int | None:
@@ -302,10 +317,10 @@ def _container_init(channel: socket.socket, rootfs: str, spec: dict, stdio: tupl
     _reset_signals()
     os.setsid()
     in_cgroup = _CgroupGate(channel)
-    if any(mount.get("type") == "cgroup" for mount in spec.get("mounts") or []):
-        in_cgroup.wait()  # /sys/fs/cgroup shows the cgroups we are in when it is mounted
+    if not linux.get("cgroupsPath") and any(mount.get("type") == "cgroup" for mount in spec.get("mounts") or []):
+        in_cgroup.wait()  # /sys/fs/cgroup then shows the cgroups we are in: they must be the final ones
     _enter_namespaces(linux.get("namespaces") or [])
-    mounts.prepare_rootfs(rootfs, spec)
+    mounts.prepare_rootfs(rootfs, spec, before_cgroup_mounts=in_cgroup.made)
     fifo_fd = os.open(start_fifo, os.O_PATH | os.O_CLOEXEC) if start_fifo else None
     mounts.pivot_into(rootfs)
     if process.get("terminal"):
@@ -331,17 +346,25 @@ def _exec_init(channel: socket.socket, process: dict, stdio: tuple[int, int, int
 
 
 class _CgroupGate:
-    """The child's side of GO: wait (once) until the parent has put us in our cgroups."""
+    """The child's side of MADE and GO: wait until the parent has made our cgroups, then until it
+    has put us in them (each message is read once, in that order)."""
 
     def __init__(self, channel: socket.socket) -> None:
         self.channel = channel
-        self.open = False
+        self.heard: list[bytes] = []
+
+    def made(self) -> None:
+        self._until(_MADE)
 
     def wait(self) -> None:
-        if not self.open:
-            if self.channel.recv(len(_GO)) != _GO:
+        self._until(_GO)
+
+    def _until(self, stage: bytes) -> None:
+        while stage not in self.heard:
+            message = self.channel.recv(16)
+            if message not in (_MADE, _GO):
                 raise ProcessError("the runtime went away before the process was in its cgroup")
-            self.open = True
+            self.heard.append(message)
 
 
 def _exec_process(process: dict, channel: socket.socket, in_cgroup: _CgroupGate, seccomp: Filter | None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from berth.linux import syscalls as sc
@@ -111,24 +112,34 @@ def _bind(source: str, target: str, options: MountOptions) -> None:
         sc.mount(None, target, None, sc.MS_BIND | sc.MS_REMOUNT | extra)
 
 
-def _mount_cgroups(target: str, options: MountOptions) -> None:
-    """A "cgroup" mount: the container's own cgroups, one bind per hierarchy, on a tmpfs (v1)."""
+def _mount_cgroups(target: str, options: MountOptions, cgroups_path: str | None) -> None:
+    """A "cgroup" mount: the container's own cgroups, one bind per v1 hierarchy on a tmpfs (as runc,
+    without the hybrid host's cgroup2 tree), or its cgroup2 directory.
+
+    With the spec's `cgroups_path` these are known before the process has joined them (so the
+    mounts need not wait for that); without one they are the cgroups the process is in.
+    """
     found = cgroups.hierarchies()
     own = {}
-    with open("/proc/self/cgroup") as lines:
-        for line in lines:
-            _, controllers, path = line.rstrip("\n").split(":", 2)
-            own[controllers] = path.lstrip("/")
+    if cgroups_path:
+        relative = os.path.normpath("/" + cgroups_path).lstrip("/")
+        own = {controller: relative for controller in found.v1} or {"": relative}
+    else:
+        with open("/proc/self/cgroup") as lines:
+            for line in lines:
+                _, controllers, path = line.rstrip("\n").split(":", 2)
+                own[controllers] = path.lstrip("/")
     readonly = options.flags & sc.MS_RDONLY
     binds: list[tuple[str, str]] = []
     if found.v1:
         sc.mount("tmpfs", target, "tmpfs", (options.flags & _KEPT_ON_REMOUNT), "mode=755")
         for controllers, path in own.items():
             mount_point = next((found.v1[c] for c in controllers.split(",") if c in found.v1), None)
-            if mount_point:
-                binds.append((os.path.join(mount_point, path), os.path.join(target, os.path.basename(mount_point))))
-        if found.v2 and "" in own:
-            binds.append((os.path.join(found.v2, own[""]), os.path.join(target, "unified")))
+            if mount_point is None:
+                continue
+            bind = (os.path.join(mount_point, path), os.path.join(target, os.path.basename(mount_point)))
+            if bind not in binds:
+                binds.append(bind)
         for controller, mount_point in found.v1.items():
             name = os.path.basename(mount_point)
             if controller != name and not controller.startswith("name="):
@@ -144,8 +155,8 @@ def _mount_cgroups(target: str, options: MountOptions) -> None:
         remount_readonly(target)
 
 
-def mount_entry(rootfs: str, entry: dict) -> None:
-    """Mount one spec `mounts` entry under `rootfs`."""
+def mount_entry(rootfs: str, entry: dict, cgroups_path: str | None = None) -> None:
+    """Mount one spec `mounts` entry under `rootfs` (`cgroups_path`: the spec's, for a cgroup mount)."""
     target = resolve_in_root(rootfs, entry["destination"])
     options = parse_options(entry.get("options") or [])
     kind = entry.get("type") or "none"
@@ -155,7 +166,7 @@ def mount_entry(rootfs: str, entry: dict) -> None:
         _bind(entry["source"], target, options)
     elif kind == "cgroup":
         os.makedirs(target, exist_ok=True)
-        _mount_cgroups(target, options)
+        _mount_cgroups(target, options, cgroups_path)
     else:
         os.makedirs(target, exist_ok=True)
         sc.mount(entry.get("source") or kind, target, kind, options.flags, ",".join(options.data) or None)
@@ -163,17 +174,28 @@ def mount_entry(rootfs: str, entry: dict) -> None:
         sc.mount(None, target, None, propagation)
 
 
-def prepare_rootfs(rootfs: str, spec: dict) -> None:
-    """Before pivot_root: propagation, the rootfs bind, every spec mount, then /dev's contents."""
+def prepare_rootfs(rootfs: str, spec: dict, before_cgroup_mounts: Callable[[], None] = lambda: None) -> None:
+    """Before pivot_root: propagation, the rootfs bind, every spec mount, then /dev's contents.
+
+    cgroup mounts come after the others, once `before_cgroup_mounts` has returned (the cgroups they
+    show are being made meanwhile).
+    """
     linux = spec.get("linux") or {}
     propagation = _PROPAGATION.get(linux.get("rootfsPropagation", ""), sc.MS_SLAVE | sc.MS_REC)
     sc.mount(None, "/", None, propagation)
     sc.mount(rootfs, rootfs, None, sc.MS_BIND | sc.MS_REC)
     dev_is_bind = False
-    for entry in spec.get("mounts") or []:
-        mount_entry(rootfs, entry)
+    entries = spec.get("mounts") or []
+    cgroup_entries = [entry for entry in entries if entry.get("type") == "cgroup"]
+    for entry in entries:
+        if entry.get("type") != "cgroup":
+            mount_entry(rootfs, entry)
         if os.path.normpath(entry["destination"]) == "/dev":
             dev_is_bind = entry.get("type") == "bind" or parse_options(entry.get("options") or []).bind
+    if cgroup_entries:
+        before_cgroup_mounts()
+        for entry in cgroup_entries:
+            mount_entry(rootfs, entry, linux.get("cgroupsPath"))
     if not dev_is_bind:
         dev = resolve_in_root(rootfs, "/dev")
         if os.path.realpath(dev) == "/dev":  # before pivot_root, that is the host's own /dev

@@ -61,6 +61,15 @@ def test_each_container_has_its_own_cgroup_with_its_limits(daemon):
     assert unified.endswith(f"/{container_id}")  # the cgroup v2 tree has it too
 
 
+def test_the_container_sees_its_own_cgroups_read_only_in_sys_fs_cgroup(daemon):
+    # as with docker: tools in the container (a JVM, say) read their limits there
+    out = daemon.berth("run", "--rm", "-m", "6m", "--pids-limit", "5", "busybox", "sh", "-c",
+                       "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max; "
+                       "touch /sys/fs/cgroup/memory/x 2>&1").stdout.splitlines()
+    assert out[:2] == ["6291456", "5"]
+    assert "Read-only file system" in out[2]
+
+
 def test_users_are_resolved_from_the_images_passwd(daemon):
     assert run(daemon, "sh", "-c", "id").strip() == "uid=0(root) gid=0(root) groups=0(root),10(wheel)"
     result = daemon.berth("run", "--rm", "-u", "www-data", "busybox", "id", "-u")
