@@ -185,6 +185,51 @@ def parse_ulimit(text: str) -> dict[str, Any]:
     return {"Name": name, "Soft": soft_value, "Hard": hard_value}
 
 
+_MOUNT_TARGET_KEYS = ("target", "destination", "dst")
+_MOUNT_SOURCE_KEYS = ("source", "src")
+
+
+def parse_mounts(values: Sequence[str]) -> list[dict[str, Any]]:
+    """`--mount type=bind,src=/a,dst=/b[,readonly]` (also tmpfs and volume) -> HostConfig.Mounts;
+    the type defaults to volume, and a refused value is worded as docker's CLI words it."""
+    return [_parse_mount(value) for value in values]
+
+
+def _parse_mount(value: str) -> dict[str, Any]:
+    def refuse(reason: str) -> FlagError:
+        return FlagError(f'invalid argument "{value}" for "--mount" flag: {reason}')
+
+    mount: dict[str, Any] = {"Type": "volume"}
+    for field in value.split(","):
+        key, equals, text = field.partition("=")
+        key = key.strip().lower()
+        if not equals and key not in ("readonly", "ro"):
+            raise refuse(f"invalid field '{field}' must be a key=value pair")
+        if key == "type":
+            mount["Type"] = text
+        elif key in _MOUNT_SOURCE_KEYS:
+            mount["Source"] = text
+        elif key in _MOUNT_TARGET_KEYS:
+            mount["Target"] = text
+        elif key in ("readonly", "ro"):
+            if text.lower() not in ("", "1", "true", "0", "false"):
+                raise refuse(f"invalid value for {key}: {text}")
+            mount["ReadOnly"] = text.lower() in ("", "1", "true")
+        elif key == "bind-propagation":
+            mount.setdefault("BindOptions", {})["Propagation"] = text
+        elif key in ("tmpfs-size", "tmpfs-mode"):
+            try:
+                number = parse_size(text, "--mount") if key == "tmpfs-size" else int(text, 8)
+            except (FlagError, ValueError):
+                raise refuse(f"invalid value for {key}: {text}") from None
+            mount.setdefault("TmpfsOptions", {})["SizeBytes" if key == "tmpfs-size" else "Mode"] = number
+        elif key not in ("volume-driver", "volume-label", "volume-nocopy", "volume-opt", "consistency"):
+            raise refuse(f"unexpected key '{key}' in '{field}'")  # (volume options: the daemon refuses volumes)
+    if not mount.get("Target"):
+        raise refuse("target is required")
+    return mount
+
+
 def parse_tmpfs(values: Sequence[str]) -> dict[str, str]:
     """`--tmpfs /run[:opts]` -> {"/run": "opts"}."""
     result: dict[str, str] = {}
@@ -280,6 +325,7 @@ def build_create_body(image: str, command: Sequence[str], opts: Mapping[str, Any
         "Dns": list(opts.get("dns") or ()),
         "ExtraHosts": [parse_add_host(h) for h in opts.get("add_host") or ()] or None,
         "Tmpfs": parse_tmpfs(opts.get("tmpfs") or ()) or None,
+        "Mounts": parse_mounts(opts.get("mount") or ()) or None,
         "Ulimits": [parse_ulimit(u) for u in opts.get("ulimit") or ()] or None,
         "Memory": parse_size(opts.get("memory"), "-m, --memory") or 0,
         "NanoCpus": parse_cpus(opts["cpus"]) if opts.get("cpus") else 0,

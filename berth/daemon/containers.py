@@ -22,11 +22,18 @@ from pathlib import Path
 from typing import Any
 
 from berth.daemon import rootfs as fs
-from berth.timestamps import ZERO_TIME, parse_seconds, rfc3339_nano
 from berth.daemon.config import ConfigError, DaemonConfig
 from berth.daemon.container import Container
 from berth.daemon.create_config import bind_mounts, merge_config, normalize_host_config
-from berth.daemon.errors import Conflict, DaemonError, InvalidArgument, NotFound, NotModified, NotRunning, StartFailed
+from berth.daemon.errors import (
+    Conflict,
+    DaemonError,
+    InvalidArgument,
+    NotFound,
+    NotModified,
+    NotRunning,
+    StartFailed,
+)
 from berth.daemon.events import EventBus
 from berth.daemon.filters import matches
 from berth.daemon.logs import LogEntry, LogQuery, read_logs
@@ -38,6 +45,7 @@ from berth.image.errors import ImageNotFound
 from berth.image.service import ContainerUse, ImageService
 from berth.monitor import client as monitor
 from berth.runtime import cgroups
+from berth.timestamps import ZERO_TIME, parse_seconds, rfc3339_nano
 
 log = logging.getLogger("berth.containers")
 

@@ -50,6 +50,9 @@ def merge_config(body: dict[str, Any], image: dict[str, Any], container_id: str)
         cmd = cmd or None
     labels = dict(image.get("Labels") or {})
     labels.update(body.get("Labels") or {})
+    working_dir = body.get("WorkingDir") or image.get("WorkingDir") or ""
+    if working_dir and not working_dir.startswith("/"):
+        raise InvalidArgument(f"the working directory '{working_dir}' is invalid, it needs to be an absolute path")
     return {
         "Hostname": body.get("Hostname") or container_id[:12],
         "Domainname": body.get("Domainname") or "",
@@ -65,7 +68,7 @@ def merge_config(body: dict[str, Any], image: dict[str, Any], container_id: str)
         "Cmd": cmd or None,
         "Image": body.get("Image"),
         "Volumes": {**(image.get("Volumes") or {}), **(body.get("Volumes") or {})} or None,
-        "WorkingDir": body.get("WorkingDir") or image.get("WorkingDir") or "",
+        "WorkingDir": working_dir,
         "Entrypoint": entrypoint or None,
         "OnBuild": image.get("OnBuild"),
         "Labels": labels,
@@ -87,6 +90,7 @@ def normalize_host_config(host_config: dict[str, Any]) -> dict[str, Any]:
     if host_config.get("AutoRemove") and policy["Name"] not in ("", "no"):
         raise Conflict("conflicting options: AutoRemove and restart policy")
     host_config["RestartPolicy"] = policy
+    check_mounts(host_config)
     mode = host_config.get("NetworkMode") or "default"
     if mode not in ("default", "none", "host", "bridge"):
         raise NotFound(f"network {mode} not found")
@@ -105,7 +109,10 @@ def normalize_host_config(host_config: dict[str, Any]) -> dict[str, Any]:
             **host_config}
 
 def bind_mounts(host_config: dict[str, Any]) -> list[dict[str, Any]]:
-    mounts = []
+    """The bind mounts of `-v /host:/ctr[:mode]` (Binds) and `--mount type=bind` (Mounts), as
+    inspect shows them; a missing -v source is made, a missing --mount source is an error (dockerd's
+    rules)."""
+    mounts = [_mount_option_bind(mount) for mount in host_config.get("Mounts") or [] if mount.get("Type") == "bind"]
     for bind in host_config.get("Binds") or []:
         parts = bind.split(":")
         if len(parts) not in (2, 3):
@@ -123,3 +130,27 @@ def bind_mounts(host_config: dict[str, Any]) -> list[dict[str, Any]]:
         mounts.append({"Type": "bind", "Source": source, "Destination": destination, "Mode": mode,
                        "RW": "ro" not in mode.split(","), "Propagation": "rprivate"})
     return mounts
+
+
+def _mount_option_bind(mount: dict[str, Any]) -> dict[str, Any]:
+    source, target = mount.get("Source") or "", mount.get("Target") or ""
+    if not target.startswith("/"):
+        raise InvalidArgument(f'invalid mount config for type "bind": invalid mount path: \'{target}\' '
+                              f"mount path must be absolute")
+    if not os.path.exists(source):
+        raise InvalidArgument(f'invalid mount config for type "bind": bind source path does not exist: {source}')
+    return {"Type": "bind", "Source": source, "Destination": target, "Mode": "", "RW": not mount.get("ReadOnly"),
+            "Propagation": (mount.get("BindOptions") or {}).get("Propagation") or "rprivate"}
+
+
+def check_mounts(host_config: dict[str, Any]) -> None:
+    """Refuse the --mount kinds berth does not have (named volumes), as dockerd words a bad type."""
+    for mount in host_config.get("Mounts") or []:
+        kind = mount.get("Type")
+        if kind == "volume":
+            raise InvalidArgument("invalid mount config for type \"volume\": named volumes are not supported yet")
+        if kind not in ("bind", "tmpfs"):
+            raise InvalidArgument(f'mount type unknown: "{kind}"')
+        if kind == "tmpfs" and not (mount.get("Target") or "").startswith("/"):
+            raise InvalidArgument(f'invalid mount config for type "tmpfs": invalid mount path: '
+                                  f"'{mount.get('Target') or ''}' mount path must be absolute")

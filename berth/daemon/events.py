@@ -10,7 +10,6 @@ from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any
 
-
 HISTORY = 256
 QUEUE_LIMIT = 1024
 

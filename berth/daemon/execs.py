@@ -8,7 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from berth.daemon.containers import ContainerService, prime_cgroup_move
-from berth.daemon.errors import Conflict, InvalidArgument, NotFound, NotRunning, StartFailed
+from berth.daemon.errors import (
+    Conflict,
+    InvalidArgument,
+    NotFound,
+    NotRunning,
+    StartFailed,
+)
 from berth.daemon.spec import ALL_CAPABILITIES, SpecError, merged_env, process_spec
 from berth.daemon.streams import OutputHub, StdinFunnel, relay
 from berth.daemon.users import UserError

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from berth.timestamps import parse_seconds
 from berth.daemon.streams import STDERR, STDOUT
+from berth.timestamps import parse_seconds
 
 FOLLOW_POLL_SECONDS = 0.05
 

@@ -88,6 +88,13 @@ def _mounts(container: Container, container_dir: Path) -> list[dict[str, Any]]:
     for path, options in (host_config.get("Tmpfs") or {}).items():
         mounts.append({"destination": path, "type": "tmpfs", "source": "tmpfs",
                        "options": ["nosuid", "nodev", "noexec", *filter(None, options.split(","))]})
+    for mount in host_config.get("Mounts") or []:
+        if mount.get("Type") == "tmpfs":  # --mount type=tmpfs,dst=...[,tmpfs-size=...][,tmpfs-mode=...]
+            tmpfs = mount.get("TmpfsOptions") or {}
+            options = ["nosuid", "nodev", "noexec", *(["ro"] if mount.get("ReadOnly") else []),
+                       *([f"size={tmpfs['SizeBytes']}"] if tmpfs.get("SizeBytes") else []),
+                       *([f"mode={tmpfs['Mode']:o}"] if tmpfs.get("Mode") else [])]
+            mounts.append({"destination": mount["Target"], "type": "tmpfs", "source": "tmpfs", "options": options})
     for mount in container.mounts:
         options = ["rbind", "rprivate"] + ([] if mount.get("RW", True) else ["ro"])
         mounts.append({"destination": mount["Destination"], "type": "bind", "source": mount["Source"],

@@ -30,10 +30,13 @@ def set_rlimits(rlimits: list[dict]) -> None:
 
 
 def env_list_to_dict(env: list[str]) -> dict[str, str]:
+    """KEY=VALUE entries as a mapping; a bare KEY (docker's `-e KEY` with KEY unset in the client)
+    sets nothing, as runc passes it: shells see no such variable."""
     out = {}
     for item in env:
-        key, _, value = item.partition("=")
-        out[key] = value
+        key, equals, value = item.partition("=")
+        if equals:
+            out[key] = value
     return out
 
 

@@ -1,11 +1,12 @@
 """run/create flags turned into the create request, as docker parses them."""
 import pytest
 
-from berth.cli.errors import CLIError
+from berth.cli.errors import CLIError, FlagError
 from berth.cli.runconfig import (
     build_create_body,
     parse_env,
     parse_labels,
+    parse_mounts,
     parse_ports,
     parse_restart_policy,
     parse_ulimit,
@@ -120,3 +121,24 @@ def test_detached_create_attaches_nothing_and_rm_conflicts_with_restart() -> Non
     assert (body["AttachStdin"], body["AttachStdout"], body["AttachStderr"], body["Cmd"]) == (False, False, False, None)
     with pytest.raises(CLIError, match="conflicting options: cannot specify both --restart and --rm"):
         build_create_body("busybox", [], {"rm": True, "restart": "always"})
+
+
+def test_mount_flags_become_host_config_mounts_as_docker_parses_them() -> None:
+    assert parse_mounts(["type=bind,src=/a,dst=/b,readonly", "type=tmpfs,destination=/t,tmpfs-size=1m,tmpfs-mode=1770",
+                         "source=v,target=/v"]) == [
+        {"Type": "bind", "Source": "/a", "Target": "/b", "ReadOnly": True},
+        {"Type": "tmpfs", "Target": "/t", "TmpfsOptions": {"SizeBytes": 1 << 20, "Mode": 0o1770}},
+        {"Type": "volume", "Source": "v", "Target": "/v"},  # the type docker assumes
+    ]
+
+
+@pytest.mark.parametrize(("value", "reason"), [
+    ("src=/tmp", "target is required"),
+    ("type=bind,dst=/x,bogus=1", "unexpected key 'bogus' in 'bogus=1'"),
+    ("type=tmpfs,dst=/t,tmpfs-size=abc", "invalid value for tmpfs-size: abc"),
+    ("type=bind,dst", "invalid field 'dst' must be a key=value pair"),
+])
+def test_bad_mount_flags_are_refused_in_docker_s_words(value: str, reason: str) -> None:
+    with pytest.raises(FlagError) as refused:
+        parse_mounts([value])
+    assert refused.value.message == f'invalid argument "{value}" for "--mount" flag: {reason}'

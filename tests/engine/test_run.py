@@ -58,6 +58,18 @@ def test_environment_workdir_user_and_hostname_apply(daemon, tmp_path):
     assert result.stdout.split("\n")[:4] == ["hi yes", "/tmp", "65534", "box"]
 
 
+def test_a_bare_variable_unset_in_the_client_is_unset_in_the_container(daemon):
+    result = daemon.berth("run", "--rm", "-e", "NOT_IN_CLIENT_ENV", "busybox", "sh", "-c",
+                          "echo ${NOT_IN_CLIENT_ENV-unset}")
+    assert result.stdout == "unset\n"
+
+
+def test_a_relative_working_directory_is_refused_as_dockerd_does(daemon):
+    result = daemon.berth("run", "--rm", "-w", "relative", "busybox", "true", check=False)
+    assert result.returncode == 125
+    assert "the working directory 'relative' is invalid, it needs to be an absolute path" in result.stderr
+
+
 def test_entrypoint_replaces_the_image_entrypoint(daemon):
     result = daemon.berth("run", "--rm", "--entrypoint", "echo", "busybox", "via", "entrypoint")
     assert result.stdout == "via entrypoint\n"
@@ -93,6 +105,18 @@ def test_bind_mounts_read_write_and_read_only(daemon, tmp_path):
                           "touch /data/nope", check=False)
     assert result.returncode != 0
     assert "Read-only file system" in result.stderr
+
+
+def test_mount_flag_binds_and_tmpfs(daemon, tmp_path):
+    (tmp_path / "in.txt").write_text("mounted\n")
+    result = daemon.berth("run", "--rm", "--mount", f"type=bind,src={tmp_path},dst=/data,readonly",
+                          "--mount", "type=tmpfs,dst=/scratch,tmpfs-size=1m", "busybox", "sh", "-c",
+                          "cat /data/in.txt; touch /data/x 2>&1; df -k /scratch | tail -1", check=False)
+    lines = result.stdout.splitlines()
+    assert lines[0] == "mounted" and "Read-only file system" in lines[1] and lines[2].split()[1] == "1024"
+    missing = daemon.berth("run", "--rm", "--mount", f"type=bind,src={tmp_path}/nope,dst=/x", "busybox", "true",
+                           check=False)
+    assert f"bind source path does not exist: {tmp_path}/nope" in missing.stderr
 
 
 def test_init_runs_as_pid_1_and_reaps(daemon):

@@ -54,6 +54,7 @@ CONTAINER_OPTIONS: list[Spec] = [
     (("--stop-timeout",), {"type": int, "help": "Timeout (in seconds) to stop a container"}),
     (("-t", "--tty"), {"is_flag": True, "help": "Allocate a pseudo-TTY"}),
     (("--tmpfs",), {**_MULTI, "metavar": "list", "help": "Mount a tmpfs directory"}),
+    (("--mount",), {**_MULTI, "metavar": "mount", "help": "Attach a filesystem mount to the container"}),
     (("--ulimit",), {**_MULTI, "metavar": "ulimit", "help": "Ulimit options"}),
     (("-u", "--user"), {"metavar": "string", "help": "Username or UID (format: <name|uid>[:<group|gid>])"}),
     (("-v", "--volume"), {**_MULTI, "metavar": "list", "help": "Bind mount a volume"}),
