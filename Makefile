@@ -26,6 +26,7 @@ $(STAMP): pyproject.toml
 
 install: deps
 	$(PY) -m compileall -q berth  # the CLI's start-up counts; never leave it to compile at run time
+	$(PY) scripts/cli_launcher.py $(VENV)/bin  # and so does `site`: the berth command starts without it
 	ln -sf $(CURDIR)/$(VENV)/bin/berth $(BIN)/berth
 	ln -sf $(CURDIR)/$(VENV)/bin/berthd $(BIN)/berthd
 	ln -sf $(CURDIR)/$(VENV)/bin/berth-runtime $(BIN)/berth-runtime

@@ -23,12 +23,24 @@ def run_quick(args: list[str]) -> int:
     target = TOP_LEVEL.get(top["command"])
     if target is None:
         raise NotQuick
-    command = load(target)
+    try:
+        command = load(target)
+    except ModuleNotFoundError:  # a click command's module, started without site-packages (see below)
+        raise NotQuick from None
     if not isinstance(command, Command):
         raise NotQuick
     params = command.parse(list(top["args"]))
     command.run(Session(resolve_host(top["host"])), **params)
     return 0
+
+
+def _with_site_packages() -> None:
+    """berth's launcher starts Python without `site` (start-up time); click and the other installed
+    packages need it."""
+    if sys.flags.no_site:
+        import site
+
+        site.main()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -38,6 +50,7 @@ def main(argv: list[str] | None = None) -> None:
         try:
             code = run_quick(args)
         except NotQuick:
+            _with_site_packages()
             from berth.cli import app
 
             code = app.run(args)
