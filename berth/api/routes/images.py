@@ -167,6 +167,13 @@ def register(router: Router, engine: Engine) -> None:
         return json_response(await asyncio.to_thread(
             images.diff, containers.directory(container) / "diff", container.image_id))
 
+    async def archive(request: Request) -> Response:
+        containers.get(request.params["id"])  # 404 for a container that is not there
+        raise ApiError(501, "copying files to and from containers (docker cp) is not in this berth yet")
+
+    for method in ("GET", "PUT"):
+        router.add(method, "/containers/{id}/archive", archive, method == "PUT")
+
     @router.route("GET", "/containers/{id}/export")
     async def export(request: Request) -> StreamResponse:
         container = containers.get(request.params["id"])
