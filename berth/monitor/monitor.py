@@ -332,7 +332,8 @@ def serve_container(body: bytes, reply: socket.socket, channel: socket.socket) -
     except Declined as declined:
         _reply(reply, declined.reply)
         return
-    os.chdir(prepared.state_dir or "/")
+    assert prepared.state_dir is not None  # a container's helper always reports it
+    os.chdir(prepared.state_dir)
     _reply_started(reply, prepared.pid)
     log = JsonLog(prepared.log_fd) if prepared.log_fd is not None else None
     Monitor(prepared.pid, ProcessStdio(prepared), log, prepared.listener, channel,

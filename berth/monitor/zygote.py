@@ -4,8 +4,8 @@ Usage: python -m berth.monitor.zygote --socket PATH   (started by the daemon; pr
 listens, and dies with its parent).
 
 A request is one SOCK_SEQPACKET message (berth.monitor.request) plus one passed fd, the daemon's end
-of a socketpair that becomes the monitor's first client. The monitor (not the zygote) sends the reply on the same
-connection: {"pid": N, "monitor_pid": N} or {"error": MESSAGE, "exit_code": 125|126|127}.
+of a socketpair that becomes the monitor's first client. The monitor (not the zygote) sends the
+reply on the same connection: {"pid": N, "monitor_pid": N} or {"error": MESSAGE, "exit_code": 125|126|127}.
 """
 from __future__ import annotations
 
