@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import berth
 from berth.api.http import ApiError, HttpServer, Router
-from berth.api.routes import containers, execs, images, system
+from berth.api.routes import containers, execs, images, networks, system
 from berth.daemon.engine import Engine
 from berth.daemon.errors import (
     Conflict,
@@ -43,6 +43,6 @@ def translate(exc: Exception) -> ApiError | None:
 
 def build_server(engine: Engine) -> HttpServer:
     router = Router()
-    for module in (system, containers, execs, images):
+    for module in (system, containers, execs, images, networks):
         module.register(router, engine)
     return HttpServer(router, SERVER_HEADERS, translate)

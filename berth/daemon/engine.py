@@ -11,6 +11,7 @@ from berth.daemon.config import DaemonConfig
 from berth.daemon.containers import ContainerService
 from berth.daemon.events import EventBus
 from berth.daemon.execs import ExecService
+from berth.daemon.networks import NetworkService
 from berth.image.service import ImageService
 from berth.monitor import client as monitor
 
@@ -27,6 +28,7 @@ class Engine:
         self.events = EventBus()
         self.containers = ContainerService(config, self.images, self.events, self.zygote_socket)
         self.execs = ExecService(self.containers, self.zygote_socket)
+        self.networks = NetworkService(config.data_root)
         self.started_at = 0.0
 
     async def run(self) -> None:

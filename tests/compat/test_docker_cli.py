@@ -57,3 +57,16 @@ def test_docker_images_and_version(daemon):
     assert "busybox:latest" in images
     version = docker(daemon, "version", "--format", "{{.Server.APIVersion}}").stdout.strip()
     assert version == "1.41"
+
+
+def test_docker_network_volume_and_system_prune_commands_answer(daemon):
+    names = docker(daemon, "network", "ls", "--format", "{{.Name}} {{.Driver}}").stdout.split("\n")
+    assert names[:2] == ["host host", "none null"]
+    container = docker(daemon, "run", "-d", "--network", "none", "busybox", "sleep", "100").stdout.strip()
+    assert docker(daemon, "network", "inspect", "none", "--format", "{{range $id, $_ := .Containers}}{{$id}}{{end}}"
+                  ).stdout.strip() == container
+    docker(daemon, "rm", "-f", container)
+    refused = docker(daemon, "network", "create", "mine", check=False)
+    assert refused.returncode == 1 and "creating networks is not in this berth yet" in refused.stderr
+    assert docker(daemon, "volume", "ls", "-q").stdout == ""
+    assert "Total reclaimed space" in docker(daemon, "system", "prune", "-f").stdout

@@ -174,6 +174,10 @@ def register(router: Router, engine: Engine) -> None:
     for method in ("GET", "PUT"):
         router.add(method, "/containers/{id}/archive", archive, method == "PUT")
 
+    @router.route("POST", "/build/prune")
+    async def prune_build_cache(request: Request) -> Response:
+        return json_response({"CachesDeleted": None, "SpaceReclaimed": 0})  # no builder yet, so no cache
+
     @router.route("GET", "/containers/{id}/export")
     async def export(request: Request) -> StreamResponse:
         container = containers.get(request.params["id"])

@@ -1,0 +1,49 @@
+"""Engine API: /networks (the built-in none and host) and /volumes (berth has no named volumes yet)."""
+from __future__ import annotations
+
+from berth.api.http import ApiError, Request, Response, Router, json_response
+from berth.daemon.engine import Engine
+
+
+def register(router: Router, engine: Engine) -> None:
+    networks = engine.networks
+
+    @router.route("GET", "/networks")
+    async def list_networks(request: Request) -> Response:
+        return json_response(networks.list(request.filters()))
+
+    @router.route("GET", "/networks/{id}")
+    async def inspect_network(request: Request) -> Response:
+        name = networks.resolve(request.params["id"])
+        attached = [{"Id": c.id, "Name": c.name} for c in engine.containers.containers.values()
+                    if c.state.status in ("running", "paused") and c.host_config.get("NetworkMode") == name]
+        return json_response(networks.inspect(name, attached))
+
+    @router.route("DELETE", "/networks/{id}")
+    async def remove_network(request: Request) -> Response:
+        networks.remove(request.params["id"])
+        return Response(b"", 204, "text/plain")
+
+    @router.route("POST", "/networks/create")
+    async def create_network(request: Request) -> Response:
+        raise ApiError(501, "creating networks is not in this berth yet: containers join none or host")
+
+    @router.route("POST", "/networks/prune")
+    async def prune_networks(request: Request) -> Response:
+        return json_response({"NetworksDeleted": None})  # the built-in networks are never pruned
+
+    @router.route("GET", "/volumes")
+    async def list_volumes(request: Request) -> Response:
+        return json_response({"Volumes": [], "Warnings": None})
+
+    @router.route("GET", "/volumes/{name}")
+    async def inspect_volume(request: Request) -> Response:
+        raise ApiError(404, f"get {request.params['name']}: no such volume")
+
+    @router.route("POST", "/volumes/create")
+    async def create_volume(request: Request) -> Response:
+        raise ApiError(501, "named volumes are not in this berth yet: bind mounts (-v /host:/ctr) are")
+
+    @router.route("POST", "/volumes/prune")
+    async def prune_volumes(request: Request) -> Response:
+        return json_response({"VolumesDeleted": None, "SpaceReclaimed": 0})
