@@ -89,6 +89,7 @@ class Container:
     has_been_started: bool = False
     runtime: str = "berth"
     mounts: list[dict[str, Any]] = field(default_factory=list)
+    network_id: str = ""  # the ID of the network in HostConfig.NetworkMode (berth.daemon.networks)
 
     # --- files -----------------------------------------------------------------------------
     @staticmethod
@@ -158,7 +159,7 @@ class Container:
             "SecondaryIPAddresses": None, "SecondaryIPv6Addresses": None, "EndpointID": "",
             "Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "IPAddress": "",
             "IPPrefixLen": 0, "IPv6Gateway": "", "MacAddress": "",
-            "Networks": {mode: {"IPAMConfig": None, "Links": None, "Aliases": None, "NetworkID": "",
+            "Networks": {mode: {"IPAMConfig": None, "Links": None, "Aliases": None, "NetworkID": self.network_id,
                                 "EndpointID": "", "Gateway": "", "IPAddress": "", "IPPrefixLen": 0,
                                 "IPv6Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0,
                                 "MacAddress": "", "DriverOpts": None}},

@@ -38,6 +38,7 @@ from berth.daemon.events import EventBus
 from berth.daemon.filters import matches
 from berth.daemon.logs import LogEntry, LogQuery, read_logs
 from berth.daemon.names import random_name
+from berth.daemon.networks import NetworkService
 from berth.daemon.spec import INIT_IN_CONTAINER, SpecError, build_spec, parse_signal
 from berth.daemon.streams import OutputHub, StdinFunnel, relay
 from berth.daemon.users import UserError
@@ -85,9 +86,11 @@ class AttachHandle:
 
 
 class ContainerService:
-    def __init__(self, config: DaemonConfig, images: ImageService, events: EventBus, zygote_socket: Path) -> None:
+    def __init__(self, config: DaemonConfig, images: ImageService, events: EventBus, zygote_socket: Path,
+                 networks: NetworkService) -> None:
         self.config = config
         self.images = images
+        self.networks = networks
         self.events = events
         self.zygote_socket = zygote_socket
         self.containers: dict[str, Container] = {}
@@ -170,6 +173,7 @@ class ContainerService:
             id=container_id, name=name, created=rfc3339_nano(), image=image_ref, image_id=image_id,
             path=command[0], args=command[1:], config=config, host_config=host_config,
             runtime=runtime, mounts=bind_mounts(host_config),
+            network_id=self.networks.id_of(host_config["NetworkMode"]),
         )
         self._check_name_free(name)
         directory = self.directory(container)

@@ -26,9 +26,9 @@ class Engine:
         self.zygote_socket = config.exec_root / "zygote.sock"
         self.images = ImageService(config.data_root)
         self.events = EventBus()
-        self.containers = ContainerService(config, self.images, self.events, self.zygote_socket)
-        self.execs = ExecService(self.containers, self.zygote_socket)
         self.networks = NetworkService(config.data_root)
+        self.containers = ContainerService(config, self.images, self.events, self.zygote_socket, self.networks)
+        self.execs = ExecService(self.containers, self.zygote_socket)
         self.started_at = 0.0
 
     async def run(self) -> None:

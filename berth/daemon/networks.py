@@ -44,6 +44,10 @@ class NetworkService:
             raise NotFound(f"network {ref} not found")
         return found[0]
 
+    def id_of(self, name: str) -> str:
+        """The ID of the network named `name` (a container's NetworkMode)."""
+        return self.records[name]["Id"] if name in self.records else ""
+
     def remove(self, ref: str) -> None:
         raise Conflict(f"{self.resolve(ref)} is a pre-defined network and cannot be removed")
 

@@ -65,6 +65,9 @@ def test_docker_network_volume_and_system_prune_commands_answer(daemon):
     container = docker(daemon, "run", "-d", "--network", "none", "busybox", "sleep", "100").stdout.strip()
     assert docker(daemon, "network", "inspect", "none", "--format", "{{range $id, $_ := .Containers}}{{$id}}{{end}}"
                   ).stdout.strip() == container
+    network_id = docker(daemon, "network", "ls", "-q", "--no-trunc", "--filter", "name=none").stdout.strip()
+    assert docker(daemon, "inspect", "-f", "{{.NetworkSettings.Networks.none.NetworkID}}", container
+                  ).stdout.strip() == network_id
     docker(daemon, "rm", "-f", container)
     refused = docker(daemon, "network", "create", "mine", check=False)
     assert refused.returncode == 1 and "creating networks is not in this berth yet" in refused.stderr
