@@ -45,6 +45,7 @@ CONTAINER_COMMANDS = {
     "stop": _C + "lifecycle:stop",
     "top": _C + "containers:top",
     "unpause": _C + "containers:unpause",
+    "update": _C + "containers:update",
     "wait": _C + "containers:wait",
 }
 
@@ -75,7 +76,7 @@ SYSTEM_COMMANDS = {
 TOP_LEVEL = {
     **{name: CONTAINER_COMMANDS[name] for name in (
         "attach", "commit", "create", "diff", "exec", "export", "kill", "logs", "pause", "port",
-        "ps", "rename", "restart", "rm", "run", "start", "stats", "stop", "top", "unpause", "wait")},
+        "ps", "rename", "restart", "rm", "run", "start", "stats", "stop", "top", "unpause", "update", "wait")},
     "images": IMAGE_COMMANDS["ls"],
     "rmi": IMAGE_COMMANDS["rm"],
     **{name: IMAGE_COMMANDS[name] for name in ("history", "import", "load", "pull", "push", "save", "tag")},

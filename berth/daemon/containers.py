@@ -24,7 +24,13 @@ from typing import Any
 from berth.daemon import rootfs as fs
 from berth.daemon.config import ConfigError, DaemonConfig
 from berth.daemon.container import Container
-from berth.daemon.create_config import bind_mounts, merge_config, normalize_host_config
+from berth.daemon.create_config import (
+    UPDATABLE_RESOURCES,
+    bind_mounts,
+    merge_config,
+    normalize_host_config,
+    restart_policy,
+)
 from berth.daemon.errors import (
     Conflict,
     DaemonError,
@@ -39,7 +45,13 @@ from berth.daemon.filters import matches
 from berth.daemon.logs import LogEntry, LogQuery, read_logs
 from berth.daemon.names import random_name
 from berth.daemon.networks import NetworkService
-from berth.daemon.spec import INIT_IN_CONTAINER, SpecError, build_spec, parse_signal
+from berth.daemon.spec import (
+    INIT_IN_CONTAINER,
+    SpecError,
+    build_spec,
+    parse_signal,
+    resources,
+)
 from berth.daemon.streams import OutputHub, StdinFunnel, relay
 from berth.daemon.users import UserError
 from berth.image.errors import ImageNotFound
@@ -506,6 +518,31 @@ class ContainerService:
         (directory / "config.json").unlink(missing_ok=True)
         shutil.rmtree(directory, ignore_errors=True)
         self.images.release_layers(container.id)
+
+    async def update(self, ref: str, body: dict[str, Any]) -> None:
+        """`docker update`: a new restart policy and new limits, applied at once to a running container."""
+        container = self.get(ref)
+        # a 0 (or "") leaves the limit as it is, as dockerd reads an update; PidsLimit is a pointer
+        # there, so any number it is given counts
+        changes = {key: body[key] for key in UPDATABLE_RESOURCES
+                   if body.get(key) not in (None, "") and (body[key] != 0 or key == "PidsLimit")}
+        if body.get("RestartPolicy") and body["RestartPolicy"].get("Name"):
+            if container.host_config.get("AutoRemove"):
+                raise InvalidArgument("Restart policy cannot be updated because AutoRemove is enabled for the container")
+            changes["RestartPolicy"] = restart_policy(body["RestartPolicy"])
+        updated = {**container.host_config, **changes}
+        swap = container.host_config.get("MemorySwap") or 0
+        if "Memory" in changes and "MemorySwap" not in changes and 0 < swap < changes["Memory"]:
+            raise InvalidArgument("Memory limit should be smaller than already set memoryswap limit, "
+                                  "update the memoryswap at the same time")
+        if container.state.status in ("running", "paused"):
+            try:
+                await asyncio.to_thread(cgroups.set_limits, self.cgroup(container), resources(updated))
+            except OSError as exc:
+                raise InvalidArgument(f"Cannot update container {container.id}: {exc.strerror or exc}") from None
+        container.host_config = updated
+        await asyncio.to_thread(container.save, self.config.data_root)
+        self.emit(container, "update")
 
     async def rename(self, ref: str, new_name: str) -> None:
         container = self.get(ref)

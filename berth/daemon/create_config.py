@@ -76,10 +76,15 @@ def merge_config(body: dict[str, Any], image: dict[str, Any], container_id: str)
         "StopTimeout": body.get("StopTimeout"),
     }
 
-def normalize_host_config(host_config: dict[str, Any]) -> dict[str, Any]:
-    host_config = dict(host_config)
-    policy = dict(host_config.get("RestartPolicy") or {})
-    policy.setdefault("Name", "")  # as dockerd: a client that asks for no policy sees ""
+# What `docker update` may change besides the restart policy: the resource limits.
+UPDATABLE_RESOURCES = ("Memory", "MemorySwap", "MemoryReservation", "CpuShares", "NanoCpus", "CpuPeriod",
+                       "CpuQuota", "CpusetCpus", "CpusetMems", "PidsLimit")
+
+
+def restart_policy(requested: dict[str, Any] | None) -> dict[str, Any]:
+    """A checked RestartPolicy, defaults filled ("" for none asked, as dockerd shows it)."""
+    policy = dict(requested or {})
+    policy.setdefault("Name", "")
     policy.setdefault("MaximumRetryCount", 0)
     if policy["Name"] not in RESTART_POLICIES:
         raise InvalidArgument(f"invalid restart policy '{policy['Name']}'")
@@ -87,6 +92,12 @@ def normalize_host_config(host_config: dict[str, Any]) -> dict[str, Any]:
         raise InvalidArgument(f"maximum retry count cannot be used with restart policy '{policy['Name']}'")
     if policy["MaximumRetryCount"] < 0:
         raise InvalidArgument("maximum retry count cannot be negative")
+    return policy
+
+
+def normalize_host_config(host_config: dict[str, Any]) -> dict[str, Any]:
+    host_config = dict(host_config)
+    policy = restart_policy(host_config.get("RestartPolicy"))
     if host_config.get("AutoRemove") and policy["Name"] not in ("", "no"):
         raise Conflict("conflicting options: AutoRemove and restart policy")
     host_config["RestartPolicy"] = policy

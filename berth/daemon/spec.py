@@ -108,7 +108,8 @@ def _mounts(container: Container, container_dir: Path) -> list[dict[str, Any]]:
     return mounts
 
 
-def _resources(host_config: dict[str, Any]) -> dict[str, Any]:
+def resources(host_config: dict[str, Any]) -> dict[str, Any]:
+    """HostConfig's limits as the OCI spec's linux.resources."""
     resources: dict[str, Any] = {"devices": [{"allow": False, "access": "rwm"}]}
     memory: dict[str, Any] = {}
     if host_config.get("Memory"):
@@ -195,7 +196,7 @@ def build_spec(container: Container, rootfs: Path, container_dir: Path, cgroups_
         "linux": {
             "namespaces": namespaces,
             "cgroupsPath": cgroups_path,
-            "resources": _resources(host_config),
+            "resources": resources(host_config),
             "maskedPaths": [] if host_config.get("Privileged") else MASKED_PATHS,
             "readonlyPaths": [] if host_config.get("Privileged") else READONLY_PATHS,
         },

@@ -199,29 +199,44 @@ def create(cgroups_path: str, resources: dict | None = None, devices: list[dict]
             _make_cpuset(mount, relative)
         else:
             os.makedirs(os.path.join(mount, relative), exist_ok=True)
-    v1_limits = _limits(resources)
-    v2_limits = _v2_limits(resources)
     if found.v2:
-        wanted = [c for c in V2_CONTROLLERS if c in v2_limits and c not in found.v1]
+        wanted = [c for c in V2_CONTROLLERS if c in _v2_limits(resources) and c not in found.v1]
         if wanted:
             _enable_v2_controllers(found.v2, relative, wanted)
         os.makedirs(os.path.join(found.v2, relative), exist_ok=True)
-    for controller, files in v1_limits.items():
+    set_limits(cgroups_path, resources)
+    if "devices" in found.v1:
+        directory = os.path.join(found.v1["devices"], relative)
+        for name, rule in _device_rules(resources, devices or []):
+            _write(directory, name, rule)
+    return [os.path.join(d, "cgroup.procs") for d in directories(cgroups_path)]
+
+
+def set_limits(cgroups_path: str, resources: dict) -> None:
+    """Write the spec's linux.resources into the cgroup's files (at creation, and for `update`)."""
+    found = hierarchies()
+    relative = _relative(cgroups_path)
+    v2_limits = _v2_limits(resources)
+    for controller, files in _limits(resources).items():
         if controller in found.v1:
             directory = os.path.join(found.v1[controller], relative)
-            for name, value in files.items():
-                _write(directory, name, value)
+            items = list(files.items())
+            try:
+                for name, value in items:
+                    _write(directory, name, value)
+            except OSError as error:
+                # v1 wants memory.limit_in_bytes <= memory.memsw.limit_in_bytes at every moment:
+                # raising both means the swap limit first
+                if error.errno != errno.EINVAL or controller != "memory":
+                    raise
+                for name, value in reversed(items):
+                    _write(directory, name, value)
         elif found.v2 and controller in _v2_available(found.v2):
             directory = os.path.join(found.v2, relative)
             for name, value in v2_limits.get(controller, {}).items():
                 _write(directory, name, value)
         else:
             raise OSError(errno.ENOTSUP, f"cgroup controller {controller!r} is not available")
-    if "devices" in found.v1:
-        directory = os.path.join(found.v1["devices"], relative)
-        for name, rule in _device_rules(resources, devices or []):
-            _write(directory, name, rule)
-    return [os.path.join(d, "cgroup.procs") for d in directories(cgroups_path)]
 
 
 def join(procs_files: list[str], pid: int = 0) -> None:

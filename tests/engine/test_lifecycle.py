@@ -199,3 +199,22 @@ def test_stats_reads_the_containers_cgroups(daemon):
         reading = docker_py.APIClient(base_url=daemon.host).stats("measured", stream=False)
         assert len(reading["cpu_stats"]["cpu_usage"]["percpu_usage"]) == os.cpu_count()
         assert reading["memory_stats"]["max_usage"] >= reading["memory_stats"]["usage"]
+
+
+def test_update_changes_limits_of_a_running_container_and_its_restart_policy(daemon):
+    updated = start(daemon, "--name", "updated", "busybox", "sleep", "100")
+    daemon.berth("update", "-m", "32m", "--memory-swap", "64m", "--cpus", "0.5", "--pids-limit", "7",
+                 "--restart", "on-failure:3", updated)
+    limits = daemon.berth("exec", updated, "cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+                          "/sys/fs/cgroup/cpu/cpu.cfs_quota_us", "/sys/fs/cgroup/pids/pids.max").stdout.split()
+    assert limits == [str(32 << 20), "50000", "7"]
+    policy = daemon.berth("inspect", "-f", "{{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy."
+                          "MaximumRetryCount}} {{.HostConfig.Memory}}", updated).stdout.split()
+    assert policy == ["on-failure:3", str(32 << 20)]
+    refused = daemon.berth("update", "-m", "128m", updated, check=False)  # above the swap limit set before
+    assert "update the memoryswap at the same time" in refused.stderr
+    docker = subprocess.run([shutil.which("docker"), "update", "-m", "48m", updated], capture_output=True,
+                            text=True, env=daemon.env, timeout=30)
+    assert docker.returncode == 0
+    assert daemon.berth("exec", updated, "cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes").stdout.strip() == \
+        str(48 << 20)

@@ -94,6 +94,11 @@ def register(router: Router, engine: Engine) -> None:
         await containers.rename(request.params["id"], request.arg("name") or "")
         return NO_CONTENT
 
+    @router.route("POST", "/containers/{id}/update")
+    async def update(request: Request) -> Response:
+        await containers.update(request.params["id"], request.json())
+        return json_response({"Warnings": None})
+
     @router.route("POST", "/containers/{id}/resize")
     async def resize(request: Request) -> Response:
         await containers.resize(request.params["id"], request.int_arg("h", 0), request.int_arg("w", 0))
