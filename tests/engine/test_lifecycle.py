@@ -72,6 +72,9 @@ def test_inspect_has_dockers_shape(daemon):
     timed = start(daemon, "--stop-timeout", "0", "--expose", "80", "busybox", "sleep", "100")
     [record] = json.loads(daemon.berth("inspect", timed).stdout)
     assert (record["Config"]["StopTimeout"], record["Config"]["ExposedPorts"]) == (0, {"80/tcp": {}})
+    assert json.loads(daemon.berth("inspect", "--format", "json", timed).stdout)[0]["Id"] == timed  # one line
+    sizes = daemon.berth("inspect", "--size", "-f", "{{.SizeRw}} {{.SizeRootFs}}", timed).stdout.split()
+    assert int(sizes[0]) >= 0 and int(sizes[1]) > 0
 
 
 def test_stop_kill_wait_and_exit_codes(daemon):

@@ -42,7 +42,12 @@ def register(router: Router, engine: Engine) -> None:
     @router.route("GET", "/containers/{id}/json")
     async def inspect(request: Request) -> Response:
         container = containers.get(request.params["id"])
-        return json_response(containers.inspect(container.id, engine.execs.ids_for(container.id)))
+        record = containers.inspect(container.id, engine.execs.ids_for(container.id))
+        if request.flag("size"):  # as dockerd: the writable layer's bytes and the whole filesystem's
+            sized = [{"Id": container.id}]
+            await asyncio.to_thread(containers.sizes, sized)
+            record = {**record, "SizeRw": sized[0].get("SizeRw", 0), "SizeRootFs": sized[0].get("SizeRootFs", 0)}
+        return json_response(record)
 
     @router.route("POST", "/containers/{id}/start")
     async def start(request: Request) -> Response:

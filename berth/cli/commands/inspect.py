@@ -35,10 +35,12 @@ def _any_object(client: Client, name: str, size: bool) -> Any:
 
 def show(objects: list[Any], format_: str | None) -> None:
     """Indented JSON array by default; with -f, the template once per object."""
-    if not format_:
+    if not format_ or format_ == "json":  # `json`: the same array on one line, as docker 28 prints it
         from berth.cli.wire import dumps
 
-        print(dumps(objects, indent=4, ensure_ascii=False), flush=True)
+        indent = None if format_ else 4
+        print(dumps(objects, indent=indent, ensure_ascii=False, separators=(",", ":") if format_ else None),
+              flush=True)
         return
     from berth.cli.formatter import unescape
     from berth.cli.gotemplate import Template, TemplateError

@@ -38,7 +38,11 @@ def version(format_: str | None) -> None:
         server = api().get("/version")
     except CLIError as err:
         server, server_error = None, err
-    if format_:
+    if format_ == "json":
+        from berth.cli.wire import dumps
+
+        click.echo(dumps({"Client": client_info, "Server": server}, ensure_ascii=False, separators=(",", ":")))
+    elif format_:
         from berth.cli.commands.inspect import show
 
         show([{"Client": client_info, "Server": server}], format_)
