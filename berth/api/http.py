@@ -110,6 +110,7 @@ class StreamResponse:
     chunks: AsyncIterator[bytes]
     content_type: str = "application/json"
     status: int = 200
+    headers: list[tuple[str, str]] = field(default_factory=list)
 
 
 HijackHandler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -279,7 +280,7 @@ class HttpServer:
             writer.write(conn.send(h11.EndOfMessage()))
             await writer.drain()
             return
-        headers = self._head(result.content_type, [("Transfer-Encoding", "chunked")])
+        headers = self._head(result.content_type, [*result.headers, ("Transfer-Encoding", "chunked")])
         writer.write(conn.send(h11.Response(status_code=result.status, headers=headers)))
         await writer.drain()
         try:

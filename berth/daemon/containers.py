@@ -617,6 +617,13 @@ class ContainerService:
         self._filesystem_users[container.id] = self._filesystem_users.get(container.id, 0) + 1
         return fs.mount_rootfs(self.directory(container), lower_dirs)
 
+    def binds(self, container: Container) -> list[tuple[str, str]]:
+        """(destination, source) of what is bind-mounted into the container: its /etc files and
+        the user's binds, for a view of its files as the container sees them."""
+        directory = self.directory(container)
+        etc = [(f"/etc/{name}", str(directory / name)) for name in ("hostname", "hosts", "resolv.conf")]
+        return etc + [(mount["Destination"], mount["Source"]) for mount in container.mounts]
+
     def release_filesystem(self, container_id: str) -> None:
         users = self._filesystem_users.get(container_id, 1) - 1
         self._filesystem_users[container_id] = users

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
+import time
 
 import pytest
 
@@ -73,3 +75,19 @@ def test_docker_network_volume_and_system_prune_commands_answer(daemon):
     assert refused.returncode == 1 and "creating networks is not in this berth yet" in refused.stderr
     assert docker(daemon, "volume", "ls", "-q").stdout == ""
     assert "Total reclaimed space" in docker(daemon, "system", "prune", "-f").stdout
+
+
+def test_docker_cp_copies_out_of_a_container_as_from_dockerd(daemon, tmp_path):
+    docker(daemon, "run", "-d", "--name", "copied", "busybox", "sh", "-c",
+           "mkdir -p /data/sub && echo one > /data/a && echo two > /data/sub/b && ln -s /data/a /data/link; sleep 100")
+    time.sleep(0.5)
+    docker(daemon, "cp", "copied:/data", str(tmp_path))
+    assert (tmp_path / "data" / "sub" / "b").read_text() == "two\n"
+    assert os.readlink(tmp_path / "data" / "link") == "/data/a"  # a link stays a link
+    docker(daemon, "cp", "copied:/etc/hostname", str(tmp_path / "hn"))
+    assert (tmp_path / "hn").read_text().strip() == docker(daemon, "inspect", "-f", "{{.Config.Hostname}}",
+                                                             "copied").stdout.strip()
+    missing = docker(daemon, "cp", "copied:/nosuch", str(tmp_path), check=False)
+    assert "Could not find the file /nosuch in container copied" in missing.stderr
+    inward = docker(daemon, "cp", str(tmp_path / "hn"), "copied:/tmp/", check=False)
+    assert inward.returncode != 0  # copying into a container is not there yet

@@ -19,7 +19,9 @@ from berth.api.http import (
     json_response,
 )
 from berth.api.streaming import consume_in_thread, produce_in_thread
+from berth.daemon import archives
 from berth.daemon.engine import Engine
+from berth.daemon.errors import NotFound
 from berth.image.reference import familiar_name
 
 URL_TIMEOUT = 60  # seconds without progress before an import from a URL fails
@@ -167,12 +169,34 @@ def register(router: Router, engine: Engine) -> None:
         return json_response(await asyncio.to_thread(
             images.diff, containers.directory(container) / "diff", container.image_id))
 
-    async def archive(request: Request) -> Response:
-        containers.get(request.params["id"])  # 404 for a container that is not there
-        raise ApiError(501, "copying files to and from containers (docker cp) is not in this berth yet")
+    @router.route("GET", "/containers/{id}/archive")
+    async def get_archive(request: Request) -> Response | StreamResponse:
+        """docker cp out of a container (HEAD: only the stat header)."""
+        container = containers.get(request.params["id"])
+        path = request.arg("path") or ""
+        mounted = await containers.mount_filesystem(container.id)
+        try:
+            found = await asyncio.to_thread(archives.locate, str(mounted), path, containers.binds(container))
+            header = ("X-Docker-Container-Path-Stat", await asyncio.to_thread(archives.encoded_stat, found))
+        except OSError:
+            containers.release_filesystem(container.id)
+            raise NotFound(f"Could not find the file {path} in container {request.params['id']}") from None
+        if request.method == "HEAD":
+            containers.release_filesystem(container.id)
+            return Response(b"", 200, "application/json", [header])
 
-    for method in ("GET", "PUT"):
-        router.add(method, "/containers/{id}/archive", archive, method == "PUT")
+        def write(out: BinaryIO) -> None:
+            try:
+                archives.write_tar(found, out)
+            finally:
+                containers.release_filesystem(container.id)
+
+        return StreamResponse(produce_in_thread(write), "application/x-tar", headers=[header])
+
+    @router.route("PUT", "/containers/{id}/archive", streams_body=True)
+    async def put_archive(request: Request) -> Response:
+        containers.get(request.params["id"])  # 404 for a container that is not there
+        raise ApiError(501, "copying files into containers (docker cp to a container) is not in this berth yet")
 
     @router.route("POST", "/build/prune")
     async def prune_build_cache(request: Request) -> Response:
