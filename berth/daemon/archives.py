@@ -1,5 +1,6 @@
-"""`docker cp` out of a container: a path of its filesystem as dockerd finds it, its stat as the
-X-Docker-Container-Path-Stat header says it, and a tar of it named by its base name."""
+"""`docker cp`: a path of a container's filesystem as dockerd finds it, its stat as the
+X-Docker-Container-Path-Stat header says it, a tar of it named by its base name (out), and a tar
+unpacked into one of its directories (in)."""
 from __future__ import annotations
 
 import base64
@@ -9,8 +10,10 @@ import posixpath
 import stat
 import tarfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import BinaryIO
 
+from berth.layer.apply import apply_tar
 from berth.runtime.mounts import resolve_in_root
 from berth.timestamps import rfc3339_nano
 
@@ -61,6 +64,16 @@ def write_tar(found: Found, out: BinaryIO) -> None:
     name = posixpath.basename(found.path) or "."
     with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar:
         tar.add(found.host_path, arcname=name, recursive=True)
+
+
+def is_directory(found: Found) -> bool:
+    return stat.S_ISDIR(os.lstat(found.host_path).st_mode)
+
+
+def extract(found: Found, stream: BinaryIO) -> None:
+    """Unpack `stream` into the directory `found`, never outside it, owners and modes as the tar has
+    them (as dockerd does)."""
+    apply_tar(stream, Path(found.host_path), whiteouts=False)
 
 
 def _go_mode(mode: int) -> int:

@@ -38,11 +38,14 @@ class Applied:
     tar_size: int  # bytes of the uncompressed tar
 
 
-def apply_tar(stream: BinaryIO, target: Path, recorder: SplitRecorder | None = None) -> Applied:
+def apply_tar(stream: BinaryIO, target: Path, recorder: SplitRecorder | None = None, *,
+              whiteouts: bool = True) -> Applied:
     """Unpack the uncompressed tar `stream` into the directory `target`.
 
     With a `recorder`, the tar's non-content bytes are recorded so the tar can be made again from
-    `target` (see berth.layer.tarsplit); the caller then calls `recorder.finish()`.
+    `target` (see berth.layer.tarsplit); the caller then calls `recorder.finish()`. A tar that is
+    not a layer (`docker cp` into a container) is unpacked with `whiteouts` False: its `.wh.` names
+    are files like any other.
     """
     reader = HashingReader(stream, recorder.feed if recorder else None)
     size = 0
@@ -52,7 +55,7 @@ def apply_tar(stream: BinaryIO, target: Path, recorder: SplitRecorder | None = N
         try:
             with tarfile.open(fileobj=reader, mode="r:") as tar:
                 for member in tar:
-                    size += _apply_member(root, tar, member, directory_times, recorder)
+                    size += _apply_member(root, tar, member, directory_times, recorder, whiteouts)
                 end = tar.offset
         except (tarfile.TarError, EOFError) as exc:
             raise LayerError(f"invalid layer tar: {exc}") from None
@@ -73,7 +76,8 @@ def apply_tar(stream: BinaryIO, target: Path, recorder: SplitRecorder | None = N
 
 
 def _apply_member(root: RootDir, tar: tarfile.TarFile, member: tarfile.TarInfo,
-                  directory_times: list[tuple[list[str], int]], recorder: SplitRecorder | None) -> int:
+                  directory_times: list[tuple[list[str], int]], recorder: SplitRecorder | None,
+                  whiteouts: bool) -> int:
     parts = split(member.name)
     if not parts:  # the root directory itself ("./")
         return 0
@@ -82,7 +86,7 @@ def _apply_member(root: RootDir, tar: tarfile.TarFile, member: tarfile.TarInfo,
     except OSError as exc:
         raise LayerError(f"cannot apply {member.name!r}: {exc.strerror or exc}") from None
     try:
-        return _apply_entry(root, parent, name, parts, tar, member, directory_times, recorder)
+        return _apply_entry(root, parent, name, parts, tar, member, directory_times, recorder, whiteouts)
     except OSError as exc:
         raise LayerError(f"cannot apply {member.name!r}: {exc.strerror or exc}") from None
     finally:
@@ -91,11 +95,11 @@ def _apply_member(root: RootDir, tar: tarfile.TarFile, member: tarfile.TarInfo,
 
 def _apply_entry(root: RootDir, parent: int, name: str, parts: list[str], tar: tarfile.TarFile,
                  member: tarfile.TarInfo, directory_times: list[tuple[list[str], int]],
-                 recorder: SplitRecorder | None) -> int:
-    if name == OPAQUE:
+                 recorder: SplitRecorder | None, whiteouts: bool) -> int:
+    if whiteouts and name == OPAQUE:
         os.setxattr(parent, OPAQUE_XATTR, b"y")
         return 0
-    if name.startswith(WHITEOUT_PREFIX):
+    if whiteouts and name.startswith(WHITEOUT_PREFIX):
         if not name.startswith(WHITEOUT_PREFIX + WHITEOUT_PREFIX):  # .wh..wh.* are aufs metadata
             _whiteout(parent, name[len(WHITEOUT_PREFIX):], member, recorder)
         return 0

@@ -1,10 +1,12 @@
 """The real docker CLI, unchanged, against berthd (DOCKER_HOST=unix://...)."""
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
 import subprocess
+import tarfile
 import time
 
 import pytest
@@ -89,5 +91,25 @@ def test_docker_cp_copies_out_of_a_container_as_from_dockerd(daemon, tmp_path):
                                                              "copied").stdout.strip()
     missing = docker(daemon, "cp", "copied:/nosuch", str(tmp_path), check=False)
     assert "Could not find the file /nosuch in container copied" in missing.stderr
-    inward = docker(daemon, "cp", str(tmp_path / "hn"), "copied:/tmp/", check=False)
-    assert inward.returncode != 0  # copying into a container is not there yet
+
+
+
+def test_docker_cp_copies_into_a_container_and_never_outside_its_directory(daemon, tmp_path):
+    docker(daemon, "run", "-d", "--name", "filled", "busybox", "sleep", "100")
+    (tmp_path / "tree" / "sub").mkdir(parents=True)
+    (tmp_path / "tree" / "sub" / "g").write_text("inside\n")
+    (tmp_path / "file").write_text("one file\n")
+    docker(daemon, "cp", str(tmp_path / "tree"), "filled:/tmp/")
+    docker(daemon, "cp", str(tmp_path / "file"), "filled:/tmp/renamed")
+    assert docker(daemon, "exec", "filled", "cat", "/tmp/tree/sub/g", "/tmp/renamed").stdout == "inside\none file\n"
+    hostile = io.BytesIO()
+    with tarfile.open(fileobj=hostile, mode="w") as tar:
+        entry = tarfile.TarInfo("../../../escaped")
+        entry.size = 4
+        tar.addfile(entry, io.BytesIO(b"bad\n"))
+    refused = subprocess.run([DOCKER, "cp", "-", "filled:/tmp/"], input=hostile.getvalue(), capture_output=True,
+                             env=daemon.env, timeout=60)
+    assert refused.returncode != 0
+    assert not os.path.exists("/escaped") and docker(daemon, "exec", "filled", "ls", "/").stdout.count("escaped") == 0
+    not_a_directory = docker(daemon, "cp", str(tmp_path / "file"), "filled:/etc/hostname/x", check=False)
+    assert "extraction point is not a directory" in not_a_directory.stderr

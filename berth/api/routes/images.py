@@ -23,6 +23,7 @@ from berth.daemon import archives
 from berth.daemon.engine import Engine
 from berth.daemon.errors import NotFound
 from berth.image.reference import familiar_name
+from berth.layer.apply import LayerError
 
 URL_TIMEOUT = 60  # seconds without progress before an import from a URL fails
 T = TypeVar("T")
@@ -195,8 +196,27 @@ def register(router: Router, engine: Engine) -> None:
 
     @router.route("PUT", "/containers/{id}/archive", streams_body=True)
     async def put_archive(request: Request) -> Response:
-        containers.get(request.params["id"])  # 404 for a container that is not there
-        raise ApiError(501, "copying files into containers (docker cp to a container) is not in this berth yet")
+        """docker cp into a container: the body is a tar, unpacked into the directory `path`."""
+        container = containers.get(request.params["id"])
+        if container.host_config.get("ReadonlyRootfs"):
+            raise ApiError(403, "container rootfs is marked read-only")
+        path = request.arg("path") or ""
+        mounted = await containers.mount_filesystem(container.id)
+        try:
+            try:
+                found = await asyncio.to_thread(archives.locate, str(mounted), path, containers.binds(container))
+            except OSError:
+                raise NotFound(f"Could not find the file {path} in container {request.params['id']}") from None
+            if not await asyncio.to_thread(archives.is_directory, found):
+                raise ApiError(400, "extraction point is not a directory")
+            assert request.stream is not None
+            try:
+                await consume_in_thread(request.stream, lambda body: archives.extract(found, body))
+            except LayerError as exc:
+                raise ApiError(400, str(exc)) from None
+        finally:
+            containers.release_filesystem(container.id)
+        return Response(b"", 200, "text/plain")
 
     @router.route("POST", "/build/prune")
     async def prune_build_cache(request: Request) -> Response:
