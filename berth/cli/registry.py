@@ -22,6 +22,7 @@ _C = "berth.cli.commands."
 CONTAINER_COMMANDS = {
     "attach": _C + "io:attach",
     "commit": _C + "containers:commit",
+    "cp": _C + "copy:cp",
     "create": _C + "run:create",
     "diff": _C + "containers:diff",
     "exec": _C + "io:exec_",
@@ -75,7 +76,7 @@ SYSTEM_COMMANDS = {
 
 TOP_LEVEL = {
     **{name: CONTAINER_COMMANDS[name] for name in (
-        "attach", "commit", "create", "diff", "exec", "export", "kill", "logs", "pause", "port",
+        "attach", "commit", "cp", "create", "diff", "exec", "export", "kill", "logs", "pause", "port",
         "ps", "rename", "restart", "rm", "run", "start", "stats", "stop", "top", "unpause", "update", "wait")},
     "images": IMAGE_COMMANDS["ls"],
     "rmi": IMAGE_COMMANDS["rm"],
