@@ -14,6 +14,7 @@ import re
 import secrets
 import shutil
 import signal
+import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -516,7 +517,16 @@ class ContainerService:
         directory = self.directory(container)
         # Drop the record first: a crash part-way leaves no container pointing at half-deleted files.
         (directory / "config.json").unlink(missing_ok=True)
-        shutil.rmtree(directory, ignore_errors=True)
+        # The files go in the background, under a name no container has (restore() deletes what
+        # a crash leaves of them): `run --rm` and `rm` need not wait for that.
+        removed = directory.with_name(f".removed-{container.id}")
+        try:
+            directory.rename(removed)
+        except OSError:
+            shutil.rmtree(directory, ignore_errors=True)
+        else:
+            threading.Thread(target=shutil.rmtree, args=(removed,), kwargs={"ignore_errors": True},
+                             name="remove-files", daemon=True).start()
         self.images.release_layers(container.id)
 
     async def update(self, ref: str, body: dict[str, Any]) -> None:

@@ -105,3 +105,17 @@ def test_clients_whose_daemon_dies_say_so_without_a_traceback(fresh_daemon, tmp_
     _out, err = loader.communicate(timeout=20)
     assert "Traceback" not in err
     daemon.start()
+
+
+def test_files_of_a_removal_cut_short_are_deleted_when_the_daemon_starts(fresh_daemon):
+    daemon = fresh_daemon
+    container_id = daemon.berth("run", "-d", "busybox", "true").stdout.strip()
+    daemon.berth("wait", container_id)
+    daemon.berth("rm", container_id)
+    assert daemon.berth("ps", "-aq").stdout == ""
+    leftover = daemon.data_root / "containers" / f".removed-{container_id}"
+    (leftover / "diff").mkdir(parents=True)  # as a crash in the middle of deleting would leave it
+    daemon.stop()
+    daemon.start()
+    assert not leftover.exists()
+    assert daemon.berth("ps", "-aq").stdout == ""
