@@ -16,11 +16,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.daemon_harness import isolate  # noqa: E402,F401 - the benchmarks' isolation is the suite's
+from tests.daemon_harness import isolate, remove_cgroups  # noqa: E402,F401 - the suite's isolation and cleanup
 
 BIN = Path(sys.executable).parent
 DOCKER = shutil.which("docker")
 DOCKERD = shutil.which("dockerd")
+BERTHD_CGROUP_PARENT = "berth-bench"
 
 
 class Engine:
@@ -60,11 +61,13 @@ class Engine:
         for target in sorted(targets, key=len, reverse=True):
             subprocess.run(["umount", "-l", target], capture_output=True)
         shutil.rmtree(self.base, ignore_errors=True)
+        if self.name == "berthd":
+            remove_cgroups(BERTHD_CGROUP_PARENT)
 
 
 def start_berthd() -> Engine:
     def argv(base: Path) -> list[str]:
-        (base / "daemon.json").write_text('{"cgroup-parent": "berth-bench"}')
+        (base / "daemon.json").write_text(f'{{"cgroup-parent": "{BERTHD_CGROUP_PARENT}"}}')
         return [str(BIN / "berthd"), "--data-root", str(base / "data"), "--exec-root", str(base / "run"),
                 "-H", f"unix://{base / 'engine.sock'}", "--config-file", str(base / "daemon.json")]
 
