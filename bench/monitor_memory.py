@@ -14,9 +14,7 @@ import argparse
 import asyncio
 import json
 import os
-import select
 import shutil
-import signal
 import statistics
 import struct
 import subprocess
@@ -31,7 +29,8 @@ PAGE = os.sysconf("SC_PAGE_SIZE")
 sys.path.insert(0, str(ROOT))
 
 from berth.monitor import client  # noqa: E402
-from berth.runtime.cgroups import hierarchies  # noqa: E402
+from tests.daemon_harness import remove_cgroups  # noqa: E402
+from tests.monitor.monitor_harness import kill_and_wait  # noqa: E402
 
 
 def memory_kib(pid: int) -> dict[str, int]:
@@ -99,16 +98,9 @@ async def start_all(base: Path, rootfs: Path, zygote_socket: Path, count: int, r
 
 def stop(pid: int) -> None:
     try:
-        pidfd = os.pidfd_open(pid)
-    except ProcessLookupError:
-        return
-    try:
-        signal.pidfd_send_signal(pidfd, signal.SIGKILL)
-        select.select([pidfd], [], [])
+        kill_and_wait(os.pidfd_open(pid))
     except ProcessLookupError:
         pass
-    finally:
-        os.close(pidfd)
 
 
 def main() -> None:
@@ -155,13 +147,7 @@ def main() -> None:
         if zygote:
             zygote.kill()
             zygote.wait()
-        found = hierarchies()
-        for mount in set(found.v1.values()) | {found.v2}:
-            parent = Path(mount, cgroup_parent.lstrip("/"))
-            for child in parent.glob("bench-*"):
-                child.rmdir()
-            if parent.is_dir():
-                parent.rmdir()
+        remove_cgroups(cgroup_parent.lstrip("/"))
         shutil.rmtree(base, ignore_errors=True)
 
 
