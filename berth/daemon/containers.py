@@ -630,9 +630,7 @@ class ContainerService:
     def binds(self, container: Container) -> list[tuple[str, str]]:
         """(destination, source) of what is bind-mounted into the container: its /etc files and
         the user's binds, for a view of its files as the container sees them."""
-        directory = self.directory(container)
-        etc = [(f"/etc/{name}", str(directory / name)) for name in ("hostname", "hosts", "resolv.conf")]
-        return etc + [(mount["Destination"], mount["Source"]) for mount in container.mounts]
+        return fs.etc_binds(self.directory(container)) + [(m["Destination"], m["Source"]) for m in container.mounts]
 
     def release_filesystem(self, container_id: str) -> None:
         users = self._filesystem_users.get(container_id, 1) - 1

@@ -5,12 +5,12 @@ data root (`network/builtin.json`), as dockerd keeps its own, so they stay the s
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from pathlib import Path
 from typing import Any
 
 from berth.daemon.errors import Conflict, InvalidArgument, NotFound
+from berth.runtime.state import write_atomic
 from berth.timestamps import rfc3339_nano
 
 BUILTIN = {"none": "null", "host": "host"}  # name -> driver, in dockerd's order
@@ -82,10 +82,5 @@ def _load_or_make(path: Path) -> dict[str, dict[str, str]]:
         pass
     records = {name: {"Id": secrets.token_hex(32), "Created": rfc3339_nano()} for name in BUILTIN}
     path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_suffix(".tmp")
-    with open(temp, "w") as out:
-        json.dump(records, out)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(temp, path)
+    write_atomic(path, json.dumps(records).encode())
     return records

@@ -21,6 +21,11 @@ INIT_DIRECTORIES = ("dev", "proc", "sys", "etc")
 INIT_FILES = ("etc/hostname", "etc/hosts", "etc/resolv.conf")
 
 
+def etc_binds(directory: Path) -> list[tuple[str, str]]:
+    """(destination in the container, source) of the /etc files write_etc_files() writes."""
+    return [("/" + path, str(directory / Path(path).name)) for path in INIT_FILES]
+
+
 def prepare_layer_dirs(directory: Path, init_binary: str | None = None) -> None:
     """Make the container's layer directories; `init_binary` is the mountpoint `--init` needs."""
     for name in ("diff", "work", "rootfs"):

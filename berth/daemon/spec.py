@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from berth.daemon.container import Container
+from berth.daemon.rootfs import etc_binds
 from berth.daemon.users import resolve_user
 
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -81,10 +82,8 @@ def _mounts(container: Container, container_dir: Path) -> list[dict[str, Any]]:
         {"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
          "options": ["nosuid", "noexec", "nodev", "mode=1777", f"size={shm_size}"]},
     ]
-    for name in ("resolv.conf", "hostname", "hosts"):
-        source = container_dir / name
-        mounts.append({"destination": f"/etc/{name}", "type": "bind", "source": str(source),
-                       "options": ["rbind", "rprivate"]})
+    for destination, source in etc_binds(container_dir):
+        mounts.append({"destination": destination, "type": "bind", "source": source, "options": ["rbind", "rprivate"]})
     for path, options in (host_config.get("Tmpfs") or {}).items():
         mounts.append({"destination": path, "type": "tmpfs", "source": "tmpfs",
                        "options": ["nosuid", "nodev", "noexec", *filter(None, options.split(","))]})
