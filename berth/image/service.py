@@ -192,44 +192,42 @@ class ImageService:
 
     # ---- removal -------------------------------------------------------------------------------
     def remove(self, ref_or_id: str, force: bool, prune: bool, users: Users) -> list[dict]:
-        """Docker's image delete: untag, and delete the image once nothing names or uses it."""
+        """Docker's image delete: untag, and delete the image once nothing names or uses it.
+
+        Removing the last name and deleting the image are one transaction, so a crash between them
+        cannot leave a nameless copy of an image the user asked to remove.
+        """
         image_id = self.resolve(ref_or_id)
         names = self.catalog.names_of(image_id)
         records: list[dict] = []
-        quiet = False
-        if not _is_id_prefix(image_id, ref_or_id):
-            name = str(reference.parse(ref_or_id).with_default_tag())
-            if not force and _single_repository(names):
-                using = users(image_id)
-                if using:
-                    raise ImageConflict(
-                        f'conflict: unable to remove repository reference "{ref_or_id}" (must force) - '
-                        f"container {short_id(using[0].id)} is using its referenced image {short_id(image_id)}")
-            with self.db.transaction() as conn:
-                self.catalog.remove_name(conn, name)
-                records.append({"Untagged": views.familiar(name)})
-                names = self.catalog.names_of(image_id)
-                if "@" not in name:
-                    repository = reference.parse(name).name
-                    same_repo = [n for n in names if reference.parse(n).name == repository]
-                    if not any("@" not in n for n in same_repo):
-                        for digest_name in same_repo:
-                            self.catalog.remove_name(conn, digest_name)
-                            records.append({"Untagged": views.familiar(digest_name)})
-                        names = [n for n in names if n not in same_repo]
-            if names:
-                return records
-            quiet = True
-        elif _single_repository(names):
-            self._check_conflicts(image_id, users, hard_only=force, ignore_names=True)
-            with self.db.transaction() as conn:
-                for name in names:
-                    self.catalog.remove_name(conn, name)
-                    records.append({"Untagged": views.familiar(name)})
-        self._delete(image_id, records, force, prune, quiet, users)
+        if _is_id_prefix(image_id, ref_or_id):
+            untag = names if _single_repository(names) else []
+            if untag:
+                self._check_conflicts(image_id, users, hard_only=force, names=[])
+            self._delete(image_id, untag, records, force, prune, quiet=False, users=users)
+            return records
+        name = str(reference.parse(ref_or_id).with_default_tag())
+        if not force and _single_repository(names):
+            using = users(image_id)
+            if using:
+                raise ImageConflict(
+                    f'conflict: unable to remove repository reference "{ref_or_id}" (must force) - '
+                    f"container {short_id(using[0].id)} is using its referenced image {short_id(image_id)}")
+        untag = _untagged_with(name, names)
+        if len(untag) < len(names):
+            self._untag(untag, records)
+        else:
+            self._delete(image_id, untag, records, force, prune, quiet=True, users=users)
         return records
 
-    def _check_conflicts(self, image_id: str, users: Users, hard_only: bool, ignore_names: bool = False) -> None:
+    def _untag(self, names: list[str], records: list[dict]) -> None:
+        with self.db.transaction() as conn:
+            for name in names:
+                self.catalog.remove_name(conn, name)
+        records.extend({"Untagged": views.familiar(name)} for name in names)
+
+    def _check_conflicts(self, image_id: str, users: Users, hard_only: bool, names: list[str]) -> None:
+        """Refuse to delete an image that is in use; `names` are the ones it would keep."""
         def conflict(message: str, hard: bool) -> ImageConflict:
             how = "cannot be forced" if hard else "must be forced"
             return ImageConflict(f"conflict: unable to delete {short_id(image_id)} ({how}) - {message}")
@@ -242,17 +240,20 @@ class ImageService:
             raise conflict(f"image is being used by running container {short_id(running[0].id)}", hard=True)
         if hard_only:
             return
-        if not ignore_names and self.catalog.names_of(image_id):
+        if names:
             raise conflict("image is referenced in multiple repositories", hard=False)
         if using:
             raise conflict(f"image is being used by stopped container {short_id(using[0].id)}", hard=False)
 
-    def _delete(self, image_id: str, records: list[dict], force: bool, prune: bool, quiet: bool,
-                users: Users) -> None:
+    def _delete(self, image_id: str, untag: list[str], records: list[dict], force: bool, prune: bool,
+                quiet: bool, users: Users) -> None:
+        """Untag `untag` and delete the image; if it is still in use, a `quiet` delete only untags."""
+        others = [name for name in self.catalog.names_of(image_id) if name not in untag]
         try:
-            self._check_conflicts(image_id, users, hard_only=force)
+            self._check_conflicts(image_id, users, hard_only=force, names=others)
         except ImageConflict:
-            if quiet and (self.catalog.names_of(image_id) or self.catalog.children(image_id) or users(image_id)):
+            if quiet:
+                self._untag(untag, records)
                 return
             raise
         record = self._record(image_id)
@@ -260,16 +261,16 @@ class ImageService:
         with self.db.transaction() as conn:
             for use in users(image_id):  # forced: the containers keep the layers they run on
                 self._hold_layers(conn, use.id, record.top_layer)
-            for name in self.catalog.names_of(image_id):
+            for name in untag + others:
                 self.catalog.remove_name(conn, name)
-                records.append({"Untagged": views.familiar(name)})
             self.catalog.delete(conn, image_id)
+        records.extend({"Untagged": views.familiar(name)} for name in untag + others)
         records.append({"Deleted": image_id})
         collected = self.refs.collect(self._sweepers(), wait=False)
         removed = set(collected.removed.get("layer", [])) if collected else set()
         records.extend({"Deleted": chain} for chain in layers if chain in removed)
         if prune and record.parent and self.catalog.get(record.parent):
-            self._delete(record.parent, records, force=False, prune=True, quiet=True, users=users)
+            self._delete(record.parent, [], records, force=False, prune=True, quiet=True, users=users)
 
     def hold_layers(self, container_id: str, image_id: str) -> None:
         """Keep the image's layers for as long as the container exists, even if the image is deleted."""
@@ -483,6 +484,17 @@ class ImageService:
 
 def _is_id_prefix(image_id: str, text: str) -> bool:
     return image_id.startswith(text) or image_id.removeprefix("sha256:").startswith(text)
+
+
+def _untagged_with(name: str, names: list[str]) -> list[str]:
+    """What removing `name` untags: the name, and its repository's digests once no tag of it is left."""
+    if "@" in name:
+        return [name]
+    repository = reference.parse(name).name
+    same_repo = [other for other in names if reference.parse(other).name == repository]
+    if any("@" not in other for other in same_repo if other != name):
+        return [name]
+    return [name] + [other for other in same_repo if other != name]
 
 
 def _single_repository(names: list[str]) -> bool:
