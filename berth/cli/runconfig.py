@@ -269,6 +269,45 @@ def parse_add_host(value: str) -> str:
     return f"{name}:{address}"
 
 
+def _go_error(error: OSError) -> str:
+    """An OSError as Go words it: `open x: no such file or directory`."""
+    reason = error.strerror or str(error)
+    return f"open {error.filename}: {reason[:1].lower()}{reason[1:]}"
+
+
+def parse_security_opts(values: Sequence[str]) -> tuple[list[str], bool]:
+    """docker's --security-opt -> (HostConfig.SecurityOpt, whether /proc's paths are unmasked).
+
+    `seccomp=FILE` is sent as `seccomp=` and the file's JSON, compacted; `systempaths=unconfined` is
+    not sent but empties the masked and read-only path lists."""
+    options: list[str] = []
+    unmasked = False
+    for value in values:
+        if value == "systempaths=unconfined":
+            unmasked = True
+            continue
+        key, separator, argument = value.partition("=")
+        if not separator and value != "no-new-privileges":
+            key, separator, argument = value.partition(":")
+            if not separator:
+                raise CLIError(f'Invalid --security-opt: "{value}"')
+        if key == "seccomp" and argument != "unconfined":
+            import json
+
+            try:
+                with open(argument, "rb") as profile:
+                    text = profile.read()
+            except OSError as error:
+                raise CLIError(f"opening seccomp profile ({argument}) failed: {_go_error(error)}") from None
+            try:
+                compacted = json.dumps(json.loads(text), separators=(",", ":"), ensure_ascii=False)
+            except ValueError as error:
+                raise CLIError(f"compacting json for seccomp profile ({argument}) failed: {error}") from None
+            value = f"seccomp={compacted}"
+        options.append(value)
+    return options, unmasked
+
+
 def build_create_body(image: str, command: Sequence[str], opts: Mapping[str, Any]) -> dict[str, Any]:
     """The JSON body of POST /containers/create from parsed `run`/`create` options.
 
@@ -332,6 +371,11 @@ def build_create_body(image: str, command: Sequence[str], opts: Mapping[str, Any
         "CpuShares": opts.get("cpu_shares") or 0,
         "PidsLimit": opts.get("pids_limit"),
     }
+    security_opts, unmasked = parse_security_opts(opts.get("security_opt") or ())
+    if security_opts:
+        host_config["SecurityOpt"] = security_opts
+    if unmasked:
+        host_config["MaskedPaths"] = host_config["ReadonlyPaths"] = []
     if opts.get("init"):
         host_config["Init"] = True
     if opts.get("runtime"):

@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from berth.daemon.errors import Conflict, InvalidArgument, NotFound
+from berth.daemon.security import check_security_opts
 from berth.daemon.spec import MASKED_PATHS, READONLY_PATHS, merged_env
 from berth.runtime.cgroups import hierarchies
 
@@ -109,9 +110,11 @@ def normalize_host_config(host_config: dict[str, Any]) -> dict[str, Any]:
     host_config["NetworkMode"] = "host" if mode == "host" else "none"
     if host_config.get("PortBindings") and mode != "host":
         raise InvalidArgument("port publishing needs a bridge network, which berth does not have yet")
-    if not host_config.get("Privileged"):
-        host_config.setdefault("MaskedPaths", list(MASKED_PATHS))
-        host_config.setdefault("ReadonlyPaths", list(READONLY_PATHS))
+    if not host_config.get("Privileged"):  # an empty list is `--security-opt systempaths=unconfined`
+        for name, paths in (("MaskedPaths", MASKED_PATHS), ("ReadonlyPaths", READONLY_PATHS)):
+            if host_config.get(name) is None:
+                host_config[name] = list(paths)
+    check_security_opts(host_config)
     host_config.setdefault("CgroupnsMode", "host" if hierarchies().v1 else "private")
     for name in HOST_CONFIG_OMITTED_WHEN_EMPTY:
         if name in host_config and host_config[name] in (None, {}, []):

@@ -9,6 +9,7 @@ from typing import Any
 
 from berth.daemon.container import Container
 from berth.daemon.rootfs import etc_binds
+from berth.daemon.security import parse_security_opts, seccomp_section
 from berth.daemon.users import resolve_user
 
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -166,7 +167,7 @@ def process_spec(container: Container, rootfs: Path, args: list[str], *, user: s
         "cwd": cwd or "/",
         "capabilities": {"bounding": caps, "effective": caps, "permitted": caps, "inheritable": caps},
         "rlimits": _rlimits(container.host_config),
-        "noNewPrivileges": "no-new-privileges" in (container.host_config.get("SecurityOpt") or []),
+        "noNewPrivileges": parse_security_opts(container.host_config.get("SecurityOpt")).no_new_privileges,
     }
     if resolved.additional_gids:
         process["user"]["additionalGids"] = resolved.additional_gids
@@ -185,6 +186,16 @@ def build_spec(container: Container, rootfs: Path, container_dir: Path, cgroups_
     if host_config.get("NetworkMode") != "host":
         namespaces.append({"type": "network"})
     stop_signal = config.get("StopSignal") or "SIGTERM"
+    linux: dict[str, Any] = {
+        "namespaces": namespaces,
+        "cgroupsPath": cgroups_path,
+        "resources": resources(host_config),
+        "maskedPaths": host_config.get("MaskedPaths") or [],
+        "readonlyPaths": host_config.get("ReadonlyPaths") or [],
+    }
+    seccomp = seccomp_section(host_config, process["capabilities"]["bounding"])
+    if seccomp:
+        linux["seccomp"] = seccomp
     return {
         "ociVersion": "1.0.2",
         "process": process,
@@ -192,13 +203,7 @@ def build_spec(container: Container, rootfs: Path, container_dir: Path, cgroups_
         "hostname": config.get("Hostname", ""),
         "mounts": _mounts(container, container_dir),
         "annotations": {"org.berth.stop-signal": str(int(parse_signal(stop_signal)))},
-        "linux": {
-            "namespaces": namespaces,
-            "cgroupsPath": cgroups_path,
-            "resources": resources(host_config),
-            "maskedPaths": [] if host_config.get("Privileged") else MASKED_PATHS,
-            "readonlyPaths": [] if host_config.get("Privileged") else READONLY_PATHS,
-        },
+        "linux": linux,
     }
 
 

@@ -16,6 +16,7 @@ ACT_ALLOW = 0x7FFF0000
 CMP_NE, CMP_LT, CMP_LE, CMP_EQ, CMP_GE, CMP_GT, CMP_MASKED_EQ = range(1, 8)
 
 _ATTR_CTL_NNP = 3
+_NR_SCMP_ERROR = -1
 
 
 class _ArgCmp(ctypes.Structure):
@@ -77,8 +78,10 @@ class Filter:
             _check(result, f"arch {name}")
 
     def syscall_number(self, name: str) -> int | None:
+        """The native number, or libseccomp's negative stand-in for a call only another of the
+        filter's architectures has (`stime` on x86); None for a name libseccomp does not know."""
         number = self._lib.seccomp_syscall_resolve_name(name.encode())
-        return None if number < 0 else number
+        return None if number == _NR_SCMP_ERROR else number
 
     def add_rule(self, action: int, syscall: int, conditions: list[tuple[int, int, int, int]]) -> None:
         """Add a rule; each condition is (argument index, CMP_* operator, value, second value)."""

@@ -375,6 +375,11 @@ def _exec_process(process: dict, channel: socket.socket, in_cgroup: _CgroupGate,
             file.write(str(process["oomScoreAdj"]))
     set_rlimits(process.get("rlimits") or [])
     enter_cwd(process.get("cwd") or "/")
+    # Loading a filter needs CAP_SYS_ADMIN unless no_new_privs is set: then it waits until just
+    # before execve, so that as few calls as possible pass through it.
+    late_seccomp = seccomp if process.get("noNewPrivileges") else None
+    if seccomp is not None and late_seccomp is None:
+        seccomp.load()
     switch_user(process)
     env = env_list_to_dict(process.get("env") or [])
     env.setdefault("HOME", home_of((process.get("user") or {}).get("uid", 0)))
@@ -391,8 +396,8 @@ def _exec_process(process: dict, channel: socket.socket, in_cgroup: _CgroupGate,
         fifo = os.open(f"/proc/self/fd/{fifo_fd}", os.O_WRONLY | os.O_CLOEXEC)
         os.write(fifo, b"0")
         os.close(fifo)
-    if seccomp is not None:
-        seccomp.load()
+    if late_seccomp is not None:
+        late_seccomp.load()
     try:
         os.execve(path, args, env)
     except OSError as error:

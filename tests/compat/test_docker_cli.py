@@ -113,3 +113,18 @@ def test_docker_cp_copies_into_a_container_and_never_outside_its_directory(daemo
     assert not os.path.exists("/escaped") and docker(daemon, "exec", "filled", "ls", "/").stdout.count("escaped") == 0
     not_a_directory = docker(daemon, "cp", str(tmp_path / "file"), "filled:/etc/hostname/x", check=False)
     assert "extraction point is not a directory" in not_a_directory.stderr
+
+
+def test_docker_run_applies_berths_seccomp_filter_or_a_profile_file(daemon, tmp_path):
+    status = "grep ^Seccomp: /proc/self/status; unshare -U true; echo user=$?"
+    filtered = docker(daemon, "run", "--rm", "busybox", "sh", "-c", status)
+    assert filtered.stdout == "Seccomp:\t2\nuser=1\n"
+    profile = tmp_path / "no-mkdir.json"
+    profile.write_text('{\n  "defaultAction": "SCMP_ACT_ALLOW",\n'
+                       '  "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"}]\n}\n')
+    custom = docker(daemon, "run", "--rm", "--security-opt", f"seccomp={profile}", "busybox", "sh", "-c",
+                    f"{status}; mkdir /made; echo mkdir=$?")
+    assert custom.stdout == "Seccomp:\t2\nuser=0\nmkdir=1\n"
+    unconfined = docker(daemon, "run", "--rm", "--security-opt", "seccomp=unconfined", "busybox", "sh", "-c", status)
+    assert unconfined.stdout == "Seccomp:\t0\nuser=0\n"
+    assert "Security Options:\n  seccomp\n   Profile: default\n" in docker(daemon, "info").stdout

@@ -204,6 +204,19 @@ def test_seccomp_profile_applies(bundle, reap):
     assert "Operation not permitted" in out and "still-running" in out
 
 
+def test_a_seccomp_profile_applies_to_a_process_without_no_new_privileges_or_capabilities(bundle, reap):
+    # Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: it must happen before the drop.
+    spec = make_spec(sh("mkdir /tmp/d 2>&1; grep -e ^Seccomp: -e ^NoNewPrivs: -e ^CapEff: /proc/self/status"))
+    spec["process"].update(noNewPrivileges=False, user={"uid": 1000, "gid": 1000},
+                           capabilities={key: [] for key in ("bounding", "effective", "permitted")})
+    spec["linux"]["seccomp"] = {
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}
+    code, out = run_container(bundle, spec, reap)
+    assert "Operation not permitted" in out
+    assert "NoNewPrivs:\t0\nSeccomp:\t2\n" in out and "CapEff:\t0000000000000000" in out
+
+
 def test_a_fast_failure_is_always_reported_with_its_own_message(bundle):
     # The child may fail before it reads the parent's "go" (sent at once when there is no cgroup to
     # join); its report must still arrive intact.

@@ -102,7 +102,8 @@ def register(router: Router, engine: Engine) -> None:
                       "Error": "", "RemoteManagers": None},
             "LiveRestoreEnabled": config.live_restore, "Isolation": "", "InitBinary": "docker-init",
             "ContainerdCommit": {"ID": "", "Expected": ""}, "RuncCommit": {"ID": "", "Expected": ""},
-            "InitCommit": {"ID": "", "Expected": ""}, "SecurityOptions": [], "Warnings": None,
+            "InitCommit": {"ID": "", "Expected": ""}, "SecurityOptions": ["name=seccomp,profile=default"],
+            "Warnings": None,
         })
 
     @router.route("GET", "/events")

@@ -49,6 +49,7 @@ CONTAINER_OPTIONS: list[Spec] = [
     (("--read-only",), {"is_flag": True, "help": "Mount the container's root filesystem as read only"}),
     (("--restart",), {"metavar": "string", "default": "no", "help": "Restart policy to apply when a container exits"}),
     (("--rm",), {"is_flag": True, "help": "Automatically remove the container when it exits"}),
+    (("--security-opt",), {**_MULTI, "metavar": "list", "help": "Security Options"}),
     (("--shm-size",), {"metavar": "bytes", "help": "Size of /dev/shm"}),
     (("--stop-signal",), {"metavar": "string", "help": "Signal to stop the container"}),
     (("--stop-timeout",), {"type": int, "help": "Timeout (in seconds) to stop a container"}),

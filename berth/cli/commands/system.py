@@ -107,7 +107,7 @@ def info(format_: str | None) -> None:
         f" Cgroup Version: {data.get('CgroupVersion', '')}",
         f" Default Runtime: {data.get('DefaultRuntime', '')}",
         " Security Options:",
-        *[f"  {option}" for option in data.get("SecurityOptions") or []],
+        *[line for option in data.get("SecurityOptions") or [] for line in _security_option_lines(option)],
         f" Kernel Version: {data.get('KernelVersion', '')}",
         f" Operating System: {data.get('OperatingSystem', '')}",
         f" OSType: {data.get('OSType', '')}",
@@ -326,3 +326,12 @@ def daemon(args: tuple[str, ...]) -> None:
         os.execvp("berthd", ["berthd", *args])
     except OSError as err:
         raise CLIError(f"cannot run berthd: {err.strerror}") from None
+
+
+def _security_option_lines(option: str) -> list[str]:
+    """`name=seccomp,profile=default` as docker info shows it: the name, then each setting below it."""
+    lines = []
+    for field in option.split(","):
+        key, _, value = field.partition("=")
+        lines.append(f"  {value}" if key == "name" else f"   {key.title()}: {value}")
+    return lines

@@ -1,0 +1,56 @@
+"""HostConfig.SecurityOpt: dockerd's accepted options, and the seccomp filter they give a container."""
+from __future__ import annotations
+
+import json
+from typing import Any, NamedTuple
+
+from berth.daemon.errors import InvalidArgument
+from berth.daemon.seccomp_profile import DEFAULT_PROFILE, ProfileError, load_profile, oci_seccomp
+
+_TRUE = {"1", "t", "T", "TRUE", "true", "True"}
+_FALSE = {"0", "f", "F", "FALSE", "false", "False"}
+
+
+class SecurityOptions(NamedTuple):
+    seccomp: str  # "" for the default profile, "unconfined", or a profile's JSON
+    no_new_privileges: bool
+
+
+def parse_security_opts(options: list[str] | None) -> SecurityOptions:
+    """`key=value` or `key:value` options, as dockerd reads them; label and apparmor are accepted
+    and have no effect (this host has neither SELinux nor AppArmor confinement for containers)."""
+    seccomp, no_new_privileges = "", False
+    for option in options or []:
+        if option == "no-new-privileges":
+            no_new_privileges = True
+            continue
+        key, separator, value = option.partition("=")
+        if not separator:
+            key, separator, value = option.partition(":")
+        if not separator:
+            raise InvalidArgument(f"invalid --security-opt 1: {json.dumps(option)}")
+        if key == "seccomp":
+            seccomp = value
+        elif key == "no-new-privileges" and value in _TRUE | _FALSE:
+            no_new_privileges = value in _TRUE
+        elif key not in ("label", "apparmor"):
+            raise InvalidArgument(f"invalid --security-opt 2: {json.dumps(option)}")
+    return SecurityOptions(seccomp, no_new_privileges)
+
+
+def check_security_opts(host_config: dict[str, Any]) -> None:
+    """Refuse at create what would fail at start: an unknown option or a malformed profile."""
+    seccomp = parse_security_opts(host_config.get("SecurityOpt")).seccomp
+    if seccomp and seccomp != "unconfined":
+        try:
+            load_profile(seccomp)
+        except ProfileError as error:
+            raise InvalidArgument(str(error)) from None
+
+
+def seccomp_section(host_config: dict[str, Any], capabilities: list[str]) -> dict[str, Any] | None:
+    """The spec's linux.seccomp: none for a privileged or `seccomp=unconfined` container."""
+    seccomp = parse_security_opts(host_config.get("SecurityOpt")).seccomp
+    if host_config.get("Privileged") or seccomp == "unconfined":
+        return None
+    return oci_seccomp(load_profile(seccomp) if seccomp else DEFAULT_PROFILE, capabilities)

@@ -1,0 +1,91 @@
+"""Which seccomp rules a container gets, from berth's default profile or a Docker-format one."""
+from __future__ import annotations
+
+import errno
+import json
+import re
+
+import pytest
+
+from berth.daemon.errors import InvalidArgument
+from berth.daemon.seccomp_profile import DEFAULT_PROFILE, oci_seccomp
+from berth.daemon.security import check_security_opts, parse_security_opts, seccomp_section
+from berth.daemon.spec import DEFAULT_CAPABILITIES
+
+
+def refused(section: dict) -> set[str]:
+    return {name for rule in section["syscalls"] if not rule.get("args") for name in rule["names"]}
+
+
+def test_the_default_profile_refuses_what_no_capability_grants_and_allows_the_rest():
+    section = oci_seccomp(DEFAULT_PROFILE, DEFAULT_CAPABILITIES, machine="x86_64")
+    assert section["defaultAction"] == "SCMP_ACT_ALLOW"
+    assert section["architectures"] == ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"]
+    assert {"keyctl", "unshare", "mount", "setns", "bpf", "kexec_load", "init_module", "clock_settime",
+            "open_by_handle_at", "io_uring_setup"} <= refused(section)
+    assert not {"read", "clone", "chroot", "sethostname"} & refused(section)
+    namespace_clones = [rule for rule in section["syscalls"] if rule["names"] == ["clone"]]
+    assert {rule["args"][0]["value"] for rule in namespace_clones} >= {0x10000000, 0x40000000}
+    [clone3] = [rule for rule in section["syscalls"] if rule["names"] == ["clone3"]]
+    assert clone3["errnoRet"] == errno.ENOSYS  # so that libc falls back to clone
+
+
+def test_a_capability_lifts_the_rules_it_guards():
+    section = oci_seccomp(DEFAULT_PROFILE, [*DEFAULT_CAPABILITIES, "CAP_SYS_ADMIN"], machine="x86_64")
+    assert not {"unshare", "mount", "setns", "clone3"} & refused(section)
+    assert not [rule for rule in section["syscalls"] if rule["names"] == ["clone"]]
+    assert {"keyctl", "kexec_load"} <= refused(section)
+
+
+def test_a_docker_profile_keeps_the_rules_for_this_machine_and_these_capabilities():
+    profile = {
+        "defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1,
+        "archMap": [{"architecture": "SCMP_ARCH_AARCH64", "subArchitectures": ["SCMP_ARCH_ARM"]},
+                    {"architecture": "SCMP_ARCH_X86_64", "subArchitectures": ["SCMP_ARCH_X86"]}],
+        "syscalls": [
+            {"names": ["read", "write"], "action": "SCMP_ACT_ALLOW"},
+            {"name": "reboot", "action": "SCMP_ACT_ALLOW", "includes": {"caps": ["CAP_SYS_BOOT"]}},
+            {"names": ["ptrace"], "action": "SCMP_ACT_ALLOW", "excludes": {"caps": ["CAP_CHOWN"]}},
+            {"names": ["arch_prctl"], "action": "SCMP_ACT_ALLOW", "includes": {"arches": ["amd64"]}},
+            {"names": ["ioperm"], "action": "SCMP_ACT_ALLOW", "includes": {"arches": ["arm64"]}},
+        ],
+    }
+    section = oci_seccomp(profile, ["CAP_CHOWN"], machine="x86_64")
+    assert section == {
+        "defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1,
+        "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
+        "syscalls": [{"names": ["read", "write"], "action": "SCMP_ACT_ALLOW"},
+                     {"names": ["arch_prctl"], "action": "SCMP_ACT_ALLOW"}],
+    }
+
+
+@pytest.mark.parametrize("options, expected", [
+    ([], ("", False)),
+    (["no-new-privileges"], ("", True)),
+    (["no-new-privileges:true", "no-new-privileges=false"], ("", False)),
+    (["seccomp=unconfined", "label=disable", "apparmor:unconfined"], ("unconfined", False)),
+    (["seccomp:{}"], ("{}", False)),
+])
+def test_security_options_are_read_as_dockerd_reads_them(options, expected):
+    assert tuple(parse_security_opts(options)) == expected
+
+
+@pytest.mark.parametrize("option, message", [
+    ("bogus", 'invalid --security-opt 1: "bogus"'),
+    ("bogus=1", 'invalid --security-opt 2: "bogus=1"'),
+    ("no-new-privileges=maybe", 'invalid --security-opt 2: "no-new-privileges=maybe"'),
+    ("seccomp={bad", "Decoding seccomp profile failed"),
+    ('seccomp={"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW",'
+     ' "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_SOMETIMES"}]}]}',
+     "'SCMP_CMP_SOMETIMES' is not a valid operator"),
+])
+def test_bad_security_options_are_refused_at_create(option, message):
+    with pytest.raises(InvalidArgument, match=re.escape(message)):
+        check_security_opts({"SecurityOpt": [option]})
+
+
+def test_privileged_and_unconfined_containers_get_no_filter():
+    assert seccomp_section({"Privileged": True}, DEFAULT_CAPABILITIES) is None
+    assert seccomp_section({"SecurityOpt": ["seccomp=unconfined"]}, DEFAULT_CAPABILITIES) is None
+    custom = json.dumps({"defaultAction": "SCMP_ACT_LOG"})
+    assert seccomp_section({"SecurityOpt": [f"seccomp={custom}"]}, DEFAULT_CAPABILITIES)["defaultAction"] == "SCMP_ACT_LOG"
