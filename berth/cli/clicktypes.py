@@ -5,6 +5,8 @@ from typing import Any
 
 import click
 
+from berth.cli.errors import FlagError
+
 
 class FlagValueError(click.BadParameter):
     """A refused flag value whose message is complete as it is (berth.cli.app prints it unchanged)."""
@@ -27,6 +29,41 @@ class GoInt(click.ParamType):
         flags = _pflag_names(param.opts if param is not None else [])
         raise FlagValueError(f'invalid argument "{text}" for "{flags}" flag: '
                              f'strconv.ParseInt: parsing "{text}": invalid syntax', ctx, param)
+
+
+class GoBytes(click.ParamType):
+    """A size flag (`-m 512m`), refused as docker refuses it; `-1` means unlimited where allowed."""
+
+    name = "bytes"
+
+    def __init__(self, unlimited: bool = False) -> None:
+        self.unlimited = unlimited
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int | None:
+        if isinstance(value, int):
+            return value
+        if self.unlimited and value == "-1":
+            return -1
+        from berth.cli.runconfig import parse_size
+
+        try:
+            return parse_size(value, _pflag_names(param.opts if param is not None else []))
+        except FlagError as error:
+            raise FlagValueError(error.message, ctx, param) from None
+
+
+class GoCpus(click.ParamType):
+    """`--cpus 1.5` -> NanoCpus, refused as docker refuses it."""
+
+    name = "decimal"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        from berth.cli.runconfig import parse_cpus
+
+        try:
+            return parse_cpus(value)
+        except FlagError as error:
+            raise FlagValueError(error.message, ctx, param) from None
 
 
 def _pflag_names(opts: list[str]) -> str:

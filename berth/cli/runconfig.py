@@ -251,7 +251,8 @@ def parse_cpus(text: str) -> int:
 
 
 def parse_size(text: str | None, flag: str) -> int | None:
-    if not text:
+    """A size flag's value in bytes; None when the flag was not given ('' is refused, as docker does)."""
+    if text is None:
         return None
     from berth.cli.units import ram_in_bytes  # only with a size: it imports re
 

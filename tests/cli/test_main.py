@@ -47,6 +47,23 @@ def test_a_refused_flag_value_is_shown_with_the_usage_line_and_exit_125(capsys, 
                    f"Run 'berth {command} --help' for more information\n")
 
 
+@pytest.mark.parametrize(("args", "usage", "message"), [
+    (["run", "-m", "", "busybox"], "run [OPTIONS] IMAGE [COMMAND] [ARG...]",
+     'invalid argument "" for "-m, --memory" flag: invalid size: \'\''),
+    (["update", "-m", "1q", "web"], "update [OPTIONS] CONTAINER [CONTAINER...]",
+     'invalid argument "1q" for "-m, --memory" flag: invalid suffix: \'q\''),
+    (["update", "--memory-swap", "", "web"], "update [OPTIONS] CONTAINER [CONTAINER...]",
+     'invalid argument "" for "--memory-swap" flag: invalid size: \'\''),
+    (["update", "--cpus", "abc", "web"], "update [OPTIONS] CONTAINER [CONTAINER...]",
+     'invalid argument "abc" for "--cpus" flag: failed to parse abc as a rational number'),
+])
+def test_every_command_shows_a_refused_size_or_cpu_count_with_its_usage_line(capsys, tmp_path, args, usage,
+                                                                              message) -> None:
+    code, _, err = run_main(["-H", f"unix://{tmp_path}/none.sock", *args], capsys)
+    assert code == 125
+    assert err == (f"{message}\n\nUsage:  berth {usage}\n\nRun 'berth {args[0]} --help' for more information\n")
+
+
 @pytest.mark.parametrize(("args", "code", "first_line"), [
     (["stop", "-t", "abc", "web"], 125,
      'invalid argument "abc" for "-t, --timeout" flag: strconv.ParseInt: parsing "abc": invalid syntax'),

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 import click
 
+from berth.cli.clicktypes import GoBytes, GoCpus
 from berth.cli.commands.lifecycle import fail_if, for_each
 from berth.cli.errors import CLIError
 from berth.cli.session import api
@@ -45,28 +46,26 @@ def wait(containers: tuple[str, ...]) -> None:
 @click.option("--cpu-period", type=int, metavar="int", help="Limit CPU CFS (Completely Fair Scheduler) period")
 @click.option("--cpu-quota", type=int, metavar="int", help="Limit CPU CFS (Completely Fair Scheduler) quota")
 @click.option("-c", "--cpu-shares", type=int, metavar="int", help="CPU shares (relative weight)")
-@click.option("--cpus", metavar="decimal", help="Number of CPUs")
+@click.option("--cpus", type=GoCpus(), metavar="decimal", help="Number of CPUs")
 @click.option("--cpuset-cpus", metavar="string", help="CPUs in which to allow execution (0-3, 0,1)")
 @click.option("--cpuset-mems", metavar="string", help="MEMs in which to allow execution (0-3, 0,1)")
-@click.option("-m", "--memory", metavar="bytes", help="Memory limit")
-@click.option("--memory-reservation", metavar="bytes", help="Memory soft limit")
-@click.option("--memory-swap", metavar="bytes",
+@click.option("-m", "--memory", type=GoBytes(), metavar="bytes", help="Memory limit")
+@click.option("--memory-reservation", type=GoBytes(), metavar="bytes", help="Memory soft limit")
+@click.option("--memory-swap", type=GoBytes(unlimited=True), metavar="bytes",
               help="Swap limit equal to memory plus swap: -1 to enable unlimited swap")
 @click.option("--pids-limit", type=int, metavar="int", help="Tune container pids limit (set -1 for unlimited)")
 @click.option("--restart", metavar="string", help="Restart policy to apply when a container exits")
 @click.argument("containers", metavar="CONTAINER [CONTAINER...]", nargs=-1, required=True)
-def update(cpu_period: int | None, cpu_quota: int | None, cpu_shares: int | None, cpus: str | None,
-           cpuset_cpus: str | None, cpuset_mems: str | None, memory: str | None, memory_reservation: str | None,
-           memory_swap: str | None, pids_limit: int | None, restart: str | None, containers: tuple[str, ...]) -> None:
+def update(cpu_period: int | None, cpu_quota: int | None, cpu_shares: int | None, cpus: int | None,
+           cpuset_cpus: str | None, cpuset_mems: str | None, memory: int | None, memory_reservation: int | None,
+           memory_swap: int | None, pids_limit: int | None, restart: str | None, containers: tuple[str, ...]) -> None:
     """Update configuration of one or more containers."""
-    from berth.cli.runconfig import parse_cpus, parse_restart_policy, parse_size
+    from berth.cli.runconfig import parse_restart_policy
 
     body = {
         "CpuPeriod": cpu_period, "CpuQuota": cpu_quota, "CpuShares": cpu_shares,
-        "NanoCpus": parse_cpus(cpus) if cpus else None, "CpusetCpus": cpuset_cpus, "CpusetMems": cpuset_mems,
-        "Memory": parse_size(memory, "-m, --memory"),
-        "MemoryReservation": parse_size(memory_reservation, "--memory-reservation"),
-        "MemorySwap": -1 if memory_swap == "-1" else parse_size(memory_swap, "--memory-swap"),
+        "NanoCpus": cpus, "CpusetCpus": cpuset_cpus, "CpusetMems": cpuset_mems,
+        "Memory": memory, "MemoryReservation": memory_reservation, "MemorySwap": memory_swap,
         "PidsLimit": pids_limit, "RestartPolicy": parse_restart_policy(restart) if restart else None,
     }
     if all(value is None for value in body.values()):
