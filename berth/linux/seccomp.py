@@ -44,6 +44,11 @@ def _lib() -> ctypes.CDLL:
     return lib
 
 
+def load() -> None:
+    """Load libseccomp into this process now (before a chroot or pivot_root would hide it)."""
+    _lib()
+
+
 def _check(result: int, what: str) -> None:
     if result < 0:
         raise OSError(-result, f"seccomp {what}: {os.strerror(-result)}")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from berth.linux import pty
+from berth.linux import seccomp as seccomp_library
 from berth.linux import syscalls as sc
 from berth.linux.seccomp import Filter
 from berth.runtime import cgroups, mounts
@@ -81,10 +82,7 @@ def launch_container(bundle: Path, spec: dict, stdio: tuple[int, int, int] | Non
         raise LaunchError(f"rootfs ({rootfs}) does not exist")
     if rootfs == "/":
         raise LaunchError("the container's rootfs cannot be the host's root directory")
-    try:
-        seccomp = build_filter(linux["seccomp"]) if linux.get("seccomp") else None
-    except (OSError, ValueError) as error:
-        raise LaunchError(f"container setup: {error}") from None
+    seccomp = _seccomp_config(linux)
     cgroups_path = linux.get("cgroupsPath")
 
     def make_cgroups() -> list[str]:
@@ -114,7 +112,7 @@ def launch_exec(init_pid: int, spec: dict, process: dict, stdio: tuple[int, int,
         here = set(cgroups.procs_files_of(os.getpid()))
         join = [path for path in cgroups.procs_files_of(init_pid) if path not in here]
         linux = spec.get("linux") or {}
-        seccomp = build_filter(linux["seccomp"]) if linux.get("seccomp") else None
+        seccomp = _seccomp_config(linux)
         pid_ns = {"type": "pid", "path": f"/proc/{init_pid}/ns/pid"}
         return _spawn(pid_ns, lambda: join, lambda channel: _exec_init(channel, process, stdio, ns_fds, seccomp))
     except (OSError, ValueError) as error:
@@ -122,6 +120,18 @@ def launch_exec(init_pid: int, spec: dict, process: dict, stdio: tuple[int, int,
     finally:
         for fd, _ in ns_fds:
             os.close(fd)
+
+
+def _seccomp_config(linux: dict) -> dict | None:
+    """linux.seccomp, with libseccomp loaded now: the child compiles the filter (while this side
+    joins the cgroups), by which time it may no longer see the host's libraries."""
+    config = linux.get("seccomp")
+    if config:
+        try:
+            seccomp_library.load()
+        except OSError as error:
+            raise LaunchError(f"container setup: {error}") from None
+    return config
 
 
 def _differs(pid: int, name: str) -> bool:
@@ -311,11 +321,12 @@ def _apply_kernel_settings(spec: dict) -> None:
 
 
 def _container_init(channel: socket.socket, rootfs: str, spec: dict, stdio: tuple[int, int, int] | None,
-                    seccomp: Filter | None, start_fifo: str | None) -> None:
+                    seccomp_config: dict | None, start_fifo: str | None) -> None:
     process = spec["process"]
     linux = spec.get("linux") or {}
     _reset_signals()
     os.setsid()
+    seccomp = _compile_seccomp(seccomp_config)
     in_cgroup = _CgroupGate(channel)
     if not linux.get("cgroupsPath") and any(mount.get("type") == "cgroup" for mount in spec.get("mounts") or []):
         in_cgroup.wait()  # /sys/fs/cgroup then shows the cgroups we are in: they must be the final ones
@@ -333,9 +344,10 @@ def _container_init(channel: socket.socket, rootfs: str, spec: dict, stdio: tupl
 
 
 def _exec_init(channel: socket.socket, process: dict, stdio: tuple[int, int, int] | None,
-               ns_fds: list[tuple[int, int]], seccomp: Filter | None) -> None:
+               ns_fds: list[tuple[int, int]], seccomp_config: dict | None) -> None:
     _reset_signals()
     os.setsid()
+    seccomp = _compile_seccomp(seccomp_config)
     for fd, flag in ns_fds:
         sc.setns(fd, flag)
     if process.get("terminal"):
@@ -343,6 +355,15 @@ def _exec_init(channel: socket.socket, process: dict, stdio: tuple[int, int, int
     elif stdio is not None:
         _install_stdio(stdio)
     _exec_process(process, channel, _CgroupGate(channel), seccomp, None)
+
+
+def _compile_seccomp(config: dict | None) -> Filter | None:
+    if not config:
+        return None
+    try:
+        return build_filter(config)
+    except (OSError, ValueError) as error:
+        raise ProcessError(f"container setup: {error}") from None
 
 
 class _CgroupGate:
