@@ -28,7 +28,12 @@ _RESERVED_XATTR = "trusted.overlay."
 
 
 class LayerError(ValueError):
-    """A layer archive that cannot be applied; the message says why."""
+    """A layer archive that cannot be applied; the message says why, and `reason` says it without
+    calling the archive a layer (for `docker cp`, whose tar is not one)."""
+
+    def __init__(self, reason: str, *, malformed: bool = True) -> None:
+        super().__init__(f"invalid layer tar: {reason}" if malformed else reason)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -57,12 +62,10 @@ def apply_tar(stream: BinaryIO, target: Path, recorder: SplitRecorder | None = N
                 for member in tar:
                     size += _apply_member(root, tar, member, directory_times, recorder, whiteouts)
                 end = tar.offset
-        except (tarfile.TarError, EOFError) as exc:
-            raise LayerError(f"invalid layer tar: {exc}") from None
-        except PathEscapes as exc:
-            raise LayerError(f"invalid layer tar: {exc}") from None
+        except (tarfile.TarError, EOFError, PathEscapes) as exc:
+            raise LayerError(str(exc)) from None
         if not reader.rest_is_padding(end):
-            raise LayerError("invalid layer tar: data after the end of the archive (corrupt header?)")
+            raise LayerError("data after the end of the archive (corrupt header?)")
         for parts, mtime_ns in reversed(directory_times):
             try:
                 fd = root.open_dir(parts)
@@ -84,11 +87,11 @@ def _apply_member(root: RootDir, tar: tarfile.TarFile, member: tarfile.TarInfo,
     try:
         parent, name = root.open_parent(member.name, create=True)
     except OSError as exc:
-        raise LayerError(f"cannot apply {member.name!r}: {exc.strerror or exc}") from None
+        raise LayerError(f"cannot apply {member.name!r}: {exc.strerror or exc}", malformed=False) from None
     try:
         return _apply_entry(root, parent, name, parts, tar, member, directory_times, recorder, whiteouts)
     except OSError as exc:
-        raise LayerError(f"cannot apply {member.name!r}: {exc.strerror or exc}") from None
+        raise LayerError(f"cannot apply {member.name!r}: {exc.strerror or exc}", malformed=False) from None
     finally:
         os.close(parent)
 
@@ -120,7 +123,7 @@ def _apply_entry(root: RootDir, parent: int, name: str, parts: list[str], tar: t
     elif member.ischr() or member.isblk() or member.isfifo():
         _make_node(parent, name, member)
     else:
-        raise LayerError(f"invalid layer tar: {member.name!r} has unsupported type {member.type!r}")
+        raise LayerError(f"{member.name!r} has unsupported type {member.type!r}")
     return 0
 
 
@@ -147,7 +150,7 @@ def _clear(parent: int, name: str, keep_directory: bool, recorder: SplitRecorder
 
 def _whiteout(parent: int, name: str, member: tarfile.TarInfo, recorder: SplitRecorder | None) -> None:
     if not name or name in (".", "..") or "/" in name:
-        raise LayerError(f"invalid layer tar: bad whiteout {member.name!r}")
+        raise LayerError(f"bad whiteout {member.name!r}")
     _clear(parent, name, keep_directory=False, recorder=recorder)
     os.mknod(name, stat.S_IFCHR, os.makedev(0, 0), dir_fd=parent)
     os.chown(name, member.uid, member.gid, dir_fd=parent, follow_symlinks=False)
@@ -177,7 +180,7 @@ def _write_file(parent: int, name: str, tar: tarfile.TarFile, member: tarfile.Ta
         try:
             copy_to_file(source, fd, member.size)  # tarfile reads the holes of sparse members as zeros
         except ShortContent:
-            raise LayerError("invalid layer tar: unexpected end of data") from None
+            raise LayerError("unexpected end of data") from None
         os.ftruncate(fd, member.size)
         _finish_fd(fd, member)
     finally:
@@ -217,14 +220,14 @@ def _hardlink(root: RootDir, parent: int, name: str, member: tarfile.TarInfo) ->
     try:
         source_parent, source_name = root.open_parent(member.linkname)
     except (FileNotFoundError, NotADirectoryError):
-        raise LayerError(f"invalid layer tar: hardlink {member.name!r} -> {member.linkname!r}: "
+        raise LayerError(f"hardlink {member.name!r} -> {member.linkname!r}: "
                          "target does not exist") from None
     except PathEscapes as exc:
-        raise LayerError(f"invalid layer tar: hardlink {member.name!r}: {exc}") from None
+        raise LayerError(f"hardlink {member.name!r}: {exc}") from None
     try:
         os.link(source_name, name, src_dir_fd=source_parent, dst_dir_fd=parent, follow_symlinks=False)
     except FileNotFoundError:
-        raise LayerError(f"invalid layer tar: hardlink {member.name!r} -> {member.linkname!r}: "
+        raise LayerError(f"hardlink {member.name!r} -> {member.linkname!r}: "
                          "target does not exist") from None
     finally:
         os.close(source_parent)

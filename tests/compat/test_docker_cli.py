@@ -109,7 +109,8 @@ def test_docker_cp_copies_into_a_container_and_never_outside_its_directory(daemo
         tar.addfile(entry, io.BytesIO(b"bad\n"))
     refused = subprocess.run([DOCKER, "cp", "-", "filled:/tmp/"], input=hostile.getvalue(), capture_output=True,
                              env=daemon.env, timeout=60)
-    assert refused.returncode != 0
+    assert refused.returncode == 1
+    assert refused.stderr == b"Error response from daemon: Error processing tar file: '../../../escaped': path escapes the root\n"
     assert not os.path.exists("/escaped") and docker(daemon, "exec", "filled", "ls", "/").stdout.count("escaped") == 0
     not_a_directory = docker(daemon, "cp", str(tmp_path / "file"), "filled:/etc/hostname/x", check=False)
     assert "extraction point is not a directory" in not_a_directory.stderr

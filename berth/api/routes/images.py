@@ -213,7 +213,7 @@ def register(router: Router, engine: Engine) -> None:
             try:
                 await consume_in_thread(request.stream, lambda body: archives.extract(found, body))
             except LayerError as exc:
-                raise ApiError(400, str(exc)) from None
+                raise ApiError(400, f"Error processing tar file: {exc.reason}") from None
         finally:
             containers.release_filesystem(container.id)
         return Response(b"", 200, "text/plain")
