@@ -262,6 +262,11 @@ def parse_size(text: str | None, flag: str) -> int | None:
         raise FlagError(f"invalid argument \"{text}\" for \"{flag}\" flag: {err}") from None
 
 
+def parse_swap(text: str | None) -> int:
+    """`--memory-swap`: a size, or -1 for unlimited swap."""
+    return -1 if text == "-1" else parse_size(text, "--memory-swap") or 0
+
+
 def parse_add_host(value: str) -> str:
     """`--add-host name:ip` (docker also accepts `name=ip`) -> "name:ip"."""
     name, sep, address = value.partition("=") if "=" in value else value.partition(":")
@@ -368,10 +373,20 @@ def build_create_body(image: str, command: Sequence[str], opts: Mapping[str, Any
         "Mounts": parse_mounts(opts.get("mount") or ()) or None,
         "Ulimits": [parse_ulimit(u) for u in opts.get("ulimit") or ()] or None,
         "Memory": parse_size(opts.get("memory"), "-m, --memory") or 0,
+        "MemoryReservation": parse_size(opts.get("memory_reservation"), "--memory-reservation") or 0,
+        "MemorySwap": parse_swap(opts.get("memory_swap")),
+        "MemorySwappiness": opts.get("memory_swappiness", -1),
         "NanoCpus": parse_cpus(opts["cpus"]) if opts.get("cpus") else 0,
         "CpuShares": opts.get("cpu_shares") or 0,
+        "CpuPeriod": opts.get("cpu_period") or 0,
+        "CpuQuota": opts.get("cpu_quota") or 0,
+        "CpusetCpus": opts.get("cpuset_cpus") or "",
+        "CpusetMems": opts.get("cpuset_mems") or "",
         "PidsLimit": opts.get("pids_limit"),
     }
+    swappiness = host_config["MemorySwappiness"]
+    if swappiness != -1 and not 0 <= swappiness <= 100:
+        raise CLIError(f"invalid value: {swappiness}. Valid memory swappiness range is 0-100")
     security_opts, unmasked = parse_security_opts(opts.get("security_opt") or ())
     if security_opts:
         host_config["SecurityOpt"] = security_opts

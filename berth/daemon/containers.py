@@ -42,6 +42,7 @@ from berth.daemon.errors import (
     StartFailed,
 )
 from berth.daemon.events import EventBus
+from berth.daemon.limits import check_limits
 from berth.daemon.filters import matches
 from berth.daemon.logs import LogEntry, LogQuery, read_logs
 from berth.daemon.names import random_name
@@ -533,9 +534,11 @@ class ContainerService:
         """`docker update`: a new restart policy and new limits, applied at once to a running container."""
         container = self.get(ref)
         # a 0 (or "") leaves the limit as it is, as dockerd reads an update; PidsLimit is a pointer
-        # there, so any number it is given counts
+        # there, so any number it is given counts (0 or below: unlimited, stored as 0)
         changes = {key: body[key] for key in UPDATABLE_RESOURCES
                    if body.get(key) not in (None, "") and (body[key] != 0 or key == "PidsLimit")}
+        if "PidsLimit" in changes:
+            changes["PidsLimit"] = max(changes["PidsLimit"], 0)
         if body.get("RestartPolicy") and body["RestartPolicy"].get("Name"):
             if container.host_config.get("AutoRemove"):
                 raise InvalidArgument("Restart policy cannot be updated because AutoRemove is enabled for the container")
@@ -545,6 +548,7 @@ class ContainerService:
         if "Memory" in changes and "MemorySwap" not in changes and 0 < swap < changes["Memory"]:
             raise InvalidArgument("Memory limit should be smaller than already set memoryswap limit, "
                                   "update the memoryswap at the same time")
+        check_limits(updated, update=True)
         if container.state.status in ("running", "paused"):
             try:
                 await asyncio.to_thread(cgroups.set_limits, self.cgroup(container), resources(updated))

@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from berth.daemon.errors import Conflict, InvalidArgument, NotFound
+from berth.daemon.limits import check_limits, normalize_limits
 from berth.daemon.security import check_security_opts
 from berth.daemon.spec import MASKED_PATHS, READONLY_PATHS, merged_env
 from berth.runtime.cgroups import hierarchies
@@ -115,6 +116,8 @@ def normalize_host_config(host_config: dict[str, Any]) -> dict[str, Any]:
             if host_config.get(name) is None:
                 host_config[name] = list(paths)
     check_security_opts(host_config)
+    normalize_limits(host_config)
+    check_limits(host_config)
     host_config.setdefault("CgroupnsMode", "host" if hierarchies().v1 else "private")
     for name in HOST_CONFIG_OMITTED_WHEN_EMPTY:
         if name in host_config and host_config[name] in (None, {}, []):

@@ -116,6 +116,10 @@ def resources(host_config: dict[str, Any]) -> dict[str, Any]:
         memory["limit"] = host_config["Memory"]
     if host_config.get("MemorySwap"):
         memory["swap"] = host_config["MemorySwap"]
+    if host_config.get("MemoryReservation"):
+        memory["reservation"] = host_config["MemoryReservation"]
+    if host_config.get("MemorySwappiness") is not None:
+        memory["swappiness"] = host_config["MemorySwappiness"]
     if memory:
         resources["memory"] = memory
     cpu: dict[str, Any] = {}
@@ -130,9 +134,11 @@ def resources(host_config: dict[str, Any]) -> dict[str, Any]:
         cpu["period"] = host_config["CpuPeriod"]
     if host_config.get("CpusetCpus"):
         cpu["cpus"] = host_config["CpusetCpus"]
+    if host_config.get("CpusetMems"):
+        cpu["mems"] = host_config["CpusetMems"]
     if cpu:
         resources["cpu"] = cpu
-    if host_config.get("PidsLimit"):
+    if host_config.get("PidsLimit") is not None:  # 0: unlimited (after an update), written as "max"
         resources["pids"] = {"limit": host_config["PidsLimit"]}
     return resources
 

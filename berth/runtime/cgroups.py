@@ -120,6 +120,8 @@ def _limits(resources: dict) -> dict[str, dict[str, str]]:
         out.setdefault("memory", {})["memory.soft_limit_in_bytes"] = str(memory["reservation"])
     if memory.get("swap") is not None:
         out.setdefault("memory", {})["memory.memsw.limit_in_bytes"] = str(memory["swap"])
+    if memory.get("swappiness") is not None:
+        out.setdefault("memory", {})["memory.swappiness"] = str(memory["swappiness"])
     cpu = resources.get("cpu") or {}
     if cpu.get("shares"):
         out.setdefault("cpu", {})["cpu.shares"] = str(cpu["shares"])

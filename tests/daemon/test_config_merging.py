@@ -51,10 +51,10 @@ def test_restart_policy_is_validated():
 
 
 def test_host_config_has_every_field_dockerd_shows_in_its_order():
-    host_config = normalize_host_config({"NetworkMode": "none", "Memory": 1 << 20, "Tmpfs": {}})
+    host_config = normalize_host_config({"NetworkMode": "none", "Memory": 8 << 20, "Tmpfs": {}})
     assert list(host_config)[:6] == ["Binds", "ContainerIDFile", "LogConfig", "NetworkMode", "PortBindings",
                                      "RestartPolicy"]
-    assert (host_config["Memory"], host_config["ShmSize"], host_config["IpcMode"]) == (1 << 20, 64 << 20, "private")
+    assert (host_config["Memory"], host_config["ShmSize"], host_config["IpcMode"]) == (8 << 20, 64 << 20, "private")
     assert "/proc/kcore" in host_config["MaskedPaths"] and "/proc/sys" in host_config["ReadonlyPaths"]
     assert "Tmpfs" not in host_config  # left out while empty, as dockerd does
     assert normalize_host_config({"Privileged": True})["MaskedPaths"] is None

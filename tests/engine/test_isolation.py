@@ -70,6 +70,31 @@ def test_the_container_sees_its_own_cgroups_read_only_in_sys_fs_cgroup(daemon):
     assert "Read-only file system" in out[2]
 
 
+def test_every_resource_flag_of_run_reaches_the_containers_cgroups(daemon):
+    files = ["memory/memory.limit_in_bytes", "memory/memory.memsw.limit_in_bytes", "memory/memory.soft_limit_in_bytes",
+             "memory/memory.swappiness", "cpu/cpu.cfs_period_us", "cpu/cpu.cfs_quota_us", "cpu/cpu.shares",
+             "cpuset/cpuset.cpus", "cpuset/cpuset.mems", "pids/pids.max"]
+    out = daemon.berth("run", "--rm", "-m", "64m", "--memory-swap", "128m", "--memory-reservation", "32m",
+                       "--memory-swappiness", "10", "--cpu-period", "50000", "--cpu-quota", "25000", "--cpu-shares",
+                       "512", "--cpuset-cpus", "0", "--cpuset-mems", "0", "--pids-limit", "9", "busybox",
+                       "cat", *[f"/sys/fs/cgroup/{name}" for name in files]).stdout.split()
+    assert out == [str(64 << 20), str(128 << 20), str(32 << 20), "10", "50000", "25000", "512", "0", "0", "9"]
+
+
+def test_limits_dockerd_refuses_are_refused_with_its_words(daemon):
+    cases = {
+        ("-m", "1m"): "Minimum memory limit allowed is 6MB",
+        ("-m", "64m", "--memory-swap", "32m"): "Minimum memoryswap limit should be larger than memory limit, see usage",
+        ("--cpus", "0.5", "--cpu-quota", "50000"): "Conflicting options: Nano CPUs and CPU Quota cannot both be set",
+        ("--cpuset-cpus", "4096"): "Requested CPUs are not available - requested 4096, available: ",
+        ("--memory-swappiness", "200"): "invalid value: 200. Valid memory swappiness range is 0-100",
+    }
+    for flags, message in cases.items():
+        result = daemon.berth("run", "--rm", *flags, "busybox", "true", check=False)
+        assert result.returncode == 125 and message in result.stderr, (flags, result.stderr)
+    assert daemon.berth("ps", "-aq").stdout == ""
+
+
 def test_users_are_resolved_from_the_images_passwd(daemon):
     assert run(daemon, "sh", "-c", "id").strip() == "uid=0(root) gid=0(root) groups=0(root),10(wheel)"
     result = daemon.berth("run", "--rm", "-u", "www-data", "busybox", "id", "-u")

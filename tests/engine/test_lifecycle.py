@@ -221,3 +221,9 @@ def test_update_changes_limits_of_a_running_container_and_its_restart_policy(dae
     assert docker.returncode == 0
     assert daemon.berth("exec", updated, "cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes").stdout.strip() == \
         str(48 << 20)
+    daemon.berth("update", "--pids-limit", "-1", "--memory-reservation", "16m", updated)
+    assert daemon.berth("exec", updated, "cat", "/sys/fs/cgroup/pids/pids.max",
+                        "/sys/fs/cgroup/memory/memory.soft_limit_in_bytes").stdout.split() == ["max", str(16 << 20)]
+    assert daemon.berth("inspect", "-f", "{{.HostConfig.PidsLimit}}", updated).stdout == "0\n"  # as dockerd stores it
+    too_small = daemon.berth("update", "-m", "1m", updated, check=False)
+    assert too_small.stderr == "Error response from daemon: Minimum memory limit allowed is 6MB\n"
