@@ -8,7 +8,7 @@ from typing import Any
 from berth.daemon.errors import Conflict, InvalidArgument, NotFound
 from berth.daemon.limits import check_limits, normalize_limits
 from berth.daemon.security import check_security_opts
-from berth.daemon.spec import MASKED_PATHS, READONLY_PATHS, merged_env
+from berth.daemon.spec import MASKED_PATHS, READONLY_PATHS, create_env
 from berth.runtime.cgroups import hierarchies
 
 RESTART_POLICIES = {"", "no", "always", "unless-stopped", "on-failure"}
@@ -66,7 +66,7 @@ def merge_config(body: dict[str, Any], image: dict[str, Any], container_id: str)
         "Tty": bool(body.get("Tty")),
         "OpenStdin": bool(body.get("OpenStdin")),
         "StdinOnce": bool(body.get("StdinOnce")),
-        "Env": merged_env(image.get("Env") or [], body.get("Env") or []),
+        "Env": create_env(image.get("Env"), body.get("Env")),
         "Cmd": cmd or None,
         "Image": body.get("Image"),
         "Volumes": {**(image.get("Volumes") or {}), **(body.get("Volumes") or {})} or None,

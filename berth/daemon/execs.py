@@ -15,7 +15,7 @@ from berth.daemon.errors import (
     NotRunning,
     StartFailed,
 )
-from berth.daemon.spec import ALL_CAPABILITIES, SpecError, merged_env, process_spec
+from berth.daemon.spec import ALL_CAPABILITIES, SpecError, process_env, process_spec
 from berth.daemon.streams import OutputHub, StdinFunnel, relay
 from berth.daemon.users import UserError
 from berth.monitor import client as monitor
@@ -112,7 +112,7 @@ class ExecService:
             process = process_spec(
                 container, rootfs, list(config["Cmd"]),
                 user=config.get("User") or container.config.get("User") or "0",
-                env=merged_env(container.config.get("Env") or [], config.get("Env") or []),
+                env=process_env(container.config, session.tty, config.get("Env")),
                 cwd=config.get("WorkingDir") or container.config.get("WorkingDir") or "/",
                 tty=session.tty,
             )

@@ -39,14 +39,36 @@ class SpecError(Exception):
     pass
 
 
-def merged_env(image_env: list[str], container_env: list[str]) -> list[str]:
-    """The image's environment overridden key by key by the container's, PATH always present."""
-    merged: dict[str, str] = {}
-    for entry in [*image_env, *container_env]:
-        key = entry.split("=", 1)[0]
-        merged[key] = entry
-    merged.setdefault("PATH", DEFAULT_PATH)
+def _name(entry: str) -> str:
+    return entry.split("=", 1)[0]
+
+
+def create_env(image_env: list[str] | None, user_env: list[str] | None) -> list[str] | None:
+    """A new container's Config.Env as dockerd merges it: the user's entries, then the image's
+    that the user did not set (null when both are empty)."""
+    if not user_env:
+        return image_env or None
+    names = {_name(entry) for entry in user_env}
+    return [*user_env, *(entry for entry in image_env or [] if _name(entry) not in names)]
+
+
+def replace_or_append(env: list[str], overrides: list[str]) -> list[str]:
+    """Each override replaces the entry of its name where it stands, or is added at the end; a bare
+    NAME (no `=`) removes it."""
+    merged = {_name(entry): entry for entry in env}
+    for entry in overrides:
+        if "=" in entry:
+            merged[_name(entry)] = entry
+        else:
+            merged.pop(entry, None)
     return list(merged.values())
+
+
+def process_env(config: dict[str, Any], tty: bool, extra: list[str] | None = None) -> list[str]:
+    """A process's environment as dockerd builds it: PATH, HOSTNAME and (with a tty) TERM, then the
+    container's Env over them, then `extra` (an exec's own -e)."""
+    base = [DEFAULT_PATH, f"HOSTNAME={config.get('Hostname', '')}", *(["TERM=xterm"] if tty else [])]
+    return replace_or_append(replace_or_append(base, config.get("Env") or []), extra or [])
 
 
 def capabilities(host_config: dict[str, Any]) -> list[str]:
@@ -162,8 +184,6 @@ def process_spec(container: Container, rootfs: Path, args: list[str], *, user: s
     env = list(env)
     if not any(entry.startswith("HOME=") for entry in env):
         env.append(f"HOME={resolved.home}")
-    if tty and not any(entry.startswith("TERM=") for entry in env):
-        env.append("TERM=xterm")
     caps = capabilities(container.host_config)
     process: dict[str, Any] = {
         "terminal": tty,
@@ -185,9 +205,9 @@ def build_spec(container: Container, rootfs: Path, container_dir: Path, cgroups_
     args = [container.path, *container.args]
     if host_config.get("Init"):
         args = [INIT_IN_CONTAINER, "--", *args]
-    env = [*config.get("Env", []), f"HOSTNAME={config.get('Hostname', '')}"]
-    process = process_spec(container, rootfs, args, user=config.get("User") or "0", env=env,
-                           cwd=config.get("WorkingDir") or "/", tty=bool(config.get("Tty")))
+    tty = bool(config.get("Tty"))
+    process = process_spec(container, rootfs, args, user=config.get("User") or "0", env=process_env(config, tty),
+                           cwd=config.get("WorkingDir") or "/", tty=tty)
     namespaces = [{"type": kind} for kind in ("pid", "ipc", "uts", "mount")]
     if host_config.get("NetworkMode") != "host":
         namespaces.append({"type": "network"})

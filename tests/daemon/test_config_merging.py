@@ -7,7 +7,7 @@ import pytest
 
 from berth.daemon.config import ConfigError, load_config
 from berth.daemon.create_config import merge_config, normalize_host_config
-from berth.daemon.spec import DEFAULT_PATH, SpecError, capabilities, merged_env, parse_signal
+from berth.daemon.spec import DEFAULT_PATH, SpecError, capabilities, create_env, parse_signal, process_env
 from berth.daemon.users import UserError, resolve_user
 
 IMAGE = {"Entrypoint": ["/entry"], "Cmd": ["--default"], "Env": ["PATH=/image/bin", "A=1"],
@@ -30,9 +30,17 @@ def test_entrypoint_and_cmd_combine_as_docker_does(body, expected):
     assert (config["Entrypoint"], config["Cmd"]) == expected
 
 
-def test_the_requests_env_overrides_the_images_key_by_key():
-    assert merge({"Env": ["A=2", "B=3"]})["Env"] == ["PATH=/image/bin", "A=2", "B=3"]
-    assert merged_env([], ["X=1"]) == ["X=1", DEFAULT_PATH]
+def test_the_requests_env_comes_first_then_what_it_leaves_of_the_images():
+    assert merge({"Env": ["B=3", "A=2"]})["Env"] == ["B=3", "A=2", "PATH=/image/bin"]
+    assert merge({})["Env"] == ["PATH=/image/bin", "A=1"]
+    assert create_env(None, ["X=1"]) == ["X=1"]
+    assert create_env([], []) is None  # dockerd shows null
+
+
+def test_a_process_gets_path_hostname_and_term_under_the_containers_env():
+    config = {"Hostname": "box", "Env": ["B=2", "PATH=/usr/bin", "C=3"]}
+    assert process_env(config, tty=True) == ["PATH=/usr/bin", "HOSTNAME=box", "TERM=xterm", "B=2", "C=3"]
+    assert process_env({"Hostname": "box"}, tty=False, extra=["X=1", "HOSTNAME"]) == [DEFAULT_PATH, "X=1"]
 
 
 def test_image_defaults_fill_what_the_request_leaves_out():

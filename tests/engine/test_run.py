@@ -1,6 +1,7 @@
 """`berth run`: what a user sees on the terminal and in the exit code."""
 from __future__ import annotations
 
+import json
 import os
 import socket
 
@@ -56,6 +57,20 @@ def test_environment_workdir_user_and_hostname_apply(daemon, tmp_path):
         "run", "--rm", "-e", "GREETING=hi", "--env-file", str(env_file), "-w", "/tmp", "-u", "nobody",
         "--hostname", "box", "busybox", "sh", "-c", 'echo $GREETING $FROM_FILE; pwd; id -u; hostname')
     assert result.stdout.split("\n")[:4] == ["hi yes", "/tmp", "65534", "box"]
+
+
+def test_the_environment_is_built_in_dockerds_order(daemon):
+    daemon.berth("create", "--name", "env-source", "busybox", "true")
+    daemon.berth("commit", "-c", "ENV PATH=/usr/bin:/bin A=1 C=5", "env-source", "env-image")
+    created = daemon.berth("create", "-e", "B=2", "-e", "A=3", "env-image", "env").stdout.strip()
+    assert json.loads(daemon.berth("inspect", "-f", "{{json .Config.Env}}", created).stdout) == \
+        ["B=2", "A=3", "PATH=/usr/bin:/bin", "C=5"]
+    assert daemon.berth("inspect", "-f", "{{json .Config.Env}}", "env-source").stdout == "null\n"
+    names = [line.split("=")[0] for line in daemon.berth("start", "-a", created).stdout.splitlines()]
+    assert names == ["PATH", "HOSTNAME", "B", "A", "C", "HOME"]
+    running = daemon.berth("run", "-d", "-e", "B=2", "busybox", "sleep", "100").stdout.strip()
+    exec_env = daemon.berth("exec", "-e", "X=1", running, "env").stdout.splitlines()
+    assert [line.split("=")[0] for line in exec_env] == ["PATH", "HOSTNAME", "B", "X", "HOME"]
 
 
 def test_a_bare_variable_unset_in_the_client_is_unset_in_the_container(daemon):
