@@ -115,7 +115,8 @@ class Container:
         return cls(**record)
 
     # --- API shapes ------------------------------------------------------------------------
-    def to_inspect(self, data_root: Path, exec_ids: list[str]) -> dict[str, Any]:
+    def to_inspect(self, data_root: Path, exec_ids: list[str], image_layer_dirs: list[Path]) -> dict[str, Any]:
+        """docker inspect's view; `image_layer_dirs` are the image's unpacked layers, top first."""
         directory = self.directory(data_root, self.id)
         return {
             "Id": self.id,
@@ -140,6 +141,7 @@ class Container:
             "GraphDriver": {
                 "Name": "overlay2",
                 "Data": {
+                    "LowerDir": ":".join(str(path) for path in [directory / "init", *image_layer_dirs]),
                     "MergedDir": str(directory / "rootfs"),
                     "UpperDir": str(directory / "diff"),
                     "WorkDir": str(directory / "work"),

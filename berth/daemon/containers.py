@@ -644,7 +644,8 @@ class ContainerService:
             fs.unmount_rootfs(self.directory(container))
 
     def inspect(self, ref: str, exec_ids: list[str]) -> dict[str, Any]:
-        return self.get(ref).to_inspect(self.config.data_root, exec_ids)
+        container = self.get(ref)
+        return container.to_inspect(self.config.data_root, exec_ids, self.images.layer_dirs(container.image_id))
 
     def processes(self, ref: str) -> list[int]:
         container = self.get(ref)

@@ -67,6 +67,10 @@ def test_inspect_has_dockers_shape(daemon):
     assert record["HostConfig"]["RestartPolicy"]["Name"] == "no"
     for key in ("Created", "Image", "LogPath", "Mounts", "NetworkSettings", "GraphDriver"):
         assert key in record
+    # the overlay as mounted: the init layer, then the image's layers, under the writable diff
+    mounted = next(line for line in open("/proc/self/mountinfo") if f" {record['GraphDriver']['Data']['MergedDir']} " in line)
+    graph = record["GraphDriver"]["Data"]
+    assert f"lowerdir={graph['LowerDir']},upperdir={graph['UpperDir']},workdir={graph['WorkDir']}" in mounted
     # as dockerd's types (omitempty): unset fields are left out, set ones (even 0) shown
     assert not {"ExposedPorts", "StopSignal", "StopTimeout"} & set(record["Config"])
     timed = start(daemon, "--stop-timeout", "0", "--expose", "80", "busybox", "sleep", "100")
