@@ -33,6 +33,10 @@ class DaemonConfig:
     runtimes: dict[str, RuntimeEntry] = field(default_factory=dict)
     insecure_registries: list[str] = field(default_factory=list)
     live_restore: bool = True
+    # containers' seccomp profile unless they name one: "" (berth's default), "unconfined", or a
+    # file's path, whose JSON is read once, when the configuration is
+    seccomp_profile: str = ""
+    seccomp_profile_json: str = ""
 
     def __post_init__(self) -> None:
         self.runtimes.setdefault("berth", RuntimeEntry("berth", None))
@@ -55,7 +59,7 @@ class DaemonConfig:
 
 
 _KNOWN_KEYS = {"data-root", "exec-root", "hosts", "debug", "cgroup-parent", "default-runtime",
-               "runtimes", "insecure-registries", "live-restore", "log-level"}
+               "runtimes", "insecure-registries", "live-restore", "log-level", "seccomp-profile"}
 
 
 def load_config(config_file: Path | None, overrides: dict[str, Any]) -> DaemonConfig:
@@ -85,6 +89,22 @@ def load_config(config_file: Path | None, overrides: dict[str, Any]) -> DaemonCo
         runtimes=runtimes,
         insecure_registries=list(settings.get("insecure-registries", [])),
         live_restore=bool(settings.get("live-restore", True)),
+        seccomp_profile=settings.get("seccomp-profile") or "",
     )
     config.runtime(None)  # the default runtime must exist
+    if config.seccomp_profile not in ("", "builtin", "unconfined"):
+        config.seccomp_profile_json = _read_seccomp_profile(config.seccomp_profile)
     return config
+
+
+def _read_seccomp_profile(path: str) -> str:
+    from berth.daemon.seccomp_profile import ProfileError, load_profile
+
+    try:
+        text = Path(path).read_text()
+        load_profile(text)
+    except OSError as exc:
+        raise ConfigError(f"opening seccomp profile ({path}) failed: {exc.strerror}") from None
+    except ProfileError as exc:
+        raise ConfigError(f"seccomp profile ({path}): {exc}") from None
+    return text

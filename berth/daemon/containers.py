@@ -237,7 +237,8 @@ class ContainerService:
                                container.host_config.get("NetworkMode") == "host",
                                container.host_config.get("ExtraHosts") or [],
                                container.host_config.get("Dns") or [])
-            spec = build_spec(container, rootfs, directory, self.cgroup(container))
+            spec = build_spec(container, rootfs, directory, self.cgroup(container),
+                              self.config.seccomp_profile_json or self.config.seccomp_profile)
         except (SpecError, UserError, ImageNotFound, OSError) as exc:
             fs.unmount_rootfs(directory)
             self._record_failed_start(container, str(exc), 125)

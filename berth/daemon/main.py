@@ -21,6 +21,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("-D", "--debug", action="store_true", default=None)
     parser.add_argument("--cgroup-parent")
     parser.add_argument("--default-runtime")
+    parser.add_argument("--seccomp-profile", help="containers' default seccomp profile: a JSON file, or unconfined")
     return parser.parse_args(argv)
 
 
@@ -30,7 +31,7 @@ def main(argv: list[str] | None = None) -> None:
         config = load_config(args.config_file, {
             "data-root": args.data_root, "exec-root": args.exec_root, "hosts": args.hosts,
             "debug": args.debug, "cgroup-parent": args.cgroup_parent,
-            "default-runtime": args.default_runtime,
+            "default-runtime": args.default_runtime, "seccomp-profile": args.seccomp_profile,
         })
     except ConfigError as exc:
         sys.exit(f"berthd: {exc}")

@@ -2,10 +2,16 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from berth.daemon.errors import InvalidArgument
-from berth.daemon.seccomp_profile import DEFAULT_PROFILE, ProfileError, load_profile, oci_seccomp
+from berth.daemon.seccomp_profile import (
+    DEFAULT_PROFILE,
+    ProfileError,
+    load_profile,
+    oci_seccomp,
+)
 
 _TRUE = {"1", "t", "T", "TRUE", "true", "True"}
 _FALSE = {"0", "f", "F", "FALSE", "false", "False"}
@@ -48,9 +54,19 @@ def check_security_opts(host_config: dict[str, Any]) -> None:
             raise InvalidArgument(str(error)) from None
 
 
-def seccomp_section(host_config: dict[str, Any], capabilities: list[str]) -> dict[str, Any] | None:
-    """The spec's linux.seccomp: none for a privileged or `seccomp=unconfined` container."""
-    seccomp = parse_security_opts(host_config.get("SecurityOpt")).seccomp
-    if host_config.get("Privileged") or seccomp == "unconfined":
+def seccomp_section(host_config: dict[str, Any], capabilities: list[str], daemon_profile: str = "") -> dict[str, Any] | None:
+    """The spec's linux.seccomp: none for a privileged or unconfined container. A container's own
+    `seccomp=` option wins over the daemon's profile (`daemon_profile`: "" or "builtin" for berth's
+    default, "unconfined", or a profile's JSON)."""
+    profile = parse_security_opts(host_config.get("SecurityOpt")).seccomp or daemon_profile
+    if host_config.get("Privileged") or profile == "unconfined":
         return None
-    return oci_seccomp(load_profile(seccomp) if seccomp else DEFAULT_PROFILE, capabilities)
+    if profile in ("", "builtin"):
+        return oci_seccomp(DEFAULT_PROFILE, capabilities)
+    return oci_seccomp(_parsed(profile), capabilities)
+
+
+@lru_cache(maxsize=8)
+def _parsed(profile: str) -> dict[str, Any]:
+    """A profile's JSON, parsed once (the daemon's own is used by every container)."""
+    return load_profile(profile)

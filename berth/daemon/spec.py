@@ -200,7 +200,9 @@ def process_spec(container: Container, rootfs: Path, args: list[str], *, user: s
     return process
 
 
-def build_spec(container: Container, rootfs: Path, container_dir: Path, cgroups_path: str) -> dict[str, Any]:
+def build_spec(container: Container, rootfs: Path, container_dir: Path, cgroups_path: str,
+               seccomp_profile: str = "") -> dict[str, Any]:
+    """The container's OCI spec; `seccomp_profile` is the daemon's (see security.seccomp_section)."""
     config, host_config = container.config, container.host_config
     args = [container.path, *container.args]
     if host_config.get("Init"):
@@ -219,7 +221,7 @@ def build_spec(container: Container, rootfs: Path, container_dir: Path, cgroups_
         "maskedPaths": host_config.get("MaskedPaths") or [],
         "readonlyPaths": host_config.get("ReadonlyPaths") or [],
     }
-    seccomp = seccomp_section(host_config, process["capabilities"]["bounding"])
+    seccomp = seccomp_section(host_config, process["capabilities"]["bounding"], seccomp_profile)
     if seccomp:
         linux["seccomp"] = seccomp
     return {

@@ -107,3 +107,15 @@ def test_daemon_json_is_read_and_flags_win(tmp_path):
     path.write_text('{"no-such-option": 1}')
     with pytest.raises(ConfigError, match="don't match any configuration option: no-such-option"):
         load_config(path, {})
+
+
+def test_a_seccomp_profile_in_daemon_json_is_read_and_checked_at_start(tmp_path):
+    path, profile = tmp_path / "daemon.json", tmp_path / "profile.json"
+    profile.write_text('{"defaultAction": "SCMP_ACT_ALLOW"}')
+    path.write_text(json.dumps({"seccomp-profile": str(profile)}))
+    assert load_config(path, {}).seccomp_profile_json == '{"defaultAction": "SCMP_ACT_ALLOW"}'
+    profile.write_text('{"defaultAction": "SCMP_ACT_SOMETIMES"}')
+    with pytest.raises(ConfigError, match="'SCMP_ACT_SOMETIMES' is not a valid action"):
+        load_config(path, {})
+    with pytest.raises(ConfigError, match=f"opening seccomp profile \\({tmp_path}/missing.json\\) failed"):
+        load_config(path, {"seccomp-profile": str(tmp_path / "missing.json")})

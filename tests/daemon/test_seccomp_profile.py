@@ -9,7 +9,11 @@ import pytest
 
 from berth.daemon.errors import InvalidArgument
 from berth.daemon.seccomp_profile import DEFAULT_PROFILE, oci_seccomp
-from berth.daemon.security import check_security_opts, parse_security_opts, seccomp_section
+from berth.daemon.security import (
+    check_security_opts,
+    parse_security_opts,
+    seccomp_section,
+)
 from berth.daemon.spec import DEFAULT_CAPABILITIES
 
 
@@ -75,8 +79,8 @@ def test_security_options_are_read_as_dockerd_reads_them(options, expected):
     ("bogus=1", 'invalid --security-opt 2: "bogus=1"'),
     ("no-new-privileges=maybe", 'invalid --security-opt 2: "no-new-privileges=maybe"'),
     ("seccomp={bad", "Decoding seccomp profile failed"),
-    ('seccomp={"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["read"], "action": "SCMP_ACT_ALLOW",'
-     ' "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_SOMETIMES"}]}]}',
+    ("seccomp=" + json.dumps({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+        {"names": ["read"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 1, "op": "SCMP_CMP_SOMETIMES"}]}]}),
      "'SCMP_CMP_SOMETIMES' is not a valid operator"),
 ])
 def test_bad_security_options_are_refused_at_create(option, message):

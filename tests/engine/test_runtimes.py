@@ -9,7 +9,8 @@ import pytest
 from tests.daemon_harness import Daemon, running_daemon
 
 RUNC = shutil.which("runc")
-PROBE = "hostname; id; ls /; cat /proc/1/cmdline | tr '\\0' ' '; echo; ls /dev; grep -c . /proc/mounts"
+PROBE = ("hostname; id; ls /; cat /proc/1/cmdline | tr '\\0' ' '; echo; ls /dev; grep -c . /proc/mounts; "
+         "grep ^Seccomp: /proc/self/status; unshare -U true 2>/dev/null; echo unshare=$?")
 
 
 @pytest.fixture
@@ -27,6 +28,7 @@ def test_the_same_container_runs_alike_under_berth_runtime_and_runc(two_runtime_
                                         "busybox", "sh", "-c", PROBE).stdout
     assert outputs["berth"] == outputs["runc"]
     assert outputs["berth"].startswith("same\nuid=0(root)")
+    assert outputs["berth"].endswith("Seccomp:\t2\nunshare=1\n")  # runc applies berth's seccomp profile too
 
 
 def test_runc_containers_are_managed_like_any_other(two_runtime_daemon):

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 
+from tests.daemon_harness import running_daemon
+
 STATUS = "grep -e ^Seccomp: -e ^NoNewPrivs: /proc/self/status"
 
 
@@ -85,3 +87,17 @@ def test_systempaths_unconfined_unmasks_proc(daemon):
 
 def test_info_names_the_default_profile(daemon):
     assert "Security Options:\n  seccomp\n   Profile: default\n" in daemon.berth("info").stdout
+
+
+def test_daemon_json_seccomp_profile_is_every_containers_default(busybox_tar, tmp_path):
+    profile = tmp_path / "no-mkdir.json"
+    profile.write_text('{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir", "mkdirat"], '
+                       '"action": "SCMP_ACT_ERRNO"}]}')
+    with running_daemon(busybox_tar, {"seccomp-profile": str(profile)}) as daemon:
+        result = sh(daemon, script="mkdir /made; echo mkdir=$?; unshare -U true; echo user=$?")
+        assert "mkdir=1\n" in result.stdout and "user=0\n" in result.stdout
+        own = sh(daemon, "--security-opt", "seccomp=unconfined", script="mkdir /made; echo mkdir=$?")
+        assert own.stdout == "mkdir=0\n"  # a container's own option wins
+        assert f"Security Options:\n  seccomp\n   Profile: {profile}\n" in daemon.berth("info").stdout
+    with running_daemon(busybox_tar, {"seccomp-profile": "unconfined"}) as daemon:
+        assert status(sh(daemon, script=STATUS).stdout)["Seccomp"] == "0"

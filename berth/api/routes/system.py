@@ -11,6 +11,7 @@ from pathlib import Path
 
 import berth
 from berth.api.http import Request, Response, Router, StreamResponse, json_response
+from berth.daemon.config import DaemonConfig
 from berth.daemon.engine import Engine
 from berth.daemon.logs import parse_time_arg
 from berth.runtime.cgroups import hierarchies
@@ -36,6 +37,11 @@ def _sysctl_on(path: str) -> bool:
         return Path("/proc/sys", path).read_text().strip() == "1"
     except OSError:
         return False
+
+
+def _seccomp_profile_name(config: DaemonConfig) -> str:
+    """How /info names the containers' default seccomp profile, as dockerd does."""
+    return "default" if config.seccomp_profile in ("", "builtin") else config.seccomp_profile
 
 
 def register(router: Router, engine: Engine) -> None:
@@ -102,7 +108,7 @@ def register(router: Router, engine: Engine) -> None:
                       "Error": "", "RemoteManagers": None},
             "LiveRestoreEnabled": config.live_restore, "Isolation": "", "InitBinary": "docker-init",
             "ContainerdCommit": {"ID": "", "Expected": ""}, "RuncCommit": {"ID": "", "Expected": ""},
-            "InitCommit": {"ID": "", "Expected": ""}, "SecurityOptions": ["name=seccomp,profile=default"],
+            "InitCommit": {"ID": "", "Expected": ""}, "SecurityOptions": [f"name=seccomp,profile={_seccomp_profile_name(config)}"],
             "Warnings": None,
         })
 
