@@ -43,7 +43,7 @@ from berth.daemon.errors import (
 )
 from berth.daemon.events import EventBus
 from berth.daemon.limits import check_limits
-from berth.daemon.filters import matches
+from berth.daemon.filters import ContainerFilter
 from berth.daemon.logs import LogEntry, LogQuery, read_logs
 from berth.daemon.names import random_name
 from berth.daemon.networks import NetworkService
@@ -597,7 +597,8 @@ class ContainerService:
         containers = sorted(self.containers.values(), key=lambda c: c.created, reverse=True)
         if not all and not filters.get("status") and limit is None:
             containers = [c for c in containers if c.state.status in ("running", "paused", "restarting")]
-        containers = [c for c in containers if matches(c, filters, self._resolves_to)]
+        wanted = ContainerFilter(filters, self._resolves_to, self.get)
+        containers = [c for c in containers if wanted(c)]
         if limit is not None and limit > 0:
             containers = containers[:limit]
         return [c.to_summary(c.image if not c.image.startswith("sha256:") else c.image_id) for c in containers]

@@ -40,6 +40,35 @@ def test_ps_filters_and_format(daemon):
     assert out.startswith("beta Exited (2) ")
 
 
+def test_ps_filters_by_order_exit_code_mount_and_network_as_dockerd_does(daemon, tmp_path):
+    first = start(daemon, "--name", "first", "busybox", "sh", "-c", "exit 3")
+    daemon.berth("wait", first)
+    second = start(daemon, "--name", "second", "-v", f"{tmp_path}:/mnt", "busybox", "true")
+    daemon.berth("wait", second)
+    start(daemon, "--name", "third", "--network", "host", "busybox", "sleep", "100")
+
+    def names(*filters: str) -> list[str]:
+        flags = [flag for value in filters for flag in ("-f", value)]
+        return daemon.berth("ps", "-a", "--format", "{{.Names}}", *flags).stdout.split()
+
+    assert names("before=second") == ["first"] and names("since=first") == ["third", "second"]
+    assert names("exited=3") == ["first"] and names("exited=0") == ["second"]
+    assert names(f"volume={tmp_path}") == names("volume=/mnt") == ["second"]
+    assert names("network=host") == ["third"] and names("network=none") == ["second", "first"]
+    assert names("health=none", "is-task=false") == ["third", "second", "first"]
+    assert names("is-task=true") == names("health=healthy") == names("expose=80") == []
+    refused = {
+        "status=bogus": "Invalid filter 'status=bogus'",
+        "exited=abc": 'strconv.Atoi: parsing "abc": invalid syntax',
+        "since=nosuch": "no such container nosuch",
+        "expose=80-79": "error while looking up for expose 80-79: Invalid range specified for the Port: 80-79",
+        "health=bogus": "Unrecognised filter value for health: bogus",
+    }
+    for value, message in refused.items():
+        result = daemon.berth("ps", "-a", "-f", value, check=False)
+        assert result.stderr == f"Error response from daemon: {message}\n", value
+
+
 def test_removing_all_containers_like_the_course_does(daemon):
     for _ in range(3):
         start(daemon, "busybox", "sleep", "100")
