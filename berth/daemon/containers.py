@@ -43,7 +43,7 @@ from berth.daemon.errors import (
 )
 from berth.daemon.events import EventBus
 from berth.daemon.limits import check_limits
-from berth.daemon.filters import ContainerFilter
+from berth.daemon.filters import ContainerFilter, prune_filter
 from berth.daemon.logs import LogEntry, LogQuery, read_logs
 from berth.daemon.names import random_name
 from berth.daemon.networks import NetworkService
@@ -409,6 +409,8 @@ class ContainerService:
             sig = parse_signal(signal_name or "SIGKILL")
         except SpecError as exc:
             raise InvalidArgument(str(exc)) from None
+        if not 0 < sig <= signal.SIGRTMAX:
+            raise InvalidArgument(f"Cannot kill container: {ref}: The linux daemon does not support signal {sig}")
         if container.state.status not in ("running", "paused") or not container.state.pid:
             raise NotRunning(f"Cannot kill container: {ref}: Container {container.id} is not running")
         if sig == signal.SIGKILL:
@@ -562,14 +564,23 @@ class ContainerService:
     async def rename(self, ref: str, new_name: str) -> None:
         container = self.get(ref)
         if not new_name or not NAME_PATTERN.match(new_name):
-            raise InvalidArgument(f"Invalid container name ({new_name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
+            raise InvalidArgument(f"Error when allocating new name: Invalid container name (/{new_name.lstrip('/')}),"
+                                  " only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
         new_name = new_name.lstrip("/")
         if new_name == container.name:
             raise InvalidArgument("Renaming a container with the same name as its current name")
-        self._check_name_free(new_name)
+        try:
+            self._check_name_free(new_name)
+        except Conflict as error:
+            raise Conflict(f"Error when allocating new name: {error}") from None
         old_name, container.name = container.name, new_name
         await asyncio.to_thread(container.save, self.config.data_root)
         self.emit(container, "rename", oldName="/" + old_name)
+
+    def remove_link(self, name: str) -> None:
+        """`rm -l`: berth has no legacy links, so a name is a container's own, which cannot go."""
+        self.get(name)
+        raise Conflict("Conflict, cannot remove the default link name of the container")
 
     # --- streams ---------------------------------------------------------------------------
     def attach(self, ref: str) -> AttachHandle:
@@ -602,6 +613,19 @@ class ContainerService:
         if limit is not None and limit > 0:
             containers = containers[:limit]
         return [c.to_summary(c.image if not c.image.startswith("sha256:") else c.image_id) for c in containers]
+
+    async def prune(self, filters: dict[str, list[str]]) -> tuple[list[str], int]:
+        """`container prune`: remove the stopped containers the filters select; returns their ids
+        and the bytes their writable layers held."""
+        wanted = prune_filter(filters)
+        stopped = [c for c in self.containers.values() if c.state.status in ("created", "exited", "dead")]
+        deleted, reclaimed = [], 0
+        for container in filter(wanted, stopped):
+            size = await asyncio.to_thread(fs.directory_size, self.directory(container) / "diff")
+            await self.remove(container.id, False)
+            deleted.append(container.id)
+            reclaimed += size
+        return deleted, reclaimed
 
     def sizes(self, summaries: list[dict[str, Any]]) -> None:
         """Add SizeRw (the writable layer's bytes) and SizeRootFs to `GET /containers/json` entries.

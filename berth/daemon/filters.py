@@ -7,7 +7,8 @@ from collections.abc import Callable
 
 from berth.daemon.container import Container
 from berth.daemon.errors import InvalidArgument, NotFound
-from berth.timestamps import parse_ns
+from berth.image.filters import check_keys, labels_match, parse_until
+from berth.timestamps import parse_ns, parse_seconds
 
 STATUSES = {"created", "restarting", "running", "removing", "paused", "exited", "dead"}
 HEALTH = {"starting", "healthy", "unhealthy", "none"}
@@ -84,6 +85,20 @@ class ContainerFilter:
             return False
         published = {port for port, bindings in settings["Ports"].items() if bindings}
         return not self.published or bool(self.published & published)
+
+
+def prune_filter(filters: dict[str, list[str]]) -> Callable[[Container], bool]:
+    """`container prune --filter`: until (created before) and label / label! (with or without it)."""
+    check_keys(filters, ("until", "label", "label!"))
+    until = min((parse_until(value) for value in filters.get("until", [])), default=None)
+
+    def wanted(container: Container) -> bool:
+        if until is not None and parse_seconds(container.created) > until:
+            return False
+        labels = container.config.get("Labels")
+        return labels_match(filters.get("label", []), labels) and \
+            labels_match(filters.get("label!", []), labels, negate=True)
+    return wanted
 
 
 def _atoi(text: str) -> int:

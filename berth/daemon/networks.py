@@ -25,7 +25,7 @@ class NetworkService:
         """GET /networks: every network that passes the name, id, driver, type and scope filters."""
         for key in filters:
             if key not in _FILTERS:
-                raise InvalidArgument(f"invalid filter '{key}'")
+                raise InvalidArgument(f"Invalid filter '{key}'")
         return [self._summary(name) for name in BUILTIN if self._passes(name, filters)]
 
     def inspect(self, ref: str, containers: list[dict[str, str]]) -> dict[str, Any]:

@@ -235,12 +235,13 @@ def build_spec(container: Container, rootfs: Path, container_dir: Path, cgroups_
     }
 
 
-def parse_signal(value: str | int) -> signal.Signals:
-    """`SIGTERM`, `TERM`, `15` -> signal.SIGTERM; raises SpecError for anything else."""
+def parse_signal(value: str | int) -> int:
+    """`SIGTERM`, `TERM`, `15` -> 15; any other non-zero number as it is (a real-time signal, or one
+    the caller must refuse); raises SpecError for anything else."""
     text = str(value).strip().upper()
     try:
-        if text.isdigit():
-            return signal.Signals(int(text))
+        if text.isdigit() and int(text) != 0:
+            return int(text)
         return signal.Signals[text if text.startswith("SIG") else "SIG" + text]
     except (KeyError, ValueError):
         raise SpecError(f"Invalid signal: {value}") from None

@@ -14,7 +14,8 @@ async def process_table(pids: list[int], ps_args: str) -> dict[str, Any]:
         "ps", *shlex.split(ps_args), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await process.communicate()
     if process.returncode != 0:
-        raise InvalidArgument(f"Error running ps: {err.decode().strip()}")
+        first_line = (err.decode().strip().splitlines() or [f"exit status {process.returncode}"])[0]
+        raise InvalidArgument(f"ps: {first_line}")
     lines = out.decode().splitlines()
     titles = lines[0].split()
     try:

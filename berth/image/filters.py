@@ -13,13 +13,13 @@ from berth.image.errors import InvalidFilter, InvalidImage
 from berth.timestamps import parse_ns
 
 
-def _check_keys(filters: dict[str, list[str]], accepted: tuple[str, ...]) -> None:
+def check_keys(filters: dict[str, list[str]], accepted: tuple[str, ...]) -> None:
     for name in filters:
         if name not in accepted:
-            raise InvalidFilter(f"invalid filter '{name}'")
+            raise InvalidFilter(f"Invalid filter '{name}'")
 
 
-def _labels_match(wanted: list[str], labels: dict[str, str] | None, negate: bool = False) -> bool:
+def labels_match(wanted: list[str], labels: dict[str, str] | None, negate: bool = False) -> bool:
     labels = labels or {}
     for item in wanted:
         name, has_value, value = item.partition("=")
@@ -37,7 +37,7 @@ def _bool(name: str, values: list[str]) -> bool | None:
         return True
     if value in ("false", "0"):
         return False
-    raise InvalidFilter(f"Invalid filter '{name}={values[-1]}'")
+    raise InvalidFilter(f"Invalid filter '{name}=[{' '.join(values)}]'")
 
 
 @dataclass
@@ -51,7 +51,7 @@ class ListFilters:
     @classmethod
     def parse(cls, filters: dict[str, list[str]], resolve: Callable[[str], str],
               created: Callable[[str], int]) -> "ListFilters":
-        _check_keys(filters, ("dangling", "reference", "label", "before", "since"))
+        check_keys(filters, ("dangling", "reference", "label", "before", "since"))
         result = cls(dangling=_bool("dangling", filters.get("dangling", [])),
                      references=list(filters.get("reference", [])), labels=list(filters.get("label", [])))
         for name in ("before", "since"):
@@ -70,7 +70,7 @@ class ListFilters:
             refs = [reference.parse(name) for name in names]
             if not any(reference.matches(pattern, ref) for pattern in self.references for ref in refs):
                 return False
-        if self.labels and not _labels_match(self.labels, (config.get("config") or {}).get("Labels")):
+        if self.labels and not labels_match(self.labels, (config.get("config") or {}).get("Labels")):
             return False
         created = parse_ns(config.get("created"))
         if self.before is not None and created >= self.before:
@@ -93,7 +93,7 @@ def parse_until(value: str) -> float:
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
     except ValueError:
-        raise InvalidFilter(f"invalid filter 'until={value}'") from None
+        raise InvalidFilter(f'failed to parse value as time or duration: "{value}"') from None
 
 
 @dataclass
@@ -105,7 +105,7 @@ class PruneFilters:
 
     @classmethod
     def parse(cls, filters: dict[str, list[str]]) -> "PruneFilters":
-        _check_keys(filters, ("dangling", "until", "label", "label!"))
+        check_keys(filters, ("dangling", "until", "label", "label!"))
         until = [parse_until(value) for value in filters.get("until", [])]
         return cls(dangling_only=_bool("dangling", filters.get("dangling", [])) is not False,
                    until=min(until) if until else None, labels=list(filters.get("label", [])),
@@ -115,5 +115,5 @@ class PruneFilters:
         if self.until is not None and record.created > self.until:
             return False
         labels = (config.get("config") or {}).get("Labels")
-        return _labels_match(self.labels, labels) and _labels_match(self.not_labels, labels, negate=True)
+        return labels_match(self.labels, labels) and labels_match(self.not_labels, labels, negate=True)
 

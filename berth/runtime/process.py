@@ -79,6 +79,8 @@ def switch_user(process: dict) -> None:
 
 def enter_cwd(cwd: str) -> None:
     """chdir to the working directory, creating it first when missing (as Docker does)."""
+    if not cwd.startswith("/"):
+        raise ProcessError("Cwd must be an absolute path")
     try:
         os.makedirs(cwd, mode=0o755, exist_ok=True)
         os.chdir(cwd)
@@ -93,9 +95,7 @@ def _check_executable(path: str, name: str) -> None:
         raise ProcessError(f'exec: "{name}": stat {path}: no such file or directory', 127) from None
     except OSError as error:
         raise ProcessError(f'exec: "{name}": stat {path}: {error.strerror.lower()}', 126) from None
-    if stat.S_ISDIR(mode):
-        raise ProcessError(f'exec: "{name}": is a directory', 126)
-    if not mode & 0o111 or not os.access(path, os.X_OK):
+    if stat.S_ISDIR(mode) or not mode & 0o111 or not os.access(path, os.X_OK):  # execve's EACCES
         raise ProcessError(f'exec: "{name}": permission denied', 126)
 
 

@@ -18,7 +18,7 @@ def test_networks_are_found_by_name_id_or_prefix_and_filtered(tmp_path) -> None:
     assert service.resolve(host_id[:12]) == "host" and service.resolve("none") == "none"
     assert [n["Name"] for n in service.list({"driver": ["null"]})] == ["none"]
     assert service.list({"type": ["custom"]}) == []
-    with pytest.raises(InvalidArgument, match="invalid filter 'colour'"):
+    with pytest.raises(InvalidArgument, match="Invalid filter 'colour'"):
         service.list({"colour": ["red"]})
     with pytest.raises(NotFound, match="network nosuch not found"):
         service.resolve("nosuch")

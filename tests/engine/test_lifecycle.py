@@ -69,6 +69,20 @@ def test_ps_filters_by_order_exit_code_mount_and_network_as_dockerd_does(daemon,
         assert result.stderr == f"Error response from daemon: {message}\n", value
 
 
+def test_container_prune_removes_the_stopped_containers_its_filters_select(daemon):
+    start(daemon, "--name", "keep-running", "busybox", "sleep", "100")
+    daemon.berth("create", "--name", "labelled", "-l", "keep=yes", "busybox", "true")
+    daemon.berth("run", "--name", "wrote", "busybox", "sh", "-c", "head -c 100000 /dev/zero > /junk")
+    for refused, message in {"until=bad": 'failed to parse value as time or duration: "bad"',
+                             "bogus=1": "Invalid filter 'bogus'"}.items():
+        result = daemon.berth("container", "prune", "-f", "--filter", refused, check=False)
+        assert result.stderr == f"Error response from daemon: {message}\n"
+    assert daemon.berth("container", "prune", "-f", "--filter", "until=1h").stdout == "Total reclaimed space: 0B\n"
+    pruned = daemon.berth("container", "prune", "-f", "--filter", "label!=keep").stdout
+    assert pruned.startswith("Deleted Containers:\n") and pruned.endswith("Total reclaimed space: 100kB\n")
+    assert sorted(daemon.berth("ps", "-a", "--format", "{{.Names}}").stdout.split()) == ["keep-running", "labelled"]
+
+
 def test_removing_all_containers_like_the_course_does(daemon):
     for _ in range(3):
         start(daemon, "busybox", "sleep", "100")
@@ -130,6 +144,17 @@ def test_kill_sends_the_chosen_signal(daemon):
     assert daemon.berth("logs", container_id).stdout == "got USR1\n"
 
 
+def test_kill_takes_any_linux_signal_number_and_refuses_the_rest(daemon):
+    container_id = start(daemon, "--name", "signalled", "busybox", "sh", "-c",
+                         "trap 'echo got 40; exit 0' 40; while true; do sleep 0.1; done")
+    refused = daemon.berth("kill", "-s", "99", "signalled", check=False)
+    assert refused.stderr == ("Error response from daemon: Cannot kill container: signalled: "
+                              "The linux daemon does not support signal 99\n")
+    daemon.berth("kill", "-s", "40", "signalled")  # a real-time signal, which Python's enum lacks
+    assert daemon.berth("wait", container_id).stdout == "0\n"
+    assert daemon.berth("logs", container_id).stdout == "got 40\n"
+
+
 def test_create_then_start_attached(daemon):
     container_id = daemon.berth("create", "busybox", "echo", "created first").stdout.strip()
     assert daemon.berth("inspect", "-f", "{{.State.Status}}", container_id).stdout.strip() == "created"
@@ -154,6 +179,15 @@ def test_rename_and_missing_containers(daemon):
     assert unrenamed.returncode == 1
     assert unrenamed.stderr == ("Error response from daemon: No such container: nosuch\n"
                                 "Error: failed to rename container named nosuch\n")
+    start(daemon, "--name", "other", "busybox", "sleep", "100")
+    for name, reason in {"other": 'Conflict. The container name "/other" is already in use by container',
+                         "bad name": "Invalid container name (/bad name), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"}.items():
+        refused = daemon.berth("rename", "after", name, check=False)
+        assert refused.stderr.startswith(f"Error response from daemon: Error when allocating new name: {reason}")
+    linked = daemon.berth("rm", "-l", "after", check=False)
+    assert linked.stderr == "Error response from daemon: Conflict, cannot remove the default link name of the container\n"
+    assert daemon.berth("rm", "-l", "after/alias", check=False).stderr == \
+        "Error response from daemon: No such container: after/alias\n"
 
 
 def test_top_lists_the_container_processes(daemon):
@@ -161,6 +195,8 @@ def test_top_lists_the_container_processes(daemon):
     out = daemon.berth("top", container_id).stdout.splitlines()
     assert out[0].split()[:2] == ["UID", "PID"]
     assert len(out) == 2 and out[1].endswith("sleep 100")
+    refused = daemon.berth("top", container_id, "bogusopt", check=False)
+    assert refused.stderr == "Error response from daemon: ps: error: unsupported option (BSD syntax)\n"
 
 
 def test_on_failure_restart_policy_retries_then_gives_up(daemon):

@@ -30,6 +30,8 @@ def test_logs_tail_and_timestamps(daemon):
     stamped = daemon.berth("logs", "-t", "--tail", "1", container_id).stdout
     stamp, text = stamped.split(" ", 1)
     assert text == "line4\n" and stamp.endswith("Z") and "T" in stamp
+    # --details puts each line's log attributes and a space before it; berth records none
+    assert daemon.berth("logs", "--details", "--tail", "1", container_id).stdout == " line4\n"
 
 
 def test_logs_since_filters_old_lines(daemon):
@@ -74,6 +76,10 @@ def test_exec_options_and_exit_codes(daemon):
     assert "executable file not found" in missing.stdout + missing.stderr
     stranger = daemon.berth("exec", "-u", "nosuch", container_id, "id", check=False)
     assert (stranger.returncode, stranger.stdout.rstrip()) == (126, "unable to find user nosuch: no matching entries in passwd file")
+    directory = daemon.berth("exec", container_id, "/etc", check=False)
+    assert (directory.returncode, directory.stdout) == (126, 'OCI runtime exec failed: exec: "/etc": permission denied: unknown\n')
+    relative = daemon.berth("exec", "-w", "tmp", container_id, "true", check=False)
+    assert (relative.returncode, relative.stdout) == (126, "OCI runtime exec failed: Cwd must be an absolute path: unknown\n")
 
 
 def test_exec_with_stdin_and_detached(daemon):

@@ -174,7 +174,7 @@ def test_list_filters_by_reference_label_before_and_since(images, busybox_tar):
     assert listed(label="tier=db") == ["app/two:1"]
     assert listed(before="app/two:1") == ["app/one:1"]
     assert listed(since="app/one:1") == ["other:2", "app/two:1"]
-    with pytest.raises(ValueError, match="invalid filter 'bogus'"):
+    with pytest.raises(ValueError, match="Invalid filter 'bogus'"):
         images.list_images(filters={"bogus": ["1"]})
 
 

@@ -89,9 +89,12 @@ def register(router: Router, engine: Engine) -> None:
 
         return StreamResponse(result())
 
-    @router.route("DELETE", "/containers/{id}")
+    @router.route("DELETE", "/containers/{id:.*}")  # `rm -l parent/alias` names a link
     async def remove(request: Request) -> Response:
-        await containers.remove(request.params["id"], request.flag("force"))
+        if request.flag("link"):
+            containers.remove_link(request.params["id"])
+        else:
+            await containers.remove(request.params["id"], request.flag("force"))
         return NO_CONTENT
 
     @router.route("POST", "/containers/{id}/rename")
@@ -144,10 +147,11 @@ def register(router: Router, engine: Engine) -> None:
         container, entries = containers.logs(request.params["id"], query, request.flag("follow"))
         tty = bool(container.config.get("Tty"))
         timestamps = request.flag("timestamps")
+        details = request.flag("details")  # a line's log attributes, then a space: berth records none
 
         async def body() -> AsyncIterator[bytes]:
             async for entry in entries:
-                data = entry.data
+                data = b" " + entry.data if details else entry.data
                 if timestamps:
                     data = entry.time.encode() + b" " + data
                 yield frame(entry.stream, data, tty)
@@ -191,9 +195,6 @@ def register(router: Router, engine: Engine) -> None:
 
     @router.route("POST", "/containers/prune")
     async def prune(request: Request) -> Response:
-        deleted = []
-        for summary in containers.list(True, {"status": ["exited", "created", "dead"]}, None):
-            await containers.remove(summary["Id"], False)
-            deleted.append(summary["Id"])
-        return json_response({"ContainersDeleted": deleted or None, "SpaceReclaimed": 0})
+        deleted, reclaimed = await containers.prune(request.filters())
+        return json_response({"ContainersDeleted": deleted or None, "SpaceReclaimed": reclaimed})
 
