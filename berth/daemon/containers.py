@@ -42,8 +42,8 @@ from berth.daemon.errors import (
     StartFailed,
 )
 from berth.daemon.events import EventBus
-from berth.daemon.limits import check_limits
 from berth.daemon.filters import ContainerFilter, prune_filter
+from berth.daemon.limits import check_limits
 from berth.daemon.logs import LogEntry, LogQuery, read_logs
 from berth.daemon.names import random_name
 from berth.daemon.networks import NetworkService
@@ -56,6 +56,7 @@ from berth.daemon.spec import (
 )
 from berth.daemon.streams import OutputHub, StdinFunnel, relay
 from berth.daemon.users import UserError
+from berth.image.config import matches_platform, platform_of
 from berth.image.errors import ImageNotFound
 from berth.image.service import ContainerUse, ImageService
 from berth.monitor import client as monitor
@@ -153,7 +154,7 @@ class ContainerService:
                 for c in self.containers.values() if c.image_id == image_id]
 
     # --- create ----------------------------------------------------------------------------
-    async def create(self, body: dict[str, Any], name: str | None) -> Container:
+    async def create(self, body: dict[str, Any], name: str | None, platform: str | None = None) -> Container:
         if name is not None and name != "":
             if not NAME_PATTERN.match(name):
                 raise InvalidArgument(f"Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
@@ -166,9 +167,13 @@ class ContainerService:
             raise InvalidArgument("No image specified")
         try:
             image_id = await asyncio.to_thread(self.images.resolve, image_ref)
-            image_config = (await asyncio.to_thread(self.images.image_config, image_id)).get("config") or {}
+            image_document = await asyncio.to_thread(self.images.image_config, image_id)
         except ImageNotFound as exc:
             raise NotFound(str(exc)) from None
+        if platform and not matches_platform(image_document, platform):
+            raise NotFound(f"image with reference {image_ref} was found but does not match the specified platform: "
+                           f"wanted {platform}, actual: {platform_of(image_document)}")
+        image_config = image_document.get("config") or {}
         host_config = normalize_host_config(body.get("HostConfig") or {})
         container_id = secrets.token_hex(32)
         config = merge_config(body, image_config, container_id)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from berth.daemon.errors import Conflict, InvalidArgument, NotFound
+from berth.daemon.errors import Conflict, InvalidArgument
 from berth.daemon.limits import check_limits, normalize_limits
 from berth.daemon.security import check_security_opts
-from berth.daemon.spec import MASKED_PATHS, READONLY_PATHS, create_env
+from berth.daemon.spec import MASKED_PATHS, READONLY_PATHS, SpecError, check_capabilities, create_env
 from berth.runtime.cgroups import hierarchies
 
 RESTART_POLICIES = {"", "no", "always", "unless-stopped", "on-failure"}
+PROPAGATIONS = ("private", "rprivate", "slave", "rslave", "shared", "rshared")
 
 # Every HostConfig field dockerd shows in inspect, in its order, with the value it gives a field the
 # client left out (Runtime, CgroupnsMode and the path lists are filled in per container).
@@ -106,7 +107,8 @@ def normalize_host_config(host_config: dict[str, Any]) -> dict[str, Any]:
     check_mounts(host_config)
     mode = host_config.get("NetworkMode") or "default"
     if mode not in ("default", "none", "host", "bridge"):
-        raise NotFound(f"network {mode} not found")
+        # 400, not dockerd's 404 at start: a 404 from create makes the docker CLI go and pull the image
+        raise InvalidArgument(f"network {mode} not found")
     # Until bridge networking lands, the default network is an isolated one with only loopback.
     host_config["NetworkMode"] = "host" if mode == "host" else "none"
     if host_config.get("PortBindings") and mode != "host":
@@ -116,6 +118,10 @@ def normalize_host_config(host_config: dict[str, Any]) -> dict[str, Any]:
             if host_config.get(name) is None:
                 host_config[name] = list(paths)
     check_security_opts(host_config)
+    try:
+        check_capabilities(host_config)
+    except SpecError as error:
+        raise InvalidArgument(str(error)) from None
     normalize_limits(host_config)
     check_limits(host_config)
     host_config.setdefault("CgroupnsMode", "host" if hierarchies().v1 else "private")
@@ -139,13 +145,16 @@ def bind_mounts(host_config: dict[str, Any]) -> list[dict[str, Any]]:
         if not source.startswith("/"):
             raise InvalidArgument(f"invalid volume specification: '{bind}': named volumes are not supported yet")
         if not destination.startswith("/"):
-            raise InvalidArgument(f"invalid volume specification: '{bind}': "
-                                  f"invalid mount config: destination must be an absolute path")
-        if any(option not in ("ro", "rw", "z", "Z", "rprivate", "private") for option in filter(None, mode.split(","))):
+            raise InvalidArgument(f"invalid volume specification: '{bind}': invalid mount config for type \"bind\": "
+                                  f"invalid mount path: '{destination}' mount path must be absolute")
+        options = mode.split(",") if mode else []
+        propagation = [option for option in options if option in PROPAGATIONS]
+        if not set(options) <= {"ro", "rw", "z", "Z", "nocopy", *PROPAGATIONS} or len(propagation) > 1 or \
+                len({"ro", "rw"} & set(options)) > 1 or len(set(options)) < len(options):
             raise InvalidArgument(f"invalid mode: {mode}")
         os.makedirs(source, exist_ok=True)
         mounts.append({"Type": "bind", "Source": source, "Destination": destination, "Mode": mode,
-                       "RW": "ro" not in mode.split(","), "Propagation": "rprivate"})
+                       "RW": "ro" not in options, "Propagation": propagation[0] if propagation else "rprivate"})
     return mounts
 
 

@@ -99,11 +99,12 @@ def write_etc_files(directory: Path, hostname: str, host_network: bool,
 
 
 def directory_size(path: Path) -> int:
-    """Bytes of the files under `path`, each inode counted once (as Docker sizes a layer)."""
+    """Bytes of the files and symlinks under `path`, each inode counted once (as Docker sizes a layer)."""
     seen: set[int] = set()
     total = 0
-    for directory, _dirs, files in os.walk(path):
-        for name in files:
+    for directory, dirs, files in os.walk(path):
+        links_to_directories = [name for name in dirs if os.path.islink(os.path.join(directory, name))]
+        for name in files + links_to_directories:
             try:
                 stat = os.lstat(os.path.join(directory, name))
             except FileNotFoundError:

@@ -11,6 +11,7 @@ from berth.daemon.container import Container
 from berth.daemon.rootfs import etc_binds
 from berth.daemon.security import parse_security_opts, seccomp_section
 from berth.daemon.users import resolve_user
+from berth.linux.capabilities import NUMBERS as capability_numbers
 
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 INIT_IN_CONTAINER = "/sbin/docker-init"
@@ -77,16 +78,26 @@ def capabilities(host_config: dict[str, Any]) -> list[str]:
     if host_config.get("Privileged"):
         return list(ALL_CAPABILITIES)
 
-    def normal(names: list[str] | None) -> list[str]:
-        return [n.upper() if n.upper().startswith("CAP_") or n.upper() == "ALL" else "CAP_" + n.upper()
-                for n in names or []]
-
-    add, drop = normal(host_config.get("CapAdd")), normal(host_config.get("CapDrop"))
+    add, drop = _capability_names(host_config.get("CapAdd")), _capability_names(host_config.get("CapDrop"))
     if "ALL" in add:
         return [cap for cap in ALL_CAPABILITIES if cap not in drop]
     if "ALL" in drop:
         return list(dict.fromkeys(add))
     return list(dict.fromkeys([cap for cap in DEFAULT_CAPABILITIES if cap not in drop] + add))
+
+
+def check_capabilities(host_config: dict[str, Any]) -> None:
+    """Refuse a --cap-add or --cap-drop that names no Linux capability, in dockerd's words."""
+    for field in ("CapAdd", "CapDrop"):
+        for name in _capability_names(host_config.get(field)):
+            if name != "ALL" and name not in capability_numbers:
+                raise SpecError(f'invalid {field}: unknown capability: "{name}"')
+
+
+def _capability_names(names: list[str] | None) -> list[str]:
+    """`net_admin`, `NET_ADMIN` or `CAP_NET_ADMIN` -> "CAP_NET_ADMIN" ("ALL" stays as it is)."""
+    return [name.upper() if name.upper().startswith("CAP_") or name.upper() == "ALL" else "CAP_" + name.upper()
+            for name in names or []]
 
 
 def _mounts(container: Container, container_dir: Path) -> list[dict[str, Any]]:
@@ -118,7 +129,7 @@ def _mounts(container: Container, container_dir: Path) -> list[dict[str, Any]]:
                        *([f"mode={tmpfs['Mode']:o}"] if tmpfs.get("Mode") else [])]
             mounts.append({"destination": mount["Target"], "type": "tmpfs", "source": "tmpfs", "options": options})
     for mount in container.mounts:
-        options = ["rbind", "rprivate"] + ([] if mount.get("RW", True) else ["ro"])
+        options = ["rbind", mount.get("Propagation") or "rprivate"] + ([] if mount.get("RW", True) else ["ro"])
         mounts.append({"destination": mount["Destination"], "type": "bind", "source": mount["Source"],
                        "options": options})
     if host_config.get("Init"):
@@ -221,6 +232,9 @@ def build_spec(container: Container, rootfs: Path, container_dir: Path, cgroups_
         "maskedPaths": host_config.get("MaskedPaths") or [],
         "readonlyPaths": host_config.get("ReadonlyPaths") or [],
     }
+    propagations = {mount.get("Propagation") for mount in container.mounts}
+    if propagations & {"shared", "rshared"}:  # as dockerd: a shared bind needs a shared rootfs
+        linux["rootfsPropagation"] = "rshared"
     seccomp = seccomp_section(host_config, process["capabilities"]["bounding"], seccomp_profile)
     if seccomp:
         linux["seccomp"] = seccomp

@@ -28,6 +28,8 @@ def _read_table(path: Path) -> list[list[str]]:
 def resolve_user(rootfs: Path, spec: str) -> ResolvedUser:
     """Turn `name`, `uid`, `name:group`, `uid:gid` into numeric ids using files inside `rootfs`."""
     user, _, group = (spec or "0").partition(":")
+    anonymous = not user  # `:group`: uid 0, without the supplementary groups of a user it names
+    user = user or "0"
     passwd = [row for row in _read_table(rootfs / "etc/passwd") if len(row) >= 6]
     groups = [row for row in _read_table(rootfs / "etc/group") if len(row) >= 3]
     entry = next((row for row in passwd if row[0] == user or (user.isdigit() and row[2] == user)), None)
@@ -46,7 +48,7 @@ def resolve_user(rootfs: Path, spec: str) -> ResolvedUser:
         else:
             raise UserError(f"unable to find group {group}: no matching entries in group file")
     memberships = sorted({int(row[2]) for row in groups
-                          if name is not None and len(row) >= 4 and name in row[3].split(",")
+                          if name is not None and not anonymous and len(row) >= 4 and name in row[3].split(",")
                           and int(row[2]) != gid})
     # As dockerd: the supplementary groups are the primary group, then the user's memberships.
     return ResolvedUser(uid, gid, [gid, *memberships], home or "/")

@@ -21,6 +21,22 @@ def host_architecture() -> str:
     return _GO_ARCH.get(machine, machine)
 
 
+def platform_of(config: dict) -> str:
+    """`os/architecture[/variant]` of an image config."""
+    return "/".join(filter(None, [config.get("os", "linux"), config.get("architecture"), config.get("variant")]))
+
+
+def matches_platform(config: dict, wanted: str) -> bool:
+    """Whether an image config is for `wanted` (`os[/arch[/variant]]`, in Go's or the kernel's names)."""
+    os_name, _, rest = wanted.lower().partition("/")
+    arch, _, variant = rest.partition("/")
+    if os_name and os_name != config.get("os", "linux"):
+        return False
+    if arch and _GO_ARCH.get(arch, arch) != config.get("architecture"):
+        return False
+    return not variant or not config.get("variant") or variant == config["variant"]
+
+
 def full_container_config(config: dict | None) -> dict:
     """A container config with every field Docker shows, defaults filled in."""
     return {**CONTAINER_CONFIG_DEFAULTS, **(config or {})}

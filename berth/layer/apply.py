@@ -39,7 +39,7 @@ class LayerError(ValueError):
 @dataclass(frozen=True)
 class Applied:
     diff_id: str
-    size: int  # bytes of regular file content, as Docker counts a layer's size
+    size: int  # bytes of files and symlink targets, each inode once, as Docker counts a layer's size
     tar_size: int  # bytes of the uncompressed tar
 
 
@@ -118,6 +118,7 @@ def _apply_entry(root: RootDir, parent: int, name: str, parts: list[str], tar: t
     elif member.issym():
         os.symlink(member.linkname, name, dir_fd=parent)
         _finish_path(parent, name, member, set_mode=False)
+        return len(os.fsencode(member.linkname))  # a symlink's size is its target's length
     elif member.islnk():
         _hardlink(root, parent, name, member)
     elif member.ischr() or member.isblk() or member.isfifo():

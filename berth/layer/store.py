@@ -50,7 +50,7 @@ class Layer:
     blob: str  # digest of the archive this layer was unpacked from (the diff ID when uncompressed)
     compression: str | None  # of that archive: None, "gzip" or "zstd"; compressed archives are kept as blobs
     blob_size: int
-    size: int  # bytes of file content
+    size: int  # bytes of files and symlink targets (see berth.layer.apply.Applied)
     tar_size: int  # bytes of the uncompressed tar
 
     @property

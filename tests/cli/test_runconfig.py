@@ -59,21 +59,11 @@ def test_bad_restart_policies(text: str, message: str) -> None:
 
 def test_volumes_split_into_binds_and_anonymous_volumes() -> None:
     assert parse_volumes(["/host:/ctr", "/h2:/c2:ro", "/anon"]) == (["/host:/ctr", "/h2:/c2:ro"], {"/anon": {}})
-    with pytest.raises(CLIError, match="invalid volume specification"):
-        parse_volumes(["a:b:c:d"])
+    for spec in ("/h:", ":/c", "/h::ro"):
+        with pytest.raises(CLIError, match=f"invalid spec: {spec}: empty section between colons"):
+            parse_volumes([spec])
     with pytest.raises(CLIError, match="absolute"):
-        parse_volumes(["/h:relative"])
-
-
-@pytest.mark.parametrize("mode", ["ro", "rw,z", "Z", ",", "ro,,shared"])
-def test_a_bind_mode_is_letters_and_commas(mode: str) -> None:
-    assert parse_volumes([f"/h:/c:{mode}"]) == ([f"/h:/c:{mode}"], {})
-
-
-@pytest.mark.parametrize("mode", ["", "r o", "ro1", "é", "ro\n"])
-def test_other_bind_modes_are_refused(mode: str) -> None:
-    with pytest.raises(CLIError, match="invalid mode"):
-        parse_volumes([f"/h:/c:{mode}"])
+        parse_volumes(["relative"])
 
 
 @pytest.mark.parametrize("name", ["MY\tVAR", "MY\u00a0VAR", "VAR\u2003"])

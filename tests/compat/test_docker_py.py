@@ -39,3 +39,6 @@ def test_errors_are_dockers(client):
     with pytest.raises(docker.errors.APIError) as conflict:
         client.containers.create("busybox", ["true"], name="dup")
     assert conflict.value.status_code == 409
+    with pytest.raises(docker.errors.ImageNotFound) as other_platform:
+        client.api.create_container("busybox", ["true"], platform="linux/arm64")
+    assert "does not match the specified platform: wanted linux/arm64, actual: linux/" in str(other_platform.value)

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
 from berth.daemon.config import ConfigError, load_config
-from berth.daemon.create_config import merge_config, normalize_host_config
+from berth.daemon.create_config import bind_mounts, merge_config, normalize_host_config
+from berth.daemon.errors import InvalidArgument
 from berth.daemon.spec import DEFAULT_PATH, SpecError, capabilities, create_env, parse_signal, process_env
 from berth.daemon.users import UserError, resolve_user
 
@@ -92,6 +94,8 @@ def test_users_resolve_against_the_images_files(tmp_path):
     assert (app.uid, app.gid, app.additional_gids, app.home) == (1000, 1000, [1000, 10], "/home/app")
     assert resolve_user(tmp_path, "app:staff").gid == 50
     assert resolve_user(tmp_path, "4242:4343").uid == 4242
+    group_only = resolve_user(tmp_path, ":10")  # as runc: uid 0, home from passwd, no memberships
+    assert (group_only.uid, group_only.gid, group_only.additional_gids, group_only.home) == (0, 10, [10], "/root")
     with pytest.raises(UserError, match="unable to find user ghost: no matching entries in passwd file"):
         resolve_user(tmp_path, "ghost")
 
@@ -119,3 +123,15 @@ def test_a_seccomp_profile_in_daemon_json_is_read_and_checked_at_start(tmp_path)
         load_config(path, {})
     with pytest.raises(ConfigError, match=f"opening seccomp profile \\({tmp_path}/missing.json\\) failed"):
         load_config(path, {"seccomp-profile": str(tmp_path / "missing.json")})
+
+
+@pytest.mark.parametrize("mode", ["ro", "rw,z", "Z", "ro,rslave", "shared"])
+def test_a_bind_mode_is_checked_as_dockerd_checks_it(tmp_path, mode):
+    [mount] = bind_mounts({"Binds": [f"{tmp_path}:/c:{mode}"]})
+    assert (mount["RW"], mount["Propagation"]) == ("ro" not in mode, mode.split(",")[-1] if "s" in mode else "rprivate")
+
+
+@pytest.mark.parametrize("mode", [",", "r o", "ro1", "é", "ro,,shared", "ro,rw", "shared,slave"])
+def test_other_bind_modes_are_refused(tmp_path, mode):
+    with pytest.raises(InvalidArgument, match=f"invalid mode: {re.escape(mode)}"):
+        bind_mounts({"Binds": [f"{tmp_path}:/c:{mode}"]})

@@ -1,6 +1,7 @@
 """What a process inside a container can and cannot see."""
 from __future__ import annotations
 
+import subprocess
 import uuid
 
 
@@ -93,6 +94,28 @@ def test_limits_dockerd_refuses_are_refused_with_its_words(daemon):
         result = daemon.berth("run", "--rm", *flags, "busybox", "true", check=False)
         assert result.returncode == 125 and message in result.stderr, (flags, result.stderr)
     assert daemon.berth("ps", "-aq").stdout == ""
+
+
+def test_a_binds_propagation_mode_decides_whether_later_host_mounts_show_inside(daemon, tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "berth-test-shared", str(shared)], check=True)
+    try:
+        subprocess.run(["mount", "--make-shared", str(shared)], check=True)
+        (shared / "later").mkdir()
+        ids = {mode: daemon.berth("run", "-d", "-v", f"{shared}:/data:{mode}", "busybox", "sleep", "100").stdout.strip()
+               for mode in ("rslave", "rprivate")}
+        subprocess.run(["mount", "-t", "tmpfs", "berth-test-later", str(shared / "later")], check=True)
+        seen = {mode: daemon.berth("exec", container, "grep", "-c", "/data/later", "/proc/mounts", check=False).stdout
+                for mode, container in ids.items()}
+        assert seen == {"rslave": "1\n", "rprivate": "0\n"}
+        assert daemon.berth("inspect", "-f", "{{(index .Mounts 0).Propagation}}", ids["rslave"]).stdout == "rslave\n"
+        refused = daemon.berth("run", "--rm", "-v", f"{shared}:/data:ro,rw", "busybox", "true", check=False)
+        assert refused.stderr.startswith("berth: Error response from daemon: invalid mode: ro,rw")
+    finally:
+        for container in daemon.berth("ps", "-q").stdout.split():
+            daemon.berth("rm", "-f", container)
+        subprocess.run(["umount", "-R", str(shared)], check=False)
 
 
 def test_users_are_resolved_from_the_images_passwd(daemon):

@@ -110,6 +110,27 @@ def test_name_conflicts_are_refused_in_dockers_words(daemon):
     assert f'Conflict. The container name "/taken" is already in use by container "{first}"' in result.stderr
 
 
+def test_requests_dockerd_refuses_are_refused_before_a_container_exists(daemon):
+    cases = {
+        ("--cap-add", "BOGUS"): 'invalid CapAdd: unknown capability: "CAP_BOGUS"',
+        ("--cap-drop", "nope"): 'invalid CapDrop: unknown capability: "CAP_NOPE"',
+        # as with dockerd: an image of another platform is not there, so the CLI goes to pull it
+        ("--platform", "linux/arm64"): "Unable to find image 'busybox:latest' locally",
+        ("--network", "bogus"): "network bogus not found",
+        ("-v", "/tmp:relative"): "invalid volume specification: '/tmp:relative': invalid mount config for type "
+                                 "\"bind\": invalid mount path: 'relative' mount path must be absolute",
+    }
+    for flags, message in cases.items():
+        result = daemon.berth("run", "--rm", *flags, "busybox", "true", check=False)
+        assert result.returncode == 125 and message in result.stderr, (flags, result.stderr)
+    assert daemon.berth("ps", "-aq").stdout == ""
+    assert daemon.berth("run", "--rm", "--platform", "linux", "busybox", "true").returncode == 0
+
+
+def test_a_group_without_a_user_runs_as_root_with_only_that_group(daemon):
+    assert daemon.berth("run", "--rm", "-u", ":10", "busybox", "id").stdout == "uid=0(root) gid=10(wheel) groups=10(wheel)\n"
+
+
 def test_bind_mounts_read_write_and_read_only(daemon, tmp_path):
     (tmp_path / "in.txt").write_text("from the host\n")
     result = daemon.berth("run", "--rm", "-v", f"{tmp_path}:/data", "busybox", "sh", "-c",
