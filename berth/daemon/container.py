@@ -169,7 +169,8 @@ class Container:
 
     def to_summary(self, image_name: str) -> dict[str, Any]:
         """An entry of `GET /containers/json`."""
-        command = " ".join([self.path, *self.args]).strip()
+        # as dockerd: an argument with a space in it is shown in single quotes
+        command = " ".join([self.path, *(f"'{arg}'" if " " in arg else arg for arg in self.args)]).strip()
         return {
             "Id": self.id,
             "Names": ["/" + self.name],

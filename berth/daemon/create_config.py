@@ -117,6 +117,7 @@ def normalize_host_config(host_config: dict[str, Any]) -> dict[str, Any]:
         for name, paths in (("MaskedPaths", MASKED_PATHS), ("ReadonlyPaths", READONLY_PATHS)):
             if host_config.get(name) is None:
                 host_config[name] = list(paths)
+    host_config["LogConfig"] = log_config(host_config.get("LogConfig"))
     check_security_opts(host_config)
     try:
         check_capabilities(host_config)
@@ -130,6 +131,26 @@ def normalize_host_config(host_config: dict[str, Any]) -> dict[str, Any]:
             del host_config[name]
     return {**{name: host_config.get(name, default) for name, default in HOST_CONFIG_DEFAULTS.items()},
             **host_config}
+
+LOG_DRIVERS = ("none", "local", "json-file", "syslog", "journald", "gelf", "fluentd", "awslogs", "splunk",
+               "etwlogs", "gcplogs", "logentries")
+JSON_FILE_OPTIONS = ("max-size", "max-file", "compress", "labels", "labels-regex", "env", "env-regex", "tag")
+
+
+def log_config(requested: dict[str, Any] | None) -> dict[str, Any]:
+    """A checked LogConfig: json-file (the default), without options, is what berth writes."""
+    driver = (requested or {}).get("Type") or "json-file"
+    options = (requested or {}).get("Config") or {}
+    if driver not in LOG_DRIVERS:
+        raise InvalidArgument(f'error looking up logging plugin {driver}: plugin "{driver}" not found')
+    if driver != "json-file":
+        raise InvalidArgument(f"the {driver} logging driver is not supported by berth yet: it writes json-file logs")
+    for option in options:
+        if option not in JSON_FILE_OPTIONS:
+            raise InvalidArgument(f"unknown log opt '{option}' for json-file log driver")
+        raise InvalidArgument(f"the json-file log opt '{option}' is not supported by berth yet")
+    return {"Type": driver, "Config": {}}
+
 
 def bind_mounts(host_config: dict[str, Any]) -> list[dict[str, Any]]:
     """The bind mounts of `-v /host:/ctr[:mode]` (Binds) and `--mount type=bind` (Mounts), as

@@ -8,6 +8,7 @@ over, so they never show in `diff` or `commit`, as Docker's init layer), `diff` 
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 from pathlib import Path
 
@@ -17,8 +18,11 @@ HOST_RESOLV_CONF = Path("/etc/resolv.conf")
 FALLBACK_RESOLV_CONF = "nameserver 8.8.8.8\nnameserver 8.8.4.4\n"
 
 
-INIT_DIRECTORIES = ("dev", "proc", "sys", "etc")
+# The init layer, as dockerd's: mountpoints, the files berth binds over, /.dockerenv (which tools
+# read to learn they run in a container) and /etc/mtab.
+INIT_DIRECTORIES = {"dev": 0o755, "dev/pts": 0o755, "dev/shm": 0o755, "proc": 0o555, "sys": 0o555, "etc": 0o755}
 INIT_FILES = ("etc/hostname", "etc/hosts", "etc/resolv.conf")
+INIT_MARKERS = (".dockerenv", "dev/console")
 
 
 def etc_binds(directory: Path) -> list[tuple[str, str]]:
@@ -33,11 +37,16 @@ def prepare_layer_dirs(directory: Path, init_binary: str | None = None) -> None:
     init = directory / "init"
     if not init.exists():
         staging = directory / "init.tmp"
-        files = [*INIT_FILES, *([init_binary.lstrip("/")] if init_binary else [])]
-        for name in [*INIT_DIRECTORIES, *{os.path.dirname(f) for f in files}]:
+        shutil.rmtree(staging, ignore_errors=True)  # left by a crash
+        files = [*INIT_MARKERS, *INIT_FILES, *([init_binary.lstrip("/")] if init_binary else [])]
+        for name in {os.path.dirname(f) for f in files} - {""}:
             (staging / name).mkdir(parents=True, exist_ok=True)
+        for name, mode in INIT_DIRECTORIES.items():
+            (staging / name).mkdir(parents=True, exist_ok=True)
+            os.chmod(staging / name, mode)
         for name in files:
-            (staging / name).touch()
+            (staging / name).touch(mode=0o755)
+        os.symlink("/proc/mounts", staging / "etc/mtab")
         os.replace(staging, init)
 
 

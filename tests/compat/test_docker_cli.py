@@ -129,3 +129,19 @@ def test_docker_run_applies_berths_seccomp_filter_or_a_profile_file(daemon, tmp_
     unconfined = docker(daemon, "run", "--rm", "--security-opt", "seccomp=unconfined", "busybox", "sh", "-c", status)
     assert unconfined.stdout == "Seccomp:\t0\nuser=0\n"
     assert "Security Options:\n  seccomp\n   Profile: default\n" in docker(daemon, "info").stdout
+
+
+def test_docker_run_takes_json_file_logs_only_and_says_so(daemon):
+    container = docker(daemon, "create", "busybox", "sh", "-c", "echo 'a b'").stdout.strip()
+    shown = docker(daemon, "ps", "-a", "--no-trunc", "--format", "{{.Command}} {{.Names}}").stdout
+    assert shown.startswith("\"sh -c 'echo 'a b''\" ")  # dockerd's quoting, byte for byte
+    assert docker(daemon, "inspect", "-f", "{{.HostConfig.LogConfig.Type}}", container).stdout == "json-file\n"
+    refused = {
+        ("--log-driver", "bogus"): 'error looking up logging plugin bogus: plugin "bogus" not found',
+        ("--log-opt", "bogus=1"): "unknown log opt 'bogus' for json-file log driver",
+        ("--log-opt", "max-size=10m"): "the json-file log opt 'max-size' is not supported by berth yet",
+        ("--log-driver", "syslog"): "the syslog logging driver is not supported by berth yet",
+    }
+    for flags, message in refused.items():
+        result = docker(daemon, "create", *flags, "busybox", "true", check=False)
+        assert result.returncode == 1 and message in result.stderr, (flags, result.stderr)

@@ -27,6 +27,8 @@ def test_logs_tail_and_timestamps(daemon):
     container_id = start(daemon, "busybox", "sh", "-c", "for i in 1 2 3 4; do echo line$i; done")
     daemon.berth("wait", container_id)
     assert daemon.berth("logs", "--tail", "2", container_id).stdout == "line3\nline4\n"
+    for every_line in ("all", "-1", "abc"):  # as dockerd reads a tail
+        assert daemon.berth("logs", "--tail", every_line, container_id).stdout.count("line") == 4
     stamped = daemon.berth("logs", "-t", "--tail", "1", container_id).stdout
     stamp, text = stamped.split(" ", 1)
     assert text == "line4\n" and stamp.endswith("Z") and "T" in stamp

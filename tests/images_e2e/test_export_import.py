@@ -58,6 +58,11 @@ def test_export_writes_the_merged_filesystem_as_a_tar(daemon, exported):
         assert {member.name.rstrip("/") for member in tar} == names
     listing = run(["tar", "-tf", str(exported)]).stdout.split()
     assert "hello" in listing
+    # the init layer's entries, as in a dockerd export: /.dockerenv, mountpoints, /etc/mtab
+    with tarfile.open(exported) as tar:
+        assert tar.getmember(".dockerenv").isfile() and tar.getmember("etc/mtab").linkname == "/proc/mounts"
+        assert {"dev/console", "dev/pts", "dev/shm", "etc/hostname"} <= names
+        assert tar.getmember("proc").mode == 0o555
 
 
 def test_import_of_a_file_and_of_stdin_with_changes_and_message(daemon, exported):

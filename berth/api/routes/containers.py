@@ -142,7 +142,7 @@ def register(router: Router, engine: Engine) -> None:
         query = LogQuery(
             stdout=request.flag("stdout"), stderr=request.flag("stderr"),
             since=parse_time_arg(request.arg("since")), until=parse_time_arg(request.arg("until")),
-            tail=None if tail in (None, "", "all") else int(tail),
+            tail=_tail(tail),
         )
         container, entries = containers.logs(request.params["id"], query, request.flag("follow"))
         tty = bool(container.config.get("Tty"))
@@ -198,3 +198,11 @@ def register(router: Router, engine: Engine) -> None:
         deleted, reclaimed = await containers.prune(request.filters())
         return json_response({"ContainersDeleted": deleted or None, "SpaceReclaimed": reclaimed})
 
+
+def _tail(text: str | None) -> int | None:
+    """`tail`: a number of lines; "all", a negative number or anything else means every line (dockerd)."""
+    try:
+        lines = int(text or "")
+    except ValueError:
+        return None
+    return lines if lines >= 0 else None
