@@ -16,6 +16,7 @@ import shutil
 import signal
 import threading
 import time
+from functools import lru_cache
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -61,6 +62,7 @@ from berth.image.errors import ImageNotFound
 from berth.image.service import ContainerUse, ImageService
 from berth.monitor import client as monitor
 from berth.runtime import cgroups
+from berth.runtime.seccomp import PROGRAM_ANNOTATION, compile_program, program_name
 from berth.timestamps import ZERO_TIME, parse_seconds, rfc3339_nano
 
 log = logging.getLogger("berth.containers")
@@ -230,6 +232,21 @@ class ContainerService:
                     await self._remove(container, live)  # as dockerd: `run --rm` waits for this
                 raise
 
+    @staticmethod
+    def _add_seccomp_program(spec: dict[str, Any], state_dir: Path) -> None:
+        """Save linux.seccomp compiled, for berth's runtime to install instead of compiling it again;
+        a profile libseccomp refuses is left for the runtime to report."""
+        seccomp = spec["linux"].get("seccomp")
+        if not seccomp:
+            return
+        try:
+            program = _compiled_program(json.dumps(seccomp))
+        except (OSError, ValueError):
+            return
+        path = state_dir / program_name(seccomp)
+        path.write_bytes(program)
+        spec["annotations"][PROGRAM_ANNOTATION] = str(path)
+
     async def _launch(self, container: Container, live: Live) -> None:
         prime_cgroup_move()  # again: the grace period a create started may be over by now
         directory = self.directory(container)
@@ -248,6 +265,7 @@ class ContainerService:
             fs.unmount_rootfs(directory)
             self._record_failed_start(container, str(exc), 125)
             raise InvalidArgument(str(exc)) from None
+        self._add_seccomp_program(spec, state_dir)
         bundle_config = state_dir / "config.json"
         bundle_config.write_text(json.dumps(spec))
         runtime = self.config.runtime(container.runtime)
@@ -786,3 +804,9 @@ def _prime_quietly() -> None:
         cgroups.prime_migration()
     except OSError:
         pass
+
+
+@lru_cache(maxsize=16)
+def _compiled_program(seccomp_json: str) -> bytes:
+    """linux.seccomp compiled to BPF; the same profile and capabilities give the same program."""
+    return compile_program(json.loads(seccomp_json))

@@ -1,9 +1,11 @@
-"""libseccomp through ctypes: build a filter in memory, then load it into the calling thread."""
+"""libseccomp through ctypes: build a filter in memory, export it as BPF, and load either into the calling thread."""
 from __future__ import annotations
 
 import ctypes
 import os
 from functools import cache
+
+from berth.linux.syscalls import prctl
 
 ACT_KILL_THREAD = 0x00000000
 ACT_KILL_PROCESS = 0x80000000
@@ -17,6 +19,13 @@ CMP_NE, CMP_LT, CMP_LE, CMP_EQ, CMP_GE, CMP_GT, CMP_MASKED_EQ = range(1, 8)
 
 _ATTR_CTL_NNP = 3
 _NR_SCMP_ERROR = -1
+_PR_SET_SECCOMP = 22
+_SECCOMP_MODE_FILTER = 2
+_BPF_INSTRUCTION_SIZE = 8  # struct sock_filter
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
 
 class _ArgCmp(ctypes.Structure):
@@ -41,6 +50,7 @@ def _lib() -> ctypes.CDLL:
     lib.seccomp_syscall_resolve_name.argtypes = [ctypes.c_char_p]
     lib.seccomp_rule_add_array.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_int,
                                            ctypes.c_uint, ctypes.POINTER(_ArgCmp)]
+    lib.seccomp_export_bpf.argtypes = [ctypes.c_void_p, ctypes.c_int]
     return lib
 
 
@@ -97,7 +107,36 @@ class Filter:
     def load(self) -> None:
         _check(self._lib.seccomp_load(self._ctx), "load")
 
+    def export(self) -> bytes:
+        """The filter as the BPF program the kernel runs (for Program, without libseccomp)."""
+        read_end, write_end = os.pipe()
+        try:
+            _check(self._lib.seccomp_export_bpf(self._ctx, write_end), "export")
+            os.close(write_end)
+            write_end = -1
+            chunks = []
+            while chunk := os.read(read_end, 65536):
+                chunks.append(chunk)
+            return b"".join(chunks)
+        finally:
+            os.close(read_end)
+            if write_end >= 0:
+                os.close(write_end)
+
     def __del__(self) -> None:
         if getattr(self, "_ctx", None):
             self._lib.seccomp_release(self._ctx)
             self._ctx = None
+
+
+class Program:
+    """A BPF program exported from a Filter; `load()` installs it with prctl, as seccomp_load does."""
+
+    def __init__(self, program: bytes) -> None:
+        if not program or len(program) % _BPF_INSTRUCTION_SIZE:
+            raise ValueError("a seccomp program is a non-empty array of 8-byte instructions")
+        self._buffer = ctypes.create_string_buffer(program, len(program))
+        self._fprog = _SockFprog(len(program) // _BPF_INSTRUCTION_SIZE, ctypes.addressof(self._buffer))
+
+    def load(self) -> None:
+        prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.addressof(self._fprog))

@@ -19,7 +19,7 @@ from pathlib import Path
 from berth.linux import pty
 from berth.linux import seccomp as seccomp_library
 from berth.linux import syscalls as sc
-from berth.linux.seccomp import Filter
+from berth.linux.seccomp import Filter, Program
 from berth.runtime import cgroups, mounts
 from berth.runtime.process import (
     ProcessError,
@@ -31,7 +31,7 @@ from berth.runtime.process import (
     set_rlimits,
     switch_user,
 )
-from berth.runtime.seccomp import build_filter
+from berth.runtime.seccomp import build_filter, precompiled_program
 
 NAMESPACE_FLAGS = {
     "pid": sc.CLONE_NEWPID, "network": sc.CLONE_NEWNET, "mount": sc.CLONE_NEWNS, "ipc": sc.CLONE_NEWIPC,
@@ -82,7 +82,7 @@ def launch_container(bundle: Path, spec: dict, stdio: tuple[int, int, int] | Non
         raise LaunchError(f"rootfs ({rootfs}) does not exist")
     if rootfs == "/":
         raise LaunchError("the container's rootfs cannot be the host's root directory")
-    seccomp = _seccomp_config(linux)
+    seccomp = _seccomp_source(spec)
     cgroups_path = linux.get("cgroupsPath")
 
     def make_cgroups() -> list[str]:
@@ -112,7 +112,7 @@ def launch_exec(init_pid: int, spec: dict, process: dict, stdio: tuple[int, int,
         here = set(cgroups.procs_files_of(os.getpid()))
         join = [path for path in cgroups.procs_files_of(init_pid) if path not in here]
         linux = spec.get("linux") or {}
-        seccomp = _seccomp_config(linux)
+        seccomp = _seccomp_source(spec)
         pid_ns = {"type": "pid", "path": f"/proc/{init_pid}/ns/pid"}
         return _spawn(pid_ns, lambda: join, lambda channel: _exec_init(channel, process, stdio, ns_fds, seccomp))
     except (OSError, ValueError) as error:
@@ -122,10 +122,14 @@ def launch_exec(init_pid: int, spec: dict, process: dict, stdio: tuple[int, int,
             os.close(fd)
 
 
-def _seccomp_config(linux: dict) -> dict | None:
-    """linux.seccomp, with libseccomp loaded now: the child compiles the filter (while this side
+def _seccomp_source(spec: dict) -> bytes | dict | None:
+    """What the child installs: the program compiled for linux.seccomp if the spec names one, else
+    linux.seccomp itself, with libseccomp loaded now: the child compiles the filter (while this side
     joins the cgroups), by which time it may no longer see the host's libraries."""
-    config = linux.get("seccomp")
+    program = precompiled_program(spec)
+    if program is not None:
+        return program
+    config = (spec.get("linux") or {}).get("seccomp")
     if config:
         try:
             seccomp_library.load()
@@ -321,12 +325,12 @@ def _apply_kernel_settings(spec: dict) -> None:
 
 
 def _container_init(channel: socket.socket, rootfs: str, spec: dict, stdio: tuple[int, int, int] | None,
-                    seccomp_config: dict | None, start_fifo: str | None) -> None:
+                    seccomp_source: bytes | dict | None, start_fifo: str | None) -> None:
     process = spec["process"]
     linux = spec.get("linux") or {}
     _reset_signals()
     os.setsid()
-    seccomp = _compile_seccomp(seccomp_config)
+    seccomp = _compile_seccomp(seccomp_source)
     in_cgroup = _CgroupGate(channel)
     if not linux.get("cgroupsPath") and any(mount.get("type") == "cgroup" for mount in spec.get("mounts") or []):
         in_cgroup.wait()  # /sys/fs/cgroup then shows the cgroups we are in: they must be the final ones
@@ -344,10 +348,10 @@ def _container_init(channel: socket.socket, rootfs: str, spec: dict, stdio: tupl
 
 
 def _exec_init(channel: socket.socket, process: dict, stdio: tuple[int, int, int] | None,
-               ns_fds: list[tuple[int, int]], seccomp_config: dict | None) -> None:
+               ns_fds: list[tuple[int, int]], seccomp_source: bytes | dict | None) -> None:
     _reset_signals()
     os.setsid()
-    seccomp = _compile_seccomp(seccomp_config)
+    seccomp = _compile_seccomp(seccomp_source)
     for fd, flag in ns_fds:
         sc.setns(fd, flag)
     if process.get("terminal"):
@@ -357,11 +361,11 @@ def _exec_init(channel: socket.socket, process: dict, stdio: tuple[int, int, int
     _exec_process(process, channel, _CgroupGate(channel), seccomp, None)
 
 
-def _compile_seccomp(config: dict | None) -> Filter | None:
-    if not config:
+def _compile_seccomp(source: bytes | dict | None) -> Filter | Program | None:
+    if not source:
         return None
     try:
-        return build_filter(config)
+        return Program(source) if isinstance(source, bytes) else build_filter(source)
     except (OSError, ValueError) as error:
         raise ProcessError(f"container setup: {error}") from None
 
@@ -388,8 +392,8 @@ class _CgroupGate:
             self.heard.append(message)
 
 
-def _exec_process(process: dict, channel: socket.socket, in_cgroup: _CgroupGate, seccomp: Filter | None,
-                  fifo_fd: int | None) -> None:
+def _exec_process(process: dict, channel: socket.socket, in_cgroup: _CgroupGate,
+                  seccomp: Filter | Program | None, fifo_fd: int | None) -> None:
     """Limits, cwd, user and capabilities, then the executable; waits on the start FIFO if given."""
     if "oomScoreAdj" in process:
         with open("/proc/self/oom_score_adj", "w") as file:

@@ -1,8 +1,13 @@
-"""linux.seccomp from the spec -> a libseccomp filter, built before fork and loaded just before exec."""
+"""linux.seccomp from the spec -> a libseccomp filter, or the BPF program a caller compiled from it
+earlier (berthd does, once per profile: building and loading a filter with libseccomp costs a
+container or an exec about 2 ms, installing the program about 0.3 ms)."""
 from __future__ import annotations
 
 import errno
+import hashlib
+import json
 from collections import Counter
+from pathlib import Path
 
 from berth.linux import seccomp as lib
 
@@ -56,3 +61,32 @@ def build_filter(config: dict) -> lib.Filter:
             for group in groups:
                 seccomp.add_rule(action, number, group)
     return seccomp
+
+
+# A spec annotation naming a file that holds linux.seccomp compiled (berth's own runtime reads it;
+# runc and crun compile linux.seccomp themselves).
+PROGRAM_ANNOTATION = "org.berth.seccomp-program"
+
+
+def program_name(config: dict) -> str:
+    """The file name a compiled program of `config` goes by: it names the config's digest, so a
+    program never stands for a config it was not compiled from."""
+    canonical = json.dumps(config, sort_keys=True, separators=(",", ":")).encode()
+    return f"seccomp-{hashlib.sha256(canonical).hexdigest()}.bpf"
+
+
+def compile_program(config: dict) -> bytes:
+    return build_filter(config).export()
+
+
+def precompiled_program(spec: dict) -> bytes | None:
+    """The compiled linux.seccomp the spec's annotation points to, if it is there and is for it."""
+    config = (spec.get("linux") or {}).get("seccomp")
+    path = (spec.get("annotations") or {}).get(PROGRAM_ANNOTATION)
+    if not config or not path or Path(path).name != program_name(config):
+        return None
+    try:
+        with open(path, "rb") as file:
+            return file.read()
+    except OSError:
+        return None

@@ -9,6 +9,7 @@ import socket
 import pytest
 
 from berth.runtime.launch import LaunchError, launch_container
+from berth.runtime.seccomp import PROGRAM_ANNOTATION, compile_program, program_name
 from tests.runtime.conftest import make_spec, run_container
 
 
@@ -215,6 +216,27 @@ def test_a_seccomp_profile_applies_to_a_process_without_no_new_privileges_or_cap
     code, out = run_container(bundle, spec, reap)
     assert "Operation not permitted" in out
     assert "NoNewPrivs:\t0\nSeccomp:\t2\n" in out and "CapEff:\t0000000000000000" in out
+
+
+def test_a_precompiled_seccomp_program_is_installed_only_when_named_for_the_specs_profile(bundle, reap):
+    def refusing(call: str) -> dict:
+        return {"defaultAction": "SCMP_ACT_ALLOW",
+                "syscalls": [{"names": [call, f"{call}at"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}
+
+    spec = make_spec(sh("mkdir /tmp/d 2>&1; mknod /tmp/p p 2>&1; echo done"))
+    spec["linux"]["seccomp"] = refusing("mkdir")
+    # a program under the profile's name is what the runtime installs (here, one refusing mknod)
+    named = bundle.path / program_name(spec["linux"]["seccomp"])
+    named.write_bytes(compile_program(refusing("mknod")))
+    spec["annotations"] = {PROGRAM_ANNOTATION: str(named)}
+    _, out = run_container(bundle, spec, reap)
+    assert "mkdir" not in out and "mknod: /tmp/p: Operation not permitted" in out
+    # one named for another profile is ignored: the spec's own profile is compiled
+    other = bundle.path / program_name(refusing("mknod"))
+    other.write_bytes(compile_program(refusing("mknod")))
+    spec["annotations"] = {PROGRAM_ANNOTATION: str(other)}
+    _, out = run_container(bundle, spec, reap)
+    assert "mkdir: can't create directory '/tmp/d': Operation not permitted" in out and "mknod" not in out
 
 
 def test_a_fast_failure_is_always_reported_with_its_own_message(bundle):
