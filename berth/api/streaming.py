@@ -35,14 +35,21 @@ async def pump_session(
     detach_keys: str | None,
     streams: set[int],
     on_end: Callable[[], Awaitable[None]] | None = None,
+    replay: AsyncIterator[tuple[int, bytes]] | None = None,
 ) -> None:
     """Copy output to the client and the client's input to the process until either side ends.
 
-    The session ends when the output ends (the process exited), when the client sends the detach
-    keys, or (with no output wanted) when the client hangs up.
+    `replay` is output from before the session (attach's `logs`), sent ahead of the live `output`.
+    The session ends when the output ends (the process exited, or only the replay was wanted), when
+    the client sends the detach keys, or (with no output wanted) when the client hangs up.
     """
     async def copy_output() -> None:
-        assert output is not None
+        if replay is not None:
+            async for stream, data in replay:
+                writer.write(frame(stream, data, tty))
+                await writer.drain()
+        if output is None:
+            return
         async for stream, data in iterate(output):
             if stream in streams:
                 writer.write(frame(stream, data, tty))
@@ -63,12 +70,12 @@ async def pump_session(
             await asyncio.Future()  # input is done; the session lasts as long as the output
 
     tasks = []
-    if output is not None:
+    if output is not None or replay is not None:
         tasks.append(asyncio.create_task(copy_output()))
     if stdin is not None:
         tasks.append(asyncio.create_task(copy_input()))
     try:
-        done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        done, pending = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED) if tasks else (set(), set())
         for task in pending:
             task.cancel()
         for task in done:

@@ -326,13 +326,14 @@ class ContainerService:
         live.stdin.disconnect()
         live.hub.close()
         live.hub = OutputHub()
+        # Released before the state says "exited": a start or restart that sees it may begin at once.
+        await asyncio.to_thread(self._release_resources, container)
         state = container.state
         ran_for = time.time() - parse_seconds(state.started_at)
         state.status, state.pid, state.monitor_pid = "exited", 0, 0
         state.exit_code = int(info.get("exit_code", 255))
         state.finished_at = info.get("finished_at") or rfc3339_nano()
         state.oom_killed = bool(info.get("oom_killed"))
-        await asyncio.to_thread(self._release_resources, container)
         if state.oom_killed:
             self.emit(container, "oom")
         self.emit(container, "die", exitCode=str(state.exit_code))

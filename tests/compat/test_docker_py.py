@@ -42,3 +42,24 @@ def test_errors_are_dockers(client):
     with pytest.raises(docker.errors.ImageNotFound) as other_platform:
         client.api.create_container("busybox", ["true"], platform="linux/arm64")
     assert "does not match the specified platform: wanted linux/arm64, actual: linux/" in str(other_platform.value)
+
+
+def test_attach_with_logs_replays_the_output_so_far_then_streams(client):
+    container = client.containers.run("busybox", ["sh", "-c", "echo before; read _; echo after"], detach=True,
+                                      stdin_open=True)
+    assert container.logs(stream=True, follow=True).__next__() == b"before\n"  # it has started writing
+    stream = container.attach(stream=True, logs=True)
+    assert next(stream) == b"before\n"
+    socket = container.attach_socket(params={"stdin": 1, "stream": 1})
+    socket._sock.sendall(b"go\n")
+    assert next(stream) == b"after\n"
+    assert container.attach(logs=True, stream=False) == b"before\nafter\n"
+    socket.close()
+
+
+def test_a_container_restarts_the_moment_wait_says_it_exited(client):
+    container = client.containers.run("busybox", ["true"], detach=True)
+    for _ in range(20):  # the exit's clean-up must be over before the container reads as exited
+        assert container.wait()["StatusCode"] == 0
+        container.restart(timeout=0)
+    assert container.wait()["StatusCode"] == 0

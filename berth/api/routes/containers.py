@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Awaitable
 
 from berth.api.http import (
@@ -117,8 +118,11 @@ def register(router: Router, engine: Engine) -> None:
         container = containers.get(request.params["id"])
         streams = {s for s, name in ((STDOUT, "stdout"), (STDERR, "stderr")) if request.flag(name)}
         want_stdin = request.flag("stdin") and bool(container.config.get("OpenStdin"))
-        if not request.flag("stream") and not request.flag("logs"):
-            streams = set()
+        replay = None
+        if request.flag("logs") and streams:  # what the container wrote before, from its log
+            query = LogQuery(stdout=STDOUT in streams, stderr=STDERR in streams, until=time.time())
+            replay = ((entry.stream, entry.data) async for entry in containers.logs(container.id, query, False)[1])
+        live = streams if request.flag("stream") else set()
         handle = containers.attach(container.id)
         tty = handle.tty
 
@@ -127,11 +131,11 @@ def register(router: Router, engine: Engine) -> None:
                 containers.detach(handle)
 
             await pump_session(
-                reader, writer, output=handle.output if streams else None,
+                reader, writer, output=handle.output if live else None, replay=replay,
                 stdin=handle.stdin if want_stdin else None, tty=tty,
                 # As dockerd: a TTY's stdin stays open when the client goes (detach, hang-up).
                 close_stdin_at_eof=bool(container.config.get("StdinOnce")) and not tty,
-                detach_keys=request.arg("detachKeys"), streams=streams, on_end=end,
+                detach_keys=request.arg("detachKeys"), streams=live, on_end=end,
             )
 
         return Hijack(session, RAW_STREAM if tty else MULTIPLEXED_STREAM)
