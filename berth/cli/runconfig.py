@@ -270,6 +270,54 @@ def parse_add_host(value: str) -> str:
     return f"{name}:{address}"
 
 
+def parse_device(value: str) -> dict[str, str]:
+    """`--device HOST[:CONTAINER][:PERMISSIONS]`, as docker's CLI reads it."""
+    parts = value.split(":")
+    if len(parts) > 3:
+        raise CLIError(f"bad format for path: {value}")
+    source, target, permissions = parts[0], parts[0], "rwm"
+    if len(parts) == 2 and parts[1] and not set(parts[1]) - set("rwm"):
+        permissions = parts[1]
+    elif len(parts) >= 2:
+        target = parts[1]
+    if len(parts) == 3:
+        permissions = parts[2]
+        if not permissions or set(permissions) - set("rwm"):
+            raise CLIError(f"bad mode specified: {permissions}")
+    if not target.startswith("/"):
+        raise CLIError(f"{target} is not an absolute path")
+    return {"PathOnHost": source, "PathInContainer": target, "CgroupPermissions": permissions}
+
+
+def parse_dns_search(domain: str) -> str:
+    """A search domain: `.`, or dot-separated labels of letters, digits and inner hyphens."""
+    labels = domain.removesuffix(".").split(".")
+    valid = domain == "." or all(label and len(label) <= 63 and label[0] != "-" and label[-1] != "-"
+                                 and label.replace("-", "").isalnum() and label.isascii() for label in labels)
+    if not valid:
+        raise FlagError(f'invalid argument "{domain}" for "--dns-search" flag: {domain} is not a valid domain')
+    return domain
+
+
+_NAMESPACED_SYSCTLS = ("kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall",
+                       "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced", "kernel.domainname")
+
+
+def parse_sysctl(value: str) -> tuple[str, str]:
+    """`--sysctl KEY=VALUE`, for the kernel parameters a container's namespaces hold."""
+    key, separator, setting = value.partition("=")
+    if not separator or not (key in _NAMESPACED_SYSCTLS or key.startswith(("fs.mqueue.", "net."))):
+        raise FlagError(f"invalid argument \"{value}\" for \"--sysctl\" flag: sysctl '{value}' is not allowed")
+    return key, setting
+
+
+def _namespace_mode(mode: str, flag: str, name: str, joins: bool = True) -> str:
+    """`--pid` and `--uts`: the host's namespace, a new one (""), or (--pid) another container's."""
+    if mode not in ("", "host") and not (joins and mode.startswith("container:") and mode != "container:"):
+        raise CLIError(f"{flag}: invalid {name} mode")
+    return mode
+
+
 def _go_error(error: OSError) -> str:
     """An OSError as Go words it: `open x: no such file or directory`."""
     reason = error.strerror or str(error)
@@ -339,6 +387,8 @@ def build_create_body(image: str, command: Sequence[str], opts: Mapping[str, Any
         "Image": image,
         "Labels": parse_labels(opts.get("label") or (), opts.get("label_file") or ()),
     }
+    if opts.get("domainname"):
+        config["Domainname"] = opts["domainname"]
     if exposed:
         config["ExposedPorts"] = exposed
     if volumes:
@@ -363,7 +413,15 @@ def build_create_body(image: str, command: Sequence[str], opts: Mapping[str, Any
         "CapAdd": list(opts.get("cap_add") or ()) or None,
         "CapDrop": list(opts.get("cap_drop") or ()) or None,
         "Dns": list(opts.get("dns") or ()),
+        "DnsOptions": list(opts.get("dns_option") or ()),
+        "DnsSearch": [parse_dns_search(domain) for domain in opts.get("dns_search") or ()],
         "ExtraHosts": [parse_add_host(h) for h in opts.get("add_host") or ()] or None,
+        "Devices": [parse_device(device) for device in opts.get("device") or ()] or None,
+        "GroupAdd": list(opts.get("group_add") or ()) or None,
+        "OomScoreAdj": opts.get("oom_score_adj") or 0,
+        "PidMode": _namespace_mode(opts.get("pid") or "", "--pid", "PID"),
+        "IpcMode": opts.get("ipc") or "",
+        "UTSMode": _namespace_mode(opts.get("uts") or "", "--uts", "UTS", joins=False),
         "Tmpfs": parse_tmpfs(opts.get("tmpfs") or ()) or None,
         "Mounts": parse_mounts(opts.get("mount") or ()) or None,
         "Ulimits": [parse_ulimit(u) for u in opts.get("ulimit") or ()] or None,
@@ -387,6 +445,9 @@ def build_create_body(image: str, command: Sequence[str], opts: Mapping[str, Any
         host_config["SecurityOpt"] = security_opts
     if unmasked:
         host_config["MaskedPaths"] = host_config["ReadonlyPaths"] = []
+    sysctls = dict(parse_sysctl(value) for value in opts.get("sysctl") or ())
+    if sysctls:
+        host_config["Sysctls"] = sysctls
     if opts.get("init"):
         host_config["Init"] = True
     if opts.get("runtime"):

@@ -47,6 +47,7 @@ from berth.daemon.filters import ContainerFilter, prune_filter
 from berth.daemon.limits import check_limits
 from berth.daemon.logs import LogEntry, LogQuery, read_logs
 from berth.daemon.names import random_name
+from berth.daemon.namespaces import shared_with, spec_namespaces
 from berth.daemon.networks import NetworkService
 from berth.daemon.spec import (
     INIT_IN_CONTAINER,
@@ -63,6 +64,7 @@ from berth.image.service import ContainerUse, ImageService
 from berth.monitor import client as monitor
 from berth.runtime import cgroups
 from berth.runtime.seccomp import PROGRAM_ANNOTATION, compile_program, program_name
+from berth.runtime.sysctl import check_sysctls
 from berth.timestamps import ZERO_TIME, parse_seconds, rfc3339_nano
 
 log = logging.getLogger("berth.containers")
@@ -177,6 +179,7 @@ class ContainerService:
                            f"wanted {platform}, actual: {platform_of(image_document)}")
         image_config = image_document.get("config") or {}
         host_config = normalize_host_config(body.get("HostConfig") or {})
+        self._check_sharing(host_config)
         container_id = secrets.token_hex(32)
         config = merge_config(body, image_config, container_id)
         if host_config["NetworkMode"] == "host" and not body.get("Hostname"):
@@ -207,6 +210,41 @@ class ContainerService:
         self.emit(container, "create")
         prime_cgroup_move()
         return container
+
+    def _check_sharing(self, host_config: dict[str, Any]) -> None:
+        """The containers whose namespaces a new one joins exist, and its sysctls are its own to set."""
+        for _, ref in shared_with(host_config):
+            try:
+                self.get(ref)
+            except NotFound as error:
+                raise InvalidArgument(str(error)) from None
+        try:
+            check_sysctls(host_config.get("Sysctls") or {}, spec_namespaces(host_config, lambda kind, ref: 0))
+        except ValueError as error:
+            raise InvalidArgument(str(error)) from None
+
+    def _init_to_join(self, namespace: str, ref: str) -> int:
+        """The init of the running container whose `namespace` a container joins."""
+        other = self.get(ref)
+        if other.state.status not in ("running", "paused") or not other.state.pid:
+            reason = f"container {other.id} is not running"
+            raise InvalidArgument(reason if namespace != "ipc" else f"can't join IPC of container {other.id}: {reason}")
+        if namespace == "ipc" and other.host_config.get("IpcMode") not in ("shareable", "host"):
+            raise InvalidArgument(f"can't join IPC of container {other.id}: non-shareable IPC "
+                                  "(hint: use IpcMode:shareable for the donor container)")
+        return other.state.pid
+
+    def _shm_to_share(self, container: Container) -> str | None:
+        """The /dev/shm of an IPC namespace shared with the host or other containers, as dockerd has it."""
+        mode = container.host_config.get("IpcMode") or ""
+        if mode == "host":
+            return "/dev/shm"
+        if mode == "shareable":
+            size = container.host_config.get("ShmSize") or 64 * 1024 * 1024
+            return str(fs.mount_shm(self.directory(container), size))
+        if mode.startswith("container:"):
+            return str(self.directory(self.get(mode[len("container:"):])) / "shm")
+        return None
 
     def _check_name_free(self, name: str) -> None:
         for other in self.containers.values():
@@ -258,10 +296,12 @@ class ContainerService:
             fs.write_etc_files(directory, container.config["Hostname"],
                                container.host_config.get("NetworkMode") == "host",
                                container.host_config.get("ExtraHosts") or [],
-                               container.host_config.get("Dns") or [])
-            spec = build_spec(container, rootfs, directory, self.cgroup(container),
+                               container.host_config.get("Dns") or [], container.host_config.get("DnsSearch") or [],
+                               container.host_config.get("DnsOptions") or [])
+            spec = build_spec(container, rootfs, directory, self.cgroup(container), self._init_to_join,
+                              self._shm_to_share(container),
                               self.config.seccomp_profile_json or self.config.seccomp_profile)
-        except (SpecError, UserError, ImageNotFound, OSError) as exc:
+        except (SpecError, UserError, ImageNotFound, OSError, DaemonError) as exc:
             fs.unmount_rootfs(directory)
             self._record_failed_start(container, str(exc), 125)
             raise InvalidArgument(str(exc)) from None
@@ -351,8 +391,10 @@ class ContainerService:
         _wake(live.exit_waiters, state.exit_code)  # after the save: a stop that returned is on disk
 
     def _release_resources(self, container: Container) -> None:
-        """Unmount the rootfs and remove the cgroup, ending any process the init left behind."""
+        """Unmount the rootfs (and a shareable /dev/shm) and remove the cgroup, ending any process the
+        init left behind."""
         fs.unmount_rootfs(self.directory(container))
+        fs.unmount_shm(self.directory(container))
         cgroup = self.cgroup(container)
         for pid in cgroups.cgroup_pids(cgroup):
             _signal(pid, signal.SIGKILL)

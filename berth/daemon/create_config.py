@@ -6,7 +6,9 @@ import os
 from typing import Any
 
 from berth.daemon.errors import Conflict, InvalidArgument
+from berth.daemon.devices import check_devices
 from berth.daemon.limits import check_limits, normalize_limits
+from berth.daemon.namespaces import check_modes
 from berth.daemon.security import check_security_opts
 from berth.daemon.spec import MASKED_PATHS, READONLY_PATHS, SpecError, check_capabilities, create_env
 from berth.runtime.cgroups import hierarchies
@@ -119,6 +121,8 @@ def normalize_host_config(host_config: dict[str, Any]) -> dict[str, Any]:
                 host_config[name] = list(paths)
     host_config["LogConfig"] = log_config(host_config.get("LogConfig"))
     check_security_opts(host_config)
+    check_modes(host_config)
+    check_devices(host_config)
     try:
         check_capabilities(host_config)
     except SpecError as error:

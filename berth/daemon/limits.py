@@ -35,6 +35,9 @@ def check_limits(host_config: dict[str, Any], *, update: bool = False) -> None:
         raise InvalidArgument("Minimum memory reservation allowed is 6MB")
     if memory > 0 and reservation > 0 and memory < reservation:
         raise InvalidArgument("Minimum memory limit can not be less than memory reservation limit, see usage")
+    oom_score_adj = host_config.get("OomScoreAdj") or 0
+    if not -1000 <= oom_score_adj <= 1000:
+        raise InvalidArgument(f"Invalid value {oom_score_adj}, range for oom score adj is [-1000, 1000]")
     _check_cpu(host_config)
     _check_cpuset(host_config.get("CpusetCpus") or "", "cpus", "CPUs", "/sys/devices/system/cpu/online")
     _check_cpuset(host_config.get("CpusetMems") or "", "mems", "memory nodes", "/sys/devices/system/node/online")

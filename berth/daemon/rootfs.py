@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+from collections.abc import Sequence
 from pathlib import Path
 
 from berth.linux import syscalls
@@ -69,6 +70,23 @@ def mount_rootfs(directory: Path, lower_dirs: list[Path]) -> Path:
     return rootfs
 
 
+def mount_shm(directory: Path, size: int) -> Path:
+    """A /dev/shm other containers can share (`--ipc shareable`): a tmpfs at `directory/shm`, on the host."""
+    shm = directory / "shm"
+    shm.mkdir(exist_ok=True)
+    if not is_mounted(shm):
+        syscalls.mount("shm", str(shm), "tmpfs", syscalls.MS_NOSUID | syscalls.MS_NODEV | syscalls.MS_NOEXEC,
+                       f"mode=1777,size={size}")
+    return shm
+
+
+def unmount_shm(directory: Path) -> None:
+    try:
+        syscalls.umount2(str(directory / "shm"), syscalls.MNT_DETACH)
+    except OSError:
+        pass  # not shareable, or not mounted
+
+
 def unmount_rootfs(directory: Path) -> None:
     rootfs = directory / "rootfs"
     try:
@@ -83,8 +101,8 @@ def _write(path: Path, text: str) -> None:
     os.replace(temp, path)
 
 
-def write_etc_files(directory: Path, hostname: str, host_network: bool,
-                    extra_hosts: list[str], dns: list[str]) -> None:
+def write_etc_files(directory: Path, hostname: str, host_network: bool, extra_hosts: list[str],
+                    dns: list[str], dns_search: Sequence[str] = (), dns_options: Sequence[str] = ()) -> None:
     """Write the container's /etc/hostname, /etc/hosts and /etc/resolv.conf (bind-mounted in)."""
     if host_network:
         hosts = Path("/etc/hosts").read_text() if Path("/etc/hosts").exists() else ""
@@ -97,14 +115,25 @@ def write_etc_files(directory: Path, hostname: str, host_network: bool,
         hosts += f"{address}\t{name}\n"
     _write(directory / "hostname", hostname + "\n")
     _write(directory / "hosts", hosts)
-    if dns:
-        resolv = "".join(f"nameserver {server}\n" for server in dns)
-    else:
-        try:
-            resolv = HOST_RESOLV_CONF.read_text()
-        except OSError:
-            resolv = FALLBACK_RESOLV_CONF
+    try:
+        resolv = HOST_RESOLV_CONF.read_text()
+    except OSError:
+        resolv = FALLBACK_RESOLV_CONF
+    if dns or dns_search or dns_options:
+        resolv = _resolv_conf(resolv, list(dns), list(dns_search), list(dns_options))
     _write(directory / "resolv.conf", resolv)
+
+
+def _resolv_conf(host: str, servers: list[str], search: list[str], options: list[str]) -> str:
+    """The host's resolv.conf with each of its nameservers, search domains and options replaced by
+    the container's, where it has them (as dockerd builds it)."""
+    lines = [line.split() for line in host.splitlines()]
+    servers = servers or [words[1] for words in lines if len(words) > 1 and words[0] == "nameserver"]
+    search = search or [domain for words in lines if words[:1] in (["search"], ["domain"]) for domain in words[1:]]
+    options = options or [option for words in lines if words[:1] == ["options"] for option in words[1:]]
+    text = f"search {' '.join(search)}\n" if search else ""
+    text += "".join(f"nameserver {server}\n" for server in servers)
+    return text + (f"options {' '.join(options)}\n" if options else "")
 
 
 def directory_size(path: Path) -> int:

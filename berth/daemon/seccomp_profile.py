@@ -40,7 +40,7 @@ _CLONE_NAMESPACE_FLAGS = (0x00020000, 0x02000000, 0x04000000, 0x08000000, 0x1000
 # System calls refused unless the container holds the capability ("" = refused always).
 _REFUSED_WITHOUT: dict[str, list[str]] = {
     "": ["add_key", "keyctl", "request_key", "io_uring_setup", "io_uring_enter", "io_uring_register",
-         "uselib", "vm86", "vm86old", "_sysctl", "nfsservctl", "ustat", "sysfs"],
+         "uselib", "vm86", "vm86old", "_sysctl", "nfsservctl"],
     "CAP_SYS_ADMIN": ["mount", "umount", "umount2", "pivot_root", "setns", "unshare", "bpf", "fanotify_init",
                       "lookup_dcookie", "quotactl", "quotactl_fd", "swapon", "swapoff", "fsopen", "fsconfig",
                       "fsmount", "fspick", "move_mount", "open_tree", "mount_setattr", "perf_event_open"],

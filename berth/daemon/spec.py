@@ -4,13 +4,16 @@ from __future__ import annotations
 import resource
 import shutil
 import signal
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from berth.daemon.container import Container
+from berth.daemon.devices import spec_devices
+from berth.daemon.namespaces import spec_namespaces
 from berth.daemon.rootfs import etc_binds
 from berth.daemon.security import parse_security_opts, seccomp_section
-from berth.daemon.users import resolve_user
+from berth.daemon.users import resolve_groups, resolve_user
 from berth.linux.capabilities import NUMBERS as capability_numbers
 
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -100,9 +103,14 @@ def _capability_names(names: list[str] | None) -> list[str]:
             for name in names or []]
 
 
-def _mounts(container: Container, container_dir: Path) -> list[dict[str, Any]]:
+def _mounts(container: Container, container_dir: Path, shm_source: str | None) -> list[dict[str, Any]]:
+    """The spec's mounts; `shm_source` is a /dev/shm mounted outside, to share (None: a tmpfs of its own)."""
     host_config = container.host_config
     shm_size = host_config.get("ShmSize") or 64 * 1024 * 1024
+    shm = {"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
+           "options": ["nosuid", "noexec", "nodev", "mode=1777", f"size={shm_size}"]}
+    if shm_source:
+        shm = {"destination": "/dev/shm", "type": "bind", "source": shm_source, "options": ["rbind", "rprivate"]}
     mounts: list[dict[str, Any]] = [
         {"destination": "/proc", "type": "proc", "source": "proc", "options": ["nosuid", "noexec", "nodev"]},
         {"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
@@ -113,8 +121,7 @@ def _mounts(container: Container, container_dir: Path) -> list[dict[str, Any]]:
         {"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
          "options": ["ro", "nosuid", "noexec", "nodev"]},
         {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue", "options": ["nosuid", "noexec", "nodev"]},
-        {"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
-         "options": ["nosuid", "noexec", "nodev", "mode=1777", f"size={shm_size}"]},
+        *([shm] if host_config.get("IpcMode") != "none" else []),  # --ipc none: no /dev/shm, as dockerd
     ]
     for destination, source in etc_binds(container_dir):
         mounts.append({"destination": destination, "type": "bind", "source": source, "options": ["rbind", "rprivate"]})
@@ -206,14 +213,19 @@ def process_spec(container: Container, rootfs: Path, args: list[str], *, user: s
         "rlimits": _rlimits(container.host_config),
         "noNewPrivileges": parse_security_opts(container.host_config.get("SecurityOpt")).no_new_privileges,
     }
-    if resolved.additional_gids:
-        process["user"]["additionalGids"] = resolved.additional_gids
+    extra_gids = resolve_groups(rootfs, container.host_config.get("GroupAdd") or [])
+    additional_gids = list(dict.fromkeys([*resolved.additional_gids, *extra_gids]))
+    if additional_gids:
+        process["user"]["additionalGids"] = additional_gids
     return process
 
 
 def build_spec(container: Container, rootfs: Path, container_dir: Path, cgroups_path: str,
+               init_pid_of: Callable[[str, str], int], shm_source: str | None = None,
                seccomp_profile: str = "") -> dict[str, Any]:
-    """The container's OCI spec; `seccomp_profile` is the daemon's (see security.seccomp_section)."""
+    """The container's OCI spec. `init_pid_of` finds the init of a running container whose
+    namespaces this one joins; `shm_source` is the /dev/shm it shares, if it shares one;
+    `seccomp_profile` is the daemon's (see security.seccomp_section)."""
     config, host_config = container.config, container.host_config
     args = [container.path, *container.args]
     if host_config.get("Init"):
@@ -221,9 +233,10 @@ def build_spec(container: Container, rootfs: Path, container_dir: Path, cgroups_
     tty = bool(config.get("Tty"))
     process = process_spec(container, rootfs, args, user=config.get("User") or "0", env=process_env(config, tty),
                            cwd=config.get("WorkingDir") or "/", tty=tty)
-    namespaces = [{"type": kind} for kind in ("pid", "ipc", "uts", "mount")]
-    if host_config.get("NetworkMode") != "host":
-        namespaces.append({"type": "network"})
+    if host_config.get("OomScoreAdj"):
+        process["oomScoreAdj"] = host_config["OomScoreAdj"]
+    namespaces = spec_namespaces(host_config, init_pid_of)
+    devices, device_rules = spec_devices(host_config)
     stop_signal = config.get("StopSignal") or "SIGTERM"
     linux: dict[str, Any] = {
         "namespaces": namespaces,
@@ -232,6 +245,11 @@ def build_spec(container: Container, rootfs: Path, container_dir: Path, cgroups_
         "maskedPaths": host_config.get("MaskedPaths") or [],
         "readonlyPaths": host_config.get("ReadonlyPaths") or [],
     }
+    linux["resources"]["devices"] += device_rules
+    if devices:
+        linux["devices"] = devices
+    if host_config.get("Sysctls"):
+        linux["sysctl"] = dict(host_config["Sysctls"])
     propagations = {mount.get("Propagation") for mount in container.mounts}
     if propagations & {"shared", "rshared"}:  # as dockerd: a shared bind needs a shared rootfs
         linux["rootfsPropagation"] = "rshared"
@@ -242,8 +260,10 @@ def build_spec(container: Container, rootfs: Path, container_dir: Path, cgroups_
         "ociVersion": "1.0.2",
         "process": process,
         "root": {"path": str(rootfs), "readonly": bool(host_config.get("ReadonlyRootfs"))},
-        "hostname": config.get("Hostname", ""),
-        "mounts": _mounts(container, container_dir),
+        # on the host's UTS namespace the name is the host's own, as with dockerd
+        **({"hostname": config.get("Hostname", "")} if any(ns["type"] == "uts" for ns in namespaces) else {}),
+        **({"domainname": config["Domainname"]} if config.get("Domainname") else {}),
+        "mounts": _mounts(container, container_dir, shm_source),
         "annotations": {"org.berth.stop-signal": str(int(parse_signal(stop_signal)))},
         "linux": linux,
     }

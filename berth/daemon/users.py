@@ -40,15 +40,27 @@ def resolve_user(rootfs: Path, spec: str) -> ResolvedUser:
     else:
         raise UserError(f"unable to find user {user}: no matching entries in passwd file")
     if group:
-        group_entry = next((row for row in groups if row[0] == group or (group.isdigit() and row[2] == group)), None)
-        if group_entry is not None:
-            gid = int(group_entry[2])
-        elif group.isdigit():
-            gid = int(group)
-        else:
-            raise UserError(f"unable to find group {group}: no matching entries in group file")
+        gid = _gid(groups, group)
     memberships = sorted({int(row[2]) for row in groups
                           if name is not None and not anonymous and len(row) >= 4 and name in row[3].split(",")
                           and int(row[2]) != gid})
     # As dockerd: the supplementary groups are the primary group, then the user's memberships.
     return ResolvedUser(uid, gid, [gid, *memberships], home or "/")
+
+
+def resolve_groups(rootfs: Path, names: list[str]) -> list[int]:
+    """`--group-add` names or numbers -> gids, from the image's /etc/group."""
+    groups = [row for row in _read_table(rootfs / "etc/group") if len(row) >= 3]
+    try:
+        return [_gid(groups, name) for name in names]
+    except UserError as error:
+        raise UserError(str(error).capitalize()) from None  # dockerd's words for --group-add
+
+
+def _gid(groups: list[list[str]], group: str) -> int:
+    entry = next((row for row in groups if row[0] == group or (group.isdigit() and row[2] == group)), None)
+    if entry is not None:
+        return int(entry[2])
+    if group.isdigit():
+        return int(group)
+    raise UserError(f"unable to find group {group}: no matching entries in group file")

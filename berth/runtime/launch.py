@@ -32,6 +32,7 @@ from berth.runtime.process import (
     switch_user,
 )
 from berth.runtime.seccomp import build_filter, precompiled_program
+from berth.runtime.sysctl import check_sysctls
 
 NAMESPACE_FLAGS = {
     "pid": sc.CLONE_NEWPID, "network": sc.CLONE_NEWNET, "mount": sc.CLONE_NEWNS, "ipc": sc.CLONE_NEWIPC,
@@ -77,6 +78,10 @@ def launch_container(bundle: Path, spec: dict, stdio: tuple[int, int, int] | Non
         raise LaunchError(f"unsupported namespace type(s): {', '.join(unknown)}")
     if spec.get("hostname") and not any(ns["type"] == "uts" for ns in namespaces):
         raise LaunchError("unable to set hostname without a private UTS namespace")
+    try:
+        check_sysctls(linux.get("sysctl") or {}, namespaces)
+    except ValueError as error:
+        raise LaunchError(str(error)) from None
     rootfs = os.path.realpath(os.path.join(bundle, spec["root"]["path"]))
     if not os.path.isdir(rootfs):
         raise LaunchError(f"rootfs ({rootfs}) does not exist")

@@ -4,6 +4,8 @@ import pytest
 from berth.cli.errors import CLIError, FlagError
 from berth.cli.runconfig import (
     build_create_body,
+    parse_device,
+    parse_dns_search,
     parse_env,
     parse_labels,
     parse_mounts,
@@ -132,3 +134,31 @@ def test_bad_mount_flags_are_refused_in_docker_s_words(value: str, reason: str) 
     with pytest.raises(FlagError) as refused:
         parse_mounts([value])
     assert refused.value.message == f'invalid argument "{value}" for "--mount" flag: {reason}'
+
+
+@pytest.mark.parametrize(("value", "device"), [
+    ("/dev/fuse", ("/dev/fuse", "/dev/fuse", "rwm")),
+    ("/dev/fuse:r", ("/dev/fuse", "/dev/fuse", "r")),
+    ("/dev/fuse:/dev/f", ("/dev/fuse", "/dev/f", "rwm")),
+    ("/dev/fuse:/dev/f:rw", ("/dev/fuse", "/dev/f", "rw")),
+])
+def test_a_device_is_read_as_docker_reads_it(value: str, device: tuple[str, str, str]) -> None:
+    parsed = parse_device(value)
+    assert (parsed["PathOnHost"], parsed["PathInContainer"], parsed["CgroupPermissions"]) == device
+
+
+@pytest.mark.parametrize(("value", "message"), [
+    ("/dev/fuse:relative", "relative is not an absolute path"),
+    ("/dev/fuse:/dev/f:x", "bad mode specified: x"),
+    ("/a:/b:r:w", "bad format for path: /a:/b:r:w"),
+])
+def test_a_bad_device_is_refused_in_dockers_words(value: str, message: str) -> None:
+    with pytest.raises(CLIError, match=message):
+        parse_device(value)
+
+
+def test_search_domains_are_checked() -> None:
+    assert [parse_dns_search(d) for d in (".", "example.org", "a-b.example.org.")] == [".", "example.org", "a-b.example.org."]
+    for bad in ("bad..name", "-a.org", "a_b.org", ""):
+        with pytest.raises(CLIError, match="is not a valid domain"):
+            parse_dns_search(bad)

@@ -1,0 +1,52 @@
+"""Which namespaces a container gets: its own, the host's (`--pid host`), or those of another running
+container (`--ipc container:db`), from HostConfig's PidMode, IpcMode, UTSMode and NetworkMode."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from berth.daemon.errors import InvalidArgument
+
+_MODES = {"pid": "PidMode", "ipc": "IpcMode", "uts": "UTSMode"}
+_IPC_MODES = ("", "private", "shareable", "host", "none")
+
+
+def check_modes(host_config: dict[str, Any]) -> None:
+    """Refuse a mode dockerd refuses, in its words."""
+    pid = host_config.get("PidMode") or ""
+    if pid not in ("", "host") and not _joins(pid):
+        raise InvalidArgument(f"invalid PID mode: {pid}")
+    ipc = host_config.get("IpcMode") or ""
+    if ipc not in _IPC_MODES and not _joins(ipc):
+        raise InvalidArgument(f"Invalid IPC mode: {ipc}")
+    uts = host_config.get("UTSMode") or ""
+    if uts not in ("", "host"):
+        raise InvalidArgument(f"invalid UTS mode: {uts}")
+
+
+def shared_with(host_config: dict[str, Any]) -> list[tuple[str, str]]:
+    """(namespace, container reference) for each namespace joined from another container."""
+    return [(kind, host_config[field][len("container:"):]) for kind, field in _MODES.items()
+            if _joins(host_config.get(field) or "")]
+
+
+def spec_namespaces(host_config: dict[str, Any], init_pid_of: Callable[[str, str], int]) -> list[dict[str, str]]:
+    """The spec's linux.namespaces; `init_pid_of(namespace, reference)` finds the init of the running
+    container whose namespace is joined."""
+    namespaces = [{"type": "mount"}]
+    for kind, field in _MODES.items():
+        mode = host_config.get(field) or ""
+        if mode == "host":
+            continue
+        if _joins(mode):
+            pid = init_pid_of(kind, mode[len("container:"):])
+            namespaces.append({"type": kind, "path": f"/proc/{pid}/ns/{kind}"})
+        else:
+            namespaces.append({"type": kind})
+    if host_config.get("NetworkMode") != "host":
+        namespaces.append({"type": "network"})
+    return namespaces
+
+
+def _joins(mode: str) -> bool:
+    return mode.startswith("container:") and len(mode) > len("container:")

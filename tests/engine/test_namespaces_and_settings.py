@@ -1,0 +1,74 @@
+"""--pid, --ipc, --uts, --device, --sysctl, --dns-search and the other per-container kernel settings."""
+from __future__ import annotations
+
+import os
+import socket
+
+
+def run(daemon, *args: str, check: bool = True):
+    return daemon.berth("run", "--rm", *args, check=check)
+
+
+def test_a_container_can_share_the_hosts_pid_uts_and_ipc_namespaces(daemon):
+    assert run(daemon, "busybox", "sh", "-c", "echo $$").stdout == "1\n"
+    assert int(run(daemon, "--pid", "host", "busybox", "sh", "-c", "echo $$").stdout) > 1
+    assert run(daemon, "--uts", "host", "busybox", "hostname").stdout == socket.gethostname() + "\n"
+    host_ipc = os.readlink("/proc/self/ns/ipc")
+    assert run(daemon, "--ipc", "host", "busybox", "readlink", "/proc/self/ns/ipc").stdout == host_ipc + "\n"
+
+
+def test_a_container_joins_the_pid_and_shareable_ipc_namespaces_of_a_running_one(daemon):
+    daemon.berth("run", "-d", "--name", "donor", "--ipc", "shareable", "busybox", "sh", "-c",
+                 "echo from-donor > /dev/shm/note; sleep 100")
+    daemon.berth("run", "-d", "--name", "private", "busybox", "sleep", "100")
+    daemon.berth("create", "--name", "stopped", "busybox", "true")
+    assert "sleep 100" in run(daemon, "--pid", "container:donor", "busybox", "ps", "-o", "args").stdout
+    assert run(daemon, "--ipc", "container:donor", "busybox", "cat", "/dev/shm/note").stdout == "from-donor\n"
+    refused = {
+        ("--ipc", "container:private"): "non-shareable IPC (hint: use IpcMode:shareable for the donor container)",
+        ("--pid", "container:stopped"): "is not running",
+        ("--pid", "container:nosuch"): "No such container: nosuch",
+        ("--pid", "bogus"): "--pid: invalid PID mode",
+        ("--ipc", "bogus"): "Invalid IPC mode: bogus",
+    }
+    for flags, message in refused.items():
+        result = run(daemon, *flags, "busybox", "true", check=False)
+        assert result.returncode == 125 and message in result.stderr, (flags, result.stderr)
+
+
+def test_a_host_device_is_made_in_the_container(daemon):
+    host = os.stat("/dev/null")
+    listing = run(daemon, "--device", "/dev/null:/dev/mine:rw", "busybox", "stat", "-c", "%t:%T %F", "/dev/mine").stdout
+    assert listing == f"{os.major(host.st_rdev):x}:{os.minor(host.st_rdev):x} character special file\n"
+    for device, message in {"/dev/nosuch": 'adding custom device "/dev/nosuch": no such file or directory',
+                            "/dev/null:relative": "relative is not an absolute path",
+                            "/dev/null:/dev/n:xyz": "bad mode specified: xyz"}.items():
+        result = run(daemon, "--device", device, "busybox", "true", check=False)
+        assert result.returncode == 125 and message in result.stderr, (device, result.stderr)
+
+
+def test_kernel_settings_of_the_containers_own_namespaces(daemon):
+    out = run(daemon, "--sysctl", "net.ipv4.ip_forward=1", "--sysctl", "kernel.shmmax=1000000", "--domainname",
+              "example.org", "--oom-score-adj", "500", "busybox", "cat", "/proc/sys/net/ipv4/ip_forward",
+              "/proc/sys/kernel/shmmax", "/proc/sys/kernel/domainname", "/proc/self/oom_score_adj").stdout
+    assert out.split() == ["1", "1000000", "example.org", "500"]
+    refused = {
+        ("--sysctl", "vm.swappiness=1"): "sysctl 'vm.swappiness=1' is not allowed",
+        ("--network", "host", "--sysctl", "net.ipv4.ip_forward=1"): "not allowed in the host's network namespace",
+        ("--oom-score-adj", "2000"): "Invalid value 2000, range for oom score adj is [-1000, 1000]",
+    }
+    for flags, message in refused.items():
+        result = run(daemon, *flags, "busybox", "true", check=False)
+        assert result.returncode == 125 and message in result.stderr, (flags, result.stderr)
+
+
+def test_group_add_and_dns_search_and_options(daemon):
+    assert run(daemon, "-u", "nobody", "--group-add", "wheel", "--group-add", "1234", "busybox", "id", "-G").stdout \
+        == "65534 10 1234\n"
+    missing = run(daemon, "--group-add", "nosuch", "busybox", "true", check=False)
+    assert "Unable to find group nosuch: no matching entries in group file" in missing.stderr
+    resolv = run(daemon, "--dns", "192.0.2.53", "--dns-search", "example.org", "--dns-option", "ndots:2",
+                 "busybox", "cat", "/etc/resolv.conf").stdout
+    assert resolv == "search example.org\nnameserver 192.0.2.53\noptions ndots:2\n"
+    bad = run(daemon, "--dns-search", "bad..name", "busybox", "true", check=False)
+    assert 'invalid argument "bad..name" for "--dns-search" flag: bad..name is not a valid domain' in bad.stderr
