@@ -133,17 +133,38 @@ def kill_processes_under(base: Path) -> None:
             pass
 
 
-def remove_cgroups(parent: str) -> None:
-    """Remove the cgroup directories a test daemon made, in every hierarchy, deepest first."""
-    for hierarchy in Path("/sys/fs/cgroup").iterdir():
-        top = hierarchy / parent
-        if not top.is_dir():
-            continue
-        for directory, _subdirs, _files in os.walk(top, topdown=False):
-            try:
-                os.rmdir(directory)
-            except OSError:
-                pass
+def remove_cgroups(parent: str, timeout: float = 10) -> None:
+    """Remove the cgroup directories a test daemon made, in every hierarchy, deepest first. A cgroup
+    whose processes are still dying (killed a moment ago) cannot go yet: they are killed again and
+    the removal retried until none is left."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = []
+        for hierarchy in Path("/sys/fs/cgroup").iterdir():
+            top = hierarchy / parent
+            if not top.is_dir():
+                continue
+            for directory, _subdirs, _files in os.walk(top, topdown=False):
+                try:
+                    os.rmdir(directory)
+                except OSError:
+                    left.append(directory)
+                    _kill_members(Path(directory))
+        if not left or time.monotonic() > deadline:
+            return
+        time.sleep(0.05)
+
+
+def _kill_members(cgroup: Path) -> None:
+    try:
+        pids = [int(pid) for pid in (cgroup / "cgroup.procs").read_text().split()]
+    except (OSError, ValueError):
+        return
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def unmount_under(base: Path) -> None:
