@@ -289,6 +289,19 @@ def parse_device(value: str) -> dict[str, str]:
     return {"PathOnHost": source, "PathInContainer": target, "CgroupPermissions": permissions}
 
 
+def parse_device_cgroup_rule(rule: str) -> str:
+    """`--device-cgroup-rule 'c 1:3 rwm'`: a type, major:minor (or *), and access, as docker checks it."""
+    kind, _, rest = rule.partition(" ")
+    numbers, _, access = rest.partition(" ")
+    major, colon, minor = numbers.partition(":")
+    valid = kind in ("a", "b", "c") and colon and access and not set(access) - set("rwm") and len(access) <= 3 \
+        and all(part == "*" or part.isdigit() for part in (major, minor))
+    if not valid:
+        raise FlagError(f"invalid argument \"{rule}\" for \"--device-cgroup-rule\" flag: "
+                        f"invalid device cgroup format '{rule}'")
+    return rule
+
+
 def parse_dns_search(domain: str) -> str:
     """A search domain: `.`, or dot-separated labels of letters, digits and inner hyphens."""
     labels = domain.removesuffix(".").split(".")
@@ -417,6 +430,11 @@ def build_create_body(image: str, command: Sequence[str], opts: Mapping[str, Any
         "DnsSearch": [parse_dns_search(domain) for domain in opts.get("dns_search") or ()],
         "ExtraHosts": [parse_add_host(h) for h in opts.get("add_host") or ()] or None,
         "Devices": [parse_device(device) for device in opts.get("device") or ()] or None,
+        "DeviceCgroupRules": [parse_device_cgroup_rule(rule) for rule in opts.get("device_cgroup_rule") or ()] or None,
+        "VolumesFrom": list(opts.get("volumes_from") or ()) or None,
+        "CgroupParent": opts.get("cgroup_parent") or "",
+        "BlkioWeight": opts.get("blkio_weight") or 0,
+        "OomKillDisable": bool(opts.get("oom_kill_disable")),
         "GroupAdd": list(opts.get("group_add") or ()) or None,
         "OomScoreAdj": opts.get("oom_score_adj") or 0,
         "PidMode": _namespace_mode(opts.get("pid") or "", "--pid", "PID"),

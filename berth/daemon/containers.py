@@ -44,7 +44,7 @@ from berth.daemon.errors import (
 )
 from berth.daemon.events import EventBus
 from berth.daemon.filters import ContainerFilter, prune_filter
-from berth.daemon.limits import check_limits
+from berth.daemon.limits import check_limits, discard_unsupported
 from berth.daemon.logs import LogEntry, LogQuery, read_logs
 from berth.daemon.names import random_name
 from berth.daemon.namespaces import shared_with, spec_namespaces
@@ -141,7 +141,9 @@ class ContainerService:
         return self.config.exec_root / "containers" / container.id
 
     def cgroup(self, container: Container) -> str:
-        return f"/{self.config.cgroup_parent}/{container.id}"
+        """The container's cgroup: under its own `--cgroup-parent`, or the daemon's."""
+        parent = (container.host_config.get("CgroupParent") or self.config.cgroup_parent).strip("/")
+        return f"/{parent}/{container.id}"
 
     def log_path(self, container: Container) -> Path:
         return self.directory(container) / f"{container.id}-json.log"
@@ -158,7 +160,9 @@ class ContainerService:
                 for c in self.containers.values() if c.image_id == image_id]
 
     # --- create ----------------------------------------------------------------------------
-    async def create(self, body: dict[str, Any], name: str | None, platform: str | None = None) -> Container:
+    async def create(self, body: dict[str, Any], name: str | None,
+                     platform: str | None = None) -> tuple[Container, list[str]]:
+        """A new container, and the warnings dockerd would give about its settings."""
         if name is not None and name != "":
             if not NAME_PATTERN.match(name):
                 raise InvalidArgument(f"Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
@@ -179,6 +183,7 @@ class ContainerService:
                            f"wanted {platform}, actual: {platform_of(image_document)}")
         image_config = image_document.get("config") or {}
         host_config = normalize_host_config(body.get("HostConfig") or {})
+        warnings = discard_unsupported(host_config)
         self._check_sharing(host_config)
         container_id = secrets.token_hex(32)
         config = merge_config(body, image_config, container_id)
@@ -196,7 +201,7 @@ class ContainerService:
         container = Container(
             id=container_id, name=name, created=rfc3339_nano(), image=image_ref, image_id=image_id,
             path=command[0], args=command[1:], config=config, host_config=host_config,
-            runtime=runtime, mounts=bind_mounts(host_config),
+            runtime=runtime, mounts=self._mounts_of_new(host_config),
             network_id=self.networks.id_of(host_config["NetworkMode"]),
         )
         self._check_name_free(name)
@@ -209,7 +214,24 @@ class ContainerService:
         self.live[container.id] = Live()
         self.emit(container, "create")
         prime_cgroup_move()
-        return container
+        return container, warnings
+
+    def _mounts_of_new(self, host_config: dict[str, Any]) -> list[dict[str, Any]]:
+        """A new container's binds, then those of the containers named by `--volumes-from NAME[:ro|rw]`
+        (with the mode given, if one is), except where a bind of its own has the same destination."""
+        mounts = bind_mounts(host_config)
+        for entry in host_config.get("VolumesFrom") or []:
+            ref, _, mode = entry.partition(":")
+            if mode not in ("", "ro", "rw"):
+                raise InvalidArgument(f"invalid mode: {mode}")
+            try:
+                source = self.get(ref)
+            except NotFound as error:
+                raise InvalidArgument(str(error)) from None
+            taken = {mount["Destination"] for mount in mounts}
+            mounts += [{**mount, "RW": mount["RW"] if not mode else mode == "rw"}
+                       for mount in source.mounts if mount["Destination"] not in taken]
+        return mounts
 
     def _check_sharing(self, host_config: dict[str, Any]) -> None:
         """The containers whose namespaces a new one joins exist, and its sysctls are its own to set."""

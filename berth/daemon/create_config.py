@@ -115,6 +115,14 @@ def normalize_host_config(host_config: dict[str, Any]) -> dict[str, Any]:
     host_config["NetworkMode"] = "host" if mode == "host" else "none"
     if host_config.get("PortBindings") and mode != "host":
         raise InvalidArgument("port publishing needs a bridge network, which berth does not have yet")
+    if host_config.get("Links"):
+        raise InvalidArgument("links need a bridge network, which berth does not have yet")
+    for request in host_config.get("DeviceRequests") or []:  # --gpus: berth has no device drivers
+        capabilities = " ".join(f"[{' '.join(group)}]" for group in request.get("Capabilities") or [])
+        raise InvalidArgument(f'could not select device driver "{request.get("Driver") or ""}" '
+                              f"with capabilities: [{capabilities}]")
+    if ".." in (host_config.get("CgroupParent") or "").split("/"):
+        raise InvalidArgument(f"invalid cgroup parent: {host_config['CgroupParent']}")
     if not host_config.get("Privileged"):  # an empty list is `--security-opt systempaths=unconfined`
         for name, paths in (("MaskedPaths", MASKED_PATHS), ("ReadonlyPaths", READONLY_PATHS)):
             if host_config.get(name) is None:

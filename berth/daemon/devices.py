@@ -1,15 +1,24 @@
-"""`--device`: host device nodes made in the container's /dev and allowed by its device cgroup."""
+"""`--device` and `--device-cgroup-rule`: host device nodes made in the container's /dev, and what
+its device cgroup allows."""
 from __future__ import annotations
 
 import os
+import re
 import stat
 from typing import Any
 
 from berth.daemon.errors import InvalidArgument
 
 
+_CGROUP_RULE = re.compile(r"^([acb]) ([0-9]+|\*):([0-9]+|\*) ([rwm]{1,3})$")
+
+
 def check_devices(host_config: dict[str, Any]) -> None:
-    """Refuse a device that is not there or is asked for with a bad path or mode, in dockerd's words."""
+    """Refuse a device that is not there or is asked for with a bad path or mode, and a cgroup rule
+    that is not one, in dockerd's words."""
+    for rule in host_config.get("DeviceCgroupRules") or []:
+        if not _CGROUP_RULE.match(rule):
+            raise InvalidArgument(f"invalid device cgroup format '{rule}'")
     for device in host_config.get("Devices") or []:
         host_path = device.get("PathOnHost") or ""
         in_container = device.get("PathInContainer") or host_path
@@ -39,6 +48,10 @@ def spec_devices(host_config: dict[str, Any]) -> tuple[list[dict[str, Any]], lis
                             "fileMode": stat.S_IMODE(info.st_mode), "uid": info.st_uid, "gid": info.st_gid})
             rules.append({"allow": True, "type": kind, "major": major, "minor": minor,
                           "access": device.get("CgroupPermissions") or "rwm"})
+    for rule in host_config.get("DeviceCgroupRules") or []:
+        kind, major, minor, access = _CGROUP_RULE.match(rule).groups()  # type: ignore[union-attr]
+        rules.append({"allow": True, "type": kind, "major": None if major == "*" else int(major),
+                      "minor": None if minor == "*" else int(minor), "access": access})
     return devices, rules
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 from berth.daemon.errors import InvalidArgument
@@ -85,3 +86,23 @@ def parse_list(text: str) -> set[int]:
             raise ValueError(text)
         numbers.update(range(low, high + 1))
     return numbers
+
+
+def discard_unsupported(host_config: dict[str, Any], memory_controller: Path = Path("/sys/fs/cgroup/memory"),
+                        blkio_controller: Path = Path("/sys/fs/cgroup/blkio")) -> list[str]:
+    """Drop the settings this kernel cannot apply and say so, as dockerd warns at create (it checks
+    the range of a block I/O weight only when the kernel can apply one)."""
+    warnings = []
+    if host_config.get("BlkioWeight") and not (blkio_controller / "blkio.weight").exists():
+        warnings.append("Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.")
+        host_config["BlkioWeight"] = 0
+    if host_config.get("BlkioWeight") and not 10 <= host_config["BlkioWeight"] <= 1000:
+        raise InvalidArgument("Range of blkio weight is from 10 to 1000")
+    if host_config.get("OomKillDisable"):
+        if not (memory_controller / "memory.oom_control").exists():
+            warnings.append("Your kernel does not support OomKillDisable. OomKillDisable discarded.")
+            host_config["OomKillDisable"] = False
+        elif not host_config.get("Memory"):
+            warnings.append("OOM killer is disabled for the container, but no memory limit is set, "
+                            "this can result in the system running out of resources.")
+    return warnings

@@ -160,6 +160,8 @@ def resources(host_config: dict[str, Any]) -> dict[str, Any]:
         memory["reservation"] = host_config["MemoryReservation"]
     if host_config.get("MemorySwappiness") is not None:
         memory["swappiness"] = host_config["MemorySwappiness"]
+    if host_config.get("OomKillDisable"):
+        memory["disableOOMKiller"] = True
     if memory:
         resources["memory"] = memory
     cpu: dict[str, Any] = {}
@@ -180,6 +182,8 @@ def resources(host_config: dict[str, Any]) -> dict[str, Any]:
         resources["cpu"] = cpu
     if host_config.get("PidsLimit") is not None:  # 0: unlimited (after an update), written as "max"
         resources["pids"] = {"limit": host_config["PidsLimit"]}
+    if host_config.get("BlkioWeight"):
+        resources["blockIO"] = {"weight": host_config["BlkioWeight"]}
     return resources
 
 

@@ -122,6 +122,10 @@ def _limits(resources: dict) -> dict[str, dict[str, str]]:
         out.setdefault("memory", {})["memory.memsw.limit_in_bytes"] = str(memory["swap"])
     if memory.get("swappiness") is not None:
         out.setdefault("memory", {})["memory.swappiness"] = str(memory["swappiness"])
+    if memory.get("disableOOMKiller"):
+        out.setdefault("memory", {})["memory.oom_control"] = "1"
+    if (resources.get("blockIO") or {}).get("weight"):
+        out.setdefault("blkio", {})["blkio.weight"] = str(resources["blockIO"]["weight"])
     cpu = resources.get("cpu") or {}
     if cpu.get("shares"):
         out.setdefault("cpu", {})["cpu.shares"] = str(cpu["shares"])

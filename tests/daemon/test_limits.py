@@ -6,7 +6,7 @@ import os
 import pytest
 
 from berth.daemon.errors import InvalidArgument
-from berth.daemon.limits import check_limits, normalize_limits, parse_list
+from berth.daemon.limits import check_limits, discard_unsupported, normalize_limits, parse_list
 
 MB = 1024 * 1024
 CPUS = len(os.sched_getaffinity(0))
@@ -58,3 +58,20 @@ def test_cpu_lists_use_the_kernels_format():
     for bad in ("", "a", "2-1", "1,", "-1"):
         with pytest.raises(ValueError):
             parse_list(bad)
+
+
+def test_settings_the_kernel_cannot_apply_are_dropped_with_dockerds_warnings(tmp_path):
+    memory, blkio = tmp_path / "memory", tmp_path / "blkio"
+    memory.mkdir()
+    blkio.mkdir()
+    host_config = {"BlkioWeight": 500, "OomKillDisable": True}
+    warnings = discard_unsupported(host_config, memory, blkio)
+    assert warnings == ["Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded.",
+                        "Your kernel does not support OomKillDisable. OomKillDisable discarded."]
+    assert host_config == {"BlkioWeight": 0, "OomKillDisable": False}
+    (blkio / "blkio.weight").touch()
+    (memory / "memory.oom_control").touch()
+    host_config = {"BlkioWeight": 500, "OomKillDisable": True, "Memory": 64 * MB}
+    assert discard_unsupported(host_config, memory, blkio) == [] and host_config["BlkioWeight"] == 500
+    with pytest.raises(InvalidArgument, match="Range of blkio weight is from 10 to 1000"):
+        discard_unsupported({"BlkioWeight": 5}, memory, blkio)

@@ -72,3 +72,33 @@ def test_group_add_and_dns_search_and_options(daemon):
     assert resolv == "search example.org\nnameserver 192.0.2.53\noptions ndots:2\n"
     bad = run(daemon, "--dns-search", "bad..name", "busybox", "true", check=False)
     assert 'invalid argument "bad..name" for "--dns-search" flag: bad..name is not a valid domain' in bad.stderr
+
+
+def test_volumes_from_copies_another_containers_binds(daemon, tmp_path):
+    (tmp_path / "note").write_text("shared\n")
+    daemon.berth("create", "--name", "source", "-v", f"{tmp_path}:/data", "busybox", "true")
+    assert run(daemon, "--volumes-from", "source", "busybox", "cat", "/data/note").stdout == "shared\n"
+    read_only = run(daemon, "--volumes-from", "source:ro", "busybox", "touch", "/data/new", check=False)
+    assert "Read-only file system" in read_only.stderr
+    for value, message in {"nosuch": "No such container: nosuch", "source:xx": "invalid mode: xx"}.items():
+        result = run(daemon, "--volumes-from", value, "busybox", "true", check=False)
+        assert result.returncode == 125 and message in result.stderr
+
+
+def test_cgroup_parent_oom_kill_disable_and_device_rules(daemon):
+    parent = f"{daemon.cgroup_parent}/chosen"  # under the test daemon's own, which the suite removes
+    out = run(daemon, "--cgroup-parent", parent, "-m", "64m", "--oom-kill-disable", "--device-cgroup-rule",
+              "c 42:* rm", "busybox", "sh", "-c", "grep :memory: /proc/1/cgroup; "
+              "head -1 /sys/fs/cgroup/memory/memory.oom_control; grep 'c 42' /sys/fs/cgroup/devices/devices.list").stdout
+    memory_line, oom_control, device_rule = out.splitlines()
+    assert f"/{parent}/" in memory_line
+    assert (oom_control, device_rule) == ("oom_kill_disable 1", "c 42:* rm")
+    unlimited = run(daemon, "--oom-kill-disable", "busybox", "true")
+    assert "WARNING: OOM killer is disabled for the container, but no memory limit is set" in unlimited.stderr
+    refused = {
+        ("--device-cgroup-rule", "c 1:3 rwz"): "invalid device cgroup format 'c 1:3 rwz'",
+        ("--cgroup-parent", "../elsewhere"): "invalid cgroup parent: ../elsewhere",
+    }
+    for flags, message in refused.items():
+        result = run(daemon, *flags, "busybox", "true", check=False)
+        assert result.returncode == 125 and message in result.stderr, (flags, result.stderr)

@@ -30,8 +30,8 @@ def register(router: Router, engine: Engine) -> None:
 
     @router.route("POST", "/containers/create")
     async def create(request: Request) -> Response:
-        container = await containers.create(request.json(), request.arg("name"), request.arg("platform"))
-        return json_response({"Id": container.id, "Warnings": []}, 201)
+        container, warnings = await containers.create(request.json(), request.arg("name"), request.arg("platform"))
+        return json_response({"Id": container.id, "Warnings": warnings}, 201)
 
     @router.route("GET", "/containers/json")
     async def list_containers(request: Request) -> Response:
