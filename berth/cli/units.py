@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 import time
 
-from berth.durations import human_duration
+from berth.durations import human_duration, parse_go_duration
 
 _DECIMAL_UNITS = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"]
 _BINARY_UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"]
@@ -101,28 +101,6 @@ def rfc3339(timestamp: float) -> str:
     moment = datetime.fromtimestamp(int(timestamp)).astimezone()
     text = moment.isoformat()
     return text[:-6] + "Z" if moment.utcoffset().total_seconds() == 0 else text  # type: ignore[union-attr]
-
-
-_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
-_DURATION_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-
-
-def parse_go_duration(text: str) -> float:
-    """A Go duration ("1h30m", "10s", "-5m") in seconds."""
-    sign = -1.0 if text.startswith("-") else 1.0
-    body = text.lstrip("+-")
-    if body == "0":
-        return 0.0
-    pos = 0
-    total = 0.0
-    for match in _DURATION_PART.finditer(body):
-        if match.start() != pos:
-            break
-        total += float(match.group(1)) * _DURATION_SECONDS[match.group(2)]
-        pos = match.end()
-    if not body or pos != len(body):
-        raise ValueError(f'time: invalid duration "{text}"')
-    return sign * total
 
 
 _TIME_LAYOUTS = [

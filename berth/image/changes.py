@@ -3,17 +3,14 @@ from __future__ import annotations
 
 import json
 import posixpath
-import re
 from collections.abc import Callable
 
+from berth.durations import parse_go_duration
 from berth.image.errors import InvalidImage
 from berth.image.words import split_words
 
 ALLOWED = ("CMD", "ENTRYPOINT", "ENV", "EXPOSE", "HEALTHCHECK", "LABEL", "ONBUILD", "STOPSIGNAL",
            "USER", "VOLUME", "WORKDIR")
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)")
-_UNIT_NS = {"ns": 1, "us": 1_000, "µs": 1_000, "ms": 1_000_000, "s": 1_000_000_000, "m": 60_000_000_000,
-            "h": 3_600_000_000_000}
 
 
 def _json_array(text: str) -> list[str] | None:
@@ -132,15 +129,10 @@ def _onbuild(config: dict, text: str) -> None:
 
 def parse_duration(text: str) -> int:
     """A Go duration ("1m30s") in nanoseconds."""
-    position, total = 0, 0
-    for match in _DURATION.finditer(text):
-        if match.start() != position:
-            break
-        total += int(float(match.group(1)) * _UNIT_NS[match.group(2)])
-        position = match.end()
-    if position != len(text) or not text:
-        raise InvalidImage(f"time: invalid duration {text!r}")
-    return total
+    try:
+        return round(parse_go_duration(text) * 1_000_000_000)
+    except ValueError as error:
+        raise InvalidImage(str(error)) from None
 
 
 def _healthcheck(config: dict, text: str) -> None:
