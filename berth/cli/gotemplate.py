@@ -787,6 +787,14 @@ class Template:
         raise TemplateError(f"undefined variable: {name}")
 
 
+# Fields of Docker's API types that their JSON leaves out while empty (omitempty): `inspect -f`
+# reads them as nil, where a field the type does not have is an error.
+OMITTED_WHEN_EMPTY = frozenset({
+    "Health", "Healthcheck", "ExposedPorts", "StopSignal", "StopTimeout", "ArgsEscaped", "NetworkDisabled",
+    "MacAddress", "Shell", "Mounts", "Tmpfs", "Sysctls", "StorageOpt", "Init", "SizeRw", "SizeRootFs", "Node",
+})
+
+
 def _walk(value: Any, names: list[str], args: list[Any], missing_key_error: bool = False) -> Any:
     """Follow .A.B.C from value; the last name receives args if it is a method."""
     for i, name in enumerate(names):
@@ -794,9 +802,9 @@ def _walk(value: Any, names: list[str], args: list[Any], missing_key_error: bool
         if isinstance(value, dict):
             if name not in value and _struct_like(value):
                 name = _go_field(value, name)
-                if missing_key_error and name not in value:
+                if missing_key_error and name not in value and name not in OMITTED_WHEN_EMPTY:
                     raise TemplateError(f'at <.{name}>: map has no entry for key "{name}"')
-            value = value.get(name, MISSING)
+            value = value.get(name, None if missing_key_error and name in OMITTED_WHEN_EMPTY else MISSING)
         elif value is None or value is MISSING:
             raise TemplateError(f"at <.{name}>: nil pointer evaluating interface {{}}.{name}")
         elif isinstance(value, (str, int, float, bool, list, tuple)):

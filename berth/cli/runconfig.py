@@ -289,6 +289,35 @@ def parse_device(value: str) -> dict[str, str]:
     return {"PathOnHost": source, "PathInContainer": target, "CgroupPermissions": permissions}
 
 
+def parse_healthcheck(opts: Mapping[str, Any]) -> dict[str, Any] | None:
+    """`--health-*` and `--no-healthcheck` -> Config.Healthcheck (None: the image's stands)."""
+    durations = {}
+    for flag, field in (("interval", "Interval"), ("timeout", "Timeout"), ("start_period", "StartPeriod")):
+        text = opts.get(f"health_{flag}")
+        if text is None:
+            continue
+        from berth.durations import parse_go_duration
+
+        try:
+            durations[field] = round(parse_go_duration(text) * 1_000_000_000)
+        except ValueError as error:
+            raise FlagError(f'invalid argument "{text}" for "--health-{flag.replace("_", "-")}" flag: {error}') from None
+        if durations[field] < 0:
+            raise CLIError(f"--health-{flag.replace('_', '-')} cannot be negative")
+    retries = opts.get("health_retries") or 0
+    wanted = bool(opts.get("health_cmd") or any(durations.values()) or retries)
+    if opts.get("no_healthcheck"):
+        if wanted:
+            raise CLIError("--no-healthcheck conflicts with --health-* options")
+        return {"Test": ["NONE"]}
+    if not wanted:
+        return None
+    if retries < 0:
+        raise CLIError("--health-retries cannot be negative")
+    return {"Test": ["CMD-SHELL", opts["health_cmd"]] if opts.get("health_cmd") else None, **durations,
+            "Retries": retries}
+
+
 def parse_device_cgroup_rule(rule: str) -> str:
     """`--device-cgroup-rule 'c 1:3 rwm'`: a type, major:minor (or *), and access, as docker checks it."""
     kind, _, rest = rule.partition(" ")
@@ -402,6 +431,9 @@ def build_create_body(image: str, command: Sequence[str], opts: Mapping[str, Any
     }
     if opts.get("domainname"):
         config["Domainname"] = opts["domainname"]
+    healthcheck = parse_healthcheck(opts)
+    if healthcheck is not None:
+        config["Healthcheck"] = healthcheck
     if exposed:
         config["ExposedPorts"] = exposed
     if volumes:

@@ -35,6 +35,7 @@ class State:
     started_at: str = ZERO_TIME
     finished_at: str = ZERO_TIME
     monitor_pid: int = 0
+    health: dict[str, Any] | None = None  # State.Health: Status, FailingStreak, Log (berth.daemon.health)
 
     @property
     def running(self) -> bool:
@@ -53,6 +54,7 @@ class State:
             "Error": self.error,
             "StartedAt": self.started_at,
             "FinishedAt": self.finished_at,
+            **({"Health": self.health} if self.health else {}),
         }
 
     def describe(self, now: float | None = None) -> str:
@@ -60,7 +62,10 @@ class State:
         now = time.time() if now is None else now
         if self.status in ("running", "paused"):
             text = "Up " + human_duration(now - parse_seconds(self.started_at))
-            return text + " (Paused)" if self.status == "paused" else text
+            if self.status == "paused":
+                return text + " (Paused)"
+            health = (self.health or {}).get("Status")
+            return f"{text} (health: starting)" if health == "starting" else f"{text} ({health})" if health else text
         if self.status == "restarting":
             return f"Restarting ({self.exit_code}) {human_duration(now - parse_seconds(self.finished_at))} ago"
         if self.status == "exited":

@@ -44,6 +44,7 @@ from berth.daemon.errors import (
 )
 from berth.daemon.events import EventBus
 from berth.daemon.filters import ContainerFilter, prune_filter
+from berth.daemon.health import check_healthcheck
 from berth.daemon.limits import check_limits, discard_unsupported
 from berth.daemon.logs import LogEntry, LogQuery, read_logs
 from berth.daemon.names import random_name
@@ -187,6 +188,7 @@ class ContainerService:
         self._check_sharing(host_config)
         container_id = secrets.token_hex(32)
         config = merge_config(body, image_config, container_id)
+        check_healthcheck(config.get("Healthcheck"))
         if host_config["NetworkMode"] == "host" and not body.get("Hostname"):
             config["Hostname"] = fs.host_hostname()  # as Docker: the host's name, on the host's network
         command = (config.get("Entrypoint") or []) + (config.get("Cmd") or [])

@@ -6,6 +6,7 @@ import os
 from typing import Any
 
 from berth.daemon.errors import Conflict, InvalidArgument
+from berth.daemon.health import merge_healthcheck
 from berth.daemon.devices import check_devices
 from berth.daemon.limits import check_limits, normalize_limits
 from berth.daemon.namespaces import check_modes
@@ -79,6 +80,7 @@ def merge_config(body: dict[str, Any], image: dict[str, Any], container_id: str)
         "Labels": labels,
         "StopSignal": body.get("StopSignal") or image.get("StopSignal") or None,
         "StopTimeout": body.get("StopTimeout"),
+        "Healthcheck": merge_healthcheck(body.get("Healthcheck"), image.get("Healthcheck")),
     }
 
 # What `docker update` may change besides the restart policy: the resource limits.

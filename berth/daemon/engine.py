@@ -11,6 +11,7 @@ from berth.daemon.config import DaemonConfig
 from berth.daemon.containers import ContainerService
 from berth.daemon.events import EventBus
 from berth.daemon.execs import ExecService
+from berth.daemon.health import HealthMonitor
 from berth.daemon.networks import NetworkService
 from berth.image.service import ImageService
 from berth.monitor import client as monitor
@@ -29,13 +30,20 @@ class Engine:
         self.networks = NetworkService(config.data_root)
         self.containers = ContainerService(config, self.images, self.events, self.zygote_socket, self.networks)
         self.execs = ExecService(self.containers, self.zygote_socket)
+        self.health = HealthMonitor(self.containers, self.execs)
         self.started_at = 0.0
 
     async def run(self) -> None:
         from berth.api.app import build_server
 
         zygote = await asyncio.to_thread(monitor.start_zygote, self.zygote_socket)
+        starts_and_stops = self.events.stream(0, 0, {"type": ["container"], "event": ["start", "die", "destroy"]})
+        health = asyncio.create_task(self.health.follow(starts_and_stops))
+        await asyncio.sleep(0)  # subscribed before restore() starts anything
         await self.containers.restore()
+        for container in self.containers.containers.values():
+            if container.state.status in ("running", "paused"):  # still running from before: live restore
+                self.health.watch(container)
         server = build_server(self)
         listeners = []
         for path in self.config.socket_paths:
@@ -55,5 +63,6 @@ class Engine:
         log.info("shutting down; containers keep running (live restore)")
         for listener in listeners:
             listener.close()
+        health.cancel()
         await self.containers.shutdown()
         zygote.terminate()

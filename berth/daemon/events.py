@@ -65,7 +65,8 @@ def _matches(event: dict[str, Any], filters: dict[str, list[str]]) -> bool:
 
     actor = event["Actor"]
     attributes = actor["Attributes"]
-    if not allowed("type", event["Type"]) or not allowed("event", event["Action"]):
+    # `event=health_status` also matches "health_status: healthy" (and exec_create its commands), as dockerd
+    if not allowed("type", event["Type"]) or not allowed("event", event["Action"], event["Action"].split(":")[0]):
         return False
     if event["Type"] == "container" and not allowed("container", actor["ID"], actor["ID"][:12],
                                                     attributes.get("name", "")):

@@ -64,8 +64,11 @@ class ContainerFilter:
         created = parse_ns(container.created)
         if any(created >= other for other in self.before) or any(created <= other for other in self.since):
             return False
-        if self.tasks_only or (filters.get("health") and "none" not in filters["health"]):
-            return False  # berth runs no swarm tasks and no health checks yet
+        if self.tasks_only:
+            return False  # berth runs no swarm tasks
+        health = (container.state.health or {}).get("Status") or "none"
+        if filters.get("health") and health not in filters["health"]:
+            return False
         return self._attached(container)
 
     def _attached(self, container: Container) -> bool:

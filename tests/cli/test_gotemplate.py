@@ -93,6 +93,9 @@ def test_inspect_style_templates_refuse_fields_an_api_object_lacks_but_not_missi
         strict.execute(record)
     assert Template("{{.Config.Labels.zz}}", missing_key_error=True).execute(record) == "<no value>"
     assert Template("{{.State.Bogus}}").execute(record) == "<no value>"
+    # a field Docker's types have but leave out of the JSON while empty reads as nil
+    assert Template("{{.State.Health}} {{json .Config.Healthcheck}}", missing_key_error=True).execute(record) == \
+        "<nil> null"
 
 
 def test_go_field_names_find_the_api_s_json_names() -> None:
