@@ -461,6 +461,8 @@ def build_create_body(image: str, command: Sequence[str], opts: Mapping[str, Any
         "DnsOptions": list(opts.get("dns_option") or ()),
         "DnsSearch": [parse_dns_search(domain) for domain in opts.get("dns_search") or ()],
         "ExtraHosts": [parse_add_host(h) for h in opts.get("add_host") or ()] or None,
+        "LogConfig": {"Type": opts.get("log_driver") or "",
+                      "Config": dict(option.partition("=")[::2] for option in opts.get("log_opt") or ())},
         "Devices": [parse_device(device) for device in opts.get("device") or ()] or None,
         "DeviceCgroupRules": [parse_device_cgroup_rule(rule) for rule in opts.get("device_cgroup_rule") or ()] or None,
         "VolumesFrom": list(opts.get("volumes_from") or ()) or None,

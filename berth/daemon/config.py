@@ -37,6 +37,8 @@ class DaemonConfig:
     # file's path, whose JSON is read once, when the configuration is
     seccomp_profile: str = ""
     seccomp_profile_json: str = ""
+    log_driver: str = "json-file"  # containers' LogConfig unless they name a driver
+    log_opts: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.runtimes.setdefault("berth", RuntimeEntry("berth", None))
@@ -59,7 +61,8 @@ class DaemonConfig:
 
 
 _KNOWN_KEYS = {"data-root", "exec-root", "hosts", "debug", "cgroup-parent", "default-runtime",
-               "runtimes", "insecure-registries", "live-restore", "log-level", "seccomp-profile"}
+               "runtimes", "insecure-registries", "live-restore", "log-level", "seccomp-profile",
+               "log-driver", "log-opts"}
 
 
 def load_config(config_file: Path | None, overrides: dict[str, Any]) -> DaemonConfig:
@@ -90,8 +93,17 @@ def load_config(config_file: Path | None, overrides: dict[str, Any]) -> DaemonCo
         insecure_registries=list(settings.get("insecure-registries", [])),
         live_restore=bool(settings.get("live-restore", True)),
         seccomp_profile=settings.get("seccomp-profile") or "",
+        log_driver=settings.get("log-driver") or "json-file",
+        log_opts={str(key): str(value) for key, value in (settings.get("log-opts") or {}).items()},
     )
     config.runtime(None)  # the default runtime must exist
+    from berth.daemon.create_config import log_config  # checked now, as dockerd refuses to start with bad ones
+    from berth.daemon.errors import InvalidArgument
+
+    try:
+        log_config({"Type": config.log_driver, "Config": config.log_opts})
+    except InvalidArgument as exc:
+        raise ConfigError(str(exc)) from None
     if config.seccomp_profile not in ("", "builtin", "unconfined"):
         config.seccomp_profile_json = _read_seccomp_profile(config.seccomp_profile)
     return config

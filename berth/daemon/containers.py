@@ -29,6 +29,7 @@ from berth.daemon.container import Container
 from berth.daemon.create_config import (
     UPDATABLE_RESOURCES,
     bind_mounts,
+    log_rotation,
     merge_config,
     normalize_host_config,
     restart_policy,
@@ -183,7 +184,13 @@ class ContainerService:
             raise NotFound(f"image with reference {image_ref} was found but does not match the specified platform: "
                            f"wanted {platform}, actual: {platform_of(image_document)}")
         image_config = image_document.get("config") or {}
-        host_config = normalize_host_config(body.get("HostConfig") or {})
+        requested = dict(body.get("HostConfig") or {})
+        logging = dict(requested.get("LogConfig") or {})
+        logging["Type"] = logging.get("Type") or self.config.log_driver
+        if not logging.get("Config") and logging["Type"] == self.config.log_driver:  # the daemon's log-opts
+            logging["Config"] = dict(self.config.log_opts)
+        requested["LogConfig"] = logging
+        host_config = normalize_host_config(requested)
         warnings = discard_unsupported(host_config)
         self._check_sharing(host_config)
         container_id = secrets.token_hex(32)
@@ -336,6 +343,7 @@ class ContainerService:
         request = {
             "op": "run", "id": container.id, "bundle": str(state_dir), "state_dir": str(state_dir),
             "log_path": str(self.log_path(container)), "tty": bool(container.config.get("Tty")),
+            **_log_rotation_fields(container.host_config),
             "stdin": bool(container.config.get("OpenStdin")), "runtime": runtime.path,
             "runtime_args": runtime.args, "runtime_root": str(self.config.exec_root / "runtime" / runtime.name),
         }
@@ -877,3 +885,9 @@ def _prime_quietly() -> None:
 def _compiled_program(seccomp_json: str) -> bytes:
     """linux.seccomp compiled to BPF; the same profile and capabilities give the same program."""
     return compile_program(json.loads(seccomp_json))
+
+
+def _log_rotation_fields(host_config: dict[str, Any]) -> dict[str, int]:
+    """The monitor request's log rotation (`--log-opt max-size=... max-file=...`), if any."""
+    rotation = log_rotation((host_config.get("LogConfig") or {}).get("Config") or {})
+    return {"log_max_size": rotation[0], "log_max_file": rotation[1]} if rotation else {}

@@ -149,12 +149,13 @@ def normalize_host_config(host_config: dict[str, Any]) -> dict[str, Any]:
 LOG_DRIVERS = ("none", "local", "json-file", "syslog", "journald", "gelf", "fluentd", "awslogs", "splunk",
                "etwlogs", "gcplogs", "logentries")
 JSON_FILE_OPTIONS = ("max-size", "max-file", "compress", "labels", "labels-regex", "env", "env-regex", "tag")
+_DECIMAL_UNITS = {"": 1, "k": 10**3, "m": 10**6, "g": 10**9, "t": 10**12, "p": 10**15}
 
 
 def log_config(requested: dict[str, Any] | None) -> dict[str, Any]:
-    """A checked LogConfig: json-file (the default), without options, is what berth writes."""
+    """A checked LogConfig: json-file (the default), rotated by max-size and max-file if asked."""
     driver = (requested or {}).get("Type") or "json-file"
-    options = (requested or {}).get("Config") or {}
+    options = dict((requested or {}).get("Config") or {})
     if driver not in LOG_DRIVERS:
         raise InvalidArgument(f'error looking up logging plugin {driver}: plugin "{driver}" not found')
     if driver != "json-file":
@@ -162,8 +163,46 @@ def log_config(requested: dict[str, Any] | None) -> dict[str, Any]:
     for option in options:
         if option not in JSON_FILE_OPTIONS:
             raise InvalidArgument(f"unknown log opt '{option}' for json-file log driver")
-        raise InvalidArgument(f"the json-file log opt '{option}' is not supported by berth yet")
-    return {"Type": driver, "Config": {}}
+        if option not in ("max-size", "max-file", "compress"):
+            raise InvalidArgument(f"the json-file log opt '{option}' is not supported by berth yet")
+    log_rotation(options)
+    return {"Type": driver, "Config": options}
+
+
+def log_rotation(options: dict[str, str]) -> tuple[int, int] | None:
+    """(max-size in bytes, max-file) of json-file options, or None for a log that grows; refused in
+    dockerd's words ("failed to initialize logging driver: ...")."""
+    def refuse(reason: str) -> InvalidArgument:
+        return InvalidArgument(f"failed to initialize logging driver: {reason}")
+
+    max_size = None
+    if "max-size" in options:
+        text = options["max-size"]
+        number, unit = text.rstrip("bB"), ""
+        if number and number[-1].lower() in _DECIMAL_UNITS:
+            number, unit = number[:-1], number[-1].lower()
+        try:
+            max_size = round(float(number.strip()) * _DECIMAL_UNITS[unit])
+        except ValueError:
+            raise refuse(f"invalid size: '{text}'") from None
+        if max_size < 0 or not number.strip()[:1].isdigit():
+            raise refuse(f"invalid size: '{text}'")
+    max_file = 1
+    if "max-file" in options:
+        try:
+            max_file = int(options["max-file"])
+        except ValueError:
+            raise refuse(f'strconv.Atoi: parsing "{options["max-file"]}": invalid syntax') from None
+        if max_file < 1:
+            raise refuse("max-file cannot be less than 1")
+    if "compress" in options:
+        if options["compress"] not in ("1", "t", "T", "TRUE", "true", "True", "0", "f", "F", "FALSE", "false", "False"):
+            raise refuse(f'strconv.ParseBool: parsing "{options["compress"]}": invalid syntax')
+        if options["compress"] in ("1", "t", "T", "TRUE", "true", "True"):
+            if max_file < 2 or not max_size:
+                raise refuse("compress cannot be true when max-file is less than 2 or max-size is not set")
+            raise InvalidArgument("the json-file log opt 'compress' is not supported by berth yet")
+    return (max_size, max_file) if max_size else None
 
 
 def bind_mounts(host_config: dict[str, Any]) -> list[dict[str, Any]]:

@@ -69,9 +69,49 @@ def _read_entries(path: Path, offset: int) -> tuple[list[LogEntry], int]:
     return entries, offset + end
 
 
+def _rotated(path: Path) -> list[Path]:
+    """The log's rotated files (`<log>.1` is the newest of them), oldest first."""
+    numbered = [(int(p.name.rsplit(".", 1)[1]), p) for p in path.parent.glob(f"{path.name}.*")
+                if p.name.rsplit(".", 1)[1].isdigit()]
+    return [p for _, p in sorted(numbered, reverse=True)]
+
+
+def _read_all(path: Path) -> tuple[list[LogEntry], int, int]:
+    """Every entry, rotated files first; the offset reached in the log and the log's inode."""
+    entries = [entry for older in _rotated(path) for entry in _read_entries(older, 0)[0]]
+    inode = _inode(path)
+    current, offset = _read_entries(path, 0)
+    return entries + current, offset, inode
+
+
+def _read_new(path: Path, offset: int, inode: int) -> tuple[list[LogEntry], int, int]:
+    """What was written since `offset`. If the log was rotated meanwhile (its inode changed): the
+    rest of the file we were reading (now `<log>.N`), the files rotated after it, then the new log."""
+    now = _inode(path)
+    if now == inode or not now:
+        if now and path.stat().st_size < offset:  # emptied in place (max-file=1): start over
+            offset = 0
+        entries, offset = _read_entries(path, offset)
+        return entries, offset, inode
+    rotated = _rotated(path)
+    inodes = [_inode(older) for older in rotated]
+    newer = rotated[inodes.index(inode) + 1:] if inode in inodes else rotated
+    rest = _read_entries(rotated[inodes.index(inode)], offset)[0] if inode in inodes else []
+    rest += [entry for older in newer for entry in _read_entries(older, 0)[0]]
+    entries, offset = _read_entries(path, 0)
+    return rest + entries, offset, now
+
+
+def _inode(path: Path) -> int:
+    try:
+        return path.stat().st_ino
+    except FileNotFoundError:
+        return 0
+
+
 async def read_logs(path: Path, query: LogQuery, follow: bool,
                     running: Callable[[], bool]) -> AsyncIterator[LogEntry]:
-    entries, offset = await asyncio.to_thread(_read_entries, path, 0)
+    entries, offset, inode = await asyncio.to_thread(_read_all, path)
     selected = [e for e in entries if query.wants(e, parse_seconds(e.time))]
     if query.tail is not None:
         selected = list(deque(selected, maxlen=query.tail)) if query.tail > 0 else []
@@ -79,7 +119,7 @@ async def read_logs(path: Path, query: LogQuery, follow: bool,
         yield entry
     while follow:
         still_running = running()
-        entries, offset = await asyncio.to_thread(_read_entries, path, offset)
+        entries, offset, inode = await asyncio.to_thread(_read_new, path, offset, inode)
         for entry in entries:
             stamp = parse_seconds(entry.time)
             if query.until and stamp > query.until:

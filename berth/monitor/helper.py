@@ -15,11 +15,12 @@ from typing import NoReturn
 
 from berth.monitor import request as zygote_request
 from berth.monitor import statedir
-from berth.monitor.jsonlog import open_log
+from berth.monitor.jsonlog import Rotation, open_log
 from berth.monitor.launcher import LaunchError, launcher_for
 
 _MAX_FDS = 5  # attach listener, then stdout + stderr (or the pty master), then stdin, then the log
-_STARTED = b"+"   # helper -> monitor: then pid, outputs, pty, stdin, log, cgroups path, state dir (NUL-separated)
+_STARTED = b"+"   # helper -> monitor: then pid, outputs, pty, stdin, log, cgroups path, state dir, log rotation
+#                    (NUL-separated; the rotation is "max-size max-file path", or empty)
 _DECLINED = b"-"  # helper -> monitor: then the error reply for the daemon
 
 
@@ -27,11 +28,12 @@ class Prepared:
     """What the helper hands the monitor: the process, its stdio, the attach listener, its cgroup,
     and for a container its state directory and log."""
 
-    __slots__ = ("cgroups_path", "listener", "log_fd", "outputs", "pid", "pty_master", "state_dir", "stdin")
+    __slots__ = ("cgroups_path", "listener", "log_fd", "log_rotation", "outputs", "pid", "pty_master", "state_dir",
+                 "stdin")
 
     def __init__(self, pid: int, cgroups_path: str | None, listener: socket.socket, outputs: list[int],
                  stdin: int | None, pty_master: int | None, state_dir: str | None = None,
-                 log_fd: int | None = None) -> None:
+                 log_fd: int | None = None, log_rotation: Rotation | None = None) -> None:
         self.pid = pid
         self.cgroups_path = cgroups_path
         self.listener = listener
@@ -39,6 +41,7 @@ class Prepared:
         self.stdin = stdin              # where the process's stdin is written, if it has one
         self.pty_master = pty_master
         self.state_dir = state_dir
+        self.log_rotation = log_rotation
         self.log_fd = log_fd
 
 
@@ -85,13 +88,17 @@ def prepare_container(body: bytes) -> Prepared:
         for fd in fds:
             os.close(fd)
         raise Declined(message[len(_DECLINED):] if message else zygote_request.error_reply("launch helper died", 125))
-    pid, outputs, pty, stdin, log, cgroups_path, state_dir = message[len(_STARTED):].split(b"\0")
+    pid, outputs, pty, stdin, log, cgroups_path, state_dir, rotation = message[len(_STARTED):].split(b"\0")
     listener, *rest = fds
     count = int(outputs)
     output_fds = rest[:count]
+    log_rotation = None
+    if rotation:
+        max_size, max_file, path = rotation.split(b" ", 2)
+        log_rotation = Rotation(path.decode(), int(max_size), int(max_file))
     return Prepared(int(pid), cgroups_path.decode() or None, socket.socket(fileno=listener), output_fds,
                     rest[count] if stdin == b"1" else None, output_fds[0] if pty == b"1" else None,
-                    state_dir.decode(), rest[-1] if log == b"1" else None)
+                    state_dir.decode(), rest[-1] if log == b"1" else None, log_rotation)
 
 
 def _start_container(body: bytes, report: socket.socket) -> NoReturn:
@@ -106,7 +113,9 @@ def _start_container(body: bytes, report: socket.socket) -> NoReturn:
         message = _STARTED + b"\0".join([
             b"%d" % result["pid"], b"%d" % result["outputs"], b"1" if result["pty"] else b"0",
             b"1" if has_stdin else b"0", b"1" if log_fd is not None else b"0",
-            (result["cgroups_path"] or "").encode(), parsed["state_dir"].encode()])
+            (result["cgroups_path"] or "").encode(), parsed["state_dir"].encode(),
+            b"%d %d %s" % (parsed["log_max_size"], parsed.get("log_max_file") or 1, parsed["log_path"].encode())
+            if log_fd is not None and parsed.get("log_max_size") else b""])
     except LaunchError as error:
         message = _DECLINED + zygote_request.error_reply(error.message, error.exit_code)
     except (OSError, ValueError, KeyError) as error:  # BadRequest is a ValueError

@@ -335,7 +335,7 @@ def serve_container(body: bytes, reply: socket.socket, channel: socket.socket) -
     assert prepared.state_dir is not None  # a container's helper always reports it
     os.chdir(prepared.state_dir)
     _reply_started(reply, prepared.pid)
-    log = JsonLog(prepared.log_fd) if prepared.log_fd is not None else None
+    log = JsonLog(prepared.log_fd, prepared.log_rotation) if prepared.log_fd is not None else None
     Monitor(prepared.pid, ProcessStdio(prepared), log, prepared.listener, channel,
             lambda: launcher_for(zygote_request.parse(body, b"run"), prepared.cgroups_path)).run()
 

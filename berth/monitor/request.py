@@ -16,6 +16,7 @@ _FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
 }
 _OPTIONAL: dict[str, type | tuple[type, ...]] = {
     "log_path": (str, type(None)), "runtime": (str, type(None)), "runtime_root": (str, type(None)),
+    "log_max_size": (int, type(None)), "log_max_file": (int, type(None)),
 }
 
 

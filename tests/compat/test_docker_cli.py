@@ -131,7 +131,7 @@ def test_docker_run_applies_berths_seccomp_filter_or_a_profile_file(daemon, tmp_
     assert "Security Options:\n  seccomp\n   Profile: default\n" in docker(daemon, "info").stdout
 
 
-def test_docker_run_takes_json_file_logs_only_and_says_so(daemon):
+def test_docker_run_takes_json_file_logs_and_refuses_other_drivers(daemon):
     container = docker(daemon, "create", "busybox", "sh", "-c", "echo 'a b'").stdout.strip()
     shown = docker(daemon, "ps", "-a", "--no-trunc", "--format", "{{.Command}} {{.Names}}").stdout
     assert shown.startswith("\"sh -c 'echo 'a b''\" ")  # dockerd's quoting, byte for byte
@@ -139,7 +139,7 @@ def test_docker_run_takes_json_file_logs_only_and_says_so(daemon):
     refused = {
         ("--log-driver", "bogus"): 'error looking up logging plugin bogus: plugin "bogus" not found',
         ("--log-opt", "bogus=1"): "unknown log opt 'bogus' for json-file log driver",
-        ("--log-opt", "max-size=10m"): "the json-file log opt 'max-size' is not supported by berth yet",
+        ("--log-opt", "max-size=lots"): "failed to initialize logging driver: invalid size: 'lots'",
         ("--log-driver", "syslog"): "the syslog logging driver is not supported by berth yet",
     }
     for flags, message in refused.items():

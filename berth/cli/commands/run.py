@@ -56,6 +56,8 @@ CONTAINER_OPTIONS: list[Spec] = [
     (("--ipc",), {"metavar": "string", "help": "IPC mode to use"}),
     (("-l", "--label"), {**_MULTI, "metavar": "list", "help": "Set meta data on a container"}),
     (("--label-file",), {**_MULTI, "metavar": "list", "help": "Read in a line delimited file of labels"}),
+    (("--log-driver",), {"metavar": "string", "help": "Logging driver for the container"}),
+    (("--log-opt",), {**_MULTI, "metavar": "list", "help": "Log driver options"}),
     (("-m", "--memory"), {"metavar": "bytes", "help": "Memory limit"}),
     (("--memory-reservation",), {"metavar": "bytes", "help": "Memory soft limit"}),
     (("--memory-swap",), {"metavar": "bytes",
