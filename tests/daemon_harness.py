@@ -10,7 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -126,11 +126,7 @@ def kill_processes_under(base: Path) -> None:
             victims.add(int(pid_file.read_text().strip()))
         except (OSError, ValueError):
             pass
-    for pid in victims:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+    _kill(victims)
 
 
 def remove_cgroups(parent: str, timeout: float = 10) -> None:
@@ -157,9 +153,12 @@ def remove_cgroups(parent: str, timeout: float = 10) -> None:
 
 def _kill_members(cgroup: Path) -> None:
     try:
-        pids = [int(pid) for pid in (cgroup / "cgroup.procs").read_text().split()]
+        _kill(int(pid) for pid in (cgroup / "cgroup.procs").read_text().split())
     except (OSError, ValueError):
-        return
+        pass
+
+
+def _kill(pids: Iterable[int]) -> None:
     for pid in pids:
         try:
             os.kill(pid, signal.SIGKILL)

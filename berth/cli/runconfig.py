@@ -20,11 +20,7 @@ def read_kv_file(path: str, environ: Mapping[str, str] | None = None) -> list[st
     """Lines of an env/label file: `#` comments and blank lines skipped; `NAME` alone is taken
     from the environment (and dropped when unset); `NAME=value` is kept as written."""
     env = os.environ if environ is None else environ
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-    except OSError as err:
-        raise CLIError(f"open {path}: {err.strerror.lower() if err.strerror else err}") from None
+    raw = _read(path)
     try:
         text = raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError:
@@ -360,10 +356,14 @@ def _namespace_mode(mode: str, flag: str, name: str, joins: bool = True) -> str:
     return mode
 
 
-def _go_error(error: OSError) -> str:
-    """An OSError as Go words it: `open x: no such file or directory`."""
-    reason = error.strerror or str(error)
-    return f"open {error.filename}: {reason[:1].lower()}{reason[1:]}"
+def _read(path: str) -> bytes:
+    """A file's bytes, or a CLIError as Go words the failure: `open x: no such file or directory`."""
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise CLIError(f"open {path}: {reason[:1].lower()}{reason[1:]}") from None
 
 
 def parse_security_opts(values: Sequence[str]) -> tuple[list[str], bool]:
@@ -386,10 +386,9 @@ def parse_security_opts(values: Sequence[str]) -> tuple[list[str], bool]:
             import json
 
             try:
-                with open(argument, "rb") as profile:
-                    text = profile.read()
-            except OSError as error:
-                raise CLIError(f"opening seccomp profile ({argument}) failed: {_go_error(error)}") from None
+                text = _read(argument)
+            except CLIError as error:
+                raise CLIError(f"opening seccomp profile ({argument}) failed: {error.message}") from None
             try:
                 compacted = json.dumps(json.loads(text), separators=(",", ":"), ensure_ascii=False)
             except ValueError as error:
