@@ -314,6 +314,25 @@ def parse_healthcheck(opts: Mapping[str, Any]) -> dict[str, Any] | None:
             "Retries": retries}
 
 
+def parse_device_limit(value: str, flag: str, field: str = "Rate") -> dict[str, Any]:
+    """`--device-read-bps /dev/sda:1mb` (bytes: kb, mb or gb), `--device-read-iops /dev/sda:100`,
+    `--blkio-weight-device /dev/sda:300` -> {"Path", "Rate" or "Weight"}, as docker reads them."""
+    path, _, amount = value.rpartition(":")
+    by_bytes = flag.endswith("bps")
+    number = amount.lower()
+    multiplier = 1
+    if by_bytes and number[-2:] in ("kb", "mb", "gb"):
+        number, multiplier = number[:-2], 1024 ** ("kmg".index(number[-2]) + 1)
+    if not path.startswith("/") or not number.isdigit():
+        if field == "Weight":
+            raise FlagError(f'invalid argument "{value}" for "{flag}" flag: invalid weight for device: {value}')
+        unit = "[<unit>]" if by_bytes else ""
+        units = ". Unit is optional and can be kb, mb, or gb" if by_bytes else ""
+        raise FlagError(f'invalid argument "{value}" for "{flag}" flag: invalid rate for device: {value}. The correct '
+                        f"format is <device-path>:<number>{unit}. Number must be a positive integer{units}")
+    return {"Path": path, field: int(number) * multiplier}
+
+
 def parse_device_cgroup_rule(rule: str) -> str:
     """`--device-cgroup-rule 'c 1:3 rwm'`: a type, major:minor (or *), and access, as docker checks it."""
     kind, _, rest = rule.partition(" ")
@@ -467,6 +486,8 @@ def build_create_body(image: str, command: Sequence[str], opts: Mapping[str, Any
         "VolumesFrom": list(opts.get("volumes_from") or ()) or None,
         "CgroupParent": opts.get("cgroup_parent") or "",
         "BlkioWeight": opts.get("blkio_weight") or 0,
+        "BlkioWeightDevice": [parse_device_limit(v, "--blkio-weight-device", "Weight") for v in
+                              opts.get("blkio_weight_device") or ()] or None,
         "OomKillDisable": bool(opts.get("oom_kill_disable")),
         "GroupAdd": list(opts.get("group_add") or ()) or None,
         "OomScoreAdj": opts.get("oom_score_adj") or 0,
@@ -491,6 +512,10 @@ def build_create_body(image: str, command: Sequence[str], opts: Mapping[str, Any
     swappiness = host_config["MemorySwappiness"]
     if swappiness != -1 and not 0 <= swappiness <= 100:
         raise CLIError(f"invalid value: {swappiness}. Valid memory swappiness range is 0-100")
+    for field, flag in (("BlkioDeviceReadBps", "read-bps"), ("BlkioDeviceWriteBps", "write-bps"),
+                        ("BlkioDeviceReadIOps", "read-iops"), ("BlkioDeviceWriteIOps", "write-iops")):
+        limits = opts.get("device_" + flag.replace("-", "_")) or ()
+        host_config[field] = [parse_device_limit(value, f"--device-{flag}") for value in limits] or None
     security_opts, unmasked = parse_security_opts(opts.get("security_opt") or ())
     if security_opts:
         host_config["SecurityOpt"] = security_opts

@@ -7,7 +7,7 @@ from typing import Any
 
 from berth.daemon.errors import Conflict, InvalidArgument
 from berth.daemon.health import merge_healthcheck
-from berth.daemon.devices import check_devices
+from berth.daemon.devices import check_block_io, check_devices
 from berth.daemon.limits import check_limits, normalize_limits
 from berth.daemon.namespaces import check_modes
 from berth.daemon.security import check_security_opts
@@ -133,6 +133,7 @@ def normalize_host_config(host_config: dict[str, Any]) -> dict[str, Any]:
     check_security_opts(host_config)
     check_modes(host_config)
     check_devices(host_config)
+    check_block_io(host_config)
     try:
         check_capabilities(host_config)
     except SpecError as error:

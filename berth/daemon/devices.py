@@ -32,6 +32,25 @@ def check_devices(host_config: dict[str, Any]) -> None:
                                   "not a device node")
 
 
+BLKIO_THROTTLES = ("BlkioDeviceReadBps", "BlkioDeviceWriteBps", "BlkioDeviceReadIOps", "BlkioDeviceWriteIOps")
+
+
+def check_block_io(host_config: dict[str, Any]) -> None:
+    """The devices that `--device-read-bps` and the like throttle exist, as dockerd checks."""
+    for field in BLKIO_THROTTLES:
+        for limit in host_config.get(field) or []:
+            device_numbers(limit.get("Path") or "")
+
+
+def device_numbers(path: str) -> dict[str, int]:
+    """{"major", "minor"} of the device node at `path`."""
+    try:
+        rdev = os.stat(path).st_rdev
+    except OSError as error:
+        raise InvalidArgument(f"stat {path}: {(error.strerror or str(error)).lower()}") from None
+    return {"major": os.major(rdev), "minor": os.minor(rdev)}
+
+
 def spec_devices(host_config: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(linux.devices, linux.resources.devices rules) for HostConfig.Devices; a directory brings
     every device under it."""

@@ -98,6 +98,10 @@ def discard_unsupported(host_config: dict[str, Any], memory_controller: Path = P
         host_config["BlkioWeight"] = 0
     if host_config.get("BlkioWeight") and not 10 <= host_config["BlkioWeight"] <= 1000:
         raise InvalidArgument("Range of blkio weight is from 10 to 1000")
+    if host_config.get("BlkioWeightDevice") and not (blkio_controller / "blkio.weight_device").exists():
+        warnings.append("Your kernel does not support Block I/O weight_device or the cgroup is not mounted. "
+                        "Weight-device discarded.")
+        host_config["BlkioWeightDevice"] = None
     if host_config.get("OomKillDisable"):
         if not (memory_controller / "memory.oom_control").exists():
             warnings.append("Your kernel does not support OomKillDisable. OomKillDisable discarded.")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from berth.daemon.container import Container
-from berth.daemon.devices import spec_devices
+from berth.daemon.devices import device_numbers, spec_devices
 from berth.daemon.namespaces import spec_namespaces
 from berth.daemon.rootfs import etc_binds
 from berth.daemon.security import parse_security_opts, seccomp_section
@@ -148,6 +148,12 @@ def _mounts(container: Container, container_dir: Path, shm_source: str | None) -
     return mounts
 
 
+_BLOCK_IO_THROTTLES = {
+    "BlkioDeviceReadBps": "throttleReadBpsDevice", "BlkioDeviceWriteBps": "throttleWriteBpsDevice",
+    "BlkioDeviceReadIOps": "throttleReadIOPSDevice", "BlkioDeviceWriteIOps": "throttleWriteIOPSDevice",
+}
+
+
 def resources(host_config: dict[str, Any]) -> dict[str, Any]:
     """HostConfig's limits as the OCI spec's linux.resources."""
     resources: dict[str, Any] = {"devices": [{"allow": False, "access": "rwm"}]}
@@ -182,8 +188,15 @@ def resources(host_config: dict[str, Any]) -> dict[str, Any]:
         resources["cpu"] = cpu
     if host_config.get("PidsLimit") is not None:  # 0: unlimited (after an update), written as "max"
         resources["pids"] = {"limit": host_config["PidsLimit"]}
-    if host_config.get("BlkioWeight"):
-        resources["blockIO"] = {"weight": host_config["BlkioWeight"]}
+    block_io: dict[str, Any] = {"weight": host_config["BlkioWeight"]} if host_config.get("BlkioWeight") else {}
+    for field, key in _BLOCK_IO_THROTTLES.items():
+        if host_config.get(field):
+            block_io[key] = [{**device_numbers(limit["Path"]), "rate": limit["Rate"]} for limit in host_config[field]]
+    if host_config.get("BlkioWeightDevice"):
+        block_io["weightDevice"] = [{**device_numbers(entry["Path"]), "weight": entry["Weight"]}
+                                    for entry in host_config["BlkioWeightDevice"]]
+    if block_io:
+        resources["blockIO"] = block_io
     return resources
 
 

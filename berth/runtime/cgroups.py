@@ -110,8 +110,13 @@ def _v2_available(mount: str) -> set[str]:
     return set(_read(os.path.join(mount, "cgroup.controllers")).split())
 
 
-def _limits(resources: dict) -> dict[str, dict[str, str]]:
-    """Spec linux.resources -> {controller: {cgroup v1 file: value}}."""
+# linux.resources.blockIO's throttles and their cgroup v1 files (blkio.throttle.<name>_device)
+_THROTTLES = {"throttleReadBpsDevice": "read_bps", "throttleWriteBpsDevice": "write_bps",
+              "throttleReadIOPSDevice": "read_iops", "throttleWriteIOPSDevice": "write_iops"}
+
+
+def _limits(resources: dict) -> dict[str, dict[str, str | list[str]]]:
+    """Spec linux.resources -> {controller: {cgroup v1 file: value, or one value per device}}."""
     out: dict[str, dict[str, str]] = {}
     memory = resources.get("memory") or {}
     if memory.get("limit") is not None:
@@ -124,8 +129,16 @@ def _limits(resources: dict) -> dict[str, dict[str, str]]:
         out.setdefault("memory", {})["memory.swappiness"] = str(memory["swappiness"])
     if memory.get("disableOOMKiller"):
         out.setdefault("memory", {})["memory.oom_control"] = "1"
-    if (resources.get("blockIO") or {}).get("weight"):
-        out.setdefault("blkio", {})["blkio.weight"] = str(resources["blockIO"]["weight"])
+    block_io = resources.get("blockIO") or {}
+    if block_io.get("weight"):
+        out.setdefault("blkio", {})["blkio.weight"] = str(block_io["weight"])
+    if block_io.get("weightDevice"):
+        out.setdefault("blkio", {})["blkio.weight_device"] = [
+            f"{device['major']}:{device['minor']} {device['weight']}" for device in block_io["weightDevice"]]
+    for field, name in _THROTTLES.items():
+        if block_io.get(field):
+            out.setdefault("blkio", {})[f"blkio.throttle.{name}_device"] = [
+                f"{device['major']}:{device['minor']} {device['rate']}" for device in block_io[field]]
     cpu = resources.get("cpu") or {}
     if cpu.get("shares"):
         out.setdefault("cpu", {})["cpu.shares"] = str(cpu["shares"])
@@ -229,20 +242,26 @@ def set_limits(cgroups_path: str, resources: dict) -> None:
             items = list(files.items())
             try:
                 for name, value in items:
-                    _write(directory, name, value)
+                    _write_each(directory, name, value)
             except OSError as error:
                 # v1 wants memory.limit_in_bytes <= memory.memsw.limit_in_bytes at every moment:
                 # raising both means the swap limit first
                 if error.errno != errno.EINVAL or controller != "memory":
                     raise
                 for name, value in reversed(items):
-                    _write(directory, name, value)
+                    _write_each(directory, name, value)
         elif found.v2 and controller in _v2_available(found.v2):
             directory = os.path.join(found.v2, relative)
             for name, value in v2_limits.get(controller, {}).items():
                 _write(directory, name, value)
         else:
             raise OSError(errno.ENOTSUP, f"cgroup controller {controller!r} is not available")
+
+
+def _write_each(directory: str, name: str, value: str | list[str]) -> None:
+    """One write per value: a v1 blkio throttle file takes one device's rule at a time."""
+    for line in value if isinstance(value, list) else [value]:
+        _write(directory, name, line)
 
 
 def join(procs_files: list[str], pid: int = 0) -> None:

@@ -102,3 +102,16 @@ def test_cgroup_parent_oom_kill_disable_and_device_rules(daemon):
     for flags, message in refused.items():
         result = run(daemon, *flags, "busybox", "true", check=False)
         assert result.returncode == 125 and message in result.stderr, (flags, result.stderr)
+
+
+def test_block_io_throttles_reach_the_blkio_cgroup(daemon):
+    disk = next(f"/dev/{name}" for name in sorted(os.listdir("/sys/block")) if os.path.exists(f"/dev/{name}"))
+    numbers = f"{os.major(os.stat(disk).st_rdev)}:{os.minor(os.stat(disk).st_rdev)}"
+    out = run(daemon, "--device-read-bps", f"{disk}:1mb", "--device-write-iops", f"{disk}:100", "busybox", "cat",
+              "/sys/fs/cgroup/blkio/blkio.throttle.read_bps_device",
+              "/sys/fs/cgroup/blkio/blkio.throttle.write_iops_device").stdout
+    assert out == f"{numbers} 1048576\n{numbers} 100\n"
+    missing = run(daemon, "--device-read-bps", "/dev/nosuch:1mb", "busybox", "true", check=False)
+    assert "stat /dev/nosuch: no such file or directory" in missing.stderr
+    bad = run(daemon, "--device-read-bps", f"{disk}:fast", "busybox", "true", check=False)
+    assert f'invalid argument "{disk}:fast" for "--device-read-bps" flag: invalid rate for device' in bad.stderr
