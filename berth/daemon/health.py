@@ -97,10 +97,13 @@ class HealthMonitor:
         """Start and stop watching as containers start and stop (the daemon's event stream)."""
         async for event in events:
             container = self.containers.containers.get(event["id"])
-            if event["Action"] == "start" and container is not None:
-                self.watch(container)
-            elif event["Action"] in ("die", "destroy"):
-                self.forget(event["id"])
+            try:
+                if event["Action"] == "start" and container is not None:
+                    self.watch(container)
+                elif event["Action"] in ("die", "destroy"):
+                    self.forget(event["id"])
+            except Exception:  # noqa: BLE001 - one container's trouble must not end every health check
+                log.exception("health checks of %s", event["id"][:12])
 
     async def _probe_forever(self, container: Container, command: list[str]) -> None:
         check = container.config["Healthcheck"]
@@ -112,6 +115,9 @@ class HealthMonitor:
                 result = await self._probe(container, command, check.get("Timeout") or DEFAULT_TIMEOUT)
             except DaemonError as error:  # the container is on its way out, or paused
                 log.debug("health probe of %s not run: %s", container.id[:12], error)
+                continue
+            except OSError:
+                log.exception("health probe of %s", container.id[:12])
                 continue
             in_start_period = time.monotonic() - started < (check.get("StartPeriod") or 0) / 1e9
             self._record(container, result, check.get("Retries") or DEFAULT_RETRIES, in_start_period)
