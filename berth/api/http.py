@@ -99,8 +99,13 @@ class Response:
     headers: list[tuple[str, str]] = field(default_factory=list)
 
 
+def json_line(obj: Any, end: bytes = b"\n") -> bytes:
+    """JSON as Go's encoder writes it (no spaces), then `end`."""
+    return json.dumps(obj, separators=(",", ":")).encode() + end
+
+
 def json_response(obj: Any, status: int = 200) -> Response:
-    return Response(json.dumps(obj).encode() + b"\n", status)
+    return Response(json_line(obj), status)
 
 
 @dataclass

@@ -56,7 +56,7 @@ def encoded_stat(found: Found) -> str:
         link_target = target if target.startswith("/") else posixpath.join(posixpath.dirname(found.path), target)
     record = {"name": posixpath.basename(found.path) or "/", "size": info.st_size, "mode": _go_mode(info.st_mode),
               "mtime": rfc3339_nano(info.st_mtime_ns), "linkTarget": link_target}
-    return base64.b64encode(json.dumps(record).encode()).decode()
+    return base64.b64encode(json.dumps(record, separators=(",", ":")).encode()).decode()
 
 
 def write_tar(found: Found, out: BinaryIO) -> None:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import AsyncIterator, Awaitable
 
@@ -12,6 +11,7 @@ from berth.api.http import (
     Response,
     Router,
     StreamResponse,
+    json_line,
     json_response,
 )
 from berth.api.streaming import MULTIPLEXED_STREAM, RAW_STREAM, frame, pump_session
@@ -86,7 +86,7 @@ def register(router: Router, engine: Engine) -> None:
 
         async def result() -> AsyncIterator[bytes]:
             code = await containers.wait(request.params["id"], request.arg("condition") or "not-running")
-            yield json.dumps({"StatusCode": code, "Error": None}).encode() + b"\n"
+            yield json_line({"StatusCode": code, "Error": None})
 
         return StreamResponse(result())
 
@@ -181,7 +181,7 @@ def register(router: Router, engine: Engine) -> None:
                 await asyncio.sleep(STATS_INTERVAL)
             while True:
                 previous = await read(previous)
-                yield json.dumps(previous).encode() + b"\n"
+                yield json_line(previous)
                 if not stream or running_cgroup() is None:
                     return
                 await asyncio.sleep(STATS_INTERVAL)

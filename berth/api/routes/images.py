@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -16,6 +15,7 @@ from berth.api.http import (
     Response,
     Router,
     StreamResponse,
+    json_line,
     json_response,
 )
 from berth.api.streaming import consume_in_thread, produce_in_thread
@@ -30,7 +30,7 @@ T = TypeVar("T")
 
 
 def _progress(message: dict) -> bytes:
-    return json.dumps(message).encode() + b"\r\n"
+    return json_line(message, b"\r\n")
 
 
 def fetch_url(url: str, consume: Callable[[BinaryIO], T]) -> T:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import platform
 import socket
@@ -10,7 +9,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import berth
-from berth.api.http import Request, Response, Router, StreamResponse, json_response
+from berth.api.http import (
+    Request,
+    Response,
+    Router,
+    StreamResponse,
+    json_line,
+    json_response,
+)
 from berth.daemon.config import DaemonConfig
 from berth.daemon.engine import Engine
 from berth.daemon.logs import parse_time_arg
@@ -119,7 +125,7 @@ def register(router: Router, engine: Engine) -> None:
 
         async def lines() -> AsyncIterator[bytes]:
             async for event in stream:
-                yield json.dumps(event).encode() + b"\n"
+                yield json_line(event)
 
         return StreamResponse(lines())
 
