@@ -166,10 +166,10 @@ class Container:
             "SecondaryIPAddresses": None, "SecondaryIPv6Addresses": None, "EndpointID": "",
             "Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "IPAddress": "",
             "IPPrefixLen": 0, "IPv6Gateway": "", "MacAddress": "",
-            "Networks": {mode: {"IPAMConfig": None, "Links": None, "Aliases": None, "NetworkID": self.network_id,
-                                "EndpointID": "", "Gateway": "", "IPAddress": "", "IPPrefixLen": 0,
-                                "IPv6Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0,
-                                "MacAddress": "", "DriverOpts": None}},
+            "Networks": {} if mode.startswith("container:") else {  # another container's network: none listed
+                mode: {"IPAMConfig": None, "Links": None, "Aliases": None, "NetworkID": self.network_id,
+                       "EndpointID": "", "Gateway": "", "IPAddress": "", "IPPrefixLen": 0, "IPv6Gateway": "",
+                       "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "MacAddress": "", "DriverOpts": None}},
         }
 
     def to_summary(self, image_name: str) -> dict[str, Any]:

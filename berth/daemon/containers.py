@@ -29,6 +29,7 @@ from berth.daemon.container import Container
 from berth.daemon.create_config import (
     UPDATABLE_RESOURCES,
     bind_mounts,
+    joins_network,
     log_rotation,
     merge_config,
     normalize_host_config,
@@ -193,6 +194,10 @@ class ContainerService:
         host_config = normalize_host_config(requested)
         warnings = discard_unsupported(host_config)
         self._check_sharing(host_config)
+        if joins_network(host_config["NetworkMode"]):
+            if body.get("Hostname"):
+                raise InvalidArgument("conflicting options: hostname and the network mode")
+            host_config["NetworkMode"] = f"container:{self._existing(host_config['NetworkMode'][10:]).id}"
         container_id = secrets.token_hex(32)
         config = merge_config(body, image_config, container_id)
         check_healthcheck(config.get("Healthcheck"))
@@ -211,7 +216,7 @@ class ContainerService:
             id=container_id, name=name, created=rfc3339_nano(), image=image_ref, image_id=image_id,
             path=command[0], args=command[1:], config=config, host_config=host_config,
             runtime=runtime, mounts=self._mounts_of_new(host_config),
-            network_id=self.networks.id_of(host_config["NetworkMode"]),
+            network_id="" if joins_network(mode := host_config["NetworkMode"]) else self.networks.id_of(mode),
         )
         self._check_name_free(name)
         directory = self.directory(container)
@@ -233,22 +238,23 @@ class ContainerService:
             ref, _, mode = entry.partition(":")
             if mode not in ("", "ro", "rw"):
                 raise InvalidArgument(f"invalid mode: {mode}")
-            try:
-                source = self.get(ref)
-            except NotFound as error:
-                raise InvalidArgument(str(error)) from None
+            source = self._existing(ref)
             taken = {mount["Destination"] for mount in mounts}
             mounts += [{**mount, "RW": mount["RW"] if not mode else mode == "rw"}
                        for mount in source.mounts if mount["Destination"] not in taken]
         return mounts
 
+    def _existing(self, ref: str) -> Container:
+        """A container another one names (to join or copy from): 400 if there is none, as dockerd."""
+        try:
+            return self.get(ref)
+        except NotFound as error:
+            raise InvalidArgument(str(error)) from None
+
     def _check_sharing(self, host_config: dict[str, Any]) -> None:
         """The containers whose namespaces a new one joins exist, and its sysctls are its own to set."""
         for _, ref in shared_with(host_config):
-            try:
-                self.get(ref)
-            except NotFound as error:
-                raise InvalidArgument(str(error)) from None
+            self._existing(ref)
         try:
             check_sysctls(host_config.get("Sysctls") or {}, spec_namespaces(host_config, lambda kind, ref: 0))
         except ValueError as error:
@@ -259,11 +265,29 @@ class ContainerService:
         other = self.get(ref)
         if other.state.status not in ("running", "paused") or not other.state.pid:
             reason = f"container {other.id} is not running"
+            if namespace == "network":
+                raise InvalidArgument(f"cannot join network of a non running container: {other.id}")
             raise InvalidArgument(reason if namespace != "ipc" else f"can't join IPC of container {other.id}: {reason}")
         if namespace == "ipc" and other.host_config.get("IpcMode") not in ("shareable", "host"):
             raise InvalidArgument(f"can't join IPC of container {other.id}: non-shareable IPC "
                                   "(hint: use IpcMode:shareable for the donor container)")
         return other.state.pid
+
+    def _etc_files(self, container: Container) -> Path:
+        """The directory of the hostname, hosts and resolv.conf the container binds: its own, freshly
+        written, or (`--network container:NAME`) those of the container whose network it joins,
+        whose hostname it takes, as dockerd does."""
+        host_config = container.host_config
+        mode = host_config.get("NetworkMode") or ""
+        if joins_network(mode):
+            other = self.get(mode[len("container:"):])
+            container.config["Hostname"] = other.config.get("Hostname", "")
+            return self.directory(other)
+        directory = self.directory(container)
+        fs.write_etc_files(directory, container.config["Hostname"], mode == "host", host_config.get("ExtraHosts") or [],
+                           host_config.get("Dns") or [], host_config.get("DnsSearch") or [],
+                           host_config.get("DnsOptions") or [])
+        return directory
 
     def _shm_to_share(self, container: Container) -> str | None:
         """The /dev/shm of an IPC namespace shared with the host or other containers, as dockerd has it."""
@@ -324,12 +348,8 @@ class ContainerService:
         try:
             lower_dirs = await asyncio.to_thread(self.images.layer_dirs, container.image_id)
             rootfs = fs.mount_rootfs(directory, lower_dirs)
-            fs.write_etc_files(directory, container.config["Hostname"],
-                               container.host_config.get("NetworkMode") == "host",
-                               container.host_config.get("ExtraHosts") or [],
-                               container.host_config.get("Dns") or [], container.host_config.get("DnsSearch") or [],
-                               container.host_config.get("DnsOptions") or [])
-            spec = build_spec(container, rootfs, directory, self.cgroup(container), self._init_to_join,
+            etc_dir = self._etc_files(container)
+            spec = build_spec(container, rootfs, etc_dir, self.cgroup(container), self._init_to_join,
                               self._shm_to_share(container),
                               self.config.seccomp_profile_json or self.config.seccomp_profile)
         except (SpecError, UserError, ImageNotFound, OSError, DaemonError) as exc:

@@ -110,11 +110,17 @@ def normalize_host_config(host_config: dict[str, Any]) -> dict[str, Any]:
     host_config["RestartPolicy"] = policy
     check_mounts(host_config)
     mode = host_config.get("NetworkMode") or "default"
-    if mode not in ("default", "none", "host", "bridge"):
+    if joins_network(mode):
+        for field, what in (("Dns", "dns"), ("ExtraHosts", "custom host-to-IP mapping"),
+                            ("PortBindings", "port publishing")):
+            if host_config.get(field):
+                kind = " container type" if field == "PortBindings" else ""
+                raise InvalidArgument(f"conflicting options: {what} and the{kind} network mode")
+    elif mode not in ("default", "none", "host", "bridge"):
         # 400, not dockerd's 404 at start: a 404 from create makes the docker CLI go and pull the image
         raise InvalidArgument(f"network {mode} not found")
-    # Until bridge networking lands, the default network is an isolated one with only loopback.
-    host_config["NetworkMode"] = "host" if mode == "host" else "none"
+    else:  # until bridge networking lands, the default network is an isolated one with only loopback
+        host_config["NetworkMode"] = "host" if mode == "host" else "none"
     if host_config.get("PortBindings") and mode != "host":
         raise InvalidArgument("port publishing needs a bridge network, which berth does not have yet")
     if host_config.get("Links"):
@@ -204,6 +210,11 @@ def log_rotation(options: dict[str, str]) -> tuple[int, int] | None:
                 raise refuse("compress cannot be true when max-file is less than 2 or max-size is not set")
             raise InvalidArgument("the json-file log opt 'compress' is not supported by berth yet")
     return (max_size, max_file) if max_size else None
+
+
+def joins_network(mode: str) -> bool:
+    """`--network container:NAME`: the network namespace (and /etc files) of another container."""
+    return mode.startswith("container:") and len(mode) > len("container:")
 
 
 def bind_mounts(host_config: dict[str, Any]) -> list[dict[str, Any]]:

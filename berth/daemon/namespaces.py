@@ -43,7 +43,10 @@ def spec_namespaces(host_config: dict[str, Any], init_pid_of: Callable[[str, str
             namespaces.append({"type": kind, "path": f"/proc/{pid}/ns/{kind}"})
         else:
             namespaces.append({"type": kind})
-    if host_config.get("NetworkMode") != "host":
+    network = host_config.get("NetworkMode") or ""
+    if network.startswith("container:"):
+        namespaces.append({"type": "network", "path": f"/proc/{init_pid_of('network', network[10:])}/ns/net"})
+    elif network != "host":
         namespaces.append({"type": "network"})
     return namespaces
 

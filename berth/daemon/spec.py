@@ -103,7 +103,7 @@ def _capability_names(names: list[str] | None) -> list[str]:
             for name in names or []]
 
 
-def _mounts(container: Container, container_dir: Path, shm_source: str | None) -> list[dict[str, Any]]:
+def _mounts(container: Container, etc_dir: Path, shm_source: str | None) -> list[dict[str, Any]]:
     """The spec's mounts; `shm_source` is a /dev/shm mounted outside, to share (None: a tmpfs of its own)."""
     host_config = container.host_config
     shm_size = host_config.get("ShmSize") or 64 * 1024 * 1024
@@ -123,7 +123,7 @@ def _mounts(container: Container, container_dir: Path, shm_source: str | None) -
         {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue", "options": ["nosuid", "noexec", "nodev"]},
         *([shm] if host_config.get("IpcMode") != "none" else []),  # --ipc none: no /dev/shm, as dockerd
     ]
-    for destination, source in etc_binds(container_dir):
+    for destination, source in etc_binds(etc_dir):
         mounts.append({"destination": destination, "type": "bind", "source": source, "options": ["rbind", "rprivate"]})
     for path, options in (host_config.get("Tmpfs") or {}).items():
         mounts.append({"destination": path, "type": "tmpfs", "source": "tmpfs",
@@ -237,11 +237,12 @@ def process_spec(container: Container, rootfs: Path, args: list[str], *, user: s
     return process
 
 
-def build_spec(container: Container, rootfs: Path, container_dir: Path, cgroups_path: str,
+def build_spec(container: Container, rootfs: Path, etc_dir: Path, cgroups_path: str,
                init_pid_of: Callable[[str, str], int], shm_source: str | None = None,
                seccomp_profile: str = "") -> dict[str, Any]:
     """The container's OCI spec. `init_pid_of` finds the init of a running container whose
-    namespaces this one joins; `shm_source` is the /dev/shm it shares, if it shares one;
+    namespaces this one joins; `etc_dir` holds the /etc files it binds (berth.daemon.rootfs);
+    `shm_source` is the /dev/shm it shares, if it shares one;
     `seccomp_profile` is the daemon's (see security.seccomp_section)."""
     config, host_config = container.config, container.host_config
     args = [container.path, *container.args]
@@ -280,7 +281,7 @@ def build_spec(container: Container, rootfs: Path, container_dir: Path, cgroups_
         # on the host's UTS namespace the name is the host's own, as with dockerd
         **({"hostname": config.get("Hostname", "")} if any(ns["type"] == "uts" for ns in namespaces) else {}),
         **({"domainname": config["Domainname"]} if config.get("Domainname") else {}),
-        "mounts": _mounts(container, container_dir, shm_source),
+        "mounts": _mounts(container, etc_dir, shm_source),
         "annotations": {"org.berth.stop-signal": str(int(parse_signal(stop_signal)))},
         "linux": linux,
     }

@@ -115,3 +115,26 @@ def test_block_io_throttles_reach_the_blkio_cgroup(daemon):
     assert "stat /dev/nosuch: no such file or directory" in missing.stderr
     bad = run(daemon, "--device-read-bps", f"{disk}:fast", "busybox", "true", check=False)
     assert f'invalid argument "{disk}:fast" for "--device-read-bps" flag: invalid rate for device' in bad.stderr
+
+
+def test_a_container_can_join_the_network_of_a_running_one(daemon):
+    daemon.berth("run", "-d", "--name", "net-owner", "--hostname", "owner", "--add-host", "db:192.0.2.7",
+                 "busybox", "sleep", "100")
+    daemon.berth("create", "--name", "net-stopped", "busybox", "true")
+    owner_net = daemon.berth("exec", "net-owner", "readlink", "/proc/self/ns/net").stdout
+    joined = run(daemon, "--network", "container:net-owner", "busybox", "sh", "-c",
+                 "readlink /proc/self/ns/net; hostname; grep db /etc/hosts").stdout
+    assert joined == f"{owner_net}owner\n192.0.2.7\tdb\n"
+    created = daemon.berth("create", "--network", "container:net-owner", "busybox", "true").stdout.strip()
+    owner_id = daemon.berth("inspect", "-f", "{{.Id}}", "net-owner").stdout.strip()
+    assert daemon.berth("inspect", "-f", "{{.HostConfig.NetworkMode}} {{json .NetworkSettings.Networks}}",
+                        created).stdout == f"container:{owner_id} {{}}\n"
+    refused = {
+        ("--network", "container:net-stopped"): "cannot join network of a non running container: ",
+        ("--network", "container:nosuch"): "No such container: nosuch",
+        ("--network", "container:net-owner", "--hostname", "x"): "conflicting options: hostname and the network mode",
+        ("--network", "container:net-owner", "--dns", "192.0.2.1"): "conflicting options: dns and the network mode",
+    }
+    for flags, message in refused.items():
+        result = run(daemon, *flags, "busybox", "true", check=False)
+        assert result.returncode == 125 and message in result.stderr, (flags, result.stderr)
