@@ -137,6 +137,9 @@ def normalize_host_config(host_config: dict[str, Any]) -> dict[str, Any]:
                 host_config[name] = list(paths)
     host_config["LogConfig"] = log_config(host_config.get("LogConfig"))
     check_security_opts(host_config)
+    if host_config.get("Privileged") or "host" in (host_config.get("PidMode"), host_config.get("IpcMode")):
+        # as dockerd records it: such a container gets no SELinux label (berth applies none anyway)
+        host_config["SecurityOpt"] = list(dict.fromkeys([*(host_config.get("SecurityOpt") or []), "label=disable"]))
     check_modes(host_config)
     check_devices(host_config)
     check_block_io(host_config)
@@ -146,7 +149,9 @@ def normalize_host_config(host_config: dict[str, Any]) -> dict[str, Any]:
         raise InvalidArgument(str(error)) from None
     normalize_limits(host_config)
     check_limits(host_config)
-    host_config.setdefault("CgroupnsMode", "host" if hierarchies().v1 else "private")
+    # what dockerd fills in for "" (the docker CLI sends "")
+    host_config["CgroupnsMode"] = host_config.get("CgroupnsMode") or ("host" if hierarchies().v1 else "private")
+    host_config["IpcMode"] = host_config.get("IpcMode") or "private"
     for name in HOST_CONFIG_OMITTED_WHEN_EMPTY:
         if name in host_config and host_config[name] in (None, {}, []):
             del host_config[name]

@@ -68,6 +68,10 @@ def test_host_config_has_every_field_dockerd_shows_in_its_order():
     assert "/proc/kcore" in host_config["MaskedPaths"] and "/proc/sys" in host_config["ReadonlyPaths"]
     assert "Tmpfs" not in host_config  # left out while empty, as dockerd does
     assert normalize_host_config({"Privileged": True})["MaskedPaths"] is None
+    # the docker CLI sends "" where dockerd then shows its defaults
+    sent = normalize_host_config({"IpcMode": "", "CgroupnsMode": "", "PidMode": "host"})
+    assert (sent["IpcMode"], sent["CgroupnsMode"] in ("host", "private")) == ("private", True)
+    assert sent["SecurityOpt"] == ["label=disable"]
 
 
 def test_capabilities_add_and_drop_as_docker_does():
