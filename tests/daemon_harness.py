@@ -94,6 +94,13 @@ class Daemon:
                                  f"{result.stdout}\n{result.stderr}")
         return result
 
+    def run_refused(self, *flags: str) -> str:
+        """`berth run --rm FLAGS busybox true`, which must be refused as docker refuses a bad request
+        (exit 125); what it printed on stderr."""
+        result = self.berth("run", "--rm", *flags, "busybox", "true", check=False)
+        assert result.returncode == 125, (flags, result.stdout, result.stderr)
+        return result.stderr
+
     def cleanup(self) -> None:
         """Stop the daemon, end every process it started, unmount and remove its files."""
         self.stop()

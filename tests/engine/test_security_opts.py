@@ -72,9 +72,7 @@ def test_bad_security_options_are_refused_with_dockers_words(daemon, tmp_path):
         f"seccomp={tmp_path}/bogus.json": "'SCMP_ACT_BOGUS' is not a valid action",
     }
     for option, message in cases.items():
-        result = daemon.berth("run", "--rm", "--security-opt", option, "busybox", "true", check=False)
-        assert result.returncode == 125, option
-        assert message in result.stderr, (option, result.stderr)
+        assert message in daemon.run_refused("--security-opt", option), option
     assert daemon.berth("ps", "-aq").stdout == ""
 
 
