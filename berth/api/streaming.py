@@ -15,6 +15,7 @@ RAW_STREAM = "application/vnd.docker.raw-stream"
 MULTIPLEXED_STREAM = "application/vnd.docker.multiplexed-stream"
 _FRAME_HEADER = struct.Struct(">BxxxI")
 READ_SIZE = 32768
+REPLAY_DELAY = 0.05  # seconds between a hijacked response's head and the output it replays
 PIPE_CHUNK = 1 << 20  # bytes per hop between the event loop and a worker thread
 T = TypeVar("T")
 
@@ -45,6 +46,10 @@ async def pump_session(
     """
     async def copy_output() -> None:
         if replay is not None:
+            # A client such as docker-py reads the 101 response through a buffer and then reads the
+            # socket itself: bytes that reach it with the response head are lost. The replay is ready
+            # at once, so it waits a moment; live output comes later anyway.
+            await asyncio.sleep(REPLAY_DELAY)
             async for stream, data in replay:
                 writer.write(frame(stream, data, tty))
                 await writer.drain()

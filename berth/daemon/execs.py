@@ -21,6 +21,7 @@ from berth.daemon.users import UserError
 from berth.monitor import client as monitor
 
 EXEC_START_FAILED = 126  # dockerd's exit code for an exec whose process could not start
+KEEP_ENDED_SECONDS = 300  # an ended exec stays inspectable this long, then is forgotten (as dockerd)
 
 
 @dataclass
@@ -92,6 +93,10 @@ class ExecService:
     def ids_for(self, container_id: str) -> list[str]:
         return [s.id for s in self.sessions.values() if s.container_id == container_id]
 
+    def forget(self, exec_id: str) -> None:
+        """Drop an exec's record (a health probe's at once; any other some minutes after it ends)."""
+        self.sessions.pop(exec_id, None)
+
     async def start(self, exec_id: str) -> ExecSession:
         session = self.get(exec_id)
         await self.launch(session, self.prepare(session))
@@ -159,6 +164,7 @@ class ExecService:
         session.hub.close()
         session.done.set()
         self._emit(session, "exec_die", exitCode=str(exit_code))
+        asyncio.get_running_loop().call_later(KEEP_ENDED_SECONDS, self.forget, session.id)
 
     def _emit(self, session: ExecSession, action: str, **extra: str) -> None:
         container = self.containers.containers.get(session.container_id)

@@ -130,6 +130,7 @@ class HealthMonitor:
             await self.execs.start(session.id)
         except StartFailed as error:  # the probe's program cannot run: a failure, as with dockerd
             session.hub.unsubscribe(output)
+            self.execs.forget(session.id)
             return {"Start": begun, "End": rfc3339_nano(), "ExitCode": -1, "Output": str(error)}
         chunks: list[bytes] = []
 
@@ -150,6 +151,7 @@ class HealthMonitor:
             exit_code, text = -1, f"Health check exceeded timeout ({format_go_duration(timeout_ns)})"
         finally:
             session.hub.unsubscribe(output)
+            self.execs.forget(session.id)  # a probe leaves no exec behind, as with dockerd
         return {"Start": begun, "End": rfc3339_nano(), "ExitCode": exit_code, "Output": text[:OUTPUT_LIMIT]}
 
     def _record(self, container: Container, result: dict[str, Any], retries: int, in_start_period: bool) -> None:

@@ -25,6 +25,9 @@ def test_a_passing_check_makes_the_container_healthy(daemon):
     assert state["FailingStreak"] == 0 and state["Log"][-1]["ExitCode"] == 0 and state["Log"][-1]["Output"] == "fine\n"
     assert daemon.berth("ps", "--format", "{{.Status}}").stdout.endswith("(healthy)\n")
     assert daemon.berth("ps", "-q", "--no-trunc", "--filter", "health=healthy").stdout.split() == [container]
+    wait_for(daemon, container, "healthy")
+    probes_kept = json.loads(daemon.berth("inspect", "-f", "{{json .ExecIDs}}", container).stdout) or []
+    assert len(probes_kept) <= 1  # a probe leaves no exec behind (one may be running right now)
     events = daemon.berth("events", "--since", "1m", "--until", "0s", "--filter", "event=health_status",
                           "--format", "{{.Action}}").stdout
     assert events == "health_status: healthy\n"
