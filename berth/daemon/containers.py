@@ -628,6 +628,7 @@ class ContainerService:
         await asyncio.to_thread(self._delete_files, container)
         self.containers.pop(container.id, None)
         self.live.pop(container.id, None)
+        live.hub.close()  # a client still attached (to a stopped container) sees its stream end
         self.emit(container, "destroy")
         if live.removal is None:
             live.removal = asyncio.get_running_loop().create_future()
