@@ -195,6 +195,9 @@ def click_option(spec: Spec) -> click.Option:
         from berth.cli.clicktypes import GoInt
 
         kwargs["type"] = GoInt()
+        kwargs.setdefault("metavar", "int")
+    elif "type" not in kwargs and not kwargs.get("is_flag"):
+        kwargs.setdefault("metavar", "string")  # docker's word for a value (click's is TEXT)
     return click.Option(flags, **kwargs)
 
 
