@@ -16,12 +16,10 @@ _SIGNAL_NAMES = {getattr(signal, name): name for name in PROXIED_SIGNALS}
 
 
 def attach(client: Client, container: str, *, stdin: bool, stdout: bool = True, stderr: bool = True,
-           detach_keys: str | None = None, logs: bool = False) -> Hijacked:
+           detach_keys: str | None = None) -> Hijacked:
     """POST /containers/{id}/attach on a connection of its own."""
     params: dict[str, Any] = {"stream": True, "stdin": stdin, "stdout": stdout, "stderr": stderr,
                               "detachKeys": detach_keys}
-    if logs:
-        params["logs"] = True
     return client.clone().hijack(f"/containers/{container}/attach", params)
 
 
