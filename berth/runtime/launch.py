@@ -116,7 +116,6 @@ def launch_exec(init_pid: int, spec: dict, process: dict, stdio: tuple[int, int,
     try:
         here = set(cgroups.procs_files_of(os.getpid()))
         join = [path for path in cgroups.procs_files_of(init_pid) if path not in here]
-        linux = spec.get("linux") or {}
         seccomp = _seccomp_source(spec)
         pid_ns = {"type": "pid", "path": f"/proc/{init_pid}/ns/pid"}
         return _spawn(pid_ns, lambda: join, lambda channel: _exec_init(channel, process, stdio, ns_fds, seccomp))
