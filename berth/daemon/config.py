@@ -97,7 +97,9 @@ def load_config(config_file: Path | None, overrides: dict[str, Any]) -> DaemonCo
         log_opts={str(key): str(value) for key, value in (settings.get("log-opts") or {}).items()},
     )
     config.runtime(None)  # the default runtime must exist
-    from berth.daemon.create_config import log_config  # checked now, as dockerd refuses to start with bad ones
+    from berth.daemon.create_config import (
+        log_config,  # checked now, as dockerd refuses to start with bad ones
+    )
     from berth.daemon.errors import InvalidArgument
 
     try:

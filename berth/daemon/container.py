@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from berth.daemon.namespaces import joined_container
 from berth.durations import human_duration
 from berth.timestamps import ZERO_TIME, parse_seconds
 
@@ -166,7 +167,7 @@ class Container:
             "SecondaryIPAddresses": None, "SecondaryIPv6Addresses": None, "EndpointID": "",
             "Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "IPAddress": "",
             "IPPrefixLen": 0, "IPv6Gateway": "", "MacAddress": "",
-            "Networks": {} if mode.startswith("container:") else {  # another container's network: none listed
+            "Networks": {} if joined_container(mode) else {  # another container's network: none listed
                 mode: {"IPAMConfig": None, "Links": None, "Aliases": None, "NetworkID": self.network_id,
                        "EndpointID": "", "Gateway": "", "IPAddress": "", "IPPrefixLen": 0, "IPv6Gateway": "",
                        "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "MacAddress": "", "DriverOpts": None}},

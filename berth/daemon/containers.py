@@ -16,10 +16,10 @@ import shutil
 import signal
 import threading
 import time
-from functools import lru_cache
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,6 @@ from berth.daemon.container import Container
 from berth.daemon.create_config import (
     UPDATABLE_RESOURCES,
     bind_mounts,
-    joins_network,
     log_rotation,
     merge_config,
     normalize_host_config,
@@ -50,9 +49,10 @@ from berth.daemon.health import check_healthcheck
 from berth.daemon.limits import check_limits, discard_unsupported
 from berth.daemon.logs import LogEntry, LogQuery, read_logs
 from berth.daemon.names import random_name
-from berth.daemon.namespaces import shared_with, spec_namespaces
+from berth.daemon.namespaces import joined_container, shared_with, spec_namespaces
 from berth.daemon.networks import NetworkService
 from berth.daemon.spec import (
+    DEFAULT_SHM_SIZE,
     INIT_IN_CONTAINER,
     SpecError,
     build_spec,
@@ -194,10 +194,10 @@ class ContainerService:
         host_config = normalize_host_config(requested)
         warnings = discard_unsupported(host_config)
         self._check_sharing(host_config)
-        if joins_network(host_config["NetworkMode"]):
+        if network_owner := joined_container(host_config["NetworkMode"]):
             if body.get("Hostname"):
                 raise InvalidArgument("conflicting options: hostname and the network mode")
-            host_config["NetworkMode"] = f"container:{self._existing(host_config['NetworkMode'][10:]).id}"
+            host_config["NetworkMode"] = f"container:{self._existing(network_owner).id}"
         container_id = secrets.token_hex(32)
         config = merge_config(body, image_config, container_id)
         check_healthcheck(config.get("Healthcheck"))
@@ -216,7 +216,7 @@ class ContainerService:
             id=container_id, name=name, created=rfc3339_nano(), image=image_ref, image_id=image_id,
             path=command[0], args=command[1:], config=config, host_config=host_config,
             runtime=runtime, mounts=self._mounts_of_new(host_config),
-            network_id="" if joins_network(mode := host_config["NetworkMode"]) else self.networks.id_of(mode),
+            network_id="" if network_owner else self.networks.id_of(host_config["NetworkMode"]),
         )
         self._check_name_free(name)
         directory = self.directory(container)
@@ -255,7 +255,7 @@ class ContainerService:
         """The containers whose namespaces a new one joins exist, and its sysctls are its own to set."""
         for _, ref in shared_with(host_config):
             self._existing(ref)
-        try:
+        try:  # which namespaces it will have is all that counts here, not where joined ones are
             check_sysctls(host_config.get("Sysctls") or {}, spec_namespaces(host_config, lambda kind, ref: 0))
         except ValueError as error:
             raise InvalidArgument(str(error)) from None
@@ -264,10 +264,9 @@ class ContainerService:
         """The init of the running container whose `namespace` a container joins."""
         other = self.get(ref)
         if other.state.status not in ("running", "paused") or not other.state.pid:
-            reason = f"container {other.id} is not running"
-            if namespace == "network":
-                raise InvalidArgument(f"cannot join network of a non running container: {other.id}")
-            raise InvalidArgument(reason if namespace != "ipc" else f"can't join IPC of container {other.id}: {reason}")
+            reasons = {"network": f"cannot join network of a non running container: {other.id}",
+                       "ipc": f"can't join IPC of container {other.id}: container {other.id} is not running"}
+            raise InvalidArgument(reasons.get(namespace, f"container {other.id} is not running"))
         if namespace == "ipc" and other.host_config.get("IpcMode") not in ("shareable", "host"):
             raise InvalidArgument(f"can't join IPC of container {other.id}: non-shareable IPC "
                                   "(hint: use IpcMode:shareable for the donor container)")
@@ -279,8 +278,8 @@ class ContainerService:
         whose hostname it takes, as dockerd does."""
         host_config = container.host_config
         mode = host_config.get("NetworkMode") or ""
-        if joins_network(mode):
-            other = self.get(mode[len("container:"):])
+        if network_owner := joined_container(mode):
+            other = self.get(network_owner)
             container.config["Hostname"] = other.config.get("Hostname", "")
             return self.directory(other)
         directory = self.directory(container)
@@ -295,10 +294,10 @@ class ContainerService:
         if mode == "host":
             return "/dev/shm"
         if mode == "shareable":
-            size = container.host_config.get("ShmSize") or 64 * 1024 * 1024
+            size = container.host_config.get("ShmSize") or DEFAULT_SHM_SIZE
             return str(fs.mount_shm(self.directory(container), size))
-        if mode.startswith("container:"):
-            return str(self.directory(self.get(mode[len("container:"):])) / "shm")
+        if donor := joined_container(mode):
+            return str(self.directory(self.get(donor)) / "shm")
         return None
 
     def _check_name_free(self, name: str) -> None:

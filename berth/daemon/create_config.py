@@ -5,14 +5,22 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from berth.daemon.devices import check_block_io, check_devices
 from berth.daemon.errors import Conflict, InvalidArgument
 from berth.daemon.health import merge_healthcheck
-from berth.daemon.devices import check_block_io, check_devices
 from berth.daemon.limits import check_limits, normalize_limits
-from berth.daemon.namespaces import check_modes
+from berth.daemon.namespaces import check_modes, joined_container
 from berth.daemon.security import check_security_opts
-from berth.daemon.spec import MASKED_PATHS, READONLY_PATHS, SpecError, check_capabilities, create_env
+from berth.daemon.spec import (
+    DEFAULT_SHM_SIZE,
+    MASKED_PATHS,
+    READONLY_PATHS,
+    SpecError,
+    check_capabilities,
+    create_env,
+)
 from berth.runtime.cgroups import hierarchies
+from berth.strconv import parse_bool
 
 RESTART_POLICIES = {"", "no", "always", "unless-stopped", "on-failure"}
 PROPAGATIONS = ("private", "rprivate", "slave", "rslave", "shared", "rshared")
@@ -26,7 +34,7 @@ HOST_CONFIG_DEFAULTS: dict[str, Any] = {
     "Dns": None, "DnsOptions": None, "DnsSearch": None, "ExtraHosts": None, "GroupAdd": None,
     "IpcMode": "private", "Cgroup": "", "Links": None, "OomScoreAdj": 0, "PidMode": "", "Privileged": False,
     "PublishAllPorts": False, "ReadonlyRootfs": False, "SecurityOpt": None, "UTSMode": "", "UsernsMode": "",
-    "ShmSize": 64 * 1024 * 1024, "Runtime": "", "ConsoleSize": [0, 0], "Isolation": "", "CpuShares": 0,
+    "ShmSize": DEFAULT_SHM_SIZE, "Runtime": "", "ConsoleSize": [0, 0], "Isolation": "", "CpuShares": 0,
     "Memory": 0, "NanoCpus": 0, "CgroupParent": "", "BlkioWeight": 0, "BlkioWeightDevice": None,
     "BlkioDeviceReadBps": None, "BlkioDeviceWriteBps": None, "BlkioDeviceReadIOps": None,
     "BlkioDeviceWriteIOps": None, "CpuPeriod": 0, "CpuQuota": 0, "CpuRealtimePeriod": 0, "CpuRealtimeRuntime": 0,
@@ -110,7 +118,7 @@ def normalize_host_config(host_config: dict[str, Any]) -> dict[str, Any]:
     host_config["RestartPolicy"] = policy
     check_mounts(host_config)
     mode = host_config.get("NetworkMode") or "default"
-    if joins_network(mode):
+    if joined_container(mode):  # `--network container:NAME`: its network and /etc files
         for field, what in (("Dns", "dns"), ("ExtraHosts", "custom host-to-IP mapping"),
                             ("PortBindings", "port publishing")):
             if host_config.get(field):
@@ -207,19 +215,15 @@ def log_rotation(options: dict[str, str]) -> tuple[int, int] | None:
             raise refuse(f'strconv.Atoi: parsing "{options["max-file"]}": invalid syntax') from None
         if max_file < 1:
             raise refuse("max-file cannot be less than 1")
-    if "compress" in options:
-        if options["compress"] not in ("1", "t", "T", "TRUE", "true", "True", "0", "f", "F", "FALSE", "false", "False"):
-            raise refuse(f'strconv.ParseBool: parsing "{options["compress"]}": invalid syntax')
-        if options["compress"] in ("1", "t", "T", "TRUE", "true", "True"):
-            if max_file < 2 or not max_size:
-                raise refuse("compress cannot be true when max-file is less than 2 or max-size is not set")
-            raise InvalidArgument("the json-file log opt 'compress' is not supported by berth yet")
+    try:
+        compress = parse_bool(options.get("compress", "false"))
+    except ValueError as error:
+        raise refuse(str(error)) from None
+    if compress:
+        if max_file < 2 or not max_size:
+            raise refuse("compress cannot be true when max-file is less than 2 or max-size is not set")
+        raise InvalidArgument("the json-file log opt 'compress' is not supported by berth yet")
     return (max_size, max_file) if max_size else None
-
-
-def joins_network(mode: str) -> bool:
-    """`--network container:NAME`: the network namespace (and /etc files) of another container."""
-    return mode.startswith("container:") and len(mode) > len("container:")
 
 
 def bind_mounts(host_config: dict[str, Any]) -> list[dict[str, Any]]:

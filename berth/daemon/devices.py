@@ -9,7 +9,6 @@ from typing import Any
 
 from berth.daemon.errors import InvalidArgument
 
-
 _CGROUP_RULE = re.compile(r"^([acb]) ([0-9]+|\*):([0-9]+|\*) ([rwm]{1,3})$")
 
 
@@ -32,12 +31,16 @@ def check_devices(host_config: dict[str, Any]) -> None:
                                   "not a device node")
 
 
-BLKIO_THROTTLES = ("BlkioDeviceReadBps", "BlkioDeviceWriteBps", "BlkioDeviceReadIOps", "BlkioDeviceWriteIOps")
+# HostConfig's block I/O throttles, and their fields in the spec's linux.resources.blockIO
+BLOCK_IO_THROTTLES = {
+    "BlkioDeviceReadBps": "throttleReadBpsDevice", "BlkioDeviceWriteBps": "throttleWriteBpsDevice",
+    "BlkioDeviceReadIOps": "throttleReadIOPSDevice", "BlkioDeviceWriteIOps": "throttleWriteIOPSDevice",
+}
 
 
 def check_block_io(host_config: dict[str, Any]) -> None:
     """The devices that `--device-read-bps` and the like throttle exist, as dockerd checks."""
-    for field in BLKIO_THROTTLES:
+    for field in BLOCK_IO_THROTTLES:
         for limit in host_config.get(field) or []:
             device_numbers(limit.get("Path") or "")
 

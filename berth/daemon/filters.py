@@ -8,12 +8,11 @@ from collections.abc import Callable
 from berth.daemon.container import Container
 from berth.daemon.errors import InvalidArgument, NotFound
 from berth.image.filters import check_keys, labels_match, parse_until
+from berth.strconv import parse_bool
 from berth.timestamps import parse_ns, parse_seconds
 
 STATUSES = {"created", "restarting", "running", "removing", "paused", "exited", "dead"}
 HEALTH = {"starting", "healthy", "unhealthy", "none"}
-_TRUE = {"1", "t", "T", "TRUE", "true", "True"}
-_FALSE = {"0", "f", "F", "FALSE", "false", "False"}
 
 
 class ContainerFilter:
@@ -34,9 +33,10 @@ class ContainerFilter:
             if health not in HEALTH:
                 raise InvalidArgument(f"Unrecognised filter value for health: {health}")
         is_task = filters.get("is-task", [])
-        if any(value not in _TRUE | _FALSE for value in is_task):
-            raise InvalidArgument(f"Invalid filter 'is-task=[{' '.join(is_task)}]'")
-        self.tasks_only = any(value in _TRUE for value in is_task)
+        try:
+            self.tasks_only = any([parse_bool(value) for value in is_task])
+        except ValueError:
+            raise InvalidArgument(f"Invalid filter 'is-task=[{' '.join(is_task)}]'") from None
         self.exited = {_atoi(code) for code in filters.get("exited", [])}
         self.before = [_created(find_container, ref) for ref in filters.get("before", [])]
         self.since = [_created(find_container, ref) for ref in filters.get("since", [])]
@@ -61,9 +61,10 @@ class ContainerFilter:
                 return False
         if self.ancestors and container.image_id not in self.ancestors:
             return False
-        created = parse_ns(container.created)
-        if any(created >= other for other in self.before) or any(created <= other for other in self.since):
-            return False
+        if self.before or self.since:
+            created = parse_ns(container.created)
+            if any(created >= other for other in self.before) or any(created <= other for other in self.since):
+                return False
         if self.tasks_only:
             return False  # berth runs no swarm tasks
         health = (container.state.health or {}).get("Status") or "none"
@@ -77,8 +78,10 @@ class ContainerFilter:
         if volumes and not any(mount.get(key) in volumes for mount in container.mounts
                                for key in ("Source", "Destination", "Name")):
             return False
-        settings = container.network_settings()
         networks = self.filters.get("network", [])
+        if not (networks or self.exposed or self.published):
+            return True
+        settings = container.network_settings()
         if networks and not any(name in networks or any(network.get("NetworkID", "").startswith(wanted)
                                                         for wanted in networks)
                                 for name, network in settings["Networks"].items()):

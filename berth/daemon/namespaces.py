@@ -14,10 +14,10 @@ _IPC_MODES = ("", "private", "shareable", "host", "none")
 def check_modes(host_config: dict[str, Any]) -> None:
     """Refuse a mode dockerd refuses, in its words."""
     pid = host_config.get("PidMode") or ""
-    if pid not in ("", "host") and not _joins(pid):
+    if pid not in ("", "host") and not joined_container(pid):
         raise InvalidArgument(f"invalid PID mode: {pid}")
     ipc = host_config.get("IpcMode") or ""
-    if ipc not in _IPC_MODES and not _joins(ipc):
+    if ipc not in _IPC_MODES and not joined_container(ipc):
         raise InvalidArgument(f"Invalid IPC mode: {ipc}")
     uts = host_config.get("UTSMode") or ""
     if uts not in ("", "host"):
@@ -26,8 +26,7 @@ def check_modes(host_config: dict[str, Any]) -> None:
 
 def shared_with(host_config: dict[str, Any]) -> list[tuple[str, str]]:
     """(namespace, container reference) for each namespace joined from another container."""
-    return [(kind, host_config[field][len("container:"):]) for kind, field in _MODES.items()
-            if _joins(host_config.get(field) or "")]
+    return [(kind, ref) for kind, field in _MODES.items() if (ref := joined_container(host_config.get(field) or ""))]
 
 
 def spec_namespaces(host_config: dict[str, Any], init_pid_of: Callable[[str, str], int]) -> list[dict[str, str]]:
@@ -38,18 +37,20 @@ def spec_namespaces(host_config: dict[str, Any], init_pid_of: Callable[[str, str
         mode = host_config.get(field) or ""
         if mode == "host":
             continue
-        if _joins(mode):
-            pid = init_pid_of(kind, mode[len("container:"):])
-            namespaces.append({"type": kind, "path": f"/proc/{pid}/ns/{kind}"})
+        if ref := joined_container(mode):
+            namespaces.append({"type": kind, "path": f"/proc/{init_pid_of(kind, ref)}/ns/{kind}"})
         else:
             namespaces.append({"type": kind})
     network = host_config.get("NetworkMode") or ""
-    if network.startswith("container:"):
-        namespaces.append({"type": "network", "path": f"/proc/{init_pid_of('network', network[10:])}/ns/net"})
+    if ref := joined_container(network):
+        namespaces.append({"type": "network", "path": f"/proc/{init_pid_of('network', ref)}/ns/net"})
     elif network != "host":
         namespaces.append({"type": "network"})
     return namespaces
 
 
-def _joins(mode: str) -> bool:
-    return mode.startswith("container:") and len(mode) > len("container:")
+def joined_container(mode: str) -> str | None:
+    """The container a `container:NAME` mode (pid, ipc or network) names; None for any other mode."""
+    if not mode.startswith("container:"):
+        return None
+    return mode[len("container:"):] or None

@@ -12,9 +12,7 @@ from berth.daemon.seccomp_profile import (
     load_profile,
     oci_seccomp,
 )
-
-_TRUE = {"1", "t", "T", "TRUE", "true", "True"}
-_FALSE = {"0", "f", "F", "FALSE", "false", "False"}
+from berth.strconv import parse_bool
 
 
 class SecurityOptions(NamedTuple):
@@ -37,8 +35,11 @@ def parse_security_opts(options: list[str] | None) -> SecurityOptions:
             raise InvalidArgument(f"invalid --security-opt 1: {json.dumps(option)}")
         if key == "seccomp":
             seccomp = value
-        elif key == "no-new-privileges" and value in _TRUE | _FALSE:
-            no_new_privileges = value in _TRUE
+        elif key == "no-new-privileges":
+            try:
+                no_new_privileges = parse_bool(value)
+            except ValueError:
+                raise InvalidArgument(f"invalid --security-opt 2: {json.dumps(option)}") from None
         elif key not in ("label", "apparmor"):
             raise InvalidArgument(f"invalid --security-opt 2: {json.dumps(option)}")
     return SecurityOptions(seccomp, no_new_privileges)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from berth.daemon.container import Container
-from berth.daemon.devices import device_numbers, spec_devices
+from berth.daemon.devices import BLOCK_IO_THROTTLES, device_numbers, spec_devices
 from berth.daemon.namespaces import spec_namespaces
 from berth.daemon.rootfs import etc_binds
 from berth.daemon.security import parse_security_opts, seccomp_section
@@ -19,6 +19,7 @@ from berth.linux.capabilities import NUMBERS as capability_numbers
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 INIT_IN_CONTAINER = "/sbin/docker-init"
 DEFAULT_NOFILE = 1048576
+DEFAULT_SHM_SIZE = 64 * 1024 * 1024  # bytes of /dev/shm, as dockerd gives
 
 DEFAULT_CAPABILITIES = [
     "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW",
@@ -106,7 +107,7 @@ def _capability_names(names: list[str] | None) -> list[str]:
 def _mounts(container: Container, etc_dir: Path, shm_source: str | None) -> list[dict[str, Any]]:
     """The spec's mounts; `shm_source` is a /dev/shm mounted outside, to share (None: a tmpfs of its own)."""
     host_config = container.host_config
-    shm_size = host_config.get("ShmSize") or 64 * 1024 * 1024
+    shm_size = host_config.get("ShmSize") or DEFAULT_SHM_SIZE
     shm = {"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
            "options": ["nosuid", "noexec", "nodev", "mode=1777", f"size={shm_size}"]}
     if shm_source:
@@ -148,12 +149,6 @@ def _mounts(container: Container, etc_dir: Path, shm_source: str | None) -> list
     return mounts
 
 
-_BLOCK_IO_THROTTLES = {
-    "BlkioDeviceReadBps": "throttleReadBpsDevice", "BlkioDeviceWriteBps": "throttleWriteBpsDevice",
-    "BlkioDeviceReadIOps": "throttleReadIOPSDevice", "BlkioDeviceWriteIOps": "throttleWriteIOPSDevice",
-}
-
-
 def resources(host_config: dict[str, Any]) -> dict[str, Any]:
     """HostConfig's limits as the OCI spec's linux.resources."""
     resources: dict[str, Any] = {"devices": [{"allow": False, "access": "rwm"}]}
@@ -189,7 +184,7 @@ def resources(host_config: dict[str, Any]) -> dict[str, Any]:
     if host_config.get("PidsLimit") is not None:  # 0: unlimited (after an update), written as "max"
         resources["pids"] = {"limit": host_config["PidsLimit"]}
     block_io: dict[str, Any] = {"weight": host_config["BlkioWeight"]} if host_config.get("BlkioWeight") else {}
-    for field, key in _BLOCK_IO_THROTTLES.items():
+    for field, key in BLOCK_IO_THROTTLES.items():
         if host_config.get(field):
             block_io[key] = [{**device_numbers(limit["Path"]), "rate": limit["Rate"]} for limit in host_config[field]]
     if host_config.get("BlkioWeightDevice"):
