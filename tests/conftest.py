@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-
 from tests.daemon_harness import Daemon, isolate, running_daemon
 
 ROOT = Path(__file__).resolve().parent.parent

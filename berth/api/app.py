@@ -2,23 +2,10 @@
 from __future__ import annotations
 
 import berth
+from berth import errdefs
 from berth.api.http import ApiError, HttpServer, Router
 from berth.api.routes import containers, execs, images, networks, system
 from berth.daemon.engine import Engine
-from berth.daemon.errors import (
-    Conflict,
-    InvalidArgument,
-    NotFound,
-    NotModified,
-    StartFailed,
-)
-from berth.image.errors import (
-    ImageConflict,
-    ImageNotFound,
-    InvalidFilter,
-    InvalidImage,
-    InvalidReference,
-)
 
 SERVER_HEADERS = [
     ("Api-Version", berth.API_VERSION),
@@ -28,14 +15,17 @@ SERVER_HEADERS = [
     ("Server", f"berth/{berth.__version__} (linux)"),
 ]
 
-_STATUS = [
-    (NotFound, 404), (ImageNotFound, 404), (Conflict, 409), (ImageConflict, 409),
-    (InvalidArgument, 400), (InvalidReference, 400), (InvalidImage, 400), (InvalidFilter, 400), (StartFailed, 400), (NotModified, 304),
-]
+# Each kind of error in berth.errdefs, and the status dockerd answers it with; the first that fits wins.
+STATUS_OF_KIND: tuple[tuple[type[errdefs.BerthError], int], ...] = (
+    (errdefs.NotFound, 404), (errdefs.InvalidArgument, 400), (errdefs.Unauthorized, 401),
+    (errdefs.Forbidden, 403), (errdefs.Conflict, 409), (errdefs.NotModified, 304),
+    (errdefs.Unavailable, 503), (errdefs.Unimplemented, 501), (errdefs.BerthError, 500),
+)
 
 
 def translate(exc: Exception) -> ApiError | None:
-    for kind, status in _STATUS:
+    """The API error for a service's error, by its kind; None for an exception of no kind (a bug)."""
+    for kind, status in STATUS_OF_KIND:
         if isinstance(exc, kind):
             return ApiError(status, str(exc))
     return None

@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from berth import paths
+from berth.errdefs import InvalidArgument
 
 
-class ConfigError(Exception):
+class ConfigError(InvalidArgument):
     pass
 
 
@@ -100,7 +101,7 @@ def load_config(config_file: Path | None, overrides: dict[str, Any]) -> DaemonCo
     from berth.daemon.create_config import (
         log_config,  # checked now, as dockerd refuses to start with bad ones
     )
-    from berth.daemon.errors import InvalidArgument
+    from berth.errdefs import InvalidArgument
 
     try:
         log_config({"Type": config.log_driver, "Config": config.log_opts})

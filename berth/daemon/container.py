@@ -6,12 +6,12 @@ the daemon can restore every container after a restart or a crash.
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from berth.atomicfile import write_atomic
 from berth.daemon.namespaces import joined_container
 from berth.durations import human_duration
 from berth.timestamps import ZERO_TIME, parse_seconds
@@ -106,13 +106,7 @@ class Container:
         """Write the record atomically: a crash leaves the old or the new one, never a torn file."""
         directory = self.directory(data_root, self.id)
         directory.mkdir(parents=True, exist_ok=True)
-        record = asdict(self)
-        temp = directory / "config.json.tmp"
-        with open(temp, "w") as out:
-            json.dump(record, out)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, directory / "config.json")
+        write_atomic(directory / "config.json", json.dumps(asdict(self)).encode())
 
     @classmethod
     def load(cls, directory: Path) -> Container:

@@ -34,15 +34,7 @@ from berth.daemon.create_config import (
     normalize_host_config,
     restart_policy,
 )
-from berth.daemon.errors import (
-    Conflict,
-    DaemonError,
-    InvalidArgument,
-    NotFound,
-    NotModified,
-    NotRunning,
-    StartFailed,
-)
+from berth.daemon.errors import NotRunning, StartFailed
 from berth.daemon.events import EventBus
 from berth.daemon.filters import ContainerFilter, prune_filter
 from berth.daemon.health import check_healthcheck
@@ -60,7 +52,7 @@ from berth.daemon.spec import (
     resources,
 )
 from berth.daemon.streams import OutputHub, StdinFunnel, relay
-from berth.daemon.users import UserError
+from berth.errdefs import BerthError, Conflict, InvalidArgument, NotFound, NotModified
 from berth.image.config import matches_platform, platform_of
 from berth.image.errors import ImageNotFound
 from berth.image.service import ContainerUse, ImageService
@@ -319,7 +311,7 @@ class ContainerService:
             container.manually_stopped = False
             try:
                 await self._launch(container, live)
-            except DaemonError:
+            except BerthError:
                 if container.host_config.get("AutoRemove"):
                     await self._remove(container, live)  # as dockerd: `run --rm` waits for this
                 raise
@@ -351,7 +343,7 @@ class ContainerService:
             spec = build_spec(container, rootfs, etc_dir, self.cgroup(container), self._init_to_join,
                               self._shm_to_share(container),
                               self.config.seccomp_profile_json or self.config.seccomp_profile)
-        except (SpecError, UserError, ImageNotFound, OSError, DaemonError) as exc:
+        except (OSError, BerthError) as exc:  # SpecError, UserError, ImageNotFound and the like
             fs.unmount_rootfs(directory)
             self._record_failed_start(container, str(exc), 125)
             raise InvalidArgument(str(exc)) from None
@@ -475,7 +467,7 @@ class ContainerService:
             container.restart_count += 1
             try:
                 await self._launch(container, live)
-            except (DaemonError, OSError) as exc:
+            except (BerthError, OSError) as exc:
                 log.error("restarting %s failed: %s", container.id[:12], exc)
                 container.state.status = "exited"
                 await asyncio.to_thread(container.save, self.config.data_root)
@@ -835,7 +827,7 @@ class ContainerService:
             async with live.lock:
                 try:
                     await self._launch(container, live)
-                except (DaemonError, OSError) as exc:
+                except (BerthError, OSError) as exc:
                     log.error("could not restart %s: %s", container.id[:12], exc)
 
     @staticmethod

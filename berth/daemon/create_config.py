@@ -6,7 +6,6 @@ import os
 from typing import Any
 
 from berth.daemon.devices import check_block_io, check_devices
-from berth.daemon.errors import Conflict, InvalidArgument
 from berth.daemon.health import merge_healthcheck
 from berth.daemon.limits import check_limits, normalize_limits
 from berth.daemon.namespaces import check_modes, joined_container
@@ -19,6 +18,7 @@ from berth.daemon.spec import (
     check_capabilities,
     create_env,
 )
+from berth.errdefs import Conflict, InvalidArgument
 from berth.runtime.cgroups import hierarchies
 from berth.strconv import parse_bool
 

@@ -7,7 +7,7 @@ import re
 import stat
 from typing import Any
 
-from berth.daemon.errors import InvalidArgument
+from berth.errdefs import InvalidArgument
 
 _CGROUP_RULE = re.compile(r"^([acb]) ([0-9]+|\*):([0-9]+|\*) ([rwm]{1,3})$")
 

@@ -1,31 +1,12 @@
-"""Errors the daemon's services raise; the API layer maps each kind to its HTTP status."""
-
-
-class DaemonError(Exception):
-    """Base: the message is what the user reads, worded as Docker words it."""
-
-
-class NotFound(DaemonError):
-    pass
-
-
-class Conflict(DaemonError):
-    pass
-
-
-class InvalidArgument(DaemonError):
-    pass
-
-
-class NotModified(DaemonError):
-    pass
+"""The daemon's own errors, of kinds in berth.errdefs (which the services raise directly otherwise)."""
+from berth.errdefs import Conflict, InvalidArgument
 
 
 class NotRunning(Conflict):
-    pass
+    """The container must be running for this."""
 
 
-class StartFailed(DaemonError):
+class StartFailed(InvalidArgument):
     """The runtime could not start the process; `exit_code` is Docker's 125, 126 or 127."""
 
     def __init__(self, message: str, exit_code: int) -> None:

@@ -8,16 +8,11 @@ from pathlib import Path
 from typing import Any
 
 from berth.daemon.containers import ContainerService, prime_cgroup_move
-from berth.daemon.errors import (
-    Conflict,
-    InvalidArgument,
-    NotFound,
-    NotRunning,
-    StartFailed,
-)
+from berth.daemon.errors import NotRunning, StartFailed
 from berth.daemon.spec import ALL_CAPABILITIES, SpecError, process_env, process_spec
 from berth.daemon.streams import OutputHub, StdinFunnel, relay
 from berth.daemon.users import UserError
+from berth.errdefs import Conflict, InvalidArgument, NotFound
 from berth.monitor import client as monitor
 
 EXEC_START_FAILED = 126  # dockerd's exit code for an exec whose process could not start

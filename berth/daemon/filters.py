@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 
 from berth.daemon.container import Container
-from berth.daemon.errors import InvalidArgument, NotFound
+from berth.errdefs import InvalidArgument, NotFound
 from berth.image.filters import check_keys, labels_match, parse_until
 from berth.strconv import parse_bool
 from berth.timestamps import parse_ns, parse_seconds

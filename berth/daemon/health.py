@@ -14,8 +14,9 @@ import signal
 import time
 from typing import TYPE_CHECKING, Any
 
-from berth.daemon.errors import DaemonError, InvalidArgument, StartFailed
+from berth.daemon.errors import StartFailed
 from berth.durations import format_go_duration
+from berth.errdefs import BerthError, InvalidArgument
 from berth.timestamps import rfc3339_nano
 
 if TYPE_CHECKING:
@@ -113,7 +114,7 @@ class HealthMonitor:
             await asyncio.sleep(interval)
             try:
                 result = await self._probe(container, command, check.get("Timeout") or DEFAULT_TIMEOUT)
-            except DaemonError as error:  # the container is on its way out, or paused
+            except BerthError as error:  # the container is on its way out, or paused
                 log.debug("health probe of %s not run: %s", container.id[:12], error)
                 continue
             except OSError:

@@ -5,7 +5,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from berth.daemon.errors import InvalidArgument
+from berth.errdefs import InvalidArgument
 
 MIN_MEMORY = 6 * 1024 * 1024
 

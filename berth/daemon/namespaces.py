@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from berth.daemon.errors import InvalidArgument
+from berth.errdefs import InvalidArgument
 
 _MODES = {"pid": "PidMode", "ipc": "IpcMode", "uts": "UTSMode"}
 _IPC_MODES = ("", "private", "shareable", "host", "none")

@@ -9,8 +9,8 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from berth.daemon.errors import Conflict, InvalidArgument, NotFound
-from berth.runtime.state import write_atomic
+from berth.atomicfile import write_atomic
+from berth.errdefs import Conflict, InvalidArgument, NotFound
 from berth.timestamps import rfc3339_nano
 
 BUILTIN = {"none": "null", "host": "host"}  # name -> driver, in dockerd's order

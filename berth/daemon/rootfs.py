@@ -13,6 +13,7 @@ import socket
 from collections.abc import Sequence
 from pathlib import Path
 
+from berth.atomicfile import write_atomic
 from berth.linux import syscalls
 
 HOST_RESOLV_CONF = Path("/etc/resolv.conf")
@@ -95,12 +96,6 @@ def unmount_rootfs(directory: Path) -> None:
         pass  # not mounted
 
 
-def _write(path: Path, text: str) -> None:
-    temp = path.with_suffix(".tmp")
-    temp.write_text(text)
-    os.replace(temp, path)
-
-
 def write_etc_files(directory: Path, hostname: str, host_network: bool, extra_hosts: list[str],
                     dns: list[str], dns_search: Sequence[str] = (), dns_options: Sequence[str] = ()) -> None:
     """Write the container's /etc/hostname, /etc/hosts and /etc/resolv.conf (bind-mounted in)."""
@@ -113,15 +108,15 @@ def write_etc_files(directory: Path, hostname: str, host_network: bool, extra_ho
     for entry in extra_hosts:
         name, _, address = entry.partition(":")
         hosts += f"{address}\t{name}\n"
-    _write(directory / "hostname", hostname + "\n")
-    _write(directory / "hosts", hosts)
+    write_atomic(directory / "hostname", (hostname + "\n").encode(), durable=False)
+    write_atomic(directory / "hosts", hosts.encode(), durable=False)
     try:
         resolv = HOST_RESOLV_CONF.read_text()
     except OSError:
         resolv = FALLBACK_RESOLV_CONF
     if dns or dns_search or dns_options:
         resolv = _resolv_conf(resolv, list(dns), list(dns_search), list(dns_options))
-    _write(directory / "resolv.conf", resolv)
+    write_atomic(directory / "resolv.conf", resolv.encode(), durable=False)
 
 
 def _resolv_conf(host: str, servers: list[str], search: list[str], options: list[str]) -> str:

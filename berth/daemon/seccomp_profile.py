@@ -15,8 +15,10 @@ import json
 import platform
 from typing import Any
 
+from berth.errdefs import InvalidArgument
 
-class ProfileError(ValueError):
+
+class ProfileError(InvalidArgument, ValueError):
     pass
 
 

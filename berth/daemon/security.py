@@ -5,13 +5,13 @@ import json
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from berth.daemon.errors import InvalidArgument
 from berth.daemon.seccomp_profile import (
     DEFAULT_PROFILE,
     ProfileError,
     load_profile,
     oci_seccomp,
 )
+from berth.errdefs import InvalidArgument
 from berth.strconv import parse_bool
 
 

@@ -14,6 +14,7 @@ from berth.daemon.namespaces import spec_namespaces
 from berth.daemon.rootfs import etc_binds
 from berth.daemon.security import parse_security_opts, seccomp_section
 from berth.daemon.users import resolve_groups, resolve_user
+from berth.errdefs import InvalidArgument
 from berth.linux.capabilities import NUMBERS as capability_numbers
 
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -40,7 +41,7 @@ MASKED_PATHS = [
 READONLY_PATHS = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
 
 
-class SpecError(Exception):
+class SpecError(InvalidArgument):
     pass
 
 

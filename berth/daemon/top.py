@@ -5,7 +5,7 @@ import asyncio
 import shlex
 from typing import Any
 
-from berth.daemon.errors import InvalidArgument
+from berth.errdefs import InvalidArgument
 
 
 async def process_table(pids: list[int], ps_args: str) -> dict[str, Any]:

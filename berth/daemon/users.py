@@ -4,8 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from berth.errdefs import InvalidArgument
 
-class UserError(Exception):
+
+class UserError(InvalidArgument):
     pass
 
 

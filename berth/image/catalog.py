@@ -9,7 +9,8 @@ import sqlite3
 from dataclasses import dataclass
 
 from berth.store import Database, References
-from berth.store.gc import SCHEMA as GC_SCHEMA, key
+from berth.store.gc import SCHEMA as GC_SCHEMA
+from berth.store.gc import key
 
 SCHEMA = GC_SCHEMA + [
     "CREATE TABLE IF NOT EXISTS images (id TEXT PRIMARY KEY, parent TEXT, top_layer TEXT, "

@@ -1,9 +1,11 @@
-"""Errors the image service raises; their texts are Docker's, so the API can pass them on unchanged."""
+"""Errors the image service raises, each of a kind in berth.errdefs; their texts are Docker's."""
 from __future__ import annotations
 
+from berth.errdefs import Conflict, InvalidArgument, NotFound, Unavailable
 
-class ImageNotFound(LookupError):
-    """404: str(e) == "No such image: <ref>"."""
+
+class ImageNotFound(NotFound, LookupError):
+    """str(e) == "No such image: <ref>"."""
 
     def __init__(self, ref: str) -> None:
         super().__init__(f"No such image: {ref}")
@@ -13,21 +15,21 @@ class ImageNotFound(LookupError):
         return str(self.args[0])
 
 
-class ImageConflict(Exception):
-    """409: the operation would break an image still in use or referenced."""
+class ImageConflict(Conflict):
+    """The operation would break an image still in use or referenced."""
 
 
-class InvalidReference(ValueError):
-    """400: a malformed image reference."""
+class InvalidReference(InvalidArgument, ValueError):
+    """A malformed image reference."""
 
 
-class InvalidImage(ValueError):
-    """400: an archive, config or change line berth cannot accept; the message says what is wrong."""
+class InvalidImage(InvalidArgument, ValueError):
+    """An archive, config or change line berth cannot accept; the message says what is wrong."""
 
 
-class InvalidFilter(ValueError):
-    """400: an unknown filter or a bad filter value."""
+class InvalidFilter(InvalidArgument, ValueError):
+    """An unknown filter or a bad filter value."""
 
 
-class StoreFormatError(RuntimeError):
+class StoreFormatError(Unavailable, RuntimeError):
     """The data root holds an image store in a format this berth cannot read."""

@@ -15,22 +15,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
+from berth.atomicfile import write_atomic
 from berth.image import archive_load, archive_save, reference, views
 from berth.image.catalog import SCHEMA, Catalog, ImageRecord
 from berth.image.changes import apply_changes
-from berth.image.config import (CONTAINER_CONFIG_DEFAULTS, EMPTY_LAYER_DIFF_ID, history_entry,
-                                image_config)
+from berth.image.config import CONTAINER_CONFIG_DEFAULTS, EMPTY_LAYER_DIFF_ID, history_entry, image_config
 from berth.image.errors import ImageConflict, ImageNotFound, InvalidImage, InvalidReference, StoreFormatError
 from berth.image.filters import ListFilters, PruneFilters
-from berth.timestamps import parse_ns, rfc3339_nano
 from berth.layer import Layer, LayerError, LayerStore, chain_ids, changes, write_tree
 from berth.layer.compression import decompressed
 from berth.layer.pipe import ChunkPipe
 from berth.layer.store import LAYER_KIND
 from berth.store import BlobNotFound, BlobStore, Database, DigestMismatch, References
 from berth.store import digest as digests
-from berth.store.atomic import write_bytes
 from berth.store.gc import key
+from berth.timestamps import parse_ns, rfc3339_nano
 
 _HEX_PREFIX = re.compile(r"^(?:sha256:)?([0-9a-f]{1,64})$")
 _TAG = re.compile(r"^[\w][\w.-]{0,127}$")
@@ -61,7 +60,7 @@ def _check_store_format(root: Path) -> None:
     elif (root / "berth.db").exists() or (root / "layers").exists():
         found = "0"
     else:
-        write_bytes(marker, STORE_FORMAT.encode() + b"\n")
+        write_atomic(marker, STORE_FORMAT.encode() + b"\n")
         return
     if found != STORE_FORMAT:
         raise StoreFormatError(f"the image store in {root} has format {found}; this berth reads format "

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from berth.image import reference
 from berth.image.catalog import ImageRecord
 from berth.image.config import full_container_config
-from berth.image import reference
 from berth.timestamps import ZERO_TIME, parse_ns
 
 NONE_TAG = "<none>:<none>"

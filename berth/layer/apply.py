@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from berth.errdefs import InvalidArgument
 from berth.layer.filewrite import ShortContent, copy_to_file
 from berth.layer.hashing import HashingReader
 from berth.layer.rootdir import PathEscapes, RootDir, split
@@ -27,7 +28,7 @@ XATTR_PAX_PREFIX = "SCHILY.xattr."
 _RESERVED_XATTR = "trusted.overlay."
 
 
-class LayerError(ValueError):
+class LayerError(InvalidArgument, ValueError):
     """A layer archive that cannot be applied; the message says why, and `reason` says it without
     calling the archive a layer (for `docker cp`, whose tar is not one)."""
 

@@ -9,12 +9,14 @@ import mmap
 import os
 from typing import BinaryIO
 
+from berth.errdefs import DataLoss
+
 CHUNK = 1 << 20
 ALIGN = 4096  # O_DIRECT wants offsets, lengths and memory aligned to the logical block size
 DIRECT_MIN = 1 << 20  # smaller files are written through the page cache
 
 
-class ShortContent(EOFError):
+class ShortContent(DataLoss, EOFError):
     """The stream ended before the file's length."""
 
 

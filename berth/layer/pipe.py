@@ -6,6 +6,8 @@ import queue
 import threading
 from collections.abc import Iterator
 
+from berth.errdefs import BerthError
+
 _END = b""
 
 
@@ -28,7 +30,7 @@ class ChunkPipe:
         self._queue.put(error)
 
 
-class PipeBroken(IOError):
+class PipeBroken(BerthError, OSError):
     """The writing side of a ChunkPipe failed; its error is the cause."""
 
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 import os
 import stat
 
+from berth.errdefs import InvalidArgument
+
 MAX_SYMLINK_HOPS = 40
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
-class PathEscapes(ValueError):
+class PathEscapes(InvalidArgument, ValueError):
     """A name that climbs out of the root with `..`."""
 
 

@@ -21,6 +21,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
+from berth.atomicfile import fsync_dir
+from berth.errdefs import NotFound
 from berth.layer import tarsplit
 from berth.layer.apply import Applied, LayerError, apply_tar
 from berth.layer.compression import decompressed, sniff
@@ -29,7 +31,6 @@ from berth.layer.pipe import ChunkPipe
 from berth.layer.tarsplit import SplitRecorder
 from berth.store import BlobStore, DigestMismatch, References
 from berth.store import digest as digests
-from berth.store.atomic import fsync_dir
 from berth.store.gc import key
 
 LAYER_KIND = "layer"
@@ -37,7 +38,7 @@ _TEMPORARY = ".tmp-"
 _DELETING = ".del-"
 
 
-class LayerNotFound(LookupError):
+class LayerNotFound(NotFound, LookupError):
     def __init__(self, chain_id: str) -> None:
         super().__init__(f"layer {chain_id} does not exist")
 

@@ -3,8 +3,15 @@ from __future__ import annotations
 
 import ctypes
 
-from berth.linux.syscalls import (PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, PR_CAP_AMBIENT_RAISE,
-                                  PR_CAPBSET_DROP, _check, _libc, prctl)
+from berth.linux.syscalls import (
+    PR_CAP_AMBIENT,
+    PR_CAP_AMBIENT_CLEAR_ALL,
+    PR_CAP_AMBIENT_RAISE,
+    PR_CAPBSET_DROP,
+    _check,
+    _libc,
+    prctl,
+)
 
 NAMES = (
     "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import berth
+from berth.errdefs import BerthError
 from berth.monitor import request as zygote_request
 from berth.monitor import statedir
 from berth.monitor.frames import HEADER, FrameType, encode
@@ -21,7 +22,7 @@ __all__ = ["Channel", "SpawnError", "connect", "read_exit", "spawn", "start_zygo
 MAX_REPLY = 65536
 
 
-class SpawnError(Exception):
+class SpawnError(BerthError):
     """The monitor could not start the process (Docker's exit codes: 125, 126 or 127)."""
 
     def __init__(self, message: str, exit_code: int) -> None:

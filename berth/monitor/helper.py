@@ -13,6 +13,8 @@ import os
 import socket
 from typing import NoReturn
 
+from berth.atomicfile import write_atomic
+from berth.errdefs import BerthError
 from berth.monitor import request as zygote_request
 from berth.monitor import statedir
 from berth.monitor.jsonlog import Rotation, open_log
@@ -45,7 +47,7 @@ class Prepared:
         self.log_fd = log_fd
 
 
-class Declined(Exception):
+class Declined(BerthError):
     """The process did not start; `reply` is the answer for the daemon, ready to send."""
 
     def __init__(self, reply: bytes) -> None:
@@ -132,7 +134,7 @@ def _prepare(request: dict, monitor_pid: int) -> tuple[dict, list[int]]:
     """Set up the state directory and start the process; the result message and the fds to pass."""
     statedir.remove(statedir.EXIT_FILE)
     statedir.remove(statedir.ATTACH_SOCKET)
-    statedir.write_atomic(statedir.MONITOR_PID, f"{monitor_pid}\n".encode())
+    write_atomic(statedir.MONITOR_PID, f"{monitor_pid}\n".encode())
     try:
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         listener.bind(statedir.ATTACH_SOCKET)

@@ -9,6 +9,7 @@ import socket
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from berth.atomicfile import write_atomic
 from berth.monitor import statedir
 from berth.runtime.cgroups import oom_kill_count, remove_cgroup
 from berth.runtime.launch import Launched, LaunchError, launch_container, launch_exec
@@ -98,7 +99,7 @@ class OciCliLauncher:
             args = ["create", "--bundle", self.request["bundle"], "--pid-file", pid_file, *tty]
         else:
             process = dict(self.request["process"], terminal=stdio is None)
-            statedir.write_atomic(statedir.EXEC_PROCESS, json.dumps(process).encode())
+            write_atomic(statedir.EXEC_PROCESS, json.dumps(process).encode())
             args = ["exec", "--process", statedir.EXEC_PROCESS, "--pid-file", pid_file, "-d"]
             args += ["--tty", *tty] if tty else []
         pty_master = self._run([*args, self.request["id"]], stdio)

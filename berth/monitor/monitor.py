@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable
 
+from berth.atomicfile import write_atomic
 from berth.linux import pty, syscalls
 from berth.monitor import request as zygote_request
 from berth.monitor import statedir
@@ -286,7 +287,7 @@ class Monitor:
         record = json.dumps({"exit_code": self.exit_code, "finished_at": self.finished_at,
                              "oom_killed": launcher.oom_killed()}).encode()
         launcher.cleanup()
-        statedir.write_atomic(statedir.EXIT_FILE, record)
+        write_atomic(statedir.EXIT_FILE, record)
         statedir.remove(statedir.ATTACH_SOCKET)
         self._accept(self.listener, 0)  # connections that arrived before the unlink
         self.poller.unregister(self.listener)

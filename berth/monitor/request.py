@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 
+from berth.errdefs import InvalidArgument
+
 MAX_REQUEST = 1 << 20
 
 _FIELDS: dict[str, dict[str, type | tuple[type, ...]]] = {
@@ -20,7 +22,7 @@ _OPTIONAL: dict[str, type | tuple[type, ...]] = {
 }
 
 
-class BadRequest(ValueError):
+class BadRequest(InvalidArgument, ValueError):
     """A request the zygote cannot serve; the message goes back to the daemon."""
 
 

@@ -1,4 +1,4 @@
-"""The files a monitor keeps in its state directory, written atomically."""
+"""The files a monitor keeps in its state directory (written with berth.atomicfile)."""
 from __future__ import annotations
 
 import json
@@ -12,19 +12,6 @@ CONSOLE_SOCKET = "console.sock"  # where an OCI runtime hands over a pty master 
 RUNTIME_LOG = "runtime.log"      # an OCI runtime's JSON log (its error messages)
 EXEC_PID = "exec.pid"            # pid file an OCI runtime writes for the launched process
 EXEC_PROCESS = "process.json"    # the OCI process an OCI runtime execs
-
-
-def write_atomic(path: str | Path, data: bytes) -> None:
-    """Replace `path` with `data` so readers see either the old or the new content."""
-    path = os.fspath(path)
-    temp = f"{path}.tmp{os.getpid()}"
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.rename(temp, path)
 
 
 def remove(path: str) -> None:

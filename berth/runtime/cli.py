@@ -17,16 +17,17 @@ import sys
 import time
 from pathlib import Path
 
+from berth.atomicfile import write_atomic
+from berth.errdefs import BerthError
 from berth.runtime import cgroups
-from berth.runtime.launch import LaunchError, Launched, launch_container, launch_exec
-from berth.runtime.state import (DEFAULT_ROOT, ContainerState, StateError, StateStore, process_start_time,
-                                 write_atomic)
+from berth.runtime.launch import Launched, LaunchError, launch_container, launch_exec
+from berth.runtime.state import DEFAULT_ROOT, ContainerState, StateError, StateStore, process_start_time
 
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1,
                      signal.SIGUSR2, signal.SIGWINCH)
 
 
-class CommandError(Exception):
+class CommandError(BerthError):
     def __init__(self, message: str, exit_code: int = 1) -> None:
         super().__init__(message)
         self.exit_code = exit_code

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from berth.errdefs import BerthError
 from berth.linux import pty
 from berth.linux import seccomp as seccomp_library
 from berth.linux import syscalls as sc
@@ -47,7 +48,7 @@ _MADE = b"made"  # parent -> child: your cgroups exist (a cgroup mount may bind 
 _GO = b"go"  # parent -> child: you are in your cgroups, go on to exec
 
 
-class LaunchError(Exception):
+class LaunchError(BerthError):
     """The container process could not be started; `message` reads like runc's, `exit_code` like Docker's."""
 
     def __init__(self, message: str, exit_code: int = 125) -> None:

@@ -5,13 +5,14 @@ import os
 import resource
 import stat
 
+from berth.errdefs import BerthError
 from berth.linux import capabilities as caps
 from berth.linux import syscalls as sc
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
-class ProcessError(Exception):
+class ProcessError(BerthError):
     """A setup step failed in a way the user must see, with the exit code Docker gives it."""
 
     def __init__(self, message: str, exit_code: int = 125) -> None:

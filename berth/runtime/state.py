@@ -5,15 +5,17 @@ import json
 import os
 import re
 import shutil
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from berth.atomicfile import write_atomic
+from berth.errdefs import BerthError
 
 DEFAULT_ROOT = "/run/berth-runtime"
 _VALID_ID = re.compile(r"^[\w+.-]+$")
 
 
-class StateError(Exception):
+class StateError(BerthError):
     pass
 
 
@@ -25,19 +27,6 @@ def process_start_time(pid: int) -> int | None:
     except (FileNotFoundError, ProcessLookupError):
         return None
     return None if fields[0] in ("Z", "X") else int(fields[19])
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as file:
-            file.write(data)
-            file.flush()
-            os.fsync(file.fileno())
-        os.rename(temp, path)
-    except BaseException:
-        os.unlink(temp)
-        raise
 
 
 @dataclass

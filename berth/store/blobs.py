@@ -12,14 +12,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from berth.atomicfile import fsync_dir
+from berth.errdefs import NotFound
 from berth.store import digest as digests
-from berth.store.atomic import fsync_dir
 from berth.store.digest import DigestMismatch
 
 CHUNK = 1 << 20
 
 
-class BlobNotFound(LookupError):
+class BlobNotFound(NotFound, LookupError):
     def __init__(self, digest: str) -> None:
         super().__init__(f"blob {digest} not found")
         self.digest = digest

@@ -4,15 +4,17 @@ from __future__ import annotations
 import hashlib
 import re
 
+from berth.errdefs import DataLoss, InvalidArgument
+
 ALGORITHM = "sha256"
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 
 
-class InvalidDigest(ValueError):
+class InvalidDigest(InvalidArgument, ValueError):
     """A string that is not a well-formed sha256 digest."""
 
 
-class DigestMismatch(ValueError):
+class DigestMismatch(DataLoss, ValueError):
     """Content whose hash differs from the digest it was stored or announced under."""
 
     def __init__(self, expected: str, actual: str) -> None:

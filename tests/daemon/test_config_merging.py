@@ -8,9 +8,9 @@ import pytest
 
 from berth.daemon.config import ConfigError, load_config
 from berth.daemon.create_config import bind_mounts, merge_config, normalize_host_config
-from berth.daemon.errors import InvalidArgument
 from berth.daemon.spec import DEFAULT_PATH, SpecError, capabilities, create_env, parse_signal, process_env
 from berth.daemon.users import UserError, resolve_user
+from berth.errdefs import InvalidArgument
 
 IMAGE = {"Entrypoint": ["/entry"], "Cmd": ["--default"], "Env": ["PATH=/image/bin", "A=1"],
          "WorkingDir": "/srv", "User": "app", "Labels": {"from": "image"}}

@@ -5,8 +5,8 @@ import os
 
 import pytest
 
-from berth.daemon.errors import InvalidArgument
 from berth.daemon.limits import check_limits, discard_unsupported, normalize_limits, parse_list
+from berth.errdefs import InvalidArgument
 
 MB = 1024 * 1024
 CPUS = len(os.sched_getaffinity(0))

@@ -1,8 +1,8 @@
 """The networks berth lists: the built-in none and host, with IDs that stay the same."""
 import pytest
 
-from berth.daemon.errors import Conflict, InvalidArgument, NotFound
 from berth.daemon.networks import NetworkService
+from berth.errdefs import Conflict, InvalidArgument, NotFound
 
 
 def test_none_and_host_are_listed_with_ids_that_survive_a_restart(tmp_path) -> None:

@@ -7,7 +7,6 @@ import re
 
 import pytest
 
-from berth.daemon.errors import InvalidArgument
 from berth.daemon.seccomp_profile import DEFAULT_PROFILE, oci_seccomp
 from berth.daemon.security import (
     check_security_opts,
@@ -15,6 +14,7 @@ from berth.daemon.security import (
     seccomp_section,
 )
 from berth.daemon.spec import DEFAULT_CAPABILITIES
+from berth.errdefs import InvalidArgument
 
 
 def refused(section: dict) -> set[str]:

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from berth.timestamps import parse_seconds, rfc3339_nano
-from berth.durations import human_duration
 from berth.detachkeys import DetachScanner
 from berth.detachkeys import parse as parse_detach_keys
+from berth.durations import human_duration
+from berth.timestamps import parse_seconds, rfc3339_nano
 
 
 def test_ctrl_p_ctrl_q_detaches_and_nothing_else_is_lost():

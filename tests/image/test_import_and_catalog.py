@@ -15,6 +15,7 @@ from berth.image import ContainerUse, ImageConflict, ImageNotFound, InvalidImage
 from tests.image.conftest import no_users
 from tests.image.ocischema import validate
 
+
 def sha256(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 

@@ -1,9 +1,9 @@
 """A layer keeps its files and a tar-split; the exact tar it came from is made again from them."""
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
-import gzip
 import subprocess
 from pathlib import Path
 

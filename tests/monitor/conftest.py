@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.monitor.monitor_harness import CGROUP_PARENT, RUNTIMES, Zygote, cgroup_dirs
 
 from berth.monitor import client
+from tests.monitor.monitor_harness import CGROUP_PARENT, RUNTIMES, Zygote, cgroup_dirs
 
 
 @pytest.fixture(scope="session")

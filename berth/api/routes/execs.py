@@ -4,8 +4,8 @@ from __future__ import annotations
 from berth.api.http import Hijack, Request, Response, Router, json_response
 from berth.api.streaming import MULTIPLEXED_STREAM, RAW_STREAM, frame, pump_session
 from berth.daemon.engine import Engine
-from berth.daemon.errors import DaemonError
 from berth.daemon.streams import STDERR, STDOUT
+from berth.errdefs import BerthError
 
 
 def register(router: Router, engine: Engine) -> None:
@@ -28,7 +28,7 @@ def register(router: Router, engine: Engine) -> None:
             output = session.hub.subscribe()
             try:
                 await execs.start(session.id)
-            except DaemonError as exc:
+            except BerthError as exc:
                 session.hub.unsubscribe(output)
                 writer.write(frame(STDOUT, f"{exc}\r\n".encode(), session.tty))
                 await writer.drain()

@@ -21,7 +21,7 @@ from berth.api.http import (
 from berth.api.streaming import consume_in_thread, produce_in_thread
 from berth.daemon import archives
 from berth.daemon.engine import Engine
-from berth.daemon.errors import NotFound
+from berth.errdefs import NotFound
 from berth.image.reference import familiar_name
 from berth.layer.apply import LayerError
 
