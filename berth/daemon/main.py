@@ -1,14 +1,20 @@
-"""`berthd`: the berth daemon's command line."""
+"""`berthd`: the berth daemon's command line, and its composition root: it builds the engine (the
+daemon's services), serves them over the Engine API on the configured sockets, and stops both on
+SIGTERM or SIGINT. The only module below `berth.api` that imports it (see tests/test_layering.py)."""
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
+import os
+import signal
 import sys
 from pathlib import Path
 
 from berth import paths
-from berth.daemon.config import ConfigError, load_config
+from berth.daemon.config import ConfigError, DaemonConfig, load_config
+
+log = logging.getLogger("berthd")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -37,15 +43,42 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"berthd: {exc}")
     logging.basicConfig(level=logging.DEBUG if config.debug else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from berth.daemon.engine import Engine
     from berth.image.errors import StoreFormatError
 
     try:
-        asyncio.run(Engine(config).run())
+        asyncio.run(serve(config))
     except StoreFormatError as exc:
         sys.exit(f"berthd: {exc}")
     except KeyboardInterrupt:
         pass
+
+
+async def serve(config: DaemonConfig) -> None:
+    """Run the engine and its API until SIGTERM or SIGINT; containers outlive it (live restore)."""
+    from berth.api.app import build_server
+    from berth.daemon.engine import Engine
+
+    engine = Engine(config)
+    await engine.start()
+    server = build_server(engine)
+    listeners = []
+    for path in config.socket_paths:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if os.path.exists(path):
+            os.unlink(path)
+        listeners.append(await server.serve_unix(path))
+        os.chmod(path, 0o660)
+        log.info("API listening on unix://%s", path)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    log.info("berthd ready (data root %s)", config.data_root)
+    await stop.wait()
+    log.info("shutting down; containers keep running (live restore)")
+    for listener in listeners:
+        listener.close()
+    await engine.stop()
 
 
 if __name__ == "__main__":
