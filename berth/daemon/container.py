@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from berth.atomicfile import write_atomic
 from berth.daemon.namespaces import joined_container
 from berth.durations import human_duration
 from berth.timestamps import ZERO_TIME, parse_seconds
@@ -26,9 +26,27 @@ def _empty(value: Any) -> bool:
     return value is None or value is False or value == "" or (isinstance(value, (dict, list)) and not value)
 
 
+class Status(StrEnum):
+    """A container's state, as Docker names it (and as records store it)."""
+
+    CREATED = "created"
+    RUNNING = "running"
+    PAUSED = "paused"
+    RESTARTING = "restarting"
+    REMOVING = "removing"
+    EXITED = "exited"
+    DEAD = "dead"
+
+
+HAS_PROCESS = frozenset({Status.RUNNING, Status.PAUSED})  # its init is there (maybe frozen)
+ACTIVE = HAS_PROCESS | {Status.RESTARTING}  # running as `ps`, `rm` and `logs -f` count it
+STOPPED = frozenset({Status.CREATED, Status.EXITED, Status.DEAD})  # what `container prune` removes
+LEAVING = frozenset({Status.REMOVING, Status.DEAD})  # on its way out: cannot start
+
+
 @dataclass
 class State:
-    status: str = "created"  # created | running | restarting | exited | removing | dead | paused
+    status: Status = Status.CREATED
     pid: int = 0
     exit_code: int = 0
     error: str = ""
@@ -38,18 +56,14 @@ class State:
     monitor_pid: int = 0
     health: dict[str, Any] | None = None  # State.Health: Status, FailingStreak, Log (berth.daemon.health)
 
-    @property
-    def running(self) -> bool:
-        return self.status in ("running", "paused", "restarting")
-
     def to_api(self) -> dict[str, Any]:
         return {
             "Status": self.status,
-            "Running": self.status in ("running", "paused"),
-            "Paused": self.status == "paused",
-            "Restarting": self.status == "restarting",
+            "Running": self.status in HAS_PROCESS,
+            "Paused": self.status == Status.PAUSED,
+            "Restarting": self.status == Status.RESTARTING,
             "OOMKilled": self.oom_killed,
-            "Dead": self.status == "dead",
+            "Dead": self.status == Status.DEAD,
             "Pid": self.pid,
             "ExitCode": self.exit_code,
             "Error": self.error,
@@ -61,19 +75,19 @@ class State:
     def describe(self, now: float | None = None) -> str:
         """The human `STATUS` column: `Up 3 seconds`, `Exited (0) 2 minutes ago`, `Created`."""
         now = time.time() if now is None else now
-        if self.status in ("running", "paused"):
+        if self.status in HAS_PROCESS:
             text = "Up " + human_duration(now - parse_seconds(self.started_at))
-            if self.status == "paused":
+            if self.status == Status.PAUSED:
                 return text + " (Paused)"
             health = (self.health or {}).get("Status")
             return f"{text} (health: starting)" if health == "starting" else f"{text} ({health})" if health else text
-        if self.status == "restarting":
+        if self.status == Status.RESTARTING:
             return f"Restarting ({self.exit_code}) {human_duration(now - parse_seconds(self.finished_at))} ago"
-        if self.status == "exited":
+        if self.status == Status.EXITED:
             return f"Exited ({self.exit_code}) {human_duration(now - parse_seconds(self.finished_at))} ago"
-        if self.status == "removing":
+        if self.status == Status.REMOVING:
             return "Removal In Progress"
-        if self.status == "dead":
+        if self.status == Status.DEAD:
             return "Dead"
         return "Created"
 
@@ -102,16 +116,10 @@ class Container:
     def directory(data_root: Path, container_id: str) -> Path:
         return data_root / "containers" / container_id
 
-    def save(self, data_root: Path) -> None:
-        """Write the record atomically: a crash leaves the old or the new one, never a torn file."""
-        directory = self.directory(data_root, self.id)
-        directory.mkdir(parents=True, exist_ok=True)
-        write_atomic(directory / "config.json", json.dumps(asdict(self)).encode())
-
     @classmethod
     def load(cls, directory: Path) -> Container:
         record = json.loads((directory / "config.json").read_text())
-        record["state"] = State(**record["state"])
+        record["state"] = State(**{**record["state"], "status": Status(record["state"]["status"])})
         return cls(**record)
 
     # --- API shapes ------------------------------------------------------------------------

@@ -10,7 +10,6 @@ import asyncio
 import json
 import logging
 import os
-import re
 import secrets
 import shutil
 import signal
@@ -25,7 +24,7 @@ from typing import Any
 
 from berth.daemon import rootfs as fs
 from berth.daemon.config import ConfigError, DaemonConfig
-from berth.daemon.container import Container
+from berth.daemon.container import ACTIVE, HAS_PROCESS, LEAVING, STOPPED, Container, Status
 from berth.daemon.create_config import (
     UPDATABLE_RESOURCES,
     bind_mounts,
@@ -43,6 +42,7 @@ from berth.daemon.logs import LogEntry, LogQuery, read_logs
 from berth.daemon.names import random_name
 from berth.daemon.namespaces import joined_container, shared_with, spec_namespaces
 from berth.daemon.networks import NetworkService
+from berth.daemon.records import NAME_PATTERN, ContainerRecords
 from berth.daemon.spec import (
     DEFAULT_SHM_SIZE,
     INIT_IN_CONTAINER,
@@ -64,7 +64,6 @@ from berth.timestamps import ZERO_TIME, parse_seconds, rfc3339_nano
 
 log = logging.getLogger("berth.containers")
 
-NAME_PATTERN = re.compile(r"^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
 DEFAULT_STOP_TIMEOUT = 10
 FIRST_RESTART_DELAY = 0.1
 RESET_RESTART_DELAY_AFTER = 10.0
@@ -107,7 +106,8 @@ class ContainerService:
         self.networks = networks
         self.events = events
         self.zygote_socket = zygote_socket
-        self.containers: dict[str, Container] = {}
+        self.records = ContainerRecords(config.data_root)
+        self.containers = self.records.by_id  # by id; read-only outside the service
         self.live: dict[str, Live] = {}
         self._filesystem_users: dict[str, int] = {}
         (config.data_root / "containers").mkdir(parents=True, exist_ok=True)
@@ -116,18 +116,7 @@ class ContainerService:
     # --- lookup ----------------------------------------------------------------------------
     def get(self, ref: str) -> Container:
         """By full id, name (with or without `/`), or unique id prefix, as Docker resolves them."""
-        if ref in self.containers:
-            return self.containers[ref]
-        name = ref.lstrip("/")
-        for container in self.containers.values():
-            if container.name == name:
-                return container
-        found = [c for c in self.containers.values() if ref and c.id.startswith(ref)]
-        if len(found) == 1:
-            return found[0]
-        if len(found) > 1:
-            raise InvalidArgument(f"Multiple IDs found with provided prefix: {ref}")
-        raise NotFound(f"No such container: {ref}")
+        return self.records.get(ref)
 
     def directory(self, container: Container) -> Path:
         return Container.directory(self.config.data_root, container.id)
@@ -151,7 +140,7 @@ class ContainerService:
 
     def users_of_image(self, image_id: str) -> list[ContainerUse]:
         """The containers made from an image, for the image service's removal rules."""
-        return [ContainerUse(c.id, c.state.status in ("running", "paused", "restarting"))
+        return [ContainerUse(c.id, c.state.status in ACTIVE)
                 for c in self.containers.values() if c.image_id == image_id]
 
     # --- create ----------------------------------------------------------------------------
@@ -162,9 +151,9 @@ class ContainerService:
             if not NAME_PATTERN.match(name):
                 raise InvalidArgument(f"Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
             name = name.lstrip("/")
-            self._check_name_free(name)
+            self.records.check_name_free(name)
         else:
-            name = random_name({c.name for c in self.containers.values()})
+            name = random_name(self.records.names())
         image_ref = body.get("Image") or ""
         if not image_ref:
             raise InvalidArgument("No image specified")
@@ -210,13 +199,13 @@ class ContainerService:
             runtime=runtime, mounts=self._mounts_of_new(host_config),
             network_id="" if network_owner else self.networks.id_of(host_config["NetworkMode"]),
         )
-        self._check_name_free(name)
+        self.records.check_name_free(name)
         directory = self.directory(container)
         init_binary = INIT_IN_CONTAINER if host_config.get("Init") else None
         await asyncio.to_thread(fs.prepare_layer_dirs, directory, init_binary)
         await asyncio.to_thread(self.images.hold_layers, container.id, image_id)
-        await asyncio.to_thread(container.save, self.config.data_root)
-        self.containers[container.id] = container
+        await self.records.save(container)
+        self.records.add(container)
         self.live[container.id] = Live()
         self.emit(container, "create")
         prime_cgroup_move()
@@ -255,7 +244,7 @@ class ContainerService:
     def _init_to_join(self, namespace: str, ref: str) -> int:
         """The init of the running container whose `namespace` a container joins."""
         other = self.get(ref)
-        if other.state.status not in ("running", "paused") or not other.state.pid:
+        if other.state.status not in HAS_PROCESS or not other.state.pid:
             reasons = {"network": f"cannot join network of a non running container: {other.id}",
                        "ipc": f"can't join IPC of container {other.id}: container {other.id} is not running"}
             raise InvalidArgument(reasons.get(namespace, f"container {other.id} is not running"))
@@ -292,21 +281,14 @@ class ContainerService:
             return str(self.directory(self.get(donor)) / "shm")
         return None
 
-    def _check_name_free(self, name: str) -> None:
-        for other in self.containers.values():
-            if other.name == name:
-                raise Conflict(f'Conflict. The container name "/{name}" is already in use by container '
-                               f'"{other.id}". You have to remove (or rename) that container to be able '
-                               f"to reuse that name.")
-
     # --- start -----------------------------------------------------------------------------
     async def start(self, ref: str) -> None:
         container = self.get(ref)
         live = self.live[container.id]
         async with live.lock:
-            if container.state.status in ("running", "paused"):
+            if container.state.status in HAS_PROCESS:
                 raise NotModified("container already started")
-            if container.state.status in ("removing", "dead"):
+            if container.state.status in LEAVING:
                 raise Conflict(f"cannot start a container marked for removal: {container.id}")
             container.manually_stopped = False
             try:
@@ -345,7 +327,7 @@ class ContainerService:
                               self.config.seccomp_profile_json or self.config.seccomp_profile)
         except (OSError, BerthError) as exc:  # SpecError, UserError, ImageNotFound and the like
             fs.unmount_rootfs(directory)
-            self._record_failed_start(container, str(exc), 125)
+            await self._record_failed_start(container, str(exc), 125)
             raise InvalidArgument(str(exc)) from None
         self._add_seccomp_program(spec, state_dir)
         bundle_config = state_dir / "config.json"
@@ -363,21 +345,21 @@ class ContainerService:
         except monitor.SpawnError as exc:
             await asyncio.to_thread(self._release_resources, container)
             message = f"OCI runtime create failed: {exc.message}: unknown"
-            self._record_failed_start(container, message, exc.exit_code)
+            await self._record_failed_start(container, message, exc.exit_code)
             raise StartFailed(message, exc.exit_code) from None
         state = container.state
-        state.status, state.pid, state.monitor_pid = "running", reply["pid"], reply.get("monitor_pid", 0)
+        state.status, state.pid, state.monitor_pid = Status.RUNNING, reply["pid"], reply.get("monitor_pid", 0)
         state.exit_code, state.error, state.oom_killed = 0, "", False
         state.started_at, state.finished_at = rfc3339_nano(), ZERO_TIME
         container.has_been_started = True
-        await asyncio.to_thread(container.save, self.config.data_root)
+        await self.records.save(container)
         self._attach_channel(container, live, channel)
         self.emit(container, "start")
 
-    def _record_failed_start(self, container: Container, message: str, exit_code: int) -> None:
+    async def _record_failed_start(self, container: Container, message: str, exit_code: int) -> None:
         container.state.error = message
         container.state.exit_code = exit_code
-        container.save(self.config.data_root)
+        await self.records.save(container)
 
     def _attach_channel(self, container: Container, live: Live, channel: monitor.Channel) -> None:
         live.channel = channel
@@ -413,7 +395,7 @@ class ContainerService:
         await asyncio.to_thread(self._release_resources, container)
         state = container.state
         ran_for = time.time() - parse_seconds(state.started_at)
-        state.status, state.pid, state.monitor_pid = "exited", 0, 0
+        state.status, state.pid, state.monitor_pid = Status.EXITED, 0, 0
         state.exit_code = int(info.get("exit_code", 255))
         state.finished_at = info.get("finished_at") or rfc3339_nano()
         state.oom_killed = bool(info.get("oom_killed"))
@@ -421,16 +403,16 @@ class ContainerService:
             self.emit(container, "oom")
         self.emit(container, "die", exitCode=str(state.exit_code))
         if container.host_config.get("AutoRemove"):
-            await asyncio.to_thread(container.save, self.config.data_root)
+            await self.records.save(container)
             _wake(live.exit_waiters, state.exit_code)
             await self._remove(container, live)
             return
         if self._should_restart(container):
             live.restart_delay = FIRST_RESTART_DELAY if ran_for > RESET_RESTART_DELAY_AFTER \
                 else min(live.restart_delay * 2, 60.0)
-            state.status = "restarting"
+            state.status = Status.RESTARTING
             live.restart_task = asyncio.create_task(self._restart_later(container, live, live.restart_delay))
-        await asyncio.to_thread(container.save, self.config.data_root)
+        await self.records.save(container)
         _wake(live.exit_waiters, state.exit_code)  # after the save: a stop that returned is on disk
 
     def _release_resources(self, container: Container) -> None:
@@ -462,42 +444,42 @@ class ContainerService:
     async def _restart_later(self, container: Container, live: Live, delay: float) -> None:
         await asyncio.sleep(delay)
         async with live.lock:
-            if container.state.status != "restarting":
+            if container.state.status != Status.RESTARTING:
                 return
             container.restart_count += 1
             try:
                 await self._launch(container, live)
             except (BerthError, OSError) as exc:
                 log.error("restarting %s failed: %s", container.id[:12], exc)
-                container.state.status = "exited"
-                await asyncio.to_thread(container.save, self.config.data_root)
+                container.state.status = Status.EXITED
+                await self.records.save(container)
 
     # --- pause ---------------------------------------------------------------------------------
     async def pause(self, ref: str) -> None:
         container = self.get(ref)
-        if container.state.status == "paused":
+        if container.state.status == Status.PAUSED:
             raise Conflict(f"Container {container.id} is already paused")
-        if container.state.status != "running":
+        if container.state.status != Status.RUNNING:
             raise NotRunning(f"Container {container.id} is not running")
         await asyncio.to_thread(cgroups.set_frozen, self.cgroup(container), True)
-        container.state.status = "paused"
-        await asyncio.to_thread(container.save, self.config.data_root)
+        container.state.status = Status.PAUSED
+        await self.records.save(container)
         self.emit(container, "pause")
 
     async def unpause(self, ref: str) -> None:
         container = self.get(ref)
-        if container.state.status != "paused":
+        if container.state.status != Status.PAUSED:
             raise Conflict(f"Container {container.id} is not paused")
         await asyncio.to_thread(cgroups.set_frozen, self.cgroup(container), False)
-        container.state.status = "running"
-        await asyncio.to_thread(container.save, self.config.data_root)
+        container.state.status = Status.RUNNING
+        await self.records.save(container)
         self.emit(container, "unpause")
 
     @asynccontextmanager
     async def frozen(self, ref: str) -> AsyncIterator[None]:
         """Keep a running container paused for the duration (as `commit` does); others as they are."""
         container = self.get(ref)
-        if container.state.status != "running":
+        if container.state.status != Status.RUNNING:
             yield
             return
         await self.pause(container.id)
@@ -507,7 +489,7 @@ class ContainerService:
             await self.unpause(container.id)
 
     def _refuse_if_paused(self, container: Container) -> None:
-        if container.state.status == "paused":
+        if container.state.status == Status.PAUSED:
             raise Conflict(f"Container {container.id} is paused. Unpause the container before stopping or killing")
 
     # --- signals, stop, wait ---------------------------------------------------------------
@@ -520,7 +502,7 @@ class ContainerService:
             raise InvalidArgument(str(exc)) from None
         if not 0 < sig <= signal.SIGRTMAX:
             raise InvalidArgument(f"Cannot kill container: {ref}: The linux daemon does not support signal {sig}")
-        if container.state.status not in ("running", "paused") or not container.state.pid:
+        if container.state.status not in HAS_PROCESS or not container.state.pid:
             raise NotRunning(f"Cannot kill container: {ref}: Container {container.id} is not running")
         if sig == signal.SIGKILL:
             container.manually_stopped = True
@@ -530,14 +512,14 @@ class ContainerService:
     async def stop(self, ref: str, timeout: int | None) -> None:
         container = self.get(ref)
         live = self.live[container.id]
-        if container.state.status == "restarting":
+        if container.state.status == Status.RESTARTING:
             container.manually_stopped = True
             if live.restart_task is not None:
                 live.restart_task.cancel()
-            container.state.status = "exited"
-            await asyncio.to_thread(container.save, self.config.data_root)
+            container.state.status = Status.EXITED
+            await self.records.save(container)
             return
-        if container.state.status not in ("running", "paused"):
+        if container.state.status not in HAS_PROCESS:
             raise NotModified("container already stopped")
         self._refuse_if_paused(container)
         container.manually_stopped = True
@@ -568,14 +550,14 @@ class ContainerService:
     async def restart(self, ref: str, timeout: int | None) -> None:
         container = self.get(ref)
         live = self.live[container.id]
-        if container.state.status in ("running", "paused"):
+        if container.state.status in HAS_PROCESS:
             container.manually_stopped = True
             await self._stop_process(container, live, timeout)
-        elif container.state.status == "restarting" and live.restart_task is not None:
+        elif container.state.status == Status.RESTARTING and live.restart_task is not None:
             live.restart_task.cancel()
         async with live.lock:
             container.manually_stopped = False
-            if container.state.status not in ("running", "paused"):
+            if container.state.status not in HAS_PROCESS:
                 await self._launch(container, live)
         self.emit(container, "restart")
 
@@ -588,7 +570,7 @@ class ContainerService:
             if live.removal is None:
                 live.removal = asyncio.get_running_loop().create_future()
             return await asyncio.shield(live.removal)
-        if condition in ("not-running", "") and container.state.status not in ("running", "paused", "restarting"):
+        if condition in ("not-running", "") and container.state.status not in ACTIVE:
             return container.state.exit_code
         return await self._exit_future(live)
 
@@ -596,28 +578,29 @@ class ContainerService:
     async def remove(self, ref: str, force: bool) -> None:
         container = self.get(ref)
         live = self.live[container.id]
-        if container.state.status in ("running", "paused", "restarting"):
+        if container.state.status in ACTIVE:
             if not force:
                 raise Conflict(f"You cannot remove a running container {container.id}. Stop the container "
                                f"before attempting removal or force remove")
             container.manually_stopped = True
-            if container.state.status == "restarting" and live.restart_task is not None:
+            if container.state.status == Status.RESTARTING and live.restart_task is not None:
                 live.restart_task.cancel()
             else:
                 exited = self._exit_future(live)
                 _signal(container.state.pid, signal.SIGKILL)
-                if container.state.status == "paused":  # frozen processes die once thawed
+                if container.state.status == Status.PAUSED:  # frozen processes die once thawed
                     await asyncio.to_thread(cgroups.set_frozen, self.cgroup(container), False)
                 await exited
         if container.id in self.containers:
             await self._remove(container, live)
 
     async def _remove(self, container: Container, live: Live) -> None:
-        if container.state.status == "removing":
+        if container.state.status == Status.REMOVING:
             return
-        container.state.status = "removing"
+        container.state.status = Status.REMOVING
+        await self.records.stop_writing(container.id)
         await asyncio.to_thread(self._delete_files, container)
-        self.containers.pop(container.id, None)
+        self.records.discard(container.id)
         self.live.pop(container.id, None)
         live.hub.close()  # a client still attached (to a stopped container) sees its stream end
         self.emit(container, "destroy")
@@ -662,13 +645,13 @@ class ContainerService:
             raise InvalidArgument("Memory limit should be smaller than already set memoryswap limit, "
                                   "update the memoryswap at the same time")
         check_limits(updated, update=True)
-        if container.state.status in ("running", "paused"):
+        if container.state.status in HAS_PROCESS:
             try:
                 await asyncio.to_thread(cgroups.set_limits, self.cgroup(container), resources(updated))
             except OSError as exc:
                 raise InvalidArgument(f"Cannot update container {container.id}: {exc.strerror or exc}") from None
         container.host_config = updated
-        await asyncio.to_thread(container.save, self.config.data_root)
+        await self.records.save(container)
         self.emit(container, "update")
 
     async def rename(self, ref: str, new_name: str) -> None:
@@ -680,11 +663,11 @@ class ContainerService:
         if new_name == container.name:
             raise InvalidArgument("Renaming a container with the same name as its current name")
         try:
-            self._check_name_free(new_name)
+            self.records.check_name_free(new_name)
         except Conflict as error:
             raise Conflict(f"Error when allocating new name: {error}") from None
         old_name, container.name = container.name, new_name
-        await asyncio.to_thread(container.save, self.config.data_root)
+        await self.records.save(container)
         self.emit(container, "rename", oldName="/" + old_name)
 
     def remove_link(self, name: str) -> None:
@@ -710,14 +693,14 @@ class ContainerService:
 
     def logs(self, ref: str, query: LogQuery, follow: bool) -> tuple[Container, AsyncIterator[LogEntry]]:
         container = self.get(ref)
-        running = lambda: container.state.status in ("running", "paused", "restarting")  # noqa: E731
+        running = lambda: container.state.status in ACTIVE  # noqa: E731
         return container, read_logs(self.log_path(container), query, follow, running)
 
     # --- listing ---------------------------------------------------------------------------
-    def list(self, all: bool, filters: dict[str, Any], limit: int | None) -> list[dict[str, Any]]:
+    def list_containers(self, show_all: bool, filters: dict[str, Any], limit: int | None) -> list[dict[str, Any]]:
         containers = sorted(self.containers.values(), key=lambda c: c.created, reverse=True)
-        if not all and not filters.get("status") and limit is None:
-            containers = [c for c in containers if c.state.status in ("running", "paused", "restarting")]
+        if not show_all and not filters.get("status") and limit is None:
+            containers = [c for c in containers if c.state.status in ACTIVE]
         wanted = ContainerFilter(filters, self._resolves_to, self.get)
         containers = [c for c in containers if wanted(c)]
         if limit is not None and limit > 0:
@@ -728,7 +711,7 @@ class ContainerService:
         """`container prune`: remove the stopped containers the filters select; returns their ids
         and the bytes their writable layers held."""
         wanted = prune_filter(filters)
-        stopped = [c for c in self.containers.values() if c.state.status in ("created", "exited", "dead")]
+        stopped = [c for c in self.containers.values() if c.state.status in STOPPED]
         deleted, reclaimed = [], 0
         for container in filter(wanted, stopped):
             size = await asyncio.to_thread(fs.directory_size, self.directory(container) / "diff")
@@ -776,7 +759,7 @@ class ContainerService:
         users = self._filesystem_users.get(container_id, 1) - 1
         self._filesystem_users[container_id] = users
         container = self.containers.get(container_id)
-        if users <= 0 and container is not None and container.state.status not in ("running", "paused"):
+        if users <= 0 and container is not None and container.state.status not in HAS_PROCESS:
             fs.unmount_rootfs(self.directory(container))
 
     def inspect(self, ref: str, exec_ids: list[str]) -> dict[str, Any]:
@@ -785,7 +768,7 @@ class ContainerService:
 
     def processes(self, ref: str) -> list[int]:
         container = self.get(ref)
-        if container.state.status not in ("running", "paused"):
+        if container.state.status not in HAS_PROCESS:
             raise Conflict(f"Container {container.id} is not running")
         return cgroups.cgroup_pids(self.cgroup(container))
 
@@ -802,7 +785,7 @@ class ContainerService:
             except (ValueError, TypeError, KeyError) as exc:
                 log.error("skipping unreadable container record %s: %s", directory.name, exc)
                 continue
-            self.containers[container.id] = container
+            self.records.add(container)
             self.live[container.id] = Live()
         for container in list(self.containers.values()):
             await self._restore_one(container)
@@ -810,7 +793,7 @@ class ContainerService:
     async def _restore_one(self, container: Container) -> None:
         live = self.live[container.id]
         status = container.state.status
-        if status in ("running", "paused"):
+        if status in HAS_PROCESS:
             try:
                 channel = await monitor.connect(self.state_dir(container))
             except OSError:
@@ -820,7 +803,7 @@ class ContainerService:
             else:
                 self._attach_channel(container, live, channel)
             return
-        if status == "removing" or (status == "exited" and container.host_config.get("AutoRemove")):
+        if status == Status.REMOVING or (status == Status.EXITED and container.host_config.get("AutoRemove")):
             await self._remove(container, live)  # a removal the daemon's end cut short
             return
         if self._restarts_with_daemon(container):
@@ -841,7 +824,7 @@ class ContainerService:
             return True
         if policy == "unless-stopped":
             return not container.manually_stopped
-        return container.state.status == "restarting" and policy == "on-failure"
+        return container.state.status == Status.RESTARTING and policy == "on-failure"
 
     async def shutdown(self) -> None:
         """Leave containers running (live restore): just stop listening to their monitors."""

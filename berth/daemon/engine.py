@@ -6,6 +6,7 @@ import asyncio
 import subprocess
 
 from berth.daemon.config import DaemonConfig
+from berth.daemon.container import HAS_PROCESS
 from berth.daemon.container_files import ContainerFiles
 from berth.daemon.containers import ContainerService
 from berth.daemon.events import EventBus
@@ -43,7 +44,7 @@ class Engine:
         await asyncio.sleep(0)  # subscribed before restore() starts anything
         await self.containers.restore()
         for container in self.containers.containers.values():
-            if container.state.status in ("running", "paused"):  # still running from before: live restore
+            if container.state.status in HAS_PROCESS:  # still running from before: live restore
                 self.health.watch(container)
         self.started_at = asyncio.get_running_loop().time()
 

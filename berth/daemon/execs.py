@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from berth.daemon.container import HAS_PROCESS, Status
 from berth.daemon.containers import ContainerService, prime_cgroup_move
 from berth.daemon.errors import NotRunning, StartFailed
 from berth.daemon.spec import ALL_CAPABILITIES, SpecError, process_env, process_spec
@@ -67,9 +68,9 @@ class ExecService:
 
     def create(self, ref: str, config: dict[str, Any]) -> ExecSession:
         container = self.containers.get(ref)
-        if container.state.status not in ("running", "paused"):
+        if container.state.status not in HAS_PROCESS:
             raise NotRunning(f"Container {container.id} is not running")
-        if container.state.status == "paused":
+        if container.state.status == Status.PAUSED:
             raise Conflict(f"Container {container.id} is paused, unpause the container before exec")
         if not config.get("Cmd"):
             raise InvalidArgument("No exec command specified")
@@ -103,7 +104,7 @@ class ExecService:
         if session.running or session.exit_code is not None:
             raise Conflict(f"Error: Exec command {exec_id} is already running")
         container = self.containers.get(session.container_id)
-        if container.state.status != "running":
+        if container.state.status != Status.RUNNING:
             self._fail(session)
             raise NotRunning(f"Container {container.id} is not running")
         config = session.config

@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from berth.daemon.container import Container
+from berth.daemon.container import Container, Status
 from berth.errdefs import InvalidArgument, NotFound
 from berth.image.filters import check_keys, labels_match, parse_until
 from berth.strconv import parse_bool
 from berth.timestamps import parse_ns, parse_seconds
 
-STATUSES = {"created", "restarting", "running", "removing", "paused", "exited", "dead"}
+STATUSES = {status.value for status in Status}
 HEALTH = {"starting", "healthy", "unhealthy", "none"}
 
 
@@ -52,7 +52,7 @@ class ContainerFilter:
             return False
         if filters.get("id") and not any(container.id.startswith(prefix) for prefix in filters["id"]):
             return False
-        if self.exited and (container.state.status != "exited" or container.state.exit_code not in self.exited):
+        if self.exited and (container.state.status != Status.EXITED or container.state.exit_code not in self.exited):
             return False
         labels = container.config.get("Labels") or {}
         for label in filters.get("label", []):

@@ -10,6 +10,7 @@ from typing import Any
 
 import berth
 from berth.daemon.config import DaemonConfig
+from berth.daemon.container import HAS_PROCESS, Status
 from berth.daemon.containers import ContainerService
 from berth.image.service import ImageService
 from berth.runtime.cgroups import hierarchies
@@ -41,9 +42,9 @@ async def info(config: DaemonConfig, containers: ContainerService, images: Image
     image_list = await asyncio.to_thread(images.list_images, True)
     return {
         "ID": "", "Containers": len(states),
-        "ContainersRunning": sum(s == "running" for s in states),
-        "ContainersPaused": sum(s == "paused" for s in states),
-        "ContainersStopped": sum(s not in ("running", "paused") for s in states),
+        "ContainersRunning": sum(s == Status.RUNNING for s in states),
+        "ContainersPaused": sum(s == Status.PAUSED for s in states),
+        "ContainersStopped": sum(s not in HAS_PROCESS for s in states),
         "Images": len(image_list), "Driver": "overlay2",
         "DriverStatus": [["Backing Filesystem", _filesystem_of(config.data_root)], ["Supports d_type", "true"]],
         "DockerRootDir": str(config.data_root),
@@ -82,7 +83,7 @@ async def info(config: DaemonConfig, containers: ContainerService, images: Image
 async def disk_usage(containers: ContainerService, images: ImageService) -> dict[str, Any]:
     """`GET /system/df`: images, containers (with sizes), volumes and build cache."""
     usage = await asyncio.to_thread(images.disk_usage, containers.users_of_image)
-    summaries = containers.list(True, {}, None)
+    summaries = containers.list_containers(True, {}, None)
     await asyncio.to_thread(containers.sizes, summaries)
     return {**usage, "Containers": summaries, "Volumes": [], "BuildCache": [], "BuilderSize": 0}
 

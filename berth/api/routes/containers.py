@@ -16,6 +16,7 @@ from berth.api.http import (
 )
 from berth.api.streaming import MULTIPLEXED_STREAM, RAW_STREAM, frame, pump_session
 from berth.daemon import stats as container_stats
+from berth.daemon.container import HAS_PROCESS
 from berth.daemon.engine import Engine
 from berth.daemon.logs import LogQuery, parse_time_arg
 from berth.daemon.streams import STDERR, STDOUT
@@ -35,7 +36,7 @@ def register(router: Router, engine: Engine) -> None:
 
     @router.route("GET", "/containers/json")
     async def list_containers(request: Request) -> Response:
-        summaries = containers.list(request.flag("all"), request.filters(), request.int_arg("limit"))
+        summaries = containers.list_containers(request.flag("all"), request.filters(), request.int_arg("limit"))
         if request.flag("size"):
             await asyncio.to_thread(containers.sizes, summaries)
         return json_response(summaries)
@@ -168,7 +169,7 @@ def register(router: Router, engine: Engine) -> None:
         stream, one_shot = request.flag("stream", default=True), request.flag("one-shot")
 
         def running_cgroup() -> str | None:
-            return containers.cgroup(container) if container.state.status in ("running", "paused") else None
+            return containers.cgroup(container) if container.state.status in HAS_PROCESS else None
 
         async def readings() -> AsyncIterator[bytes]:
             def read(previous: dict | None) -> Awaitable[dict]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from berth.api.http import ApiError, Request, Response, Router, json_response
+from berth.daemon.container import HAS_PROCESS
 from berth.daemon.engine import Engine
 
 
@@ -16,7 +17,7 @@ def register(router: Router, engine: Engine) -> None:
     async def inspect_network(request: Request) -> Response:
         name = networks.resolve(request.params["id"])
         attached = [{"Id": c.id, "Name": c.name} for c in engine.containers.containers.values()
-                    if c.state.status in ("running", "paused") and c.host_config.get("NetworkMode") == name]
+                    if c.state.status in HAS_PROCESS and c.host_config.get("NetworkMode") == name]
         return json_response(networks.inspect(name, attached))
 
     @router.route("DELETE", "/networks/{id}")
