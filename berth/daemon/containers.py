@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import secrets
 import shutil
 import signal
@@ -23,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from berth.daemon import rootfs as fs
-from berth.daemon.config import ConfigError, DaemonConfig
+from berth.daemon import stats as container_stats
+from berth.daemon.config import ConfigError, DaemonConfig, RuntimeEntry
 from berth.daemon.container import ACTIVE, HAS_PROCESS, LEAVING, STOPPED, Container, Status
 from berth.daemon.create_config import (
     UPDATABLE_RESOURCES,
@@ -52,6 +52,7 @@ from berth.daemon.spec import (
     resources,
 )
 from berth.daemon.streams import OutputHub, StdinFunnel, relay
+from berth.daemon.tasks import Task, TaskError, process_alive, task_for
 from berth.errdefs import BerthError, Conflict, InvalidArgument, NotFound, NotModified
 from berth.image.config import matches_platform, platform_of
 from berth.image.errors import ImageNotFound
@@ -67,6 +68,7 @@ log = logging.getLogger("berth.containers")
 DEFAULT_STOP_TIMEOUT = 10
 FIRST_RESTART_DELAY = 0.1
 RESET_RESTART_DELAY_AFTER = 10.0
+STATS_INTERVAL = 1.0  # seconds between `docker stats` readings, as dockerd
 
 
 @dataclass
@@ -128,6 +130,16 @@ class ContainerService:
         """The container's cgroup: under its own `--cgroup-parent`, or the daemon's."""
         parent = (container.host_config.get("CgroupParent") or self.config.cgroup_parent).strip("/")
         return f"/{parent}/{container.id}"
+
+    def runtime_root(self, runtime: RuntimeEntry) -> Path:
+        """Where a runc-compatible runtime keeps its state (its `--root`)."""
+        return self.config.exec_root / "runtime" / runtime.name
+
+    def task(self, container: Container) -> Task:
+        """The started container's process, as its runtime handles it (berth.daemon.tasks)."""
+        runtime = self.config.runtime(container.runtime)
+        return task_for(runtime, str(self.runtime_root(runtime)), container.id, self.cgroup(container),
+                        container.state.pid)
 
     def log_path(self, container: Container) -> Path:
         return self.directory(container) / f"{container.id}-json.log"
@@ -338,7 +350,7 @@ class ContainerService:
             "log_path": str(self.log_path(container)), "tty": bool(container.config.get("Tty")),
             **_log_rotation_fields(container.host_config),
             "stdin": bool(container.config.get("OpenStdin")), "runtime": runtime.path,
-            "runtime_args": runtime.args, "runtime_root": str(self.config.exec_root / "runtime" / runtime.name),
+            "runtime_args": runtime.args, "runtime_root": str(self.runtime_root(runtime)),
         }
         try:
             reply, channel = await monitor.spawn(self.zygote_socket, request)
@@ -379,11 +391,11 @@ class ContainerService:
             info = monitor.read_exit(self.state_dir(container))
             if info is not None:
                 return info
-            if not _alive(container.state.monitor_pid):
+            if not process_alive(container.state.monitor_pid):
                 break
             await asyncio.sleep(0.02)
-        if container.state.pid and _alive(container.state.pid):
-            os.kill(container.state.pid, signal.SIGKILL)
+        if container.state.pid and process_alive(container.state.pid):
+            await asyncio.to_thread(self.task(container).kill, signal.SIGKILL)
         return {"exit_code": 255, "finished_at": rfc3339_nano(), "oom_killed": False}
 
     async def _on_exit(self, container: Container, live: Live, info: dict[str, Any]) -> None:
@@ -420,12 +432,9 @@ class ContainerService:
         init left behind."""
         fs.unmount_rootfs(self.directory(container))
         fs.unmount_shm(self.directory(container))
-        cgroup = self.cgroup(container)
-        for pid in cgroups.cgroup_pids(cgroup):
-            _signal(pid, signal.SIGKILL)
         try:
-            cgroups.remove_cgroup(cgroup)
-        except OSError as exc:
+            self.task(container).delete()
+        except (OSError, TaskError) as exc:
             log.warning("could not remove the cgroup of %s: %s", container.id[:12], exc)
         shutil.rmtree(self.state_dir(container), ignore_errors=True)
 
@@ -461,7 +470,7 @@ class ContainerService:
             raise Conflict(f"Container {container.id} is already paused")
         if container.state.status != Status.RUNNING:
             raise NotRunning(f"Container {container.id} is not running")
-        await asyncio.to_thread(cgroups.set_frozen, self.cgroup(container), True)
+        await asyncio.to_thread(self.task(container).pause)
         container.state.status = Status.PAUSED
         await self.records.save(container)
         self.emit(container, "pause")
@@ -470,7 +479,7 @@ class ContainerService:
         container = self.get(ref)
         if container.state.status != Status.PAUSED:
             raise Conflict(f"Container {container.id} is not paused")
-        await asyncio.to_thread(cgroups.set_frozen, self.cgroup(container), False)
+        await asyncio.to_thread(self.task(container).resume)
         container.state.status = Status.RUNNING
         await self.records.save(container)
         self.emit(container, "unpause")
@@ -507,7 +516,7 @@ class ContainerService:
         if sig == signal.SIGKILL:
             container.manually_stopped = True
         self.emit(container, "kill", signal=str(int(sig)))
-        _signal(container.state.pid, sig)
+        await asyncio.to_thread(self.task(container).kill, sig)
 
     async def stop(self, ref: str, timeout: int | None) -> None:
         container = self.get(ref)
@@ -533,13 +542,14 @@ class ContainerService:
             timeout = DEFAULT_STOP_TIMEOUT
         exited = self._exit_future(live)
         stop_signal = parse_signal(container.config.get("StopSignal") or "SIGTERM")
-        _signal(container.state.pid, stop_signal)
+        task = self.task(container)
+        await asyncio.to_thread(task.kill, stop_signal)
         try:
             await asyncio.wait_for(asyncio.shield(exited), timeout=max(timeout, 0) if timeout >= 0 else None)
             return
         except asyncio.TimeoutError:
             pass
-        _signal(container.state.pid, signal.SIGKILL)
+        await asyncio.to_thread(task.kill, signal.SIGKILL)
         await exited
 
     def _exit_future(self, live: Live) -> asyncio.Future[int]:
@@ -587,9 +597,10 @@ class ContainerService:
                 live.restart_task.cancel()
             else:
                 exited = self._exit_future(live)
-                _signal(container.state.pid, signal.SIGKILL)
+                task = self.task(container)
+                await asyncio.to_thread(task.kill, signal.SIGKILL)
                 if container.state.status == Status.PAUSED:  # frozen processes die once thawed
-                    await asyncio.to_thread(cgroups.set_frozen, self.cgroup(container), False)
+                    await asyncio.to_thread(task.resume)
                 await exited
         if container.id in self.containers:
             await self._remove(container, live)
@@ -647,9 +658,10 @@ class ContainerService:
         check_limits(updated, update=True)
         if container.state.status in HAS_PROCESS:
             try:
-                await asyncio.to_thread(cgroups.set_limits, self.cgroup(container), resources(updated))
-            except OSError as exc:
-                raise InvalidArgument(f"Cannot update container {container.id}: {exc.strerror or exc}") from None
+                await asyncio.to_thread(self.task(container).update, resources(updated))
+            except (OSError, TaskError) as exc:
+                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+                raise InvalidArgument(f"Cannot update container {container.id}: {reason}") from None
         container.host_config = updated
         await self.records.save(container)
         self.emit(container, "update")
@@ -766,11 +778,35 @@ class ContainerService:
         container = self.get(ref)
         return container.to_inspect(self.config.data_root, exec_ids, self.images.layer_dirs(container.image_id))
 
-    def processes(self, ref: str) -> list[int]:
+    async def processes(self, ref: str) -> list[int]:
+        """The host pids of the container's processes (`docker top`), as its runtime reports them."""
         container = self.get(ref)
         if container.state.status not in HAS_PROCESS:
             raise Conflict(f"Container {container.id} is not running")
-        return cgroups.cgroup_pids(self.cgroup(container))
+        return await asyncio.to_thread(self.task(container).pids)
+
+    def stats(self, ref: str, stream: bool, one_shot: bool) -> AsyncIterator[dict[str, Any]]:
+        """`docker stats`: a reading a second while the container runs (or one, without `stream`)."""
+        container = self.get(ref)
+
+        async def read(previous: dict[str, Any] | None) -> dict[str, Any]:
+            running = container.state.status in HAS_PROCESS
+            usage = await asyncio.to_thread(self.task(container).stats) if running else None
+            return container_stats.sample(container.name, container.id, usage, previous)
+
+        async def readings() -> AsyncIterator[dict[str, Any]]:
+            previous = None
+            if not stream and not one_shot:  # as dockerd: two readings a second apart, for CPU %
+                previous = await read(None)
+                await asyncio.sleep(STATS_INTERVAL)
+            while True:
+                previous = await read(previous)
+                yield previous
+                if not stream or container.state.status not in HAS_PROCESS:
+                    return
+                await asyncio.sleep(STATS_INTERVAL)
+
+        return readings()
 
     # --- restore ---------------------------------------------------------------------------
     async def restore(self) -> None:
@@ -832,25 +868,6 @@ class ContainerService:
             for task in (live.reader, live.restart_task):
                 if task is not None:
                     task.cancel()
-
-
-def _alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _signal(pid: int, sig: int) -> None:
-    try:
-        os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def _wake(waiters: list[asyncio.Future[int]], exit_code: int) -> None:

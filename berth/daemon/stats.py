@@ -28,11 +28,10 @@ def empty_cpu() -> dict[str, Any]:
             "throttling_data": {"periods": 0, "throttled_periods": 0, "throttled_time": 0}}
 
 
-def sample(name: str, container_id: str, cgroup: str | None, previous: dict[str, Any] | None) -> dict[str, Any]:
-    """One reading; `cgroup` None (a stopped container) gives Docker's all-zero reading.
-
-    Blocking (reads cgroup files): call it from a worker thread.
-    """
+def sample(name: str, container_id: str, stats: cgroups.CgroupStats | None,
+           previous: dict[str, Any] | None) -> dict[str, Any]:
+    """One reading in Docker's shape, from the runtime's `stats` (None for a stopped container: Docker's
+    all-zero reading) and the reading before it (for CPU %)."""
     reading: dict[str, Any] = {
         "read": ZERO_TIME, "preread": previous["read"] if previous else ZERO_TIME,
         "pids_stats": {}, "blkio_stats": {"io_service_bytes_recursive": None, "io_serviced_recursive": None,
@@ -43,9 +42,8 @@ def sample(name: str, container_id: str, cgroup: str | None, previous: dict[str,
         "precpu_stats": previous["cpu_stats"] if previous else empty_cpu(),
         "memory_stats": {}, "name": "/" + name, "id": container_id,
     }
-    if cgroup is None:
+    if stats is None:
         return reading
-    stats = cgroups.read_stats(cgroup)
     reading["read"] = rfc3339_nano()
     reading["pids_stats"] = {"current": stats.pids}
     usage: dict[str, Any] = {"total_usage": stats.cpu_usage_ns}

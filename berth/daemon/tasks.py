@@ -102,7 +102,7 @@ class OciCliTask(BerthTask):
         try:
             self._run("kill", self.container_id, str(int(sig)))
         except TaskError:
-            if _alive(self.pid):  # a runtime that has forgotten a process that is gone is no error
+            if process_alive(self.pid):  # a runtime that has forgotten a process that is gone is no error
                 raise
 
     def pause(self) -> None:
@@ -141,11 +141,13 @@ def _signal(pid: int, sig: int) -> None:
         pass
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return pid > 0
+    return True

@@ -1,7 +1,9 @@
 """daemon.json `runtimes`: the same container under berth's own runtime and under runc."""
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
 from collections.abc import Iterator
 
 import pytest
@@ -44,3 +46,24 @@ def test_an_unknown_runtime_is_refused(two_runtime_daemon):
     result = two_runtime_daemon.berth("run", "--rm", "--runtime", "nosuch", "busybox", "true", check=False)
     assert result.returncode == 125
     assert "unknown or invalid runtime name: nosuch" in result.stderr
+
+
+def runc_state(daemon: Daemon, container_id: str) -> dict:
+    """What runc itself records of the container (under the --root berthd gives it)."""
+    root = daemon.exec_root / "runtime" / "runc"
+    return json.loads(subprocess.run([RUNC, "--root", str(root), "state", container_id], capture_output=True,
+                                     check=True).stdout)
+
+
+def test_runc_is_asked_to_pause_update_and_list_its_containers(two_runtime_daemon):
+    daemon = two_runtime_daemon
+    container_id = daemon.berth("run", "-d", "--runtime", "runc", "busybox", "sleep", "100").stdout.strip()
+    daemon.berth("pause", container_id)
+    assert runc_state(daemon, container_id)["status"] == "paused"
+    daemon.berth("unpause", container_id)
+    assert runc_state(daemon, container_id)["status"] == "running"
+    daemon.berth("update", "--memory", "64m", "--memory-swap", "128m", container_id)
+    recorded = json.loads((daemon.exec_root / "runtime" / "runc" / container_id / "state.json").read_text())
+    assert recorded["config"]["cgroups"]["memory"] == 64 * 2**20  # runc's own record of the new limit
+    assert "sleep 100" in daemon.berth("top", container_id).stdout
+    daemon.berth("rm", "-f", container_id)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 
 from berth.api.http import (
     Hijack,
@@ -15,15 +15,12 @@ from berth.api.http import (
     json_response,
 )
 from berth.api.streaming import MULTIPLEXED_STREAM, RAW_STREAM, frame, pump_session
-from berth.daemon import stats as container_stats
-from berth.daemon.container import HAS_PROCESS
 from berth.daemon.engine import Engine
 from berth.daemon.logs import LogQuery, parse_time_arg
 from berth.daemon.streams import STDERR, STDOUT
 from berth.daemon.top import process_table
 
 NO_CONTENT = Response(b"", 204, "text/plain")
-STATS_INTERVAL = 1.0  # seconds between readings, as dockerd
 
 
 def register(router: Router, engine: Engine) -> None:
@@ -165,33 +162,14 @@ def register(router: Router, engine: Engine) -> None:
 
     @router.route("GET", "/containers/{id}/stats")
     async def stats(request: Request) -> StreamResponse:
-        container = containers.get(request.params["id"])
-        stream, one_shot = request.flag("stream", default=True), request.flag("one-shot")
-
-        def running_cgroup() -> str | None:
-            return containers.cgroup(container) if container.state.status in HAS_PROCESS else None
-
-        async def readings() -> AsyncIterator[bytes]:
-            def read(previous: dict | None) -> Awaitable[dict]:
-                return asyncio.to_thread(container_stats.sample, container.name, container.id,
-                                         running_cgroup(), previous)
-
-            previous = None
-            if not stream and not one_shot:  # as dockerd: two readings a second apart, for CPU %
-                previous = await read(None)
-                await asyncio.sleep(STATS_INTERVAL)
-            while True:
-                previous = await read(previous)
-                yield json_line(previous)
-                if not stream or running_cgroup() is None:
-                    return
-                await asyncio.sleep(STATS_INTERVAL)
-
-        return StreamResponse(readings())
+        readings = containers.stats(request.params["id"], request.flag("stream", default=True),
+                                    request.flag("one-shot"))
+        return StreamResponse(json_line(reading) async for reading in readings)
 
     @router.route("GET", "/containers/{id}/top")
     async def top(request: Request) -> Response:
-        return json_response(await process_table(containers.processes(request.params["id"]), request.arg("ps_args") or "-ef"))
+        pids = await containers.processes(request.params["id"])
+        return json_response(await process_table(pids, request.arg("ps_args") or "-ef"))
 
     @router.route("POST", "/containers/{id}/exec")
     async def create_exec(request: Request) -> Response:
