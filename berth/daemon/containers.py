@@ -7,28 +7,26 @@ learns of its exit through it; after a restart it reconnects to the monitors tha
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import secrets
 import shutil
 import signal
-import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from berth.daemon import restarts
 from berth.daemon import rootfs as fs
 from berth.daemon import stats as container_stats
+from berth.daemon.bundles import Bundles
 from berth.daemon.config import ConfigError, DaemonConfig, RuntimeEntry
 from berth.daemon.container import ACTIVE, HAS_PROCESS, LEAVING, STOPPED, Container, Status
 from berth.daemon.create_config import (
     UPDATABLE_RESOURCES,
     bind_mounts,
-    log_rotation,
     merge_config,
     normalize_host_config,
     restart_policy,
@@ -44,30 +42,24 @@ from berth.daemon.namespaces import joined_container, shared_with, spec_namespac
 from berth.daemon.networks import NetworkService
 from berth.daemon.records import NAME_PATTERN, ContainerRecords
 from berth.daemon.spec import (
-    DEFAULT_SHM_SIZE,
-    INIT_IN_CONTAINER,
     SpecError,
-    build_spec,
     parse_signal,
     resources,
 )
-from berth.daemon.streams import OutputHub, StdinFunnel, relay
-from berth.daemon.tasks import Task, TaskError, process_alive, task_for
+from berth.daemon.streams import MonitorChannel, OutputHub, StdinFunnel, relay
+from berth.daemon.tasks import Monitors, Task, TaskError, process_alive
 from berth.errdefs import BerthError, Conflict, InvalidArgument, NotFound, NotModified
 from berth.image.config import matches_platform, platform_of
 from berth.image.errors import ImageNotFound
 from berth.image.service import ContainerUse, ImageService
 from berth.monitor import client as monitor
 from berth.runtime import cgroups
-from berth.runtime.seccomp import PROGRAM_ANNOTATION, compile_program, program_name
 from berth.runtime.sysctl import check_sysctls
 from berth.timestamps import ZERO_TIME, parse_seconds, rfc3339_nano
 
 log = logging.getLogger("berth.containers")
 
 DEFAULT_STOP_TIMEOUT = 10
-FIRST_RESTART_DELAY = 0.1
-RESET_RESTART_DELAY_AFTER = 10.0
 STATS_INTERVAL = 1.0  # seconds between `docker stats` readings, as dockerd
 
 
@@ -77,10 +69,10 @@ class Live:
 
     hub: OutputHub = field(default_factory=OutputHub)
     stdin: StdinFunnel = field(default_factory=StdinFunnel)
-    channel: monitor.Channel | None = None
+    channel: MonitorChannel | None = None
     reader: asyncio.Task[None] | None = None
     restart_task: asyncio.Task[None] | None = None
-    restart_delay: float = FIRST_RESTART_DELAY
+    restart_delay: float | None = None  # the last wait before a restart
     exit_waiters: list[asyncio.Future[int]] = field(default_factory=list)
     removal: asyncio.Future[int] | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -101,19 +93,23 @@ class AttachHandle:
 
 
 class ContainerService:
-    def __init__(self, config: DaemonConfig, images: ImageService, events: EventBus, zygote_socket: Path,
-                 networks: NetworkService) -> None:
+    def __init__(self, config: DaemonConfig, images: ImageService, events: EventBus, networks: NetworkService,
+                 monitors: Monitors, bundles: Callable[[ContainerRecords], Bundles] | None = None,
+                 clock: Callable[[], float] = time.time,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        """`bundles` makes the filesystem side (berth.daemon.bundles) for the records; `clock` and
+        `sleep` time the restart back-off (tests give their own)."""
         self.config = config
         self.images = images
         self.networks = networks
         self.events = events
-        self.zygote_socket = zygote_socket
+        self.monitors = monitors
         self.records = ContainerRecords(config.data_root)
+        self.bundles = bundles(self.records) if bundles else Bundles(config, images, self.records)
         self.containers = self.records.by_id  # by id; read-only outside the service
         self.live: dict[str, Live] = {}
-        self._filesystem_users: dict[str, int] = {}
-        (config.data_root / "containers").mkdir(parents=True, exist_ok=True)
-        (config.exec_root / "containers").mkdir(parents=True, exist_ok=True)
+        self.clock = clock
+        self.sleep = sleep
 
     # --- lookup ----------------------------------------------------------------------------
     def get(self, ref: str) -> Container:
@@ -121,28 +117,22 @@ class ContainerService:
         return self.records.get(ref)
 
     def directory(self, container: Container) -> Path:
-        return Container.directory(self.config.data_root, container.id)
+        return self.bundles.directory(container)
 
     def state_dir(self, container: Container) -> Path:
-        return self.config.exec_root / "containers" / container.id
+        return self.bundles.state_dir(container)
 
     def cgroup(self, container: Container) -> str:
-        """The container's cgroup: under its own `--cgroup-parent`, or the daemon's."""
-        parent = (container.host_config.get("CgroupParent") or self.config.cgroup_parent).strip("/")
-        return f"/{parent}/{container.id}"
+        return self.bundles.cgroup(container)
 
     def runtime_root(self, runtime: RuntimeEntry) -> Path:
-        """Where a runc-compatible runtime keeps its state (its `--root`)."""
-        return self.config.exec_root / "runtime" / runtime.name
+        return self.bundles.runtime_root(runtime)
 
     def task(self, container: Container) -> Task:
-        """The started container's process, as its runtime handles it (berth.daemon.tasks)."""
-        runtime = self.config.runtime(container.runtime)
-        return task_for(runtime, str(self.runtime_root(runtime)), container.id, self.cgroup(container),
-                        container.state.pid)
+        return self.bundles.task(container)
 
     def log_path(self, container: Container) -> Path:
-        return self.directory(container) / f"{container.id}-json.log"
+        return self.bundles.log_path(container)
 
     def emit(self, container: Container, action: str, **extra: str) -> None:
         """Publish a container event with Docker's attributes (labels, image, name, extras)."""
@@ -212,10 +202,7 @@ class ContainerService:
             network_id="" if network_owner else self.networks.id_of(host_config["NetworkMode"]),
         )
         self.records.check_name_free(name)
-        directory = self.directory(container)
-        init_binary = INIT_IN_CONTAINER if host_config.get("Init") else None
-        await asyncio.to_thread(fs.prepare_layer_dirs, directory, init_binary)
-        await asyncio.to_thread(self.images.hold_layers, container.id, image_id)
+        await self.bundles.create(container)
         await self.records.save(container)
         self.records.add(container)
         self.live[container.id] = Live()
@@ -253,46 +240,6 @@ class ContainerService:
         except ValueError as error:
             raise InvalidArgument(str(error)) from None
 
-    def _init_to_join(self, namespace: str, ref: str) -> int:
-        """The init of the running container whose `namespace` a container joins."""
-        other = self.get(ref)
-        if other.state.status not in HAS_PROCESS or not other.state.pid:
-            reasons = {"network": f"cannot join network of a non running container: {other.id}",
-                       "ipc": f"can't join IPC of container {other.id}: container {other.id} is not running"}
-            raise InvalidArgument(reasons.get(namespace, f"container {other.id} is not running"))
-        if namespace == "ipc" and other.host_config.get("IpcMode") not in ("shareable", "host"):
-            raise InvalidArgument(f"can't join IPC of container {other.id}: non-shareable IPC "
-                                  "(hint: use IpcMode:shareable for the donor container)")
-        return other.state.pid
-
-    def _etc_files(self, container: Container) -> Path:
-        """The directory of the hostname, hosts and resolv.conf the container binds: its own, freshly
-        written, or (`--network container:NAME`) those of the container whose network it joins,
-        whose hostname it takes, as dockerd does."""
-        host_config = container.host_config
-        mode = host_config.get("NetworkMode") or ""
-        if network_owner := joined_container(mode):
-            other = self.get(network_owner)
-            container.config["Hostname"] = other.config.get("Hostname", "")
-            return self.directory(other)
-        directory = self.directory(container)
-        fs.write_etc_files(directory, container.config["Hostname"], mode == "host", host_config.get("ExtraHosts") or [],
-                           host_config.get("Dns") or [], host_config.get("DnsSearch") or [],
-                           host_config.get("DnsOptions") or [])
-        return directory
-
-    def _shm_to_share(self, container: Container) -> str | None:
-        """The /dev/shm of an IPC namespace shared with the host or other containers, as dockerd has it."""
-        mode = container.host_config.get("IpcMode") or ""
-        if mode == "host":
-            return "/dev/shm"
-        if mode == "shareable":
-            size = container.host_config.get("ShmSize") or DEFAULT_SHM_SIZE
-            return str(fs.mount_shm(self.directory(container), size))
-        if donor := joined_container(mode):
-            return str(self.directory(self.get(donor)) / "shm")
-        return None
-
     # --- start -----------------------------------------------------------------------------
     async def start(self, ref: str) -> None:
         container = self.get(ref)
@@ -310,50 +257,15 @@ class ContainerService:
                     await self._remove(container, live)  # as dockerd: `run --rm` waits for this
                 raise
 
-    @staticmethod
-    def _add_seccomp_program(spec: dict[str, Any], state_dir: Path) -> None:
-        """Save linux.seccomp compiled, for berth's runtime to install instead of compiling it again;
-        a profile libseccomp refuses is left for the runtime to report."""
-        seccomp = spec["linux"].get("seccomp")
-        if not seccomp:
-            return
-        try:
-            program = _compiled_program(json.dumps(seccomp))
-        except (OSError, ValueError):
-            return
-        path = state_dir / program_name(seccomp)
-        path.write_bytes(program)
-        spec["annotations"][PROGRAM_ANNOTATION] = str(path)
-
     async def _launch(self, container: Container, live: Live) -> None:
         prime_cgroup_move()  # again: the grace period a create started may be over by now
-        directory = self.directory(container)
-        state_dir = self.state_dir(container)
-        state_dir.mkdir(parents=True, exist_ok=True)
         try:
-            lower_dirs = await asyncio.to_thread(self.images.layer_dirs, container.image_id)
-            rootfs = fs.mount_rootfs(directory, lower_dirs)
-            etc_dir = self._etc_files(container)
-            spec = build_spec(container, rootfs, etc_dir, self.cgroup(container), self._init_to_join,
-                              self._shm_to_share(container),
-                              self.config.seccomp_profile_json or self.config.seccomp_profile)
-        except (OSError, BerthError) as exc:  # SpecError, UserError, ImageNotFound and the like
-            fs.unmount_rootfs(directory)
+            request = await self.bundles.prepare(container)
+        except InvalidArgument as exc:
             await self._record_failed_start(container, str(exc), 125)
-            raise InvalidArgument(str(exc)) from None
-        self._add_seccomp_program(spec, state_dir)
-        bundle_config = state_dir / "config.json"
-        bundle_config.write_text(json.dumps(spec))
-        runtime = self.config.runtime(container.runtime)
-        request = {
-            "op": "run", "id": container.id, "bundle": str(state_dir), "state_dir": str(state_dir),
-            "log_path": str(self.log_path(container)), "tty": bool(container.config.get("Tty")),
-            **_log_rotation_fields(container.host_config),
-            "stdin": bool(container.config.get("OpenStdin")), "runtime": runtime.path,
-            "runtime_args": runtime.args, "runtime_root": str(self.runtime_root(runtime)),
-        }
+            raise
         try:
-            reply, channel = await monitor.spawn(self.zygote_socket, request)
+            reply, channel = await self.monitors.spawn(request)
         except monitor.SpawnError as exc:
             await asyncio.to_thread(self._release_resources, container)
             message = f"OCI runtime create failed: {exc.message}: unknown"
@@ -373,11 +285,11 @@ class ContainerService:
         container.state.exit_code = exit_code
         await self.records.save(container)
 
-    def _attach_channel(self, container: Container, live: Live, channel: monitor.Channel) -> None:
+    def _attach_channel(self, container: Container, live: Live, channel: MonitorChannel) -> None:
         live.channel = channel
         live.reader = asyncio.create_task(self._pump(container, live, channel))
 
-    async def _pump(self, container: Container, live: Live, channel: monitor.Channel) -> None:
+    async def _pump(self, container: Container, live: Live, channel: MonitorChannel) -> None:
         """Relay the monitor's frames until it reports the exit, then settle the container's fate."""
         exit_info = await relay(channel, live.hub, live.stdin)
         if exit_info is None:
@@ -388,7 +300,7 @@ class ContainerService:
     async def _exit_without_frame(self, container: Container) -> dict[str, Any]:
         """The channel ended with no exit frame: the monitor died, or the machine 'rebooted'."""
         for _ in range(50):
-            info = monitor.read_exit(self.state_dir(container))
+            info = self.monitors.read_exit(self.state_dir(container))
             if info is not None:
                 return info
             if not process_alive(container.state.monitor_pid):
@@ -406,7 +318,7 @@ class ContainerService:
         # Released before the state says "exited": a start or restart that sees it may begin at once.
         await asyncio.to_thread(self._release_resources, container)
         state = container.state
-        ran_for = time.time() - parse_seconds(state.started_at)
+        ran_for = self.clock() - parse_seconds(state.started_at)
         state.status, state.pid, state.monitor_pid = Status.EXITED, 0, 0
         state.exit_code = int(info.get("exit_code", 255))
         state.finished_at = info.get("finished_at") or rfc3339_nano()
@@ -419,39 +331,22 @@ class ContainerService:
             _wake(live.exit_waiters, state.exit_code)
             await self._remove(container, live)
             return
-        if self._should_restart(container):
-            live.restart_delay = FIRST_RESTART_DELAY if ran_for > RESET_RESTART_DELAY_AFTER \
-                else min(live.restart_delay * 2, 60.0)
+        if restarts.restarts_after_exit(container):
+            live.restart_delay = restarts.next_delay(live.restart_delay, ran_for)
             state.status = Status.RESTARTING
             live.restart_task = asyncio.create_task(self._restart_later(container, live, live.restart_delay))
         await self.records.save(container)
         _wake(live.exit_waiters, state.exit_code)  # after the save: a stop that returned is on disk
 
     def _release_resources(self, container: Container) -> None:
-        """Unmount the rootfs (and a shareable /dev/shm) and remove the cgroup, ending any process the
-        init left behind."""
-        fs.unmount_rootfs(self.directory(container))
-        fs.unmount_shm(self.directory(container))
+        """The bundle's release after the process (berth.daemon.bundles); a failure is logged."""
         try:
-            self.task(container).delete()
+            self.bundles.release(container)
         except (OSError, TaskError) as exc:
             log.warning("could not remove the cgroup of %s: %s", container.id[:12], exc)
-        shutil.rmtree(self.state_dir(container), ignore_errors=True)
-
-    def _should_restart(self, container: Container) -> bool:
-        policy = container.host_config["RestartPolicy"]
-        if container.manually_stopped:
-            return False
-        name = policy.get("Name")
-        if name in ("always", "unless-stopped"):
-            return True
-        if name == "on-failure" and container.state.exit_code != 0:
-            limit = policy.get("MaximumRetryCount") or 0
-            return limit == 0 or container.restart_count < limit
-        return False
 
     async def _restart_later(self, container: Container, live: Live, delay: float) -> None:
-        await asyncio.sleep(delay)
+        await self.sleep(delay)
         async with live.lock:
             if container.state.status != Status.RESTARTING:
                 return
@@ -622,20 +517,7 @@ class ContainerService:
 
     def _delete_files(self, container: Container) -> None:
         self._release_resources(container)
-        directory = self.directory(container)
-        # Drop the record first: a crash part-way leaves no container pointing at half-deleted files.
-        (directory / "config.json").unlink(missing_ok=True)
-        # The files go in the background, under a name no container has (restore() deletes what
-        # a crash leaves of them): `run --rm` and `rm` need not wait for that.
-        removed = directory.with_name(f".removed-{container.id}")
-        try:
-            directory.rename(removed)
-        except OSError:
-            shutil.rmtree(directory, ignore_errors=True)
-        else:
-            threading.Thread(target=shutil.rmtree, args=(removed,), kwargs={"ignore_errors": True},
-                             name="remove-files", daemon=True).start()
-        self.images.release_layers(container.id)
+        self.bundles.delete(container)
 
     async def update(self, ref: str, body: dict[str, Any]) -> None:
         """`docker update`: a new restart policy and new limits, applied at once to a running container."""
@@ -756,23 +638,15 @@ class ContainerService:
             return None
 
     async def mount_filesystem(self, ref: str) -> Path:
-        """The container's merged filesystem, mounted until `release_filesystem` (for export)."""
-        container = self.get(ref)
-        lower_dirs = await asyncio.to_thread(self.images.layer_dirs, container.image_id)
-        self._filesystem_users[container.id] = self._filesystem_users.get(container.id, 0) + 1
-        return fs.mount_rootfs(self.directory(container), lower_dirs)
+        """The container's merged filesystem, mounted until `release_filesystem` (for cp and export)."""
+        return await self.bundles.mount_filesystem(self.get(ref))
 
     def binds(self, container: Container) -> list[tuple[str, str]]:
-        """(destination, source) of what is bind-mounted into the container: its /etc files and
-        the user's binds, for a view of its files as the container sees them."""
-        return fs.etc_binds(self.directory(container)) + [(m["Destination"], m["Source"]) for m in container.mounts]
+        return self.bundles.binds(container)
 
     def release_filesystem(self, container_id: str) -> None:
-        users = self._filesystem_users.get(container_id, 1) - 1
-        self._filesystem_users[container_id] = users
-        container = self.containers.get(container_id)
-        if users <= 0 and container is not None and container.state.status not in HAS_PROCESS:
-            fs.unmount_rootfs(self.directory(container))
+        if (container := self.containers.get(container_id)) is not None:
+            self.bundles.release_filesystem(container)
 
     def inspect(self, ref: str, exec_ids: list[str]) -> dict[str, Any]:
         container = self.get(ref)
@@ -831,9 +705,9 @@ class ContainerService:
         status = container.state.status
         if status in HAS_PROCESS:
             try:
-                channel = await monitor.connect(self.state_dir(container))
+                channel = await self.monitors.connect(self.state_dir(container))
             except OSError:
-                info = monitor.read_exit(self.state_dir(container)) or \
+                info = self.monitors.read_exit(self.state_dir(container)) or \
                     {"exit_code": 255, "finished_at": rfc3339_nano(), "oom_killed": False}
                 await self._on_exit(container, live, info)
             else:
@@ -842,25 +716,12 @@ class ContainerService:
         if status == Status.REMOVING or (status == Status.EXITED and container.host_config.get("AutoRemove")):
             await self._remove(container, live)  # a removal the daemon's end cut short
             return
-        if self._restarts_with_daemon(container):
+        if restarts.restarts_with_daemon(container):
             async with live.lock:
                 try:
                     await self._launch(container, live)
                 except (BerthError, OSError) as exc:
                     log.error("could not restart %s: %s", container.id[:12], exc)
-
-    @staticmethod
-    def _restarts_with_daemon(container: Container) -> bool:
-        """Docker's rule at daemon start: `always` comes back even if it was stopped by hand,
-        `unless-stopped` unless it was, and a container caught between restarts resumes them."""
-        if not container.has_been_started:
-            return False
-        policy = container.host_config["RestartPolicy"].get("Name")
-        if policy == "always":
-            return True
-        if policy == "unless-stopped":
-            return not container.manually_stopped
-        return container.state.status == Status.RESTARTING and policy == "on-failure"
 
     async def shutdown(self) -> None:
         """Leave containers running (live restore): just stop listening to their monitors."""
@@ -891,15 +752,3 @@ def _prime_quietly() -> None:
         cgroups.prime_migration()
     except OSError:
         pass
-
-
-@lru_cache(maxsize=16)
-def _compiled_program(seccomp_json: str) -> bytes:
-    """linux.seccomp compiled to BPF; the same profile and capabilities give the same program."""
-    return compile_program(json.loads(seccomp_json))
-
-
-def _log_rotation_fields(host_config: dict[str, Any]) -> dict[str, int]:
-    """The monitor request's log rotation (`--log-opt max-size=... max-file=...`), if any."""
-    rotation = log_rotation((host_config.get("LogConfig") or {}).get("Config") or {})
-    return {"log_max_size": rotation[0], "log_max_file": rotation[1]} if rotation else {}

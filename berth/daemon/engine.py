@@ -14,6 +14,7 @@ from berth.daemon.execs import ExecService
 from berth.daemon.health import HealthMonitor
 from berth.daemon.images import Images
 from berth.daemon.networks import NetworkService
+from berth.daemon.tasks import ZygoteMonitors
 from berth.image.service import ImageService
 from berth.monitor import client as monitor
 
@@ -27,10 +28,11 @@ class Engine:
         self.image_store = ImageService(config.data_root)
         self.events = EventBus()
         self.networks = NetworkService(config.data_root)
-        self.containers = ContainerService(config, self.image_store, self.events, self.zygote_socket, self.networks)
+        self.containers = ContainerService(config, self.image_store, self.events, self.networks,
+                                           ZygoteMonitors(self.zygote_socket))
         self.images = Images(self.image_store, self.events, self.containers)
         self.container_files = ContainerFiles(self.containers, self.image_store)
-        self.execs = ExecService(self.containers, self.zygote_socket)
+        self.execs = ExecService(self.containers)
         self.health = HealthMonitor(self.containers, self.execs)
         self.started_at = 0.0
         self._zygote: subprocess.Popen[bytes] | None = None

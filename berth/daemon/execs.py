@@ -4,17 +4,17 @@ from __future__ import annotations
 import asyncio
 import secrets
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from berth.daemon.container import HAS_PROCESS, Status
 from berth.daemon.containers import ContainerService, prime_cgroup_move
 from berth.daemon.errors import NotRunning, StartFailed
 from berth.daemon.spec import ALL_CAPABILITIES, SpecError, process_env, process_spec
-from berth.daemon.streams import OutputHub, StdinFunnel, relay
+from berth.daemon.streams import MonitorChannel, OutputHub, StdinFunnel, relay
 from berth.daemon.users import UserError
 from berth.errdefs import Conflict, InvalidArgument, NotFound
 from berth.monitor import client as monitor
+from berth.monitor.request import ExecRequest
 
 EXEC_START_FAILED = 126  # dockerd's exit code for an exec whose process could not start
 KEEP_ENDED_SECONDS = 300  # an ended exec stays inspectable this long, then is forgotten (as dockerd)
@@ -30,7 +30,7 @@ class ExecSession:
     pid: int = 0
     hub: OutputHub = field(default_factory=OutputHub)
     stdin: StdinFunnel = field(default_factory=StdinFunnel)
-    channel: monitor.Channel | None = None
+    channel: MonitorChannel | None = None
     done: asyncio.Event = field(default_factory=asyncio.Event)
     pending_size: tuple[int, int] | None = None  # a resize that came before the process started
 
@@ -61,9 +61,8 @@ class ExecSession:
 
 
 class ExecService:
-    def __init__(self, containers: ContainerService, zygote_socket: Path) -> None:
+    def __init__(self, containers: ContainerService) -> None:
         self.containers = containers
-        self.zygote_socket = zygote_socket
         self.sessions: dict[str, ExecSession] = {}
 
     def create(self, ref: str, config: dict[str, Any]) -> ExecSession:
@@ -98,7 +97,7 @@ class ExecService:
         await self.launch(session, self.prepare(session))
         return session
 
-    def prepare(self, session: ExecSession) -> dict[str, Any]:
+    def prepare(self, session: ExecSession) -> ExecRequest:
         """Check that the exec can start and build the monitor's request (errors before any hijack)."""
         exec_id = session.id
         if session.running or session.exit_code is not None:
@@ -125,18 +124,18 @@ class ExecService:
         state_dir = self.containers.state_dir(container) / "exec" / session.id
         state_dir.mkdir(parents=True, exist_ok=True)
         runtime = self.containers.config.runtime(container.runtime)
-        request = {
+        request: ExecRequest = {
             "op": "exec", "id": container.id, "exec_id": session.id, "init_pid": container.state.pid,
             "bundle": str(self.containers.state_dir(container)), "state_dir": str(state_dir),
             "process": process, "tty": session.tty, "stdin": bool(config.get("AttachStdin")),
             "runtime": runtime.path, "runtime_args": runtime.args,
-            "runtime_root": str(self.containers.config.exec_root / "runtime" / runtime.name),
+            "runtime_root": str(self.containers.runtime_root(runtime)),
         }
         return request
 
-    async def launch(self, session: ExecSession, request: dict[str, Any]) -> None:
+    async def launch(self, session: ExecSession, request: ExecRequest) -> None:
         try:
-            reply, channel = await monitor.spawn(self.zygote_socket, request)
+            reply, channel = await self.containers.monitors.spawn(request)
         except monitor.SpawnError as exc:
             self._fail(session)
             raise StartFailed(f"OCI runtime exec failed: {exc.message}: unknown", exc.exit_code) from None
@@ -152,7 +151,7 @@ class ExecService:
         session.exit_code = EXEC_START_FAILED
         session.done.set()
 
-    async def _pump(self, session: ExecSession, channel: monitor.Channel) -> None:
+    async def _pump(self, session: ExecSession, channel: MonitorChannel) -> None:
         exit_info = await relay(channel, session.hub, session.stdin)
         exit_code = int(exit_info.get("exit_code", EXEC_START_FAILED)) if exit_info else EXEC_START_FAILED
         session.running, session.exit_code, session.channel = False, exit_code, None

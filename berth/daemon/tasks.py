@@ -1,4 +1,5 @@
-"""The runtime seam: what the daemon asks of a container's running process, and who answers.
+"""The runtime seam: who starts a container's process (Monitors), what the daemon asks of it once it
+runs (Task), and who answers.
 
 A container is started by its monitor (berth.monitor), which launches it with berth's own runtime or
 with a runc-compatible one (daemon.json `runtimes`). Once it runs, every request the daemon makes of
@@ -15,10 +16,14 @@ import os
 import signal
 import subprocess
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from berth.daemon.config import RuntimeEntry
+from berth.daemon.streams import MonitorChannel
 from berth.errdefs import BerthError
+from berth.monitor import client as monitor
+from berth.monitor.request import MonitorRequest
 from berth.runtime import cgroups
 
 
@@ -151,3 +156,34 @@ def process_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+class Monitors(Protocol):
+    """Who starts a container's (or an exec's) process and watches it: berth.monitor's zygote forks
+    a monitor per process, which launches it through the runtime and outlives the daemon."""
+
+    async def spawn(self, request: MonitorRequest) -> tuple[dict[str, Any], MonitorChannel]:
+        """Start the process; the monitor's reply (pid, monitor_pid) and the channel to it.
+        Raises berth.monitor.client.SpawnError when the process did not start."""
+
+    async def connect(self, state_dir: Path) -> MonitorChannel:
+        """The channel to the monitor still watching the process of `state_dir` (OSError if none)."""
+
+    def read_exit(self, state_dir: Path) -> dict[str, Any] | None:
+        """How the process of `state_dir` ended (exit_code, finished_at, oom_killed), if it has."""
+
+
+@dataclass
+class ZygoteMonitors:
+    """Monitors forked by berthd's zygote (berth.monitor)."""
+
+    zygote_socket: Path
+
+    async def spawn(self, request: MonitorRequest) -> tuple[dict[str, Any], MonitorChannel]:
+        return await monitor.spawn(self.zygote_socket, request)
+
+    async def connect(self, state_dir: Path) -> MonitorChannel:
+        return await monitor.connect(state_dir)
+
+    def read_exit(self, state_dir: Path) -> dict[str, Any] | None:
+        return monitor.read_exit(state_dir)

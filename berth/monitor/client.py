@@ -14,6 +14,7 @@ from berth.errdefs import BerthError
 from berth.monitor import request as zygote_request
 from berth.monitor import statedir
 from berth.monitor.frames import HEADER, FrameType, encode
+from berth.monitor.request import MonitorRequest
 from berth.monitor.sockpath import short_socket_path
 from berth.monitor.statedir import read_exit
 
@@ -73,7 +74,7 @@ class Channel:
         await self.writer.drain()
 
 
-async def spawn(zygote_socket: str | Path, request: dict) -> tuple[dict, Channel]:
+async def spawn(zygote_socket: str | Path, request: MonitorRequest) -> tuple[dict, Channel]:
     """Ask the zygote for a monitor that runs `request`; return its reply and our channel to it.
 
     Raises SpawnError when the process could not be started (the reply carried an error).
