@@ -1,8 +1,9 @@
 """Suite-wide isolation and shared fixtures.
 
-The whole test session runs in a private network namespace (only `lo`, up) and a private mount
-namespace, both made here, so no test touches the host's network or leaves a mount behind. Each
-daemon gets its own temporary data root, exec root and socket.
+As root, the whole test session runs in a private network namespace (only `lo`, up) and a private
+mount namespace, both made here, so no test touches the host's network or leaves a mount behind.
+Each daemon gets its own temporary data root, exec root and socket. As any other user, the tests
+marked `root` are left out and the rest run.
 """
 from __future__ import annotations
 
@@ -22,10 +23,39 @@ SHARED = ROOT.parent / "shared"
 BUSYBOX_SCRIPT = ROOT / "scripts" / "busybox_rootfs.py"
 
 
+# Tests that need root or the kernel (namespaces, mounts, cgroups, a real daemon or runtime) are
+# marked `root`: every test in these directories, and every test that uses these fixtures. As any
+# other user, the rest run and these are deselected, with a line that says how many.
+ROOT_DIRECTORIES = {"runtime", "engine", "monitor", "compat", "images_e2e", "layer"}  # layer: owners, devices, xattrs
+ROOT_FIXTURES = {"busybox_tar", "session_daemon", "daemon", "fresh_daemon"}
+AS_ROOT = os.geteuid() == 0
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    if os.geteuid() != 0:
-        raise pytest.UsageError("berth's tests run as root (namespaces, mounts, cgroups)")
-    isolate()
+    config.addinivalue_line("markers", "root: needs root and the kernel (namespaces, mounts, cgroups, a daemon)")
+    if AS_ROOT:
+        isolate()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        directory = Path(item.path).relative_to(ROOT / "tests").parts[0]
+        if directory in ROOT_DIRECTORIES or ROOT_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.root)
+    if not AS_ROOT:
+        needing_root = [item for item in items if item.get_closest_marker("root")]
+        items[:] = [item for item in items if not item.get_closest_marker("root")]
+        config.hook.pytest_deselected(items=needing_root)
+        config.stash[NOT_RUN] = len(needing_root)
+
+
+NOT_RUN = pytest.StashKey[int]()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    if not AS_ROOT:
+        terminalreporter.write_line(f"{config.stash.get(NOT_RUN, 0)} tests marked `root` were not run: they need "
+                                    "root (run the suite as root for all of them)", yellow=True)
 
 
 @pytest.fixture(autouse=True)

@@ -9,12 +9,12 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from berth.linux import syscalls
+from tests.waiting import eventually
 
 BIN = Path(sys.executable).parent
 
@@ -59,14 +59,15 @@ class Daemon:
              "-H", self.host, "--config-file", str(self.config_file), "--debug"],
             stdout=log, stderr=subprocess.STDOUT, env=self.env, start_new_session=True,
         )
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
+        def answers() -> bool:
+            if self.process is not None and self.process.poll() is not None:
                 raise RuntimeError(f"berthd exited {self.process.returncode}:\n{self.log_file.read_text()}")
-            if self.socket.exists() and self.berth("version", check=False).returncode == 0:
-                return
-            time.sleep(0.05)
-        raise RuntimeError(f"berthd did not answer:\n{self.log_file.read_text()}")
+            return self.socket.exists() and self.berth("version", check=False).returncode == 0
+
+        try:
+            eventually(answers, "berthd to answer", timeout=20, interval=0.05)
+        except AssertionError:
+            raise RuntimeError(f"berthd did not answer:\n{self.log_file.read_text()}") from None
 
     def kill9(self) -> None:
         """Kill the daemon as a crash would, leaving its containers running."""
@@ -111,7 +112,8 @@ class Daemon:
 
 
 def kill_processes_under(base: Path) -> None:
-    """SIGKILL every process whose command line or working files mention `base`, and its cgroup kids."""
+    """SIGKILL every process whose command line or working files mention `base`, and its cgroup kids;
+    return once they are gone."""
     marker = str(base)
     victims: set[int] = set()
     for entry in Path("/proc").iterdir():
@@ -134,14 +136,22 @@ def kill_processes_under(base: Path) -> None:
         except (OSError, ValueError):
             pass
     _kill(victims)
+    eventually(lambda: not any(_running(pid) for pid in victims), "the killed processes to be gone")
+
+
+def _running(pid: int) -> bool:
+    """Whether `pid` is a process that has not ended (a zombie has)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        return False
 
 
 def remove_cgroups(parent: str, timeout: float = 10) -> None:
     """Remove the cgroup directories a test daemon made, in every hierarchy, deepest first. A cgroup
     whose processes are still dying (killed a moment ago) cannot go yet: they are killed again and
     the removal retried until none is left."""
-    deadline = time.monotonic() + timeout
-    while True:
+    def all_removed() -> bool:
         left = []
         for hierarchy in Path("/sys/fs/cgroup").iterdir():
             top = hierarchy / parent
@@ -153,9 +163,9 @@ def remove_cgroups(parent: str, timeout: float = 10) -> None:
                 except OSError:
                     left.append(directory)
                     _kill_members(Path(directory))
-        if not left or time.monotonic() > deadline:
-            return
-        time.sleep(0.05)
+        return not left
+
+    eventually(all_removed, f"the cgroups under {parent} to be removed", timeout=timeout, interval=0.05)
 
 
 def _kill_members(cgroup: Path) -> None:

@@ -14,6 +14,8 @@ import pytest
 
 from berth.cli.streams import encode_frame
 
+ROOT = Path(__file__).resolve().parents[2]
+
 # json, socket and signal (and contextlib, typing, threading, importlib) and what they pull in
 HEAVY = {"click", "h11", "json", "socket", "signal", "re", "enum", "functools", "collections", "contextlib",
          "typing", "threading", "importlib", "selectors", "tempfile", "datetime"}
@@ -88,9 +90,11 @@ def daemon_host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def run_berth(host: str, *args: str) -> tuple[int, str, str, set[str]]:
-    """`berth -H host ARGS` in a fresh interpreter: exit code, stdout, stderr, heavy modules imported."""
+    """`berth -H host ARGS` in a fresh interpreter started as the installed `berth` starts it (without
+    `site`: scripts/cli_launcher.py): exit code, stdout, stderr, heavy modules imported."""
     script = (
         "import sys\n"
+        f"sys.path.insert(0, {str(ROOT)!r})\n"
         "from berth.cli.main import main\n"
         "try:\n"
         f"    main({['-H', host, *args]!r})\n"
@@ -99,7 +103,7 @@ def run_berth(host: str, *args: str) -> tuple[int, str, str, set[str]]:
         f"    print('MODULES', sorted(set({sorted(HEAVY)!r}) & set(sys.modules)), file=sys.stderr)\n"
         "    raise\n"
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, stdin=subprocess.DEVNULL,
+    result = subprocess.run([sys.executable, "-S", "-c", script], capture_output=True, text=True, stdin=subprocess.DEVNULL,
                             timeout=60, check=False)
     err, _, modules = result.stderr.rpartition("MODULES ")
     return result.returncode, result.stdout, err, set(ast.literal_eval(modules))

@@ -7,9 +7,10 @@ import os
 import shutil
 import subprocess
 import tarfile
-import time
 
 import pytest
+
+from tests.waiting import eventually
 
 DOCKER = shutil.which("docker")
 pytestmark = pytest.mark.docker_cli
@@ -82,7 +83,7 @@ def test_docker_network_volume_and_system_prune_commands_answer(daemon):
 def test_docker_cp_copies_out_of_a_container_as_from_dockerd(daemon, tmp_path):
     docker(daemon, "run", "-d", "--name", "copied", "busybox", "sh", "-c",
            "mkdir -p /data/sub && echo one > /data/a && echo two > /data/sub/b && ln -s /data/a /data/link; sleep 100")
-    time.sleep(0.5)
+    eventually(lambda: "sleep 100" in docker(daemon, "top", "copied").stdout, "the files to be written")
     docker(daemon, "cp", "copied:/data", str(tmp_path))
     assert (tmp_path / "data" / "sub" / "b").read_text() == "two\n"
     assert os.readlink(tmp_path / "data" / "link") == "/data/a"  # a link stays a link

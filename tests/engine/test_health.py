@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import json
-import time
+
+from tests.waiting import eventually
 
 
 def health(daemon, container: str) -> dict:
@@ -10,11 +11,8 @@ def health(daemon, container: str) -> dict:
 
 
 def wait_for(daemon, container: str, status: str) -> dict:
-    deadline = time.monotonic() + 20
-    while (current := health(daemon, container))["Status"] != status:
-        assert time.monotonic() < deadline, current
-        time.sleep(0.1)
-    return current
+    return eventually(lambda: (current := health(daemon, container))["Status"] == status and current,
+                      f"the health of {container} to be {status}", timeout=20)
 
 
 def test_a_passing_check_makes_the_container_healthy(daemon):
@@ -40,8 +38,7 @@ def test_failures_in_a_row_make_it_unhealthy_and_the_log_keeps_the_last_five(dae
                              "--health-retries", "2", "busybox", "sleep", "100").stdout.strip()
     state = wait_for(daemon, container, "unhealthy")
     assert state["FailingStreak"] >= 2 and state["Log"][-1] == {**state["Log"][-1], "ExitCode": 1, "Output": "broken\n"}
-    time.sleep(0.5)
-    assert len(health(daemon, container)["Log"]) == 5
+    eventually(lambda: len(health(daemon, container)["Log"]) == 5, "five results in the health log")
 
 
 def test_a_probe_that_runs_past_its_timeout_fails(daemon):

@@ -10,6 +10,7 @@ import time
 import docker as docker_py
 
 from berth.runtime import cgroups
+from tests.waiting import eventually
 
 
 def start(daemon, *args: str) -> str:
@@ -201,20 +202,15 @@ def test_top_lists_the_container_processes(daemon):
 
 def test_on_failure_restart_policy_retries_then_gives_up(daemon):
     container_id = start(daemon, "--restart", "on-failure:2", "busybox", "sh", "-c", "echo try; exit 1")
-    for _ in range(100):
-        state = daemon.berth("inspect", "-f", "{{.State.Status}} {{.RestartCount}}", container_id).stdout.split()
-        if state == ["exited", "2"]:
-            break
-        time.sleep(0.1)
-    assert state == ["exited", "2"]
+    eventually(lambda: daemon.berth("inspect", "-f", "{{.State.Status}} {{.RestartCount}}", container_id).stdout.split()
+               == ["exited", "2"], "two restarts, then giving up")
     assert daemon.berth("logs", container_id).stdout == "try\ntry\ntry\n"
 
 
 def test_always_restart_policy_restarts_until_stopped(daemon):
     container_id = start(daemon, "--restart", "always", "busybox", "sh", "-c", "sleep 0.2; exit 0")
-    time.sleep(1.5)
-    count = int(daemon.berth("inspect", "-f", "{{.RestartCount}}", container_id).stdout)
-    assert count >= 1
+    eventually(lambda: int(daemon.berth("inspect", "-f", "{{.RestartCount}}", container_id).stdout) >= 1,
+               "a restart")
     daemon.berth("stop", container_id)
     status = daemon.berth("inspect", "-f", "{{.State.Status}}", container_id).stdout.strip()
     assert status == "exited"
@@ -233,19 +229,18 @@ def test_an_exited_container_keeps_its_writable_layer_until_removed(daemon):
 
 def test_pause_freezes_the_processes_and_unpause_thaws_them(daemon):
     container_id = start(daemon, "busybox", "sh", "-c", "while true; do date +%s%N >> /ticks; sleep 0.05; done")
-    time.sleep(0.3)
+    ticks = daemon.data_root / "containers" / container_id / "diff" / "ticks"
+    eventually(ticks.exists, "the first tick")
     daemon.berth("pause", container_id)
     assert daemon.berth("inspect", "-f", "{{.State.Status}} {{.State.Paused}}", container_id).stdout.split() == ["paused", "true"]
     assert "(Paused)" in daemon.berth("ps", "--format", "{{.Status}}").stdout
-    ticks = daemon.data_root / "containers" / container_id / "diff" / "ticks"
     frozen = ticks.read_text()
-    time.sleep(0.4)
+    time.sleep(0.4)  # eight ticks' time, frozen: the behaviour under test
     assert ticks.read_text() == frozen
     refused = daemon.berth("stop", container_id, check=False)
     assert "is paused. Unpause the container before stopping or killing" in refused.stderr
     daemon.berth("unpause", container_id)
-    time.sleep(0.3)
-    assert len(ticks.read_text()) > len(frozen)
+    eventually(lambda: len(ticks.read_text()) > len(frozen), "a tick after the thaw")
     daemon.berth("rm", "-f", container_id)
 
 

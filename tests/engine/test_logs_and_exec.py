@@ -6,6 +6,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from tests.waiting import eventually
+
 
 def start(daemon, *args: str) -> str:
     return daemon.berth("run", "-d", *args).stdout.strip()
@@ -38,8 +40,8 @@ def test_logs_tail_and_timestamps(daemon):
 
 def test_logs_since_filters_old_lines(daemon):
     container_id = start(daemon, "busybox", "sh", "-c", "echo early; sleep 2; echo late")
-    time.sleep(1)
-    since = f"{time.time():.3f}"  # between the two lines
+    eventually(lambda: daemon.berth("logs", container_id).stdout == "early\n", "the first line")
+    since = f"{time.time():.3f}"  # between the two lines (the container sleeps 2 s between them)
     daemon.berth("wait", container_id)
     assert daemon.berth("logs", "--since", since, container_id).stdout == "late\n"
 
@@ -61,8 +63,8 @@ def test_logs_survive_the_container_until_it_is_removed(daemon):
 
 def test_exec_runs_in_the_running_container(daemon):
     container_id = start(daemon, "busybox", "sh", "-c", "echo secret > /tmp/file; sleep 100")
-    time.sleep(0.3)
-    assert daemon.berth("exec", container_id, "cat", "/tmp/file").stdout == "secret\n"
+    eventually(lambda: daemon.berth("exec", container_id, "cat", "/tmp/file", check=False).stdout == "secret\n",
+               "the file the container writes, read by an exec")
     ps = daemon.berth("exec", container_id, "ps", "-o", "pid,args").stdout
     assert "    1 sleep 100" in ps.splitlines()
 
@@ -88,8 +90,8 @@ def test_exec_with_stdin_and_detached(daemon):
     container_id = start(daemon, "busybox", "sleep", "100")
     assert daemon.berth("exec", "-i", container_id, "cat", input="piped\n").stdout == "piped\n"
     daemon.berth("exec", "-d", container_id, "sh", "-c", "echo detached > /tmp/d")
-    time.sleep(0.3)
-    assert daemon.berth("exec", container_id, "cat", "/tmp/d").stdout == "detached\n"
+    eventually(lambda: daemon.berth("exec", container_id, "cat", "/tmp/d", check=False).stdout == "detached\n",
+               "what the detached exec wrote")
 
 
 def test_exec_into_a_stopped_container_is_refused(daemon):

@@ -11,6 +11,7 @@ import termios
 import time
 
 from tests.daemon_harness import BIN
+from tests.waiting import eventually
 
 
 class Terminal:
@@ -69,7 +70,8 @@ def test_ctrl_c_reaches_the_container_and_line_editing_works(daemon):
     term = Terminal(daemon, "run", "-it", "--rm", "busybox", "sh")
     term.expect("# ")
     term.type("sleep 100\r")
-    time.sleep(0.5)
+    container = daemon.berth("ps", "-q").stdout.split()[0]
+    eventually(lambda: "sleep 100" in daemon.berth("top", container).stdout, "the shell to run sleep")
     term.type("\x03")
     term.expect("# ", timeout=5)
     term.type("echo abcX\x7f\r")  # a backspace erases the X
@@ -85,9 +87,16 @@ def test_window_size_is_passed_and_follows_resizes(daemon):
     term.expect("30 100")
     term.resize(40, 120)
     term.process.send_signal(28)  # SIGWINCH, as the terminal emulator would send
-    time.sleep(0.5)
-    term.type("stty size\r")
-    term.expect("40 120")
+
+    def shows_the_new_size() -> bool:
+        term.type("stty size\r")
+        try:
+            term.expect("40 120", timeout=0.5)
+        except AssertionError:
+            return False
+        return True
+
+    eventually(shows_the_new_size, "the container's terminal to take the new size")
     term.type("exit\r")
     assert term.wait() == 0
 
@@ -96,7 +105,8 @@ def test_detach_with_ctrl_p_ctrl_q_and_attach_again(daemon):
     term = Terminal(daemon, "run", "-it", "--name", "detachable", "busybox", "sh")
     term.expect("# ")
     term.type("echo marker > /tmp/m\r")
-    time.sleep(0.2)
+    eventually(lambda: daemon.berth("exec", "detachable", "cat", "/tmp/m", check=False).stdout == "marker\n",
+               "the shell to write the marker")
     term.type("\x10\x11")
     assert term.wait() == 0
     assert daemon.berth("inspect", "-f", "{{.State.Running}}", "detachable").stdout.strip() == "true"

@@ -5,13 +5,13 @@ import json
 import shutil
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.daemon_harness import Daemon, kill_processes_under, unmount_under
+from tests.waiting import eventually
 
 DOCKER = shutil.which("docker")
 DOCKERD = shutil.which("dockerd")
@@ -61,11 +61,12 @@ class RealDockerd:
              "--iptables=false", "--ip6tables=false", "--ip-masq=false",
              "--containerd-namespace", "berth-test", "--containerd-plugins-namespace", "berth-test-p"],
             stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 60
-        while self.docker("version", check=False).returncode != 0:
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"dockerd did not start:\n{(base / 'dockerd.log').read_text()}")
-            time.sleep(0.2)
+        def answers() -> bool:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"dockerd exited:\n{(base / 'dockerd.log').read_text()}")
+            return self.docker("version", check=False).returncode == 0
+
+        eventually(answers, "dockerd to answer", timeout=60, interval=0.2)
 
     def docker(self, *args: str, **kwargs) -> subprocess.CompletedProcess:
         assert DOCKER

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from tests.daemon_harness import BIN, Daemon
+from tests.waiting import eventually
 
 BIG_MB = 150
 
@@ -39,11 +40,11 @@ def kill_during(daemon: Daemon, argv: list[str]) -> None:
     client = subprocess.Popen([str(BIN / "berth"), *argv], env=daemon.env, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 60
-        while not work_in_progress(daemon):
+        def writing() -> bool:
             assert client.poll() is None, "the command finished before the daemon could be killed"
-            assert time.monotonic() < deadline
-            time.sleep(0.005)
+            return work_in_progress(daemon)
+
+        eventually(writing, "the daemon to write new content", timeout=60, interval=0.005)
         daemon.kill9()
     finally:
         client.kill()
@@ -111,7 +112,7 @@ def test_kill_9_during_an_rmi_leaves_a_consistent_store(fresh_daemon):
         daemon.berth("rm", "make-big-rmi")
         client = subprocess.Popen([str(BIN / "berth"), "rmi", "big:rmi"], env=daemon.env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(delay)
+        time.sleep(delay)  # the moment of the crash: the behaviour under test
         daemon.kill9()
         client.wait()
         daemon.start()

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.runtime.conftest import make_spec
+from tests.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -66,10 +67,7 @@ def test_lifecycle_create_start_kill_delete(runtime, bundle, tmp_path):
 
 def wait_for_status(runtime, container: str, wanted: str, limit: float = 10) -> None:
     """Poll `state` until it says `wanted`; the killed init is reaped by whoever adopted it."""
-    deadline = time.monotonic() + limit
-    while status(runtime, container) != wanted and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert status(runtime, container) == wanted
+    eventually(lambda: status(runtime, container) == wanted, f"{container} to be {wanted}", timeout=limit)
 
 
 def test_run_in_the_foreground_exits_with_the_process_code(runtime, bundle):
