@@ -319,5 +319,5 @@ class HttpServer:
 
 def _unread(reader: asyncio.StreamReader, data: bytes) -> None:
     """Put bytes that h11 read past the request head back in front of the stream."""
-    buffer = reader._buffer  # noqa: SLF001 - StreamReader has no public unread
+    buffer = reader._buffer  # type: ignore[attr-defined]  # StreamReader has no public unread
     buffer[:0] = data

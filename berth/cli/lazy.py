@@ -20,5 +20,5 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.lazy:
             command = load(self.lazy[cmd_name])
-            return to_click(command) if isinstance(command, Command) else command
+            return to_click(command) if isinstance(command, Command) else command  # type: ignore[return-value]
         return super().get_command(ctx, cmd_name)

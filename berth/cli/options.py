@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
     import click
 
-    Spec = tuple[tuple[str, ...], dict[str, Any]]
+    Spec = tuple[tuple[str, ...], dict[str, Any]]  # an option: its flags, click's keywords
+    ArgumentSpec = tuple[str, dict[str, Any]]  # an argument: its name, click's keywords
 
 
 class NotQuick(Exception):
@@ -26,7 +27,7 @@ class NotQuick(Exception):
 class Syntax:
     """The options and arguments of a command line, and the quick parser for it."""
 
-    def __init__(self, options: list[Spec], arguments: list[Spec], *, interspersed: bool = True) -> None:
+    def __init__(self, options: list[Spec], arguments: list[ArgumentSpec], *, interspersed: bool = True) -> None:
         self.options = options
         self.arguments = arguments
         self.interspersed = interspersed
@@ -119,7 +120,7 @@ class Syntax:
 class Command(Syntax):
     """A command: `run(session, **params)` with params named and typed as click would pass them."""
 
-    def __init__(self, name: str, run: Callable[..., None], options: list[Spec], arguments: list[Spec], *,
+    def __init__(self, name: str, run: Callable[..., None], options: list[Spec], arguments: list[ArgumentSpec], *,
                  short_help: str, interspersed: bool = True) -> None:
         super().__init__(options, arguments, interspersed=interspersed)
         self.name = name

@@ -139,7 +139,10 @@ def _resizer(on_resize: Callable[[], None]) -> Callable[..., None]:
             on_resize()
 
     threading.Thread(target=serve, name="resize", daemon=True).start()
-    return lambda *_: os.write(wake_write, b"!")
+    def wake(*_: object) -> None:
+        os.write(wake_write, b"!")
+
+    return wake
 
 
 def _copy_stdin(conn: Hijacked, detach_keys: bytes, detached: threading.Event) -> None:

@@ -2,8 +2,10 @@
 
 `json` imports re, enum, functools and collections; `socket` imports enum, selectors and array: a few
 milliseconds of every command. The C accelerators those modules use themselves (`_json`, `_socket`)
-do the work here, set up as json.dumps and json.loads set them up, so the results are json's. Where
-an interpreter lacks them, the public modules take over.
+do the work here, set up as json.dumps and json.loads set them up, so the results are json's. Their
+signatures are CPython's own business and may change: at import a round trip checks that they still
+work as set up here, and where they do not (or an interpreter lacks them), the public modules take
+over, at the cost of their import.
 """
 from __future__ import annotations
 
@@ -14,16 +16,16 @@ if TYPE_CHECKING:
     from typing import Any
 
 try:
-    import _json
+    import _json as _json_c
 except ImportError:  # an interpreter without json's C half: json does it all
-    _json = None
+    _json_c = None  # type: ignore[assignment]
 
 try:
     from _socket import AF_UNIX, SHUT_WR, SOCK_STREAM
     from _socket import socket as _new_socket
 except ImportError:
-    from socket import AF_UNIX, SHUT_WR, SOCK_STREAM
-    from socket import socket as _new_socket
+    from socket import AF_UNIX, SHUT_WR, SOCK_STREAM  # type: ignore[assignment]
+    from socket import socket as _new_socket  # type: ignore[assignment]
 
 __all__ = ["SHUT_WR", "dumps", "loads", "raw_decode", "unix_socket"]
 
@@ -41,7 +43,26 @@ class _DecoderSettings:
     parse_constant = {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}.__getitem__
 
 
-_scan = _json.make_scanner(_DecoderSettings()) if _json is not None else None
+def _accelerated(module: Any) -> tuple[Any, Any]:
+    """(json's C module, its scanner) when they work as this module sets them up, else (None, None)."""
+    probe = '{"a": [1, 2.5, "\\u00e9", true, null]}'
+    try:
+        scan = module.make_scanner(_DecoderSettings())
+        encoder = module.make_encoder({}, _unserializable, module.encode_basestring_ascii, None, ": ", ", ",
+                                      False, False, True)
+        if scan(probe, 0) == ({"a": [1, 2.5, "\u00e9", True, None]}, len(probe)) \
+                and "".join(encoder(scan(probe, 0)[0], 0)) == probe:
+            return module, scan
+    except Exception:  # noqa: BLE001 - a changed private signature, whatever it raises
+        pass
+    return None, None
+
+
+def _unserializable(value: object) -> None:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+_json, _scan = _accelerated(_json_c) if _json_c is not None else (None, None)
 
 # How the fast path fails: StopIteration (no value where one should begin), ValueError (bytes that are
 # not UTF-8; invalid JSON once json is imported), SystemError (invalid JSON before: the C scanner
@@ -101,10 +122,6 @@ def dumps(value: Any, *, ensure_ascii: bool = True, separators: tuple[str, str] 
     return _indented(value, encode, quote, " " * indent, "", item_separator, key_separator)
 
 
-def _unserializable(value: object) -> None:
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
-
-
 def _indented(value: Any, encode: Callable[[object], str], quote: Callable[[str], str], step: str,
               margin: str, item_separator: str, key_separator: str) -> str:
     """json.dumps' layout with `indent`, which the C encoder lacks: one member per line, everything
@@ -143,4 +160,4 @@ def unix_socket(path: str) -> Socket:
     except BaseException:
         sock.close()
         raise
-    return sock
+    return sock  # type: ignore[return-value]  # socket.socket's C base, without the socket module's import

@@ -140,6 +140,11 @@ class ContainerService:
                       "name": container.name, **extra}
         self.events.publish("container", action, container.id, attributes)
 
+    def attached_to(self, network: str) -> list[dict[str, str]]:
+        """The running containers on `network` (by name), as `network inspect` lists them."""
+        return [{"Id": c.id, "Name": c.name} for c in self.containers.values()
+                if c.state.status in HAS_PROCESS and c.host_config.get("NetworkMode") == network]
+
     def users_of_image(self, image_id: str) -> list[ContainerUse]:
         """The containers made from an image, for the image service's removal rules."""
         return [ContainerUse(c.id, c.state.status in ACTIVE)

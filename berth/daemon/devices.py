@@ -71,9 +71,9 @@ def spec_devices(host_config: dict[str, Any]) -> tuple[list[dict[str, Any]], lis
             rules.append({"allow": True, "type": kind, "major": major, "minor": minor,
                           "access": device.get("CgroupPermissions") or "rwm"})
     for rule in host_config.get("DeviceCgroupRules") or []:
-        kind, major, minor, access = _CGROUP_RULE.match(rule).groups()  # type: ignore[union-attr]
-        rules.append({"allow": True, "type": kind, "major": None if major == "*" else int(major),
-                      "minor": None if minor == "*" else int(minor), "access": access})
+        kind, major_text, minor_text, access = _CGROUP_RULE.match(rule).groups()  # type: ignore[union-attr]
+        rules.append({"allow": True, "type": kind, "major": None if major_text == "*" else int(major_text),
+                      "minor": None if minor_text == "*" else int(minor_text), "access": access})
     return devices, rules
 
 

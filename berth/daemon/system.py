@@ -99,7 +99,7 @@ def _cgroup_version() -> str:
 def _memory_cgroup_has(name: str) -> bool:
     """Whether the host's (v1) memory controller offers `name` (kernel memory limits, OOM control)."""
     mount = hierarchies().v1.get("memory")
-    return bool(mount) and os.path.exists(os.path.join(mount, name))
+    return mount is not None and os.path.exists(os.path.join(mount, name))
 
 
 def _sysctl_on(path: str) -> bool:

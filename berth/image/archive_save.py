@@ -61,7 +61,9 @@ def save(service: "ImageService", refs: list[str], out: BinaryIO) -> None:
     archive.add_directory("blobs")
     archive.add_directory("blobs/sha256")
     written: set[str] = set()
-    manifest_json, repositories, index_entries = [], {}, []
+    manifest_json: list[dict] = []
+    repositories: dict[str, dict[str | None, str]] = {}
+    index_entries: list[docs.Descriptor] = []
 
     def blob_path(digest: str) -> str:
         return f"blobs/sha256/{digests.hex_of(digest)}"

@@ -11,7 +11,7 @@ import json
 import re
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import BinaryIO, NamedTuple
 
@@ -328,7 +328,7 @@ class ImageService:
         return {"ImagesDeleted": deleted or None, "SpaceReclaimed": reclaimed}
 
     # ---- creation ------------------------------------------------------------------------------
-    def record_images(self, images: list[tuple[bytes, str | None, list[str]]]) -> list[tuple[str, dict[str, str]]]:
+    def record_images(self, images: Sequence[tuple[bytes, str | None, list[str]]]) -> list[tuple[str, dict[str, str]]]:
         """Record images (config bytes, parent, names) whose layers are published, in one transaction.
 
         Call inside a lease. Returns each image's ID and, for names that moved, the image they named before.

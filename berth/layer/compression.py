@@ -64,7 +64,7 @@ def _read_head(stream: BinaryIO) -> bytes:
 def sniff(stream: BinaryIO) -> tuple[BinaryIO, str | None]:
     """The compression `stream` starts with, and a reader of `stream` from its first byte."""
     head = _read_head(stream)
-    return io.BufferedReader(_Prefixed(head, stream), 1 << 20), detect(head)  # type: ignore[arg-type]
+    return io.BufferedReader(_Prefixed(head, stream), 1 << 20), detect(head)  # type: ignore[arg-type,type-var]
 
 
 def decompressed(stream: BinaryIO) -> tuple[BinaryIO, str | None]:

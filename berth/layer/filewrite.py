@@ -7,7 +7,7 @@ from __future__ import annotations
 import fcntl
 import mmap
 import os
-from typing import BinaryIO
+from typing import IO
 
 from berth.errdefs import DataLoss
 
@@ -30,7 +30,7 @@ def _set_direct(fd: int, on: bool) -> bool:
     return True
 
 
-def _fill(source: BinaryIO, view: memoryview) -> None:
+def _fill(source: IO[bytes], view: memoryview) -> None:
     filled = 0
     while filled < len(view):
         count = source.readinto(view[filled:])  # type: ignore[attr-defined]
@@ -46,7 +46,7 @@ def _write_all(fd: int, view: memoryview, offset: int) -> None:
         offset += written
 
 
-def copy_to_file(source: BinaryIO, fd: int, length: int) -> None:
+def copy_to_file(source: IO[bytes], fd: int, length: int) -> None:
     """Write `length` bytes of `source` into the empty file `fd`, skipping all-zero chunks (holes)."""
     view = memoryview(mmap.mmap(-1, CHUNK))  # page-aligned, as O_DIRECT needs; unmapped when dropped
     zeros = memoryview(bytes(CHUNK))

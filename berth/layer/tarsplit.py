@@ -111,7 +111,7 @@ class SplitRecorder:
             out.writelines(self._compressed)
 
 
-def _records(layer_dir: Path) -> Iterator[tuple[bytes, int, int | str]]:
+def _records(layer_dir: Path) -> Iterator[tuple[bytes, int, bytes | str]]:
     """("R", 0, raw bytes) and ("F", size, location) records of a layer's tar-split."""
     with open(layer_dir / SPLIT_FILE, "rb") as source:
         (length,) = _LENGTH.unpack(source.read(_LENGTH.size))
@@ -136,11 +136,11 @@ def _records(layer_dir: Path) -> Iterator[tuple[bytes, int, int | str]]:
 
 def _chunks(layer_dir: Path) -> Iterator[bytes]:
     with RootDir(layer_dir) as root:
-        for kind, size, value in _records(layer_dir):
-            if kind == b"R":
-                yield value  # type: ignore[misc]
+        for _kind, size, value in _records(layer_dir):
+            if isinstance(value, bytes):  # a raw record: headers and padding as they were
+                yield value
                 continue
-            parent, name = root.open_parent(str(value))
+            parent, name = root.open_parent(value)
             try:
                 fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=parent)
             finally:
@@ -191,4 +191,4 @@ class TarReader(io.RawIOBase):
 
 def open_tar(layer_dir: Path, diff_id: str) -> io.BufferedReader:
     """A buffered reader of the layer's tar; reading to the end raises DigestMismatch if it differs."""
-    return io.BufferedReader(TarReader(layer_dir, diff_id), CHUNK)
+    return io.BufferedReader(TarReader(layer_dir, diff_id), CHUNK)  # type: ignore[arg-type]  # a RawIOBase in all but name

@@ -68,7 +68,7 @@ class InProcessLauncher:
         return launch_exec(self.request["init_pid"], spec, process, stdio)
 
     def oom_killed(self) -> bool:
-        return self.is_init and bool(self.cgroups_path) and oom_kill_count(self.cgroups_path) > 0
+        return self.is_init and self.cgroups_path is not None and oom_kill_count(self.cgroups_path) > 0
 
     def cleanup(self) -> None:
         if self.is_init and self.cgroups_path:
@@ -113,7 +113,7 @@ class OciCliLauncher:
         return Launched(pid=pid, pty_master=pty_master)
 
     def oom_killed(self) -> bool:
-        return self.is_init and bool(self.cgroups_path) and oom_kill_count(self.cgroups_path) > 0
+        return self.is_init and self.cgroups_path is not None and oom_kill_count(self.cgroups_path) > 0
 
     def cleanup(self) -> None:
         import subprocess

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import cache
 
 MOUNTINFO = "/proc/self/mountinfo"
+# controller -> cgroup file -> what to write there (a list: one write per line, e.g. per device)
+Settings = dict[str, dict[str, "str | list[str]"]]
 V2_CONTROLLERS = ("cpuset", "cpu", "io", "memory", "pids")
 
 
@@ -115,9 +117,9 @@ _THROTTLES = {"throttleReadBpsDevice": "read_bps", "throttleWriteBpsDevice": "wr
               "throttleReadIOPSDevice": "read_iops", "throttleWriteIOPSDevice": "write_iops"}
 
 
-def _limits(resources: dict) -> dict[str, dict[str, str | list[str]]]:
+def _limits(resources: dict) -> Settings:
     """Spec linux.resources -> {controller: {cgroup v1 file: value, or one value per device}}."""
-    out: dict[str, dict[str, str]] = {}
+    out: Settings = {}
     memory = resources.get("memory") or {}
     if memory.get("limit") is not None:
         out.setdefault("memory", {})["memory.limit_in_bytes"] = str(memory["limit"])
@@ -150,7 +152,7 @@ def _limits(resources: dict) -> dict[str, dict[str, str | list[str]]]:
     return out
 
 
-def _add_cpuset_and_pids(resources: dict, out: dict[str, dict[str, str]]) -> None:
+def _add_cpuset_and_pids(resources: dict, out: Settings) -> None:
     """cpuset and pids limits: the same file names on v1 and v2."""
     cpu = resources.get("cpu") or {}
     if cpu.get("cpus"):
@@ -162,9 +164,9 @@ def _add_cpuset_and_pids(resources: dict, out: dict[str, dict[str, str]]) -> Non
         out.setdefault("pids", {})["pids.max"] = str(pids["limit"]) if pids["limit"] > 0 else "max"
 
 
-def _v2_limits(resources: dict) -> dict[str, dict[str, str]]:
+def _v2_limits(resources: dict) -> Settings:
     """The same resources in cgroup2 file names."""
-    out: dict[str, dict[str, str]] = {}
+    out: Settings = {}
     memory = resources.get("memory") or {}
     limit = memory.get("limit")
     if limit is not None:
@@ -253,7 +255,7 @@ def set_limits(cgroups_path: str, resources: dict) -> None:
         elif found.v2 and controller in _v2_available(found.v2):
             directory = os.path.join(found.v2, relative)
             for name, value in v2_limits.get(controller, {}).items():
-                _write(directory, name, value)
+                _write_each(directory, name, value)
         else:
             raise OSError(errno.ENOTSUP, f"cgroup controller {controller!r} is not available")
 

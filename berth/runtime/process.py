@@ -86,7 +86,7 @@ def enter_cwd(cwd: str) -> None:
         os.makedirs(cwd, mode=0o755, exist_ok=True)
         os.chdir(cwd)
     except OSError as error:
-        raise ProcessError(f"chdir to cwd ({cwd!r}) set in config.json failed: {error.strerror.lower()}") from None
+        raise ProcessError(f"chdir to cwd ({cwd!r}) set in config.json failed: {(error.strerror or str(error)).lower()}") from None
 
 
 def _check_executable(path: str, name: str) -> None:
@@ -95,7 +95,7 @@ def _check_executable(path: str, name: str) -> None:
     except FileNotFoundError:
         raise ProcessError(f'exec: "{name}": stat {path}: no such file or directory', 127) from None
     except OSError as error:
-        raise ProcessError(f'exec: "{name}": stat {path}: {error.strerror.lower()}', 126) from None
+        raise ProcessError(f'exec: "{name}": stat {path}: {(error.strerror or str(error)).lower()}', 126) from None
     if stat.S_ISDIR(mode) or not mode & 0o111 or not os.access(path, os.X_OK):  # execve's EACCES
         raise ProcessError(f'exec: "{name}": permission denied', 126)
 
@@ -118,4 +118,4 @@ def find_executable(name: str, env: dict[str, str]) -> str:
 def exec_error(name: str, error: OSError) -> ProcessError:
     """The message and code for an execve that failed after the lookup succeeded."""
     code = 127 if error.errno == 2 else 126
-    return ProcessError(f'exec: "{name}": {error.strerror.lower()}', code)
+    return ProcessError(f'exec: "{name}": {(error.strerror or str(error)).lower()}', code)

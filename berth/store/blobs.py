@@ -147,7 +147,7 @@ class BlobStore:
     def open(self, digest: str) -> BinaryIO:
         """A reader that checks the digest when it reaches the end of the blob."""
         try:
-            return io.BufferedReader(VerifyingReader(self.path(digest), digest), CHUNK)  # type: ignore[return-value]
+            return io.BufferedReader(VerifyingReader(self.path(digest), digest), CHUNK)  # type: ignore[return-value,type-var]
         except FileNotFoundError:
             raise BlobNotFound(digest) from None
 

@@ -108,7 +108,7 @@ def register(router: Router, engine: Engine) -> None:
 
     @router.route("POST", "/containers/{id}/resize")
     async def resize(request: Request) -> Response:
-        await containers.resize(request.params["id"], request.int_arg("h", 0), request.int_arg("w", 0))
+        await containers.resize(request.params["id"], request.int_arg("h", 0) or 0, request.int_arg("w", 0) or 0)
         return Response(b"", 200, "text/plain")
 
     @router.route("POST", "/containers/{id}/attach")

@@ -44,7 +44,7 @@ def register(router: Router, engine: Engine) -> None:
 
     @router.route("POST", "/exec/{id}/resize")
     async def resize(request: Request) -> Response:
-        await execs.resize(request.params["id"], request.int_arg("h", 0), request.int_arg("w", 0))
+        await execs.resize(request.params["id"], request.int_arg("h", 0) or 0, request.int_arg("w", 0) or 0)
         return Response(b"", 200, "text/plain")
 
     @router.route("GET", "/exec/{id}/json")

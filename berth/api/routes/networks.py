@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from berth.api.http import ApiError, Request, Response, Router, json_response
-from berth.daemon.container import HAS_PROCESS
 from berth.daemon.engine import Engine
 
 
@@ -11,14 +10,12 @@ def register(router: Router, engine: Engine) -> None:
 
     @router.route("GET", "/networks")
     async def list_networks(request: Request) -> Response:
-        return json_response(networks.list(request.filters()))
+        return json_response(networks.list_networks(request.filters()))
 
     @router.route("GET", "/networks/{id}")
     async def inspect_network(request: Request) -> Response:
         name = networks.resolve(request.params["id"])
-        attached = [{"Id": c.id, "Name": c.name} for c in engine.containers.containers.values()
-                    if c.state.status in HAS_PROCESS and c.host_config.get("NetworkMode") == name]
-        return json_response(networks.inspect(name, attached))
+        return json_response(networks.inspect(name, engine.containers.attached_to(name)))
 
     @router.route("DELETE", "/networks/{id}")
     async def remove_network(request: Request) -> Response:
@@ -27,7 +24,7 @@ def register(router: Router, engine: Engine) -> None:
 
     @router.route("POST", "/networks/create")
     async def create_network(request: Request) -> Response:
-        raise ApiError(501, "creating networks is not in this berth yet: containers join none or host")
+        return json_response(networks.create(request.json()), 201)
 
     @router.route("POST", "/networks/prune")
     async def prune_networks(request: Request) -> Response:

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from berth.cli.client import Client
-    from berth.cli.options import Spec
+    from berth.cli.options import ArgumentSpec, Spec
     from berth.cli.session import Session
 
 
@@ -86,7 +86,7 @@ def _image_inspect(session: Session, format_: str | None, names: tuple[str, ...]
 
 
 _FORMAT: Spec = (("-f", "--format", "format_"), {"metavar": "string", "help": "Format output using a custom template"})
-_NAMES: list[Spec] = [("names", {"nargs": -1, "required": True, "metavar": "NAME|ID [NAME|ID...]"})]
+_NAMES: list[ArgumentSpec] = [("names", {"nargs": -1, "required": True, "metavar": "NAME|ID [NAME|ID...]"})]
 
 inspect = Command("inspect", _inspect, [
     _FORMAT,

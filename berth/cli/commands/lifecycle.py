@@ -13,10 +13,10 @@ if TYPE_CHECKING:
     from typing import Any
 
     from berth.cli.client import Client
-    from berth.cli.options import Spec
+    from berth.cli.options import ArgumentSpec, Spec
     from berth.cli.session import Session
 
-_CONTAINERS: list[Spec] = [("containers", {"nargs": -1, "required": True, "metavar": "CONTAINER [CONTAINER...]"})]
+_CONTAINERS: list[ArgumentSpec] = [("containers", {"nargs": -1, "required": True, "metavar": "CONTAINER [CONTAINER...]"})]
 
 
 def for_each(names: Iterable[str], action: Callable[[str], Any], echo: bool = True) -> list[str]:

@@ -11,7 +11,7 @@ TYPE_CHECKING = False  # what typing.TYPE_CHECKING is, without importing typing 
 if TYPE_CHECKING:
     from typing import Any
 
-    from berth.cli.options import Spec
+    from berth.cli.options import ArgumentSpec, Spec
     from berth.cli.session import Session
 
 _MULTI = {"multiple": True}
@@ -106,7 +106,7 @@ RUN_ONLY_OPTIONS: list[Spec] = [
     (("--sig-proxy/--no-sig-proxy",), {"default": True, "help": "Proxy received signals to the process"}),
 ]
 
-ARGUMENTS: list[Spec] = [("image", {}), ("command", {"nargs": -1, "metavar": "[COMMAND] [ARG...]"})]
+ARGUMENTS: list[ArgumentSpec] = [("image", {}), ("command", {"nargs": -1, "metavar": "[COMMAND] [ARG...]"})]
 
 
 def pull_image(client: Any, image: str, out: Any) -> None:

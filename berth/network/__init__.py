@@ -1,0 +1,1 @@
+"""Container networking: drivers, address management (IPAM) and the store of network state."""

@@ -1,0 +1,89 @@
+"""Network drivers: what a network of each kind is, and what joining it gives a container.
+
+A driver answers for its networks: whether more than its built-in one can be made, and which network
+namespace (sandbox) a container joining it gets: one of its own (`null`, the `none` network: only
+loopback, which the runtime brings up) or the host's (`host`). Joining another container's namespace
+(`--network container:NAME`) is not a network but a sandbox shared with that container; the daemon
+resolves it before any driver is asked. Drivers that wire interfaces (bridge, overlay) also set up
+and tear down the network itself and each endpoint in a sandbox.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, Protocol
+
+from berth.errdefs import Forbidden
+
+
+class Sandbox(StrEnum):
+    """The network namespace a container on a network gets."""
+
+    OWN = "own"  # a new one, made with the container
+    HOST = "host"  # the host's
+
+
+@dataclass
+class NetworkSpec:
+    """What a network is made of: its name, driver and the options it was created with."""
+
+    id: str
+    name: str
+    driver: str
+    options: dict[str, Any]
+
+
+class NetworkDriver(Protocol):
+    name: str  # as `network create -d NAME` names it
+    scope: str  # "local", or "swarm"/"global" for networks that span hosts
+
+    def create_network(self, network: NetworkSpec) -> None:
+        """Make the network (a bridge device, an overlay's tunnel...). Raises Forbidden where only the
+        built-in network of this driver may exist."""
+
+    def delete_network(self, network: NetworkSpec) -> None: ...
+
+    def sandbox(self, network: NetworkSpec) -> Sandbox:
+        """The namespace a container joining `network` runs in."""
+
+    def join(self, network: NetworkSpec, endpoint_id: str, netns: str) -> dict[str, Any]:
+        """Wire an endpoint of `network` into the namespace at `netns`; what inspect shows of it."""
+
+    def leave(self, network: NetworkSpec, endpoint_id: str) -> None: ...
+
+
+class _BuiltinOnly:
+    """A driver whose one network is made by the daemon itself, as dockerd's `null` and `host`."""
+
+    name = ""
+    scope = "local"
+
+    def create_network(self, network: NetworkSpec) -> None:
+        raise Forbidden(f'only one instance of "{self.name}" network is allowed')
+
+    def delete_network(self, network: NetworkSpec) -> None:
+        raise Forbidden(f"{network.name} is a pre-defined network and cannot be removed")
+
+    def join(self, network: NetworkSpec, endpoint_id: str, netns: str) -> dict[str, Any]:
+        return {}  # nothing to wire: the namespace is what the container gets
+
+    def leave(self, network: NetworkSpec, endpoint_id: str) -> None:
+        pass
+
+
+class NullDriver(_BuiltinOnly):
+    """`none`: the container's own namespace with only loopback."""
+
+    name = "null"
+
+    def sandbox(self, network: NetworkSpec) -> Sandbox:
+        return Sandbox.OWN
+
+
+class HostDriver(_BuiltinOnly):
+    """`host`: the host's namespace, its interfaces and ports."""
+
+    name = "host"
+
+    def sandbox(self, network: NetworkSpec) -> Sandbox:
+        return Sandbox.HOST

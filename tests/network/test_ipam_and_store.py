@@ -1,0 +1,83 @@
+"""The network store and the local IPAM: state that survives restarts and is never handed out twice."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from berth.errdefs import Conflict, InvalidArgument, Unavailable
+from berth.network.ipam import LocalIpam
+from berth.network.store import LocalStore, StaleVersion
+
+
+def test_a_store_write_based_on_a_stale_read_is_refused(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    version = store.put("networks", "web", {"subnet": "10.1.0.0/24"}, 0)
+    record, read_version = store.get("networks", "web")  # type: ignore[misc]
+    store.put("networks", "web", {**record, "internal": True}, read_version)
+    with pytest.raises(StaleVersion):  # another writer read the same version and came second
+        store.put("networks", "web", {**record, "internal": False}, version)
+    with pytest.raises(StaleVersion):  # a record that exists cannot be made again
+        store.put("networks", "web", {}, 0)
+    assert store.get("networks", "web") == ({"subnet": "10.1.0.0/24", "internal": True}, 2)
+    assert LocalStore(tmp_path).list("networks") == {"web": {"subnet": "10.1.0.0/24", "internal": True}}
+    store.delete("networks", "web")
+    assert store.get("networks", "web") is None and store.list("networks") == {}
+    with pytest.raises(InvalidArgument):
+        store.get("networks", "../escape")
+
+
+def test_addresses_skip_the_gateway_and_aux_addresses_and_come_back_when_released(tmp_path: Path) -> None:
+    ipam = LocalIpam(LocalStore(tmp_path))
+    pool = ipam.request_pool("172.30.0.0/29", aux_addresses={"router": "172.30.0.2"})
+    assert pool.gateway == "172.30.0.1"
+    handed = [ipam.request_address(pool.id) for _ in range(4)]
+    assert handed == ["172.30.0.3", "172.30.0.4", "172.30.0.5", "172.30.0.6"]
+    with pytest.raises(Unavailable, match="no available IP addresses"):
+        ipam.request_address(pool.id)
+    ipam.release_address(pool.id, "172.30.0.4")
+    assert LocalIpam(LocalStore(tmp_path)).request_address(pool.id) == "172.30.0.4"  # after a restart too
+
+
+def test_a_chosen_address_must_be_free_and_inside_the_subnet(tmp_path: Path) -> None:
+    ipam = LocalIpam(LocalStore(tmp_path))
+    pool = ipam.request_pool("10.9.0.0/24", ip_range="10.9.0.128/25", gateway="10.9.0.254")
+    assert ipam.request_address(pool.id) == "10.9.0.128"  # from the ip-range
+    assert ipam.request_address(pool.id, preferred="10.9.0.7") == "10.9.0.7"  # the subnet, outside the range
+    with pytest.raises(Conflict, match="Address already in use"):
+        ipam.request_address(pool.id, preferred="10.9.0.7")
+    with pytest.raises(Conflict, match="Address already in use"):
+        ipam.request_address(pool.id, preferred="10.9.0.254")  # the gateway
+    with pytest.raises(InvalidArgument, match="not within subnet"):
+        ipam.request_address(pool.id, preferred="10.10.0.1")
+
+
+def test_pools_must_not_overlap_and_must_hold_their_gateway_and_range(tmp_path: Path) -> None:
+    ipam = LocalIpam(LocalStore(tmp_path))
+    ipam.request_pool("10.20.0.0/16")
+    with pytest.raises(Conflict, match="Pool overlaps"):
+        ipam.request_pool("10.20.5.0/24")
+    with pytest.raises(InvalidArgument, match="gateway address 10.30.1.1 is not within subnet"):
+        ipam.request_pool("10.31.0.0/16", gateway="10.30.1.1")
+    with pytest.raises(InvalidArgument, match="ip-range 10.40.0.0/16 is not within subnet"):
+        ipam.request_pool("10.41.0.0/24", ip_range="10.40.0.0/16")
+    with pytest.raises(InvalidArgument, match="invalid subnet"):
+        ipam.request_pool("10.50.0.0/33")
+
+
+def test_concurrent_requests_never_get_the_same_address(tmp_path: Path) -> None:
+    ipam = LocalIpam(LocalStore(tmp_path))
+    pool = ipam.request_pool("10.60.0.0/24")
+    handed: list[str] = []
+
+    def take_five() -> None:
+        for _ in range(5):
+            handed.append(LocalIpam(LocalStore(tmp_path)).request_address(pool.id))
+
+    threads = [threading.Thread(target=take_five) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(handed) == 40 and len(set(handed)) == 40
