@@ -4,13 +4,17 @@ PY        := $(VENV)/bin/python
 BIN       := /usr/local/bin
 STAMP     := $(VENV)/.installed
 
-.PHONY: demo test deps system-deps install bench clean
+.PHONY: demo test lint deps system-deps install bench clean
 
 demo: install
 	bash scripts/demo.sh
 
 test: install
 	bash scripts/test.sh
+
+lint: deps
+	$(VENV)/bin/ruff check berth tests
+	$(VENV)/bin/mypy berth
 
 deps: system-deps $(STAMP)
 

@@ -123,7 +123,7 @@ def api_timestamp(value: str, now: float | None = None) -> str:
     else:
         moment = (time.time() if now is None else now) - seconds
         return f"{int(moment)}.{int(round((moment % 1) * 1e9)):09d}"
-    from datetime import datetime, timezone
+    from datetime import UTC, datetime  # here: the commands that never need it do not pay its import
 
     text = value.replace("Z", "+0000")
     text = re.sub(r"([+-]\d\d):(\d\d)$", r"\1\2", text)
@@ -133,7 +133,7 @@ def api_timestamp(value: str, now: float | None = None) -> str:
         except ValueError:
             continue
         if moment_dt.tzinfo is None:
-            moment_dt = moment_dt.replace(tzinfo=timezone.utc) if layout == "%Y-%m-%d" else moment_dt.astimezone()
+            moment_dt = moment_dt.replace(tzinfo=UTC) if layout == "%Y-%m-%d" else moment_dt.astimezone()
         stamp = moment_dt.timestamp()
         return f"{int(stamp)}.{int(round((stamp % 1) * 1e9)):09d}"
     raise ValueError(f'failed to parse value as time or duration: "{value}"')

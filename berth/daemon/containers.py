@@ -447,7 +447,7 @@ class ContainerService:
         try:
             await asyncio.wait_for(asyncio.shield(exited), timeout=max(timeout, 0) if timeout >= 0 else None)
             return
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
         await asyncio.to_thread(task.kill, signal.SIGKILL)
         await exited

@@ -50,7 +50,7 @@ class EventBus:
                 timeout = (until - time.time()) if until else None
                 try:
                     event = await asyncio.wait_for(queue.get(), timeout)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     return
                 if _matches(event, filters):
                     yield event

@@ -143,7 +143,7 @@ class HealthMonitor:
             await asyncio.wait_for(collect(), timeout_ns / 1e9)
             await session.done.wait()
             exit_code, text = session.exit_code or 0, b"".join(chunks).decode(errors="replace")
-        except asyncio.TimeoutError:
+        except TimeoutError:
             if session.pid:
                 try:
                     os.kill(session.pid, signal.SIGKILL)

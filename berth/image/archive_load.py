@@ -43,7 +43,7 @@ class _Image:
 class _Contents:
     """What the archive held: small files in memory, layers unpacked, links between paths."""
 
-    def __init__(self, service: "ImageService") -> None:
+    def __init__(self, service: ImageService) -> None:
         self.service = service
         self.files: dict[str, bytes] = {}
         self.unpacked: dict[str, Unpacked] = {}
@@ -198,7 +198,7 @@ def _plan(contents: _Contents, images: list[_Image]) -> None:
         if len(diff_ids) != len(image.layers):
             raise InvalidImage(f"invalid archive: image config lists {len(diff_ids)} layers, "
                                f"the manifest {len(image.layers)}")
-        for index, (path, diff_id) in enumerate(zip(image.layers, diff_ids)):
+        for index, (path, diff_id) in enumerate(zip(image.layers, diff_ids, strict=True)):
             unpacked = contents.layer(path)
             if unpacked.diff_id != diff_id:
                 raise InvalidImage(f"invalid archive: layer {path} has diff ID {unpacked.diff_id}, "
@@ -208,7 +208,7 @@ def _plan(contents: _Contents, images: list[_Image]) -> None:
                 raise InvalidImage(f"invalid archive: layer {path} does not match its digest {expected_blob}")
 
 
-def load(service: "ImageService", stream: BinaryIO) -> list[str]:
+def load(service: ImageService, stream: BinaryIO) -> list[str]:
     """Load every image in the archive; returns Docker's messages. Call inside a lease."""
     contents = _Contents(service)
     try:
@@ -225,7 +225,7 @@ def load(service: "ImageService", stream: BinaryIO) -> list[str]:
         for image in images:
             diff_ids = json.loads(image.config)["rootfs"]["diff_ids"]
             parent = None
-            for path, chain in zip(image.layers, chain_ids(diff_ids)):
+            for path, chain in zip(image.layers, chain_ids(diff_ids), strict=True):
                 if not service.layers.exists(chain):
                     service.layers.publish(contents.layer(path), parent)
                 parent = chain
@@ -234,7 +234,7 @@ def load(service: "ImageService", stream: BinaryIO) -> list[str]:
     finally:
         contents.discard()
     messages = []
-    for image, (image_id, moved) in zip(images, recorded):
+    for image, (image_id, moved) in zip(images, recorded, strict=True):
         for name in image.names:
             familiar = reference.parse(name).familiar
             if name in moved:

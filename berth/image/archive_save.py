@@ -27,7 +27,7 @@ class _SavedImage:
     names: list[str] = field(default_factory=list)  # full names (docker.io/library/busybox:latest)
 
 
-def _select(service: "ImageService", refs: list[str]) -> list[_SavedImage]:
+def _select(service: ImageService, refs: list[str]) -> list[_SavedImage]:
     """Images to save and the tags to save them with; a bare repository name means all its tags."""
     selected: dict[str, _SavedImage] = {}
 
@@ -53,7 +53,7 @@ def _select(service: "ImageService", refs: list[str]) -> list[_SavedImage]:
     return list(selected.values())
 
 
-def save(service: "ImageService", refs: list[str], out: BinaryIO) -> None:
+def save(service: ImageService, refs: list[str], out: BinaryIO) -> None:
     images = _select(service, refs)
     if not images:
         raise ImageNotFound(" ".join(refs))
@@ -106,7 +106,7 @@ def save(service: "ImageService", refs: list[str], out: BinaryIO) -> None:
     archive.close()
 
 
-def _add_layer(service: "ImageService", archive: ArchiveWriter, layer: Layer, path: str, written: set[str]) -> int:
+def _add_layer(service: ImageService, archive: ArchiveWriter, layer: Layer, path: str, written: set[str]) -> int:
     """Write the layer's uncompressed tar once (verified against its diff ID on the way); returns its size."""
     if layer.diff_id not in written:
         with service.layers.open_tar(layer.chain_id) as source:

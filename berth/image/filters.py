@@ -50,7 +50,7 @@ class ListFilters:
 
     @classmethod
     def parse(cls, filters: dict[str, list[str]], resolve: Callable[[str], str],
-              created: Callable[[str], int]) -> "ListFilters":
+              created: Callable[[str], int]) -> ListFilters:
         check_keys(filters, ("dangling", "reference", "label", "before", "since"))
         result = cls(dangling=_bool("dangling", filters.get("dangling", [])),
                      references=list(filters.get("reference", [])), labels=list(filters.get("label", [])))
@@ -104,7 +104,7 @@ class PruneFilters:
     not_labels: list[str] = field(default_factory=list)
 
     @classmethod
-    def parse(cls, filters: dict[str, list[str]]) -> "PruneFilters":
+    def parse(cls, filters: dict[str, list[str]]) -> PruneFilters:
         check_keys(filters, ("dangling", "until", "label", "label!"))
         until = [parse_until(value) for value in filters.get("until", [])]
         return cls(dangling_only=_bool("dangling", filters.get("dangling", [])) is not False,

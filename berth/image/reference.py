@@ -34,7 +34,7 @@ class Reference:
     def __str__(self) -> str:
         return self.name + (f":{self.tag}" if self.tag else "") + (f"@{self.digest}" if self.digest else "")
 
-    def with_default_tag(self) -> "Reference":
+    def with_default_tag(self) -> Reference:
         return self if self.tag or self.digest else Reference(self.name, DEFAULT_TAG)
 
     @property

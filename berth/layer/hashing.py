@@ -72,7 +72,7 @@ class TailCheckingReader(io.RawIOBase):
         return only_zeros
 
 
-def _hash_chunks(chunks: queue.Queue[bytes | None], hasher: "hashlib._Hash") -> None:
+def _hash_chunks(chunks: queue.Queue[bytes | None], hasher: hashlib._Hash) -> None:
     while (chunk := chunks.get()) is not None:
         hasher.update(chunk)
 

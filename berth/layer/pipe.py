@@ -35,7 +35,7 @@ class PipeBroken(BerthError, OSError):
 
 
 class _PipeReader(io.RawIOBase):
-    def __init__(self, chunks: "queue.Queue[bytes | BaseException]") -> None:
+    def __init__(self, chunks: queue.Queue[bytes | BaseException]) -> None:
         self._chunks = chunks
         self._pending = memoryview(b"")
         self._ended = False

@@ -43,7 +43,7 @@ class RootDir:
     def close(self) -> None:
         os.close(self.fd)
 
-    def __enter__(self) -> "RootDir":
+    def __enter__(self) -> RootDir:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -17,9 +17,10 @@ import os
 import shutil
 import threading
 import uuid
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 from berth.atomicfile import fsync_dir
 from berth.errdefs import NotFound
@@ -201,7 +202,7 @@ class LayerStore:
                 pipe.reader.drain()
                 thread.join()
                 if failure:
-                    raise failure[0]
+                    raise failure[0]  # noqa: B904 - the producer's error is the cause, the reader's its echo
                 raise
             thread.join()
             if failure:

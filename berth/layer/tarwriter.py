@@ -176,7 +176,7 @@ class ArchiveWriter:
         self._out.write(data)
         self._pad(len(data))
 
-    def add_stream(self, name: str, size: int, source: "Readable") -> None:
+    def add_stream(self, name: str, size: int, source: Readable) -> None:
         """A file of `size` bytes read from `source`; a source that ends early is an error."""
         self._entry(name, tarfile.REGTYPE, 0o644, size)
         remaining = size

@@ -88,7 +88,7 @@ class ProcessStdio:
     def __init__(self, prepared: Prepared) -> None:
         self.tty = prepared.pty_master is not None
         self.pty_master = prepared.pty_master
-        self.outputs = dict(zip(prepared.outputs, (FrameType.STDOUT, FrameType.STDERR)))
+        self.outputs = dict(zip(prepared.outputs, (FrameType.STDOUT, FrameType.STDERR), strict=False))  # a pty: one output
         self.stdin = prepared.stdin
 
     def close(self) -> None:

@@ -98,7 +98,7 @@ def _launch(store: StateStore, args: argparse.Namespace, fifo: bool) -> tuple[Co
             os.mkfifo(held, 0o600)
         launched = launch_container(bundle, spec, None, held)
         state = ContainerState(args.id, launched.pid, str(bundle),
-                               datetime.datetime.now(datetime.timezone.utc).isoformat(),
+                               datetime.datetime.now(datetime.UTC).isoformat(),
                                process_start_time(launched.pid) or 0, spec)
         store.save(state)
     except BaseException:
@@ -267,7 +267,7 @@ def cmd_list(store: StateStore, args: argparse.Namespace) -> int:
                  for s in states]
         widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
         for row in rows:
-            print("   ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+            print("   ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
     return 0
 
 
@@ -329,7 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
 def report(args: argparse.Namespace, message: str) -> None:
     print(f"berth-runtime: {message}", file=sys.stderr)
     if args.log:
-        now = datetime.datetime.now(datetime.timezone.utc).isoformat()
+        now = datetime.datetime.now(datetime.UTC).isoformat()
         line = json.dumps({"level": "error", "msg": message, "time": now}) if args.log_format == "json" \
             else f"{now} error: {message}"
         with open(args.log, "a") as log:

@@ -29,7 +29,7 @@ class BlobNotFound(NotFound, LookupError):
 class BlobWriter:
     """An open ingest file; `commit()` names it by its content's digest."""
 
-    def __init__(self, store: "BlobStore") -> None:
+    def __init__(self, store: BlobStore) -> None:
         self._store = store
         fd, self._tmp = tempfile.mkstemp(prefix="ingest-", dir=store.ingest_dir)
         self._file = os.fdopen(fd, "wb", buffering=0)
@@ -82,7 +82,7 @@ class BlobWriter:
         except FileNotFoundError:
             pass
 
-    def __enter__(self) -> "BlobWriter":
+    def __enter__(self) -> BlobWriter:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -180,7 +180,7 @@ class BlobStore:
             if digests.is_digest(name):
                 yield name
 
-    def sweeper(self) -> "BlobSweeper":
+    def sweeper(self) -> BlobSweeper:
         return BlobSweeper(self)
 
 

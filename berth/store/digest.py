@@ -42,9 +42,9 @@ def of_bytes(data: bytes) -> str:
     return f"{ALGORITHM}:{hashlib.sha256(data).hexdigest()}"
 
 
-def from_hasher(hasher: "hashlib._Hash") -> str:
+def from_hasher(hasher: hashlib._Hash) -> str:
     return f"{ALGORITHM}:{hasher.hexdigest()}"
 
 
-def new_hasher() -> "hashlib._Hash":
+def new_hasher() -> hashlib._Hash:
     return hashlib.sha256()

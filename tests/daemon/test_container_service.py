@@ -193,7 +193,7 @@ async def test_always_restarts_with_the_wait_doubling_from_100ms(daemon: Daemon)
     container = await daemon.run(restart="always")
     for start in range(2, 6):
         daemon.process_exits(container, 1)
-        await eventually_async(lambda: len(daemon.monitors.starts) == start, "the container started again")
+        await eventually_async(lambda start=start: len(daemon.monitors.starts) == start, "the container started again")
     assert daemon.delays == [0.1, 0.2, 0.4, 0.8]
     assert container.restart_count == 4 and status_of(daemon, container) == Status.RUNNING
 
@@ -203,7 +203,7 @@ async def test_a_run_of_ten_seconds_resets_the_wait(daemon: Daemon) -> None:
     container = await daemon.run(restart="always")
     for start in (2, 3):
         daemon.process_exits(container, 1)
-        await eventually_async(lambda: len(daemon.monitors.starts) == start, "the container started again")
+        await eventually_async(lambda start=start: len(daemon.monitors.starts) == start, "the container started again")
     daemon.clock.skipped = 11  # it ran for 11 s this time
     daemon.process_exits(container, 1)
     await eventually_async(lambda: len(daemon.monitors.starts) == 4, "the container started again")
@@ -215,7 +215,7 @@ async def test_on_failure_gives_up_after_its_retries_and_ignores_success(daemon:
     failing = await daemon.run(restart="on-failure", retries=2)
     for exits in (1, 2, 3):
         daemon.process_exits(failing, 3)
-        await eventually_async(lambda: len(daemon.monitors.starts) == exits + 1 or status_of(daemon, failing)
+        await eventually_async(lambda exits=exits: len(daemon.monitors.starts) == exits + 1 or status_of(daemon, failing)
                                == Status.EXITED, f"exit {exits} handled")
     assert status_of(daemon, failing) == Status.EXITED and failing.restart_count == 2
     succeeding = await daemon.run(restart="on-failure")
