@@ -4,7 +4,7 @@ from __future__ import annotations
 import berth
 from berth import errdefs
 from berth.api.http import ApiError, HttpServer, Router
-from berth.api.routes import containers, execs, images, networks, system
+from berth.api.routes import containers, execs, images, networks, system, volumes
 from berth.daemon.engine import Engine
 
 SERVER_HEADERS = [
@@ -33,6 +33,6 @@ def translate(exc: Exception) -> ApiError | None:
 
 def build_server(engine: Engine) -> HttpServer:
     router = Router()
-    for module in (system, containers, execs, images, networks):
+    for module in (system, containers, execs, images, networks, volumes):
         module.register(router, engine)
     return HttpServer(router, SERVER_HEADERS, translate)

@@ -145,6 +145,10 @@ class ContainerService:
         return [{"Id": c.id, "Name": c.name} for c in self.containers.values()
                 if c.state.status in HAS_PROCESS and c.host_config.get("NetworkMode") == network]
 
+    def users_of_volume(self, name: str) -> list[str]:
+        """The ids of the containers that mount volume `name`."""
+        return [c.id for c in self.containers.values() if any(m.get("Name") == name for m in c.mounts)]
+
     def users_of_image(self, image_id: str) -> list[ContainerUse]:
         """The containers made from an image, for the image service's removal rules."""
         return [ContainerUse(c.id, c.state.status in ACTIVE)

@@ -15,6 +15,7 @@ from berth.daemon.health import HealthMonitor
 from berth.daemon.images import Images
 from berth.daemon.networks import NetworkService
 from berth.daemon.tasks import ZygoteMonitors
+from berth.daemon.volumes import VolumeService
 from berth.image.service import ImageService
 from berth.monitor import client as monitor
 
@@ -31,6 +32,7 @@ class Engine:
         self.containers = ContainerService(config, self.image_store, self.events, self.networks,
                                            ZygoteMonitors(self.zygote_socket))
         self.images = Images(self.image_store, self.events, self.containers)
+        self.volumes = VolumeService(config.data_root, self.containers.users_of_volume)
         self.container_files = ContainerFiles(self.containers, self.image_store)
         self.execs = ExecService(self.containers)
         self.health = HealthMonitor(self.containers, self.execs)

@@ -146,3 +146,14 @@ def test_docker_run_takes_json_file_logs_and_refuses_other_drivers(daemon):
     for flags, message in refused.items():
         result = docker(daemon, "create", *flags, "busybox", "true", check=False)
         assert result.returncode == 1 and message in result.stderr, (flags, result.stderr)
+
+
+def test_docker_volume_create_ls_inspect_rm(daemon):
+    assert docker(daemon, "volume", "create", "--label", "app=web", "webdata").stdout == "webdata\n"
+    assert docker(daemon, "volume", "ls", "--format", "{{.Driver}} {{.Name}}").stdout == "local webdata\n"
+    mountpoint = docker(daemon, "volume", "inspect", "-f", "{{.Mountpoint}} {{.Labels.app}}", "webdata").stdout
+    assert mountpoint == f"{daemon.data_root}/volumes/webdata/_data web\n"
+    refused = docker(daemon, "volume", "inspect", "nosuch", check=False)
+    assert refused.returncode == 1 and "no such volume" in refused.stderr
+    assert docker(daemon, "volume", "rm", "webdata").stdout == "webdata\n"
+    assert docker(daemon, "volume", "ls", "-q").stdout == ""

@@ -1,7 +1,7 @@
-"""Engine API: /networks (the built-in none and host) and /volumes (berth has no named volumes yet)."""
+"""Engine API: /networks."""
 from __future__ import annotations
 
-from berth.api.http import ApiError, Request, Response, Router, json_response
+from berth.api.http import Request, Response, Router, json_response
 from berth.daemon.engine import Engine
 
 
@@ -29,19 +29,3 @@ def register(router: Router, engine: Engine) -> None:
     @router.route("POST", "/networks/prune")
     async def prune_networks(request: Request) -> Response:
         return json_response({"NetworksDeleted": None})  # the built-in networks are never pruned
-
-    @router.route("GET", "/volumes")
-    async def list_volumes(request: Request) -> Response:
-        return json_response({"Volumes": [], "Warnings": None})
-
-    @router.route("GET", "/volumes/{name}")
-    async def inspect_volume(request: Request) -> Response:
-        raise ApiError(404, f"get {request.params['name']}: no such volume")
-
-    @router.route("POST", "/volumes/create")
-    async def create_volume(request: Request) -> Response:
-        raise ApiError(501, "named volumes are not in this berth yet: bind mounts (-v /host:/ctr) are")
-
-    @router.route("POST", "/volumes/prune")
-    async def prune_volumes(request: Request) -> Response:
-        return json_response({"VolumesDeleted": None, "SpaceReclaimed": 0})

@@ -1,0 +1,1 @@
+"""Volumes: named storage that outlives containers, behind a driver seam (`local` first)."""
