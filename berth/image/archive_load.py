@@ -22,8 +22,9 @@ from berth.image.errors import InvalidImage, InvalidReference
 from berth.layer import LayerError
 from berth.layer.compression import decompressed, detect
 from berth.layer.hashing import TailCheckingReader
-from berth.layer.store import Unpacked, chain_ids
+from berth.layer.store import LAYER_KIND, Unpacked, chain_ids
 from berth.store import digest as digests
+from berth.store.gc import key
 
 if TYPE_CHECKING:
     from berth.image.service import ImageService
@@ -226,6 +227,7 @@ def load(service: ImageService, stream: BinaryIO) -> list[str]:
             diff_ids = json.loads(image.config)["rootfs"]["diff_ids"]
             parent = None
             for path, chain in zip(image.layers, chain_ids(diff_ids), strict=True):
+                service.refs.protect(key(LAYER_KIND, chain))  # before relying on one that exists
                 if not service.layers.exists(chain):
                     service.layers.publish(contents.layer(path), parent)
                 parent = chain

@@ -28,6 +28,7 @@ from berth.layer.pipe import ChunkPipe
 from berth.layer.store import LAYER_KIND
 from berth.store import BlobNotFound, BlobStore, Database, DigestMismatch, References
 from berth.store import digest as digests
+from berth.store.content import ContentStore
 from berth.store.gc import key
 from berth.timestamps import parse_ns, rfc3339_nano
 
@@ -68,13 +69,14 @@ def _check_store_format(root: Path) -> None:
 
 
 class ImageService:
-    def __init__(self, data_root: Path) -> None:
+    def __init__(self, data_root: Path, blobs: ContentStore | None = None) -> None:
+        """`blobs`: the content store (by default the blob store under the data root)."""
         self.root = Path(data_root)
         self.root.mkdir(parents=True, exist_ok=True)
         _check_store_format(self.root)
         self.db = Database(self.root / "berth.db", SCHEMA)
-        self.refs = References(self.db, self.root / "gc.lock")
-        self.blobs = BlobStore(self.root)
+        self.refs = References(self.db)
+        self.blobs: ContentStore = blobs or BlobStore(self.root, protect=self.refs.protect)
         self.layers = LayerStore(self.root, self.blobs, self.refs)
         self.catalog = Catalog(self.db, self.refs)
         self._configs: dict[str, dict] = {}
@@ -265,8 +267,8 @@ class ImageService:
             self.catalog.delete(conn, image_id)
         records.extend({"Untagged": views.familiar(name)} for name in untag + others)
         records.append({"Deleted": image_id})
-        collected = self.refs.collect(self._sweepers(), wait=False)
-        removed = set(collected.removed.get("layer", [])) if collected else set()
+        collected = self.refs.collect(self._sweepers())
+        removed = set(collected.removed.get("layer", []))
         records.extend({"Deleted": chain} for chain in layers if chain in removed)
         if prune and record.parent and self.catalog.get(record.parent):
             self._delete(record.parent, [], records, force=False, prune=True, quiet=True, users=users)
@@ -284,7 +286,7 @@ class ImageService:
         """The container is gone: its layers are garbage unless an image or another container keeps them."""
         with self.db.transaction() as conn:
             self.refs.remove_root(conn, key(CONTAINER_KIND, container_id))
-        self.refs.collect(self._sweepers(), wait=False)
+        self.refs.collect(self._sweepers())
 
     def _sweepers(self) -> dict:
         return {"layer": self.layers, "blob": self.blobs.sweeper()}
@@ -322,9 +324,7 @@ class ImageService:
                     continue
         reclaimed = sum(record.size for record, _ in candidates
                         if any(item.get("Deleted") == record.id for item in deleted))
-        collected = self.refs.collect(self._sweepers(), wait=True)
-        if collected:
-            reclaimed = max(reclaimed, collected.reclaimed)
+        reclaimed = max(reclaimed, self.refs.collect(self._sweepers()).reclaimed)
         return {"ImagesDeleted": deleted or None, "SpaceReclaimed": reclaimed}
 
     # ---- creation ------------------------------------------------------------------------------
@@ -368,7 +368,7 @@ class ImageService:
         config = apply_changes(dict(CONTAINER_CONFIG_DEFAULTS), changes)
         comment = message or f"Imported from {source}"
         plain, _ = decompressed(stream)
-        with self.refs.lease():
+        with self.refs.lease("import"):
             try:
                 layer = self.layers.create(None, plain)
             except (LayerError, EOFError, OSError) as exc:
@@ -385,7 +385,7 @@ class ImageService:
         config = apply_changes(container_config, changes)
         base = self.image_config(parent) if parent else {}
         base_diff_ids = list((base.get("rootfs") or {}).get("diff_ids") or [])
-        with self.refs.lease():
+        with self.refs.lease("commit"):
             layer = self._layer_from_tree(upper_dir, chain_ids(base_diff_ids)[-1] if base_diff_ids else None)
             empty = layer.diff_id == EMPTY_LAYER_DIFF_ID
             created = rfc3339_nano()
@@ -433,7 +433,7 @@ class ImageService:
 
     def load(self, stream: BinaryIO) -> list[str]:
         """docker load: docker-archive (any docker or skopeo) or OCI layout, plain or compressed."""
-        with self.refs.lease():
+        with self.refs.lease("load"):
             return archive_load.load(self, stream)
 
     # ---- accounting and checks -----------------------------------------------------------------

@@ -30,8 +30,9 @@ from berth.layer.compression import decompressed, sniff
 from berth.layer.hashing import CHUNK
 from berth.layer.pipe import ChunkPipe
 from berth.layer.tarsplit import SplitRecorder
-from berth.store import BlobStore, DigestMismatch, References
+from berth.store import DigestMismatch, References
 from berth.store import digest as digests
+from berth.store.content import ContentStore
 from berth.store.gc import key
 
 LAYER_KIND = "layer"
@@ -83,7 +84,7 @@ def chain_ids(diff_ids: list[str]) -> list[str]:
 
 
 class LayerStore:
-    def __init__(self, root: Path, blobs: BlobStore, refs: References) -> None:
+    def __init__(self, root: Path, blobs: ContentStore, refs: References) -> None:
         self.dir = root / "layers"
         self.dir.mkdir(parents=True, exist_ok=True)
         self.blobs = blobs
@@ -107,7 +108,7 @@ class LayerStore:
     def create(self, parent: str | None, archive: BinaryIO, expected_diff_id: str | None = None) -> Layer:
         """Store `archive` (a layer tar, plain or compressed) as a blob and unpack it on top of `parent`.
 
-        Call inside a lease (References.lease) so the new blob and layer survive until recorded.
+        Call inside a lease (References.lease): the new blob and layer survive until recorded.
         """
         unpacked = self.unpack(archive)
         try:
@@ -120,6 +121,7 @@ class LayerStore:
     def unpack(self, archive: BinaryIO) -> Unpacked:
         """Unpack `archive` into a private directory, not yet a layer (see `publish`)."""
         work = self.dir / f"{_TEMPORARY}{uuid.uuid4().hex}"
+        self.refs.protect(key(LAYER_KIND, work.name))
         (work / "diff").mkdir(parents=True)
         try:
             raw, compression = sniff(archive)
@@ -135,9 +137,10 @@ class LayerStore:
 
     def publish(self, unpacked: Unpacked, parent: str | None) -> Layer:
         """Make `unpacked` the layer above `parent` (sharing an existing equal layer); call inside a lease."""
+        chain_id = unpacked.diff_id if parent is None else chain_ids([parent, unpacked.diff_id])[1]
+        self.refs.protect(key(LAYER_KIND, chain_id), *([key(LAYER_KIND, parent)] if parent else []))
         if parent is not None and not self.exists(parent):
             raise LayerNotFound(parent)
-        chain_id = unpacked.diff_id if parent is None else chain_ids([parent, unpacked.diff_id])[1]
         if not self.exists(chain_id):
             if not unpacked.work.exists():  # already published above another parent: unpack a copy
                 with tarsplit.open_tar(unpacked.home, unpacked.diff_id) as archive:

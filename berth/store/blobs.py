@@ -1,23 +1,34 @@
 """Content-addressed blobs under `<root>/blobs/sha256/<hex>`: hashed while written, verified on read.
 
-A blob is written to `<root>/blobs/ingest/`, fsynced, and renamed into place only once its digest is
-known (and matches what the caller expected), so a crash leaves no half-written blob under its name.
+A blob is written as an *ingest*, `<root>/blobs/ingest/<ref>/` (its data and a status record), and
+renamed into place only once its digest is known (and matches what the caller expected), so a crash
+leaves no half-written blob under its name. An ingest is named by its writer (`pull-<digest>`, say):
+one writer at a time holds it (an flock on its data), `status` tells how far it got, and a writer
+that opens a ref again after an interruption goes on from there (the data so far is hashed again).
+Every blob and ingest is added to the running operation's lease (berth.store.gc) before it appears.
 """
 from __future__ import annotations
 
+import fcntl
 import io
+import json
 import os
-import tempfile
-from collections.abc import Iterator
+import re
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from berth.atomicfile import fsync_dir
-from berth.errdefs import NotFound
+from berth.atomicfile import fsync_dir, write_atomic
+from berth.errdefs import Conflict, InvalidArgument, NotFound
 from berth.store import digest as digests
+from berth.store.content import IngestStatus
 from berth.store.digest import DigestMismatch
 
 CHUNK = 1 << 20
+_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@+-]{0,200}$")
 
 
 class BlobNotFound(NotFound, LookupError):
@@ -27,15 +38,44 @@ class BlobNotFound(NotFound, LookupError):
 
 
 class BlobWriter:
-    """An open ingest file; `commit()` names it by its content's digest."""
+    """An open ingest; `commit()` names its content by its digest. A named ingest closed without a
+    commit keeps its data for a later writer of the same ref; an anonymous one is dropped."""
 
-    def __init__(self, store: BlobStore) -> None:
+    def __init__(self, store: BlobStore, ref: str | None, expected: str | None, total: int | None) -> None:
         self._store = store
-        fd, self._tmp = tempfile.mkstemp(prefix="ingest-", dir=store.ingest_dir)
-        self._file = os.fdopen(fd, "wb", buffering=0)
+        self.ref = ref or f"anonymous-{uuid.uuid4().hex}"
+        self._named = ref is not None
+        self._dir = store.ingest_path(self.ref)
+        store.protect(f"blob:{self.ref}")
+        self._dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self._dir / "data", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise Conflict(f"ingest {self.ref} is being written by another writer") from None
+        self._file = os.fdopen(fd, "r+b", buffering=0)
         self._hasher = digests.new_hasher()
         self.size = 0
+        while chunk := self._file.read(CHUNK):  # a resumed ingest: its data so far counts
+            self._hasher.update(chunk)
+            self.size += len(chunk)
+        status = store.status(self.ref) if (self._dir / "status.json").exists() else None
+        self._started = status.started if status else time.time()
+        self._expected = expected or (status.expected if status else None)
+        self._total = total if total is not None else (status.total if status else None)
+        self._save_status()
         self._done = False
+
+    def _save_status(self) -> None:
+        write_atomic(self._dir / "status.json", json.dumps({
+            "ref": self.ref, "started": self._started, "expected": self._expected, "total": self._total,
+        }).encode(), durable=False)
+
+    @property
+    def offset(self) -> int:
+        """Bytes written so far, resumed ones included."""
+        return self.size
 
     def write(self, data: bytes) -> int:
         self._hasher.update(data)
@@ -53,40 +93,50 @@ class BlobWriter:
     def commit(self, expected: str | None = None) -> str:
         """Verify, fsync and rename the blob into place; returns its digest."""
         actual = self.digest
+        expected = expected or self._expected
         try:
             if expected is not None and expected != actual:
                 raise DigestMismatch(expected, actual)
-            self._file.flush()
+            if self._total is not None and self._total != self.size:
+                raise DigestMismatch(f"{self._total} bytes", f"{self.size} bytes")
+            self._store.protect(f"blob:{actual}")
             os.fsync(self._file.fileno())
-            self._file.close()
             target = self._store.path(actual)
-            if target.exists():
-                os.unlink(self._tmp)
-            else:
-                os.chmod(self._tmp, 0o444)
-                os.rename(self._tmp, target)
+            if not target.exists():
+                os.chmod(self._dir / "data", 0o444)
+                os.rename(self._dir / "data", target)
                 fsync_dir(target.parent)
         except BaseException:
             self.abort()
             raise
+        self._file.close()
+        shutil.rmtree(self._dir, ignore_errors=True)
         self._done = True
         return actual
 
+    def close(self) -> None:
+        """Stop writing: a named ingest keeps what it has (see BlobStore.writer), an anonymous one goes."""
+        if self._done:
+            return
+        if not self._named:
+            self.abort()
+            return
+        self._done = True
+        self._file.close()
+
     def abort(self) -> None:
+        """Drop the ingest and its data."""
         if self._done:
             return
         self._done = True
         self._file.close()
-        try:
-            os.unlink(self._tmp)
-        except FileNotFoundError:
-            pass
+        shutil.rmtree(self._dir, ignore_errors=True)
 
     def __enter__(self) -> BlobWriter:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.abort()
+        self.close()
 
 
 class VerifyingReader(io.RawIOBase):
@@ -116,24 +166,67 @@ class VerifyingReader(io.RawIOBase):
 
 
 class BlobStore:
-    """Blobs by digest; implements the Provider, Ingester and Manager protocols. Thread-safe."""
+    """Blobs by digest; implements the Provider, Ingester and Manager protocols (berth.store.content).
+    Thread-safe. `protect(key)` adds an object to the running operation's lease (berth.store.gc)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, protect: Callable[[str], None] = lambda key: None) -> None:
         self.dir = root / "blobs" / digests.ALGORITHM
         self.ingest_dir = root / "blobs" / "ingest"
         self.dir.mkdir(parents=True, exist_ok=True)
         self.ingest_dir.mkdir(parents=True, exist_ok=True)
+        self.protect = protect
 
     def path(self, digest: str) -> Path:
         return self.dir / digests.hex_of(digest)
 
-    def writer(self) -> BlobWriter:
-        return BlobWriter(self)
+    def ingest_path(self, ref: str) -> Path:
+        if not _REF.match(ref):
+            raise InvalidArgument(f"invalid ingest ref {ref!r}")
+        return self.ingest_dir / ref
+
+    # --- Ingester --------------------------------------------------------------------------------
+    def writer(self, ref: str | None = None, expected: str | None = None, total: int | None = None) -> BlobWriter:
+        """Open the ingest `ref` (resuming what an earlier writer of it left) or an anonymous one;
+        `expected` and `total` are checked at commit. Conflict while another writer holds `ref`."""
+        return BlobWriter(self, ref, expected, total)
+
+    def status(self, ref: str) -> IngestStatus:
+        directory = self.ingest_path(ref)
+        try:
+            record = json.loads((directory / "status.json").read_text())
+            data = (directory / "data").stat()
+        except FileNotFoundError:
+            raise NotFound(f"no ingest {ref}") from None
+        return IngestStatus(ref, data.st_size, record.get("total"), record.get("expected"), record["started"],
+                            data.st_mtime)
+
+    def ingests(self) -> list[IngestStatus]:
+        found = []
+        for entry in sorted(os.scandir(self.ingest_dir), key=lambda e: e.name):
+            try:
+                found.append(self.status(entry.name))
+            except (NotFound, InvalidArgument, KeyError, ValueError):
+                continue
+        return found
+
+    def abort(self, ref: str) -> None:
+        """Drop the ingest `ref` and its data (nothing if there is none)."""
+        path = self.ingest_path(ref)
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:  # a temporary file an older berth left
+            path.unlink(missing_ok=True)
 
     def put(self, data: bytes, expected: str | None = None) -> str:
+        digest = digests.of_bytes(data)
+        if expected is not None and expected != digest:
+            raise DigestMismatch(expected, digest)
+        self.protect(f"blob:{digest}")
+        if self.exists(digest):
+            return digest
         with self.writer() as writer:
             writer.write(data)
-            return writer.commit(expected)
+            return writer.commit(digest)
 
     def exists(self, digest: str) -> bool:
         return self.path(digest).exists()
@@ -196,10 +289,14 @@ class BlobSweeper:
             yield entry.name
 
     def remove(self, name: str) -> int:
-        path = self._store.path(name) if digests.is_digest(name) else self._store.ingest_dir / name
+        if not digests.is_digest(name):  # an ingest no lease holds: its writer is gone
+            path = self._store.ingest_dir / name
+            size = sum(entry.stat().st_size for entry in path.glob("*")) if path.is_dir() else 0
+            self._store.abort(name)
+            return size
         try:
-            size = path.stat().st_size
-            os.unlink(path)
+            size = self._store.path(name).stat().st_size
+            os.unlink(self._store.path(name))
         except FileNotFoundError:
             return 0
         return size

@@ -5,19 +5,24 @@ Upper layers record roots (objects kept for their own sake, like images) and edg
 its config blob and its top layer, a layer needs its parent and its blob). Collection keeps what a
 root reaches and asks each kind's Sweeper to remove the rest.
 
-Content being written has no edges yet, so writers hold a lease: a shared lock on `gc.lock` for
-as long as the operation runs. Collection takes the lock exclusively, so it never sweeps between
-"blob written" and "image recorded". A crash drops the lock; what the crashed writer left is garbage.
+Content being written or pulled has no edges yet, so its writer holds a named lease (`load-…`,
+`pull-…`) for as long as the operation runs, and adds each object it makes or reuses to the lease
+*before* the object appears or is used. A collection lists what exists first, then counts as live
+what a root reaches and what a lease holds, and removes the rest: it never waits for a writer and
+never removes what one is working on. A lease names the process that took it; a lease whose
+process is gone (a crash, a reboot) or whose time is up holds nothing, and the next collection
+drops it, so what a crashed writer left is garbage.
 """
 from __future__ import annotations
 
-import fcntl
 import os
 import sqlite3
+import time
+import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Protocol
 
 from berth.store.db import Database
@@ -26,7 +31,14 @@ SCHEMA = [
     "CREATE TABLE IF NOT EXISTS gc_roots (key TEXT PRIMARY KEY)",
     "CREATE TABLE IF NOT EXISTS gc_refs (src TEXT NOT NULL, dst TEXT NOT NULL, PRIMARY KEY (src, dst))",
     "CREATE INDEX IF NOT EXISTS gc_refs_dst ON gc_refs (dst)",
+    "CREATE TABLE IF NOT EXISTS gc_leases (id TEXT PRIMARY KEY, pid INTEGER NOT NULL, boot TEXT NOT NULL, "
+    "created REAL NOT NULL, expires REAL)",
+    "CREATE TABLE IF NOT EXISTS gc_lease_resources (lease TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (lease, key))",
 ]
+
+# The lease the running operation writes under (set by References.lease; worker threads that
+# asyncio.to_thread starts inherit it).
+_current_lease: ContextVar[str | None] = ContextVar("berth_lease", default=None)
 
 
 def key(kind: str, name: str) -> str:
@@ -42,6 +54,15 @@ class Sweeper(Protocol):
 
 
 @dataclass
+class Lease:
+    id: str
+    pid: int
+    created: float
+    expires: float | None
+    resources: list[str]
+
+
+@dataclass
 class Collected:
     removed: dict[str, list[str]] = field(default_factory=dict)
     reclaimed: int = 0
@@ -50,9 +71,8 @@ class Collected:
 class References:
     """Roots and edges in the metadata database; every method joins the caller's transaction."""
 
-    def __init__(self, db: Database, lock_path: Path) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
-        self.lock_path = lock_path
 
     def add_root(self, conn: sqlite3.Connection, root: str, children: Iterable[str]) -> None:
         conn.execute("INSERT OR IGNORE INTO gc_roots (key) VALUES (?)", (root,))
@@ -77,41 +97,96 @@ class References:
             "SELECT key FROM live")
         return {row[0] for row in rows}
 
+    # --- leases ----------------------------------------------------------------------------------
     @contextmanager
-    def lease(self) -> Iterator[None]:
-        """Protect content written inside the block from collection until the block ends."""
-        with self._flock(fcntl.LOCK_SH) as held:
-            assert held
-            yield
-
-    @contextmanager
-    def _flock(self, mode: int) -> Iterator[bool]:
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    def lease(self, name: str, expires_in: float | None = None) -> Iterator[str]:
+        """A lease named `name-<random>` for the block: what the block protects survives until it ends."""
+        lease_id = self.create_lease(name, expires_in)
+        token = _current_lease.set(lease_id)
         try:
-            try:
-                fcntl.flock(fd, mode)
-            except BlockingIOError:
-                yield False
-                return
-            yield True
+            yield lease_id
         finally:
-            os.close(fd)
+            _current_lease.reset(token)
+            self.delete_lease(lease_id)
 
-    def collect(self, sweepers: Mapping[str, Sweeper], wait: bool = True) -> Collected | None:
-        """Remove every object no root reaches. With wait=False, give up (None) while a lease is held."""
-        mode = fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB
-        with self._flock(mode) as held:
-            if not held:
-                return None
-            live = self.reachable()
-            result = Collected()
-            for kind, sweeper in sweepers.items():
-                for name in list(sweeper.names()):
-                    if key(kind, name) in live:
-                        continue
-                    result.reclaimed += sweeper.remove(name)
-                    result.removed.setdefault(kind, []).append(name)
-            with self.db.transaction() as conn:
-                conn.executemany("DELETE FROM gc_refs WHERE src = ?",
-                                 [(key(kind, name),) for kind, names in result.removed.items() for name in names])
-            return result
+    def create_lease(self, name: str, expires_in: float | None = None) -> str:
+        """A lease held by this process until deleted (or until `expires_in` seconds pass)."""
+        lease_id = f"{name}-{uuid.uuid4().hex[:12]}"
+        now = time.time()
+        with self.db.transaction() as conn:
+            conn.execute("INSERT INTO gc_leases (id, pid, boot, created, expires) VALUES (?, ?, ?, ?, ?)",
+                         (lease_id, os.getpid(), _boot_id(), now, now + expires_in if expires_in else None))
+        return lease_id
+
+    def delete_lease(self, lease_id: str) -> None:
+        """What the lease held is garbage at the next collection unless a root reaches it."""
+        with self.db.transaction() as conn:
+            conn.execute("DELETE FROM gc_lease_resources WHERE lease = ?", (lease_id,))
+            conn.execute("DELETE FROM gc_leases WHERE id = ?", (lease_id,))
+
+    def protect(self, *keys: str, lease_id: str | None = None) -> None:
+        """Add objects to a lease (by default the running operation's): call it before the object
+        appears, or before relying on one that exists. Outside any lease, nothing to do."""
+        lease_id = lease_id or _current_lease.get()
+        if lease_id is None:
+            return
+        with self.db.transaction() as conn:
+            conn.executemany("INSERT OR IGNORE INTO gc_lease_resources (lease, key) VALUES (?, ?)",
+                             [(lease_id, k) for k in keys])
+
+    def leases(self) -> list[Lease]:
+        held: dict[str, list[str]] = {}
+        for lease_id, resource in self.db.query("SELECT lease, key FROM gc_lease_resources"):
+            held.setdefault(lease_id, []).append(resource)
+        return [Lease(lease_id, pid, created, expires, held.get(lease_id, []))
+                for lease_id, pid, boot, created, expires in self.db.query(
+                    "SELECT id, pid, boot, created, expires FROM gc_leases ORDER BY created")]
+
+    def _leased(self) -> set[str]:
+        """What the live leases hold; leases of processes that are gone, or past their time, are dropped."""
+        live, stale = set(), []
+        boot, now = _boot_id(), time.time()
+        for lease_id, pid, lease_boot, expires in self.db.query("SELECT id, pid, boot, expires FROM gc_leases"):
+            if lease_boot == boot and _process_exists(pid) and (expires is None or expires > now):
+                live.add(lease_id)
+            else:
+                stale.append(lease_id)
+        for lease_id in stale:
+            self.delete_lease(lease_id)
+        return {resource for lease_id, resource in self.db.query("SELECT lease, key FROM gc_lease_resources")
+                if lease_id in live}
+
+    def collect(self, sweepers: Mapping[str, Sweeper]) -> Collected:
+        """Remove every object no root reaches and no lease holds. Never waits for a writer: what
+        exists is listed before the live set is read, and a writer leases an object before it appears."""
+        existing = {kind: list(sweeper.names()) for kind, sweeper in sweepers.items()}
+        live = self.reachable() | self._leased()
+        result = Collected()
+        for kind, names in existing.items():
+            for name in names:
+                if key(kind, name) in live:
+                    continue
+                result.reclaimed += sweepers[kind].remove(name)
+                result.removed.setdefault(kind, []).append(name)
+        with self.db.transaction() as conn:
+            conn.executemany("DELETE FROM gc_refs WHERE src = ?",
+                             [(key(kind, name),) for kind, names in result.removed.items() for name in names])
+        return result
+
+
+def _boot_id() -> str:
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as boot:
+            return boot.read().strip()
+    except OSError:
+        return ""
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -10,11 +10,14 @@ import subprocess
 import sys
 import tarfile
 import textwrap
+import threading
 
 import pytest
 
 from berth.image import ImageService, InvalidImage
+from tests.image.conftest import no_users
 from tests.image.ocischema import validate
+from tests.waiting import eventually
 
 
 def saved(images, *refs) -> bytes:
@@ -137,3 +140,21 @@ def test_a_load_killed_midway_leaves_a_consistent_store(images, busybox, tmp_pat
     assert store.check() == []
     assert store.load(open(archive, "rb")) == ["Loaded image: big:1"]
     assert store.check() == []
+
+
+def test_image_prune_completes_while_a_load_is_under_way_and_spares_what_it_loads(images, busybox, tmp_path):
+    archive = saved(images, "busybox")
+    other = ImageService(tmp_path / "other")
+    read_end, write_end = os.pipe()
+    loaded: list[list[str]] = []
+    loader = threading.Thread(target=lambda: loaded.append(other.load(open(read_end, "rb"))))
+    loader.start()
+    with open(write_end, "wb") as feed:
+        feed.write(archive[: len(archive) // 2])  # the load is half way through the archive
+        feed.flush()
+        eventually(lambda: other.refs.leases() and other.refs.leases()[0].resources, "the load to hold content")
+        assert other.prune({"dangling": ["false"]}, no_users)["ImagesDeleted"] is None  # done, not waiting
+        feed.write(archive[len(archive) // 2:])
+    loader.join(30)
+    assert loaded == [["Loaded image: busybox:latest"]] and other.inspect("busybox")["Id"] == busybox
+    assert other.check() == []  # nothing the load needed was swept

@@ -22,7 +22,7 @@ from tests.layer.tarbuild import TarBuilder
 def layers(tmp_path: Path) -> LayerStore:
     root = tmp_path / "store"
     db = Database(root / "berth.db", SCHEMA)
-    return LayerStore(root, BlobStore(root), References(db, root / "gc.lock"))
+    return LayerStore(root, BlobStore(root), References(db))
 
 
 def stored_and_read_back(layers: LayerStore, archive: bytes) -> bytes:

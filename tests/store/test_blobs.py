@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+from berth.errdefs import Conflict
 from berth.store import BlobNotFound, BlobStore, DigestMismatch
 
 
@@ -73,3 +74,43 @@ def test_writing_the_same_content_twice_keeps_one_blob(tmp_path):
     store = BlobStore(tmp_path)
     assert store.put(b"same") == store.put(b"same")
     assert len(list(store.digests())) == 1
+
+
+def test_an_interrupted_ingest_resumes_where_it_stopped(tmp_path):
+    store = BlobStore(tmp_path)
+    content = b"layer " * 100_000
+    with store.writer("pull-layer", expected=digest_of(content), total=len(content)) as first:
+        first.write(content[:250_000])  # the connection drops here: no commit
+    status = store.status("pull-layer")
+    assert (status.offset, status.total, status.expected) == (250_000, len(content), digest_of(content))
+    again = BlobStore(tmp_path).writer("pull-layer")  # after a daemon restart, too
+    assert again.offset == 250_000
+    again.write(content[250_000:])
+    assert again.commit() == digest_of(content) and store.read(digest_of(content)) == content
+    assert store.ingests() == []
+
+
+def test_one_writer_at_a_time_per_ingest_and_abort_drops_it(tmp_path):
+    store = BlobStore(tmp_path)
+    with store.writer("load-x") as writer:
+        writer.write(b"partial")
+        with pytest.raises(Conflict, match="ingest load-x is being written by another writer"):
+            store.writer("load-x")
+    assert [status.ref for status in store.ingests()] == ["load-x"]
+    store.abort("load-x")
+    assert store.ingests() == [] and store.writer("load-x").offset == 0
+
+
+def test_a_resumed_ingest_whose_content_is_not_what_was_expected_is_refused(tmp_path):
+    store = BlobStore(tmp_path)
+    with store.writer("pull-y", expected=digest_of(b"right")) as writer:
+        writer.write(b"wro")
+    resumed = store.writer("pull-y")
+    resumed.write(b"ng")
+    with pytest.raises(DigestMismatch):
+        resumed.commit()
+    assert list(store.digests()) == [] and store.ingests() == []
+
+
+def digest_of(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()

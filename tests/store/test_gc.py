@@ -16,8 +16,8 @@ def digest_of(data: bytes) -> str:
 
 @pytest.fixture
 def store(tmp_path):
-    db = Database(tmp_path / "berth.db", SCHEMA)
-    return References(db, tmp_path / "gc.lock"), BlobStore(tmp_path)
+    refs = References(Database(tmp_path / "berth.db", SCHEMA))
+    return refs, BlobStore(tmp_path, protect=refs.protect)
 
 
 def test_blobs_reachable_from_a_root_survive_and_the_rest_is_swept(store):
@@ -43,12 +43,13 @@ def test_removing_the_root_frees_everything_it_held(store):
     assert list(blobs.digests()) == []
 
 
-def test_collection_waits_for_leases_or_gives_up_when_asked_not_to_wait(store):
+def test_a_collection_during_a_lease_keeps_its_content_and_removes_the_garbage_without_waiting(store):
     refs, blobs = store
+    garbage = blobs.put(b"garbage")
     inside, release = threading.Event(), threading.Event()
 
     def writer():
-        with refs.lease():
+        with refs.lease("load"):
             blobs.put(b"in flight")
             inside.set()
             release.wait(10)
@@ -57,19 +58,38 @@ def test_collection_waits_for_leases_or_gives_up_when_asked_not_to_wait(store):
     thread.start()
     inside.wait(10)
     try:
-        assert refs.collect({"blob": blobs.sweeper()}, wait=False) is None
-        assert len(list(blobs.digests())) == 1
+        assert refs.collect({"blob": blobs.sweeper()}).removed == {"blob": [garbage]}  # at once, lease or not
+        assert list(blobs.digests()) == [digest_of(b"in flight")]
+        [lease] = refs.leases()
+        assert lease.id.startswith("load-") and key("blob", digest_of(b"in flight")) in lease.resources
     finally:
         release.set()
         thread.join()
+    assert refs.leases() == []  # the lease ended with its block: what it held is garbage now
     assert refs.collect({"blob": blobs.sweeper()}).removed == {"blob": [digest_of(b"in flight")]}
+
+
+def test_a_named_lease_outlives_requests_until_deleted_or_its_holder_dies(store):
+    refs, blobs = store
+    lease_id = refs.create_lease("pull")
+    digest = blobs.put(b"layer being pulled")
+    refs.protect(key("blob", digest), lease_id=lease_id)
+    assert refs.collect({"blob": blobs.sweeper()}).removed == {}
+    refs.delete_lease(lease_id)
+    assert refs.collect({"blob": blobs.sweeper()}).removed == {"blob": [digest]}
+    orphan = refs.create_lease("pull")
+    refs.protect(key("blob", blobs.put(b"left by a crash")), lease_id=orphan)
+    with refs.db.transaction() as conn:  # the process that held it is gone
+        conn.execute("UPDATE gc_leases SET pid = ? WHERE id = ?", (2**22 + 1, orphan))
+    assert refs.collect({"blob": blobs.sweeper()}).removed == {"blob": [digest_of(b"left by a crash")]}
+    assert refs.leases() == []
 
 
 def test_ingest_files_left_by_a_crashed_writer_are_swept(store):
     refs, blobs = store
-    writer = blobs.writer()
+    writer = blobs.writer("pull-crashed")
     writer.write(b"never committed")  # the process "dies" here: no commit, no abort
-    writer._file.close()
+    writer.close()
     refs.collect({"blob": blobs.sweeper()})
     assert list(blobs.ingest_dir.iterdir()) == []
 
