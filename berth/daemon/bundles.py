@@ -11,7 +11,6 @@ import shutil
 import threading
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from berth.daemon import rootfs as fs
 from berth.daemon.config import DaemonConfig, RuntimeEntry
@@ -24,6 +23,7 @@ from berth.daemon.tasks import Task, task_for
 from berth.errdefs import BerthError, InvalidArgument
 from berth.image.service import ImageService
 from berth.monitor.request import RunRequest
+from berth.runtime.ocispec import Spec
 from berth.runtime.seccomp import PROGRAM_ANNOTATION, compile_program, program_name
 
 
@@ -185,7 +185,7 @@ class Bundles:
         return None
 
 
-def _add_seccomp_program(spec: dict[str, Any], state_dir: Path) -> None:
+def _add_seccomp_program(spec: Spec, state_dir: Path) -> None:
     """Save linux.seccomp compiled, for berth's runtime to install instead of compiling it again;
     a profile libseccomp refuses is left for the runtime to report."""
     seccomp = spec["linux"].get("seccomp")

@@ -120,7 +120,8 @@ class ExecService:
             self._fail(session)
             raise InvalidArgument(str(exc)) from None
         if config.get("Privileged"):
-            process["capabilities"] = {key: list(ALL_CAPABILITIES) for key in process["capabilities"]}
+            every = list(ALL_CAPABILITIES)
+            process["capabilities"] = {"bounding": every, "effective": every, "permitted": every, "inheritable": every}
         state_dir = self.containers.state_dir(container) / "exec" / session.id
         state_dir.mkdir(parents=True, exist_ok=True)
         runtime = self.containers.config.runtime(container.runtime)

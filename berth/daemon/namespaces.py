@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from berth.errdefs import InvalidArgument
+from berth.runtime.ocispec import Namespace
 
 _MODES = {"pid": "PidMode", "ipc": "IpcMode", "uts": "UTSMode"}
 _IPC_MODES = ("", "private", "shareable", "host", "none")
@@ -29,10 +30,10 @@ def shared_with(host_config: dict[str, Any]) -> list[tuple[str, str]]:
     return [(kind, ref) for kind, field in _MODES.items() if (ref := joined_container(host_config.get(field) or ""))]
 
 
-def spec_namespaces(host_config: dict[str, Any], init_pid_of: Callable[[str, str], int]) -> list[dict[str, str]]:
+def spec_namespaces(host_config: dict[str, Any], init_pid_of: Callable[[str, str], int]) -> list[Namespace]:
     """The spec's linux.namespaces; `init_pid_of(namespace, reference)` finds the init of the running
     container whose namespace is joined."""
-    namespaces = [{"type": "mount"}]
+    namespaces: list[Namespace] = [{"type": "mount"}]
     for kind, field in _MODES.items():
         mode = host_config.get(field) or ""
         if mode == "host":

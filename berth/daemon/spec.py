@@ -16,6 +16,7 @@ from berth.daemon.security import parse_security_opts, seccomp_section
 from berth.daemon.users import resolve_groups, resolve_user
 from berth.errdefs import InvalidArgument
 from berth.linux.capabilities import NUMBERS as capability_numbers
+from berth.runtime.ocispec import Cpu, Linux, Memory, Mount, Process, Resources, Rlimit, Spec
 
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 INIT_IN_CONTAINER = "/sbin/docker-init"
@@ -105,15 +106,15 @@ def _capability_names(names: list[str] | None) -> list[str]:
             for name in names or []]
 
 
-def _mounts(container: Container, etc_dir: Path, shm_source: str | None) -> list[dict[str, Any]]:
+def _mounts(container: Container, etc_dir: Path, shm_source: str | None) -> list[Mount]:
     """The spec's mounts; `shm_source` is a /dev/shm mounted outside, to share (None: a tmpfs of its own)."""
     host_config = container.host_config
     shm_size = host_config.get("ShmSize") or DEFAULT_SHM_SIZE
-    shm = {"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
+    shm: Mount = {"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
            "options": ["nosuid", "noexec", "nodev", "mode=1777", f"size={shm_size}"]}
     if shm_source:
         shm = {"destination": "/dev/shm", "type": "bind", "source": shm_source, "options": ["rbind", "rprivate"]}
-    mounts: list[dict[str, Any]] = [
+    mounts: list[Mount] = [
         {"destination": "/proc", "type": "proc", "source": "proc", "options": ["nosuid", "noexec", "nodev"]},
         {"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
          "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
@@ -150,10 +151,10 @@ def _mounts(container: Container, etc_dir: Path, shm_source: str | None) -> list
     return mounts
 
 
-def resources(host_config: dict[str, Any]) -> dict[str, Any]:
+def resources(host_config: dict[str, Any]) -> Resources:
     """HostConfig's limits as the OCI spec's linux.resources."""
-    resources: dict[str, Any] = {"devices": [{"allow": False, "access": "rwm"}]}
-    memory: dict[str, Any] = {}
+    resources: Resources = {"devices": [{"allow": False, "access": "rwm"}]}
+    memory: Memory = {}
     if host_config.get("Memory"):
         memory["limit"] = host_config["Memory"]
     if host_config.get("MemorySwap"):
@@ -166,7 +167,7 @@ def resources(host_config: dict[str, Any]) -> dict[str, Any]:
         memory["disableOOMKiller"] = True
     if memory:
         resources["memory"] = memory
-    cpu: dict[str, Any] = {}
+    cpu: Cpu = {}
     if host_config.get("CpuShares"):
         cpu["shares"] = host_config["CpuShares"]
     if host_config.get("NanoCpus"):
@@ -196,11 +197,11 @@ def resources(host_config: dict[str, Any]) -> dict[str, Any]:
     return resources
 
 
-def _rlimits(host_config: dict[str, Any]) -> list[dict[str, Any]]:
+def _rlimits(host_config: dict[str, Any]) -> list[Rlimit]:
     # Docker's default is 1048576 open files; without CAP_SYS_RESOURCE no process may go above its
     # own hard limit, so the default is capped at the daemon's.
     nofile = min(DEFAULT_NOFILE, resource.getrlimit(resource.RLIMIT_NOFILE)[1])
-    limits = [{"type": "RLIMIT_NOFILE", "hard": nofile, "soft": nofile}]
+    limits: list[Rlimit] = [{"type": "RLIMIT_NOFILE", "hard": nofile, "soft": nofile}]
     for ulimit in host_config.get("Ulimits") or []:
         kind = "RLIMIT_" + ulimit["Name"].upper()
         limits = [limit for limit in limits if limit["type"] != kind]
@@ -209,14 +210,14 @@ def _rlimits(host_config: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def process_spec(container: Container, rootfs: Path, args: list[str], *, user: str, env: list[str],
-                 cwd: str, tty: bool) -> dict[str, Any]:
+                 cwd: str, tty: bool) -> Process:
     """The OCI `process` object; used for the container's init and for `exec`."""
     resolved = resolve_user(rootfs, user)
     env = list(env)
     if not any(entry.startswith("HOME=") for entry in env):
         env.append(f"HOME={resolved.home}")
     caps = capabilities(container.host_config)
-    process: dict[str, Any] = {
+    process: Process = {
         "terminal": tty,
         "user": {"uid": resolved.uid, "gid": resolved.gid},
         "args": args,
@@ -235,7 +236,7 @@ def process_spec(container: Container, rootfs: Path, args: list[str], *, user: s
 
 def build_spec(container: Container, rootfs: Path, etc_dir: Path, cgroups_path: str,
                init_pid_of: Callable[[str, str], int], shm_source: str | None = None,
-               seccomp_profile: str = "") -> dict[str, Any]:
+               seccomp_profile: str = "") -> Spec:
     """The container's OCI spec. `init_pid_of` finds the init of a running container whose
     namespaces this one joins; `etc_dir` holds the /etc files it binds (berth.daemon.rootfs);
     `shm_source` is the /dev/shm it shares, if it shares one;
@@ -252,7 +253,7 @@ def build_spec(container: Container, rootfs: Path, etc_dir: Path, cgroups_path: 
     namespaces = spec_namespaces(host_config, init_pid_of)
     devices, device_rules = spec_devices(host_config)
     stop_signal = config.get("StopSignal") or "SIGTERM"
-    linux: dict[str, Any] = {
+    linux: Linux = {
         "namespaces": namespaces,
         "cgroupsPath": cgroups_path,
         "resources": resources(host_config),
@@ -270,17 +271,19 @@ def build_spec(container: Container, rootfs: Path, etc_dir: Path, cgroups_path: 
     seccomp = seccomp_section(host_config, process["capabilities"]["bounding"], seccomp_profile)
     if seccomp:
         linux["seccomp"] = seccomp
-    return {
+    spec: Spec = {
         "ociVersion": "1.0.2",
         "process": process,
         "root": {"path": str(rootfs), "readonly": bool(host_config.get("ReadonlyRootfs"))},
-        # on the host's UTS namespace the name is the host's own, as with dockerd
-        **({"hostname": config.get("Hostname", "")} if any(ns["type"] == "uts" for ns in namespaces) else {}),
-        **({"domainname": config["Domainname"]} if config.get("Domainname") else {}),
         "mounts": _mounts(container, etc_dir, shm_source),
         "annotations": {"org.berth.stop-signal": str(int(parse_signal(stop_signal)))},
         "linux": linux,
     }
+    if any(ns["type"] == "uts" for ns in namespaces):  # on the host's, the name is the host's own (dockerd)
+        spec["hostname"] = config.get("Hostname", "")
+    if config.get("Domainname"):
+        spec["domainname"] = config["Domainname"]
+    return spec
 
 
 def parse_signal(value: str | int) -> int:

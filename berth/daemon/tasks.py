@@ -25,6 +25,7 @@ from berth.errdefs import BerthError
 from berth.monitor import client as monitor
 from berth.monitor.request import MonitorRequest
 from berth.runtime import cgroups
+from berth.runtime.ocispec import Resources
 
 
 class TaskError(BerthError):
@@ -41,7 +42,7 @@ class Task(Protocol):
     def resume(self) -> None:
         """Thaw them."""
 
-    def update(self, resources: dict[str, Any]) -> None:
+    def update(self, resources: Resources) -> None:
         """Apply new limits: the OCI spec's `linux.resources`."""
 
     def pids(self) -> list[int]:
@@ -71,7 +72,7 @@ class BerthTask:
     def resume(self) -> None:
         cgroups.set_frozen(self.cgroup, False)
 
-    def update(self, resources: dict[str, Any]) -> None:
+    def update(self, resources: Resources) -> None:
         cgroups.set_limits(self.cgroup, resources)
 
     def pids(self) -> list[int]:
@@ -116,7 +117,7 @@ class OciCliTask(BerthTask):
     def resume(self) -> None:
         self._run("resume", self.container_id)
 
-    def update(self, resources: dict[str, Any]) -> None:
+    def update(self, resources: Resources) -> None:
         self._run("update", "--resources", "-", self.container_id, stdin=json.dumps(resources).encode())
 
     def pids(self) -> list[int]:

@@ -13,6 +13,7 @@ from berth.atomicfile import write_atomic
 from berth.monitor import statedir
 from berth.runtime.cgroups import oom_kill_count, remove_cgroup
 from berth.runtime.launch import Launched, LaunchError, launch_container, launch_exec
+from berth.runtime.ocispec import Process, Spec
 
 if TYPE_CHECKING:
     import subprocess  # imported where used: it brings `threading`, whose at-fork hook costs each monitor pages
@@ -41,11 +42,11 @@ def launcher_for(request: dict, cgroups_path: str | None = None) -> Launcher:
     return InProcessLauncher(request, cgroups_path)
 
 
-def _read_spec(request: dict) -> dict:
+def _read_spec(request: dict) -> Spec:
     return json.loads(Path(request["bundle"], "config.json").read_bytes())
 
 
-def _cgroups_path(spec: dict) -> str | None:
+def _cgroups_path(spec: Spec) -> str | None:
     return spec.get("linux", {}).get("cgroupsPath")
 
 
@@ -64,8 +65,8 @@ class InProcessLauncher:
         if self.is_init:
             spec["process"]["terminal"] = tty
             return launch_container(Path(self.request["bundle"]), spec, stdio)
-        process = dict(self.request["process"], terminal=tty)
-        return launch_exec(self.request["init_pid"], spec, process, stdio)
+        process: Process = self.request["process"]  # an exec's request
+        return launch_exec(self.request["init_pid"], spec, {**process, "terminal": tty}, stdio)
 
     def oom_killed(self) -> bool:
         return self.is_init and self.cgroups_path is not None and oom_kill_count(self.cgroups_path) > 0

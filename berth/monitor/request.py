@@ -6,9 +6,10 @@ child unparsed: code a long-lived monitor runs once still costs it the pages it 
 # No `from __future__ import annotations` here: the TypedDicts must see NotRequired at class creation.
 import json
 from types import UnionType
-from typing import Any, Literal, NotRequired, TypedDict, get_origin, get_type_hints
+from typing import Any, Literal, NotRequired, TypedDict, get_origin, get_type_hints, is_typeddict
 
 from berth.errdefs import InvalidArgument
+from berth.runtime.ocispec import Process
 
 MAX_REQUEST = 1 << 20
 
@@ -39,7 +40,7 @@ class ExecRequest(TypedDict):
     init_pid: int
     bundle: str
     state_dir: str
-    process: dict[str, Any]  # the OCI process
+    process: Process  # the OCI process
     tty: bool
     stdin: bool
     runtime: NotRequired[str | None]
@@ -54,6 +55,8 @@ def _checks(kind: type) -> dict[str, tuple[type | UnionType, bool]]:
     """field -> (the type its value must have, whether it is required), from a request's TypedDict."""
     def checkable(hint: Any) -> type | UnionType:
         origin = get_origin(hint)  # list[str] -> list, Literal["run"] -> Literal, str | None -> UnionType
+        if is_typeddict(hint):
+            return dict
         return hint if origin in (None, UnionType) else str if origin is Literal else origin
 
     required = kind.__required_keys__  # type: ignore[attr-defined]

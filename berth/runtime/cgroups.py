@@ -9,8 +9,10 @@ from __future__ import annotations
 import errno
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 MOUNTINFO = "/proc/self/mountinfo"
 # controller -> cgroup file -> what to write there (a list: one write per line, e.g. per device)
@@ -117,7 +119,7 @@ _THROTTLES = {"throttleReadBpsDevice": "read_bps", "throttleWriteBpsDevice": "wr
               "throttleReadIOPSDevice": "read_iops", "throttleWriteIOPSDevice": "write_iops"}
 
 
-def _limits(resources: dict) -> Settings:
+def _limits(resources: Mapping[str, Any]) -> Settings:
     """Spec linux.resources -> {controller: {cgroup v1 file: value, or one value per device}}."""
     out: Settings = {}
     memory = resources.get("memory") or {}
@@ -152,7 +154,7 @@ def _limits(resources: dict) -> Settings:
     return out
 
 
-def _add_cpuset_and_pids(resources: dict, out: Settings) -> None:
+def _add_cpuset_and_pids(resources: Mapping[str, Any], out: Settings) -> None:
     """cpuset and pids limits: the same file names on v1 and v2."""
     cpu = resources.get("cpu") or {}
     if cpu.get("cpus"):
@@ -164,7 +166,7 @@ def _add_cpuset_and_pids(resources: dict, out: Settings) -> None:
         out.setdefault("pids", {})["pids.max"] = str(pids["limit"]) if pids["limit"] > 0 else "max"
 
 
-def _v2_limits(resources: dict) -> Settings:
+def _v2_limits(resources: Mapping[str, Any]) -> Settings:
     """The same resources in cgroup2 file names."""
     out: Settings = {}
     memory = resources.get("memory") or {}
@@ -191,7 +193,7 @@ DEFAULT_DEVICE_RULES = ["c *:* m", "b *:* m", "c 1:3 rwm", "c 1:5 rwm", "c 1:7 r
                         "c 1:9 rwm", "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm"]
 
 
-def _device_rules(resources: dict, devices: list[dict]) -> list[tuple[str, str]]:
+def _device_rules(resources: Mapping[str, Any], devices: list[dict]) -> list[tuple[str, str]]:
     """Spec device rules, then the defaults and linux.devices: ("devices.allow" | "devices.deny", rule)."""
     rules = []
     for device in resources.get("devices") or []:
@@ -207,7 +209,8 @@ def _device_rules(resources: dict, devices: list[dict]) -> list[tuple[str, str]]
     return rules
 
 
-def create(cgroups_path: str, resources: dict | None = None, devices: list[dict] | None = None) -> list[str]:
+def create(cgroups_path: str, resources: Mapping[str, Any] | None = None,
+           devices: list[dict] | None = None) -> list[str]:
     """Make the cgroup everywhere, apply `resources` (and allow `devices`, the spec's linux.devices).
 
     Returns the cgroup.procs files a process writes itself into to join.
@@ -233,7 +236,7 @@ def create(cgroups_path: str, resources: dict | None = None, devices: list[dict]
     return [os.path.join(d, "cgroup.procs") for d in directories(cgroups_path)]
 
 
-def set_limits(cgroups_path: str, resources: dict) -> None:
+def set_limits(cgroups_path: str, resources: Mapping[str, Any]) -> None:
     """Write the spec's linux.resources into the cgroup's files (at creation, and for `update`)."""
     found = hierarchies()
     relative = _relative(cgroups_path)

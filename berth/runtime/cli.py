@@ -21,6 +21,7 @@ from berth.atomicfile import write_atomic
 from berth.errdefs import BerthError
 from berth.runtime import cgroups
 from berth.runtime.launch import Launched, LaunchError, launch_container, launch_exec
+from berth.runtime.ocispec import Process, Spec
 from berth.runtime.state import DEFAULT_ROOT, ContainerState, StateError, StateStore, process_start_time
 
 FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1,
@@ -44,7 +45,7 @@ def parse_signal(text: str) -> int:
         raise CommandError(f"unknown signal {text!r}") from None
 
 
-def load_spec(bundle: Path) -> dict:
+def load_spec(bundle: Path) -> Spec:
     try:
         return json.loads((bundle / "config.json").read_text())
     except FileNotFoundError:
@@ -216,14 +217,14 @@ def cmd_run(store: StateStore, args: argparse.Namespace) -> int:
         destroy(store, state)
 
 
-def exec_process(state: ContainerState, args: argparse.Namespace) -> dict:
+def exec_process(state: ContainerState, args: argparse.Namespace) -> Process:
     """The process to exec: --process FILE, or the container's process with the flags' changes."""
     if args.process:
         return json.loads(Path(args.process).read_text())
     if not args.command:
         raise CommandError("exec needs a command or --process")
     process = copy.deepcopy(state.spec["process"])
-    process.update(args=args.command, terminal=args.tty)
+    process["args"], process["terminal"] = args.command, args.tty
     process.pop("consoleSize", None)
     process["env"] = (process.get("env") or []) + args.env
     if args.cwd:

@@ -22,6 +22,7 @@ from berth.linux import seccomp as seccomp_library
 from berth.linux import syscalls as sc
 from berth.linux.seccomp import Filter, Program
 from berth.runtime import cgroups, mounts
+from berth.runtime.ocispec import Namespace, Process, Spec
 from berth.runtime.process import (
     ProcessError,
     enter_cwd,
@@ -63,7 +64,7 @@ class Launched:
     pty_master: int | None    # master side of the process's pty when process.terminal is true
 
 
-def launch_container(bundle: Path, spec: dict, stdio: tuple[int, int, int] | None,
+def launch_container(bundle: Path, spec: Spec, stdio: tuple[int, int, int] | None,
                      start_fifo: Path | None = None) -> Launched:
     """Create the container described by `spec` and exec its process.
 
@@ -107,7 +108,7 @@ def launch_container(bundle: Path, spec: dict, stdio: tuple[int, int, int] | Non
         raise
 
 
-def launch_exec(init_pid: int, spec: dict, process: dict, stdio: tuple[int, int, int] | None) -> Launched:
+def launch_exec(init_pid: int, spec: Spec, process: Process, stdio: tuple[int, int, int] | None) -> Launched:
     """Start `process` inside the running container whose init is `init_pid`."""
     try:
         ns_fds = [(os.open(f"/proc/{init_pid}/ns/{name}", os.O_RDONLY | os.O_CLOEXEC), flag)
@@ -118,7 +119,7 @@ def launch_exec(init_pid: int, spec: dict, process: dict, stdio: tuple[int, int,
         here = set(cgroups.procs_files_of(os.getpid()))
         join = [path for path in cgroups.procs_files_of(init_pid) if path not in here]
         seccomp = _seccomp_source(spec)
-        pid_ns = {"type": "pid", "path": f"/proc/{init_pid}/ns/pid"}
+        pid_ns: Namespace = {"type": "pid", "path": f"/proc/{init_pid}/ns/pid"}
         return _spawn(pid_ns, lambda: join, lambda channel: _exec_init(channel, process, stdio, ns_fds, seccomp))
     except (OSError, ValueError) as error:
         raise LaunchError(f"exec setup: {error}") from None
@@ -127,7 +128,7 @@ def launch_exec(init_pid: int, spec: dict, process: dict, stdio: tuple[int, int,
             os.close(fd)
 
 
-def _seccomp_source(spec: dict) -> bytes | dict | None:
+def _seccomp_source(spec: Spec) -> bytes | dict | None:
     """What the child installs: the program compiled for linux.seccomp if the spec names one, else
     linux.seccomp itself, with libseccomp loaded now: the child compiles the filter (while this side
     joins the cgroups), by which time it may no longer see the host's libraries."""
@@ -149,7 +150,7 @@ def _differs(pid: int, name: str) -> bool:
 
 # --- parent side -------------------------------------------------------------------------------
 
-def _target_pid_namespace(entry: dict | None) -> int | None:
+def _target_pid_namespace(entry: Namespace | None) -> int | None:
     """Point pid_for_children at a new or given pid namespace; returns an fd of our own to go back to."""
     if entry is None:
         return None
@@ -175,7 +176,7 @@ def _restore_pid_namespace(own: int | None) -> None:
         os.close(own)
 
 
-def _spawn(pid_ns: dict | None, cgroups_to_join: Callable[[], list[str]],
+def _spawn(pid_ns: Namespace | None, cgroups_to_join: Callable[[], list[str]],
            body: Callable[[socket.socket], None]) -> Launched:
     """Fork the process that runs `body`, and make and join its cgroups while it sets itself up.
 
@@ -274,7 +275,7 @@ def _reset_signals() -> None:
     signal.pthread_sigmask(signal.SIG_SETMASK, set())
 
 
-def _enter_namespaces(namespaces: list[dict]) -> None:
+def _enter_namespaces(namespaces: list[Namespace]) -> None:
     """Join the namespaces given by path, then unshare the new ones (pid is the parent's job)."""
     new = 0
     for namespace in namespaces:
@@ -300,7 +301,7 @@ def _install_stdio(stdio: tuple[int, int, int]) -> None:
         os.close(fd)
 
 
-def _open_terminal(process: dict, channel: socket.socket, console: bool) -> None:
+def _open_terminal(process: Process, channel: socket.socket, console: bool) -> None:
     """Open a pty in the container's devpts, make it our controlling tty and stdio, pass the master up."""
     master = pty.open_master("/dev/pts/ptmx")
     slave = pty.open_peer(master)
@@ -318,7 +319,7 @@ def _open_terminal(process: dict, channel: socket.socket, console: bool) -> None
     os.close(slave)
 
 
-def _apply_kernel_settings(spec: dict) -> None:
+def _apply_kernel_settings(spec: Spec) -> None:
     linux = spec.get("linux") or {}
     if spec.get("hostname"):
         sc.sethostname(spec["hostname"])
@@ -329,7 +330,7 @@ def _apply_kernel_settings(spec: dict) -> None:
             file.write(value)
 
 
-def _container_init(channel: socket.socket, rootfs: str, spec: dict, stdio: tuple[int, int, int] | None,
+def _container_init(channel: socket.socket, rootfs: str, spec: Spec, stdio: tuple[int, int, int] | None,
                     seccomp_source: bytes | dict | None, start_fifo: str | None) -> None:
     process = spec["process"]
     linux = spec.get("linux") or {}
@@ -352,7 +353,7 @@ def _container_init(channel: socket.socket, rootfs: str, spec: dict, stdio: tupl
     _exec_process(process, channel, in_cgroup, seccomp, fifo_fd)
 
 
-def _exec_init(channel: socket.socket, process: dict, stdio: tuple[int, int, int] | None,
+def _exec_init(channel: socket.socket, process: Process, stdio: tuple[int, int, int] | None,
                ns_fds: list[tuple[int, int]], seccomp_source: bytes | dict | None) -> None:
     _reset_signals()
     os.setsid()
@@ -397,7 +398,7 @@ class _CgroupGate:
             self.heard.append(message)
 
 
-def _exec_process(process: dict, channel: socket.socket, in_cgroup: _CgroupGate,
+def _exec_process(process: Process, channel: socket.socket, in_cgroup: _CgroupGate,
                   seccomp: Filter | Program | None, fifo_fd: int | None) -> None:
     """Limits, cwd, user and capabilities, then the executable; waits on the start FIFO if given."""
     if "oomScoreAdj" in process:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from berth.linux import syscalls as sc
 from berth.runtime import cgroups, devices
+from berth.runtime.ocispec import Mount, Spec
 
 # option -> (flag, set?) ; "set" False means the option clears the flag
 _FLAG_OPTIONS = {
@@ -155,7 +156,7 @@ def _mount_cgroups(target: str, options: MountOptions, cgroups_path: str | None)
         remount_readonly(target)
 
 
-def mount_entry(rootfs: str, entry: dict, cgroups_path: str | None = None) -> None:
+def mount_entry(rootfs: str, entry: Mount, cgroups_path: str | None = None) -> None:
     """Mount one spec `mounts` entry under `rootfs` (`cgroups_path`: the spec's, for a cgroup mount)."""
     target = resolve_in_root(rootfs, entry["destination"])
     options = parse_options(entry.get("options") or [])
@@ -174,7 +175,7 @@ def mount_entry(rootfs: str, entry: dict, cgroups_path: str | None = None) -> No
         sc.mount(None, target, None, propagation)
 
 
-def prepare_rootfs(rootfs: str, spec: dict, before_cgroup_mounts: Callable[[], None] = lambda: None) -> None:
+def prepare_rootfs(rootfs: str, spec: Spec, before_cgroup_mounts: Callable[[], None] = lambda: None) -> None:
     """Before pivot_root: propagation, the rootfs bind, every spec mount, then /dev's contents.
 
     cgroup mounts come after the others, once `before_cgroup_mounts` has returned (the cgroups they
@@ -233,7 +234,7 @@ def readonly_paths(paths: list[str]) -> None:
         remount_readonly(path, sc.MS_REC)
 
 
-def finish_rootfs(spec: dict) -> None:
+def finish_rootfs(spec: Spec) -> None:
     """After pivot_root: masked and read-only paths, then a read-only root if asked."""
     linux = spec.get("linux") or {}
     mask_paths(linux.get("maskedPaths") or [])

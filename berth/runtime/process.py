@@ -8,6 +8,7 @@ import stat
 from berth.errdefs import BerthError
 from berth.linux import capabilities as caps
 from berth.linux import syscalls as sc
+from berth.runtime.ocispec import Process, Rlimit
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -21,7 +22,7 @@ class ProcessError(BerthError):
         self.exit_code = exit_code
 
 
-def set_rlimits(rlimits: list[dict]) -> None:
+def set_rlimits(rlimits: list[Rlimit]) -> None:
     for limit in rlimits:
         name = limit["type"]
         number = getattr(resource, name, None)
@@ -58,7 +59,7 @@ def _cap_set(names: list[str] | None) -> set[int]:
     return {caps.number(name) for name in names or []}
 
 
-def switch_user(process: dict) -> None:
+def switch_user(process: Process) -> None:
     """Drop the bounding set, become process.user, then set the remaining capability sets."""
     user = process.get("user") or {}
     uid, gid = user.get("uid", 0), user.get("gid", 0)

@@ -10,6 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 from berth.linux import seccomp as lib
+from berth.runtime.ocispec import Spec
 
 _ARCHES = {
     "SCMP_ARCH_X86": "x86", "SCMP_ARCH_X86_64": "x86_64", "SCMP_ARCH_X32": "x32",
@@ -79,7 +80,7 @@ def compile_program(config: dict) -> bytes:
     return build_filter(config).export()
 
 
-def precompiled_program(spec: dict) -> bytes | None:
+def precompiled_program(spec: Spec) -> bytes | None:
     """The compiled linux.seccomp the spec's annotation points to, if it is there and is for it."""
     config = (spec.get("linux") or {}).get("seccomp")
     path = (spec.get("annotations") or {}).get(PROGRAM_ANNOTATION)

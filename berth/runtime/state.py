@@ -10,6 +10,7 @@ from pathlib import Path
 
 from berth.atomicfile import write_atomic
 from berth.errdefs import BerthError
+from berth.runtime.ocispec import Spec
 
 DEFAULT_ROOT = "/run/berth-runtime"
 _VALID_ID = re.compile(r"^[\w+.-]+$")
@@ -36,7 +37,7 @@ class ContainerState:
     bundle: str
     created: str
     start_time: int
-    spec: dict = field(repr=False)
+    spec: Spec = field(repr=False)
 
     @property
     def rootfs(self) -> str:

@@ -2,11 +2,13 @@
 writing any other would change the host's."""
 from __future__ import annotations
 
+from berth.runtime.ocispec import Namespace
+
 _IPC_PARAMETERS = ("kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall", "kernel.shmmax",
                    "kernel.shmmni", "kernel.shm_rmid_forced")
 
 
-def check_sysctls(sysctls: dict[str, str], namespaces: list[dict]) -> None:
+def check_sysctls(sysctls: dict[str, str], namespaces: list[Namespace]) -> None:
     """Raise ValueError for a parameter outside the container's own (new) namespaces."""
     own = {namespace["type"] for namespace in namespaces if not namespace.get("path")}
     joined = {namespace["type"] for namespace in namespaces if namespace.get("path")}
