@@ -12,6 +12,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from berth.daemon.apitypes import HostConfig
 from berth.daemon.namespaces import joined_container
 from berth.durations import human_duration
 from berth.timestamps import ZERO_TIME, parse_seconds
@@ -102,7 +103,7 @@ class Container:
     path: str
     args: list[str]
     config: dict[str, Any]  # Engine API ContainerConfig, image defaults merged in
-    host_config: dict[str, Any]
+    host_config: HostConfig
     state: State = field(default_factory=State)
     restart_count: int = 0
     manually_stopped: bool = False

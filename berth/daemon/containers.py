@@ -12,15 +12,16 @@ import secrets
 import shutil
 import signal
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from berth.daemon import restarts
 from berth.daemon import rootfs as fs
 from berth.daemon import stats as container_stats
+from berth.daemon.apitypes import HostConfig
 from berth.daemon.bundles import Bundles
 from berth.daemon.config import ConfigError, DaemonConfig, RuntimeEntry
 from berth.daemon.container import ACTIVE, HAS_PROCESS, LEAVING, STOPPED, Container, Status
@@ -219,7 +220,7 @@ class ContainerService:
         prime_cgroup_move()
         return container, warnings
 
-    def _mounts_of_new(self, host_config: dict[str, Any]) -> list[dict[str, Any]]:
+    def _mounts_of_new(self, host_config: Mapping[str, Any]) -> list[dict[str, Any]]:
         """A new container's binds, then those of the containers named by `--volumes-from NAME[:ro|rw]`
         (with the mode given, if one is), except where a bind of its own has the same destination."""
         mounts = bind_mounts(host_config)
@@ -240,7 +241,7 @@ class ContainerService:
         except NotFound as error:
             raise InvalidArgument(str(error)) from None
 
-    def _check_sharing(self, host_config: dict[str, Any]) -> None:
+    def _check_sharing(self, host_config: Mapping[str, Any]) -> None:
         """The containers whose namespaces a new one joins exist, and its sysctls are its own to set."""
         for _, ref in shared_with(host_config):
             self._existing(ref)
@@ -553,7 +554,7 @@ class ContainerService:
             except (OSError, TaskError) as exc:
                 reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
                 raise InvalidArgument(f"Cannot update container {container.id}: {reason}") from None
-        container.host_config = updated
+        container.host_config = cast(HostConfig, updated)  # the record's own, with checked resources
         await self.records.save(container)
         self.emit(container, "update")
 

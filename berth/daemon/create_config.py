@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 
+from berth.daemon.apitypes import HostConfig
 from berth.daemon.devices import check_block_io, check_devices
 from berth.daemon.health import merge_healthcheck
 from berth.daemon.limits import check_limits, normalize_limits
@@ -110,7 +112,7 @@ def restart_policy(requested: dict[str, Any] | None) -> dict[str, Any]:
     return policy
 
 
-def normalize_host_config(host_config: dict[str, Any]) -> dict[str, Any]:
+def normalize_host_config(host_config: dict[str, Any]) -> HostConfig:
     host_config = dict(host_config)
     policy = restart_policy(host_config.get("RestartPolicy"))
     if host_config.get("AutoRemove") and policy["Name"] not in ("", "no"):
@@ -163,8 +165,9 @@ def normalize_host_config(host_config: dict[str, Any]) -> dict[str, Any]:
     for name in HOST_CONFIG_OMITTED_WHEN_EMPTY:
         if name in host_config and host_config[name] in (None, {}, []):
             del host_config[name]
-    return {**{name: host_config.get(name, default) for name, default in HOST_CONFIG_DEFAULTS.items()},
-            **host_config}
+    normalized = {**{name: host_config.get(name, default) for name, default in HOST_CONFIG_DEFAULTS.items()},
+                  **host_config}
+    return cast(HostConfig, normalized)  # the request's JSON, checked field by field above
 
 LOG_DRIVERS = ("none", "local", "json-file", "syslog", "journald", "gelf", "fluentd", "awslogs", "splunk",
                "etwlogs", "gcplogs", "logentries")
@@ -226,7 +229,7 @@ def log_rotation(options: dict[str, str]) -> tuple[int, int] | None:
     return (max_size, max_file) if max_size else None
 
 
-def bind_mounts(host_config: dict[str, Any]) -> list[dict[str, Any]]:
+def bind_mounts(host_config: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The bind mounts of `-v /host:/ctr[:mode]` (Binds) and `--mount type=bind` (Mounts), as
     inspect shows them; a missing -v source is made, a missing --mount source is an error (dockerd's
     rules)."""
@@ -264,7 +267,7 @@ def _mount_option_bind(mount: dict[str, Any]) -> dict[str, Any]:
             "Propagation": (mount.get("BindOptions") or {}).get("Propagation") or "rprivate"}
 
 
-def check_mounts(host_config: dict[str, Any]) -> None:
+def check_mounts(host_config: Mapping[str, Any]) -> None:
     """Refuse the --mount kinds berth does not have (named volumes), as dockerd words a bad type."""
     for mount in host_config.get("Mounts") or []:
         kind = mount.get("Type")

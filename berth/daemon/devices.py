@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections.abc import Mapping
 from typing import Any
 
 from berth.errdefs import InvalidArgument
@@ -12,7 +13,7 @@ from berth.errdefs import InvalidArgument
 _CGROUP_RULE = re.compile(r"^([acb]) ([0-9]+|\*):([0-9]+|\*) ([rwm]{1,3})$")
 
 
-def check_devices(host_config: dict[str, Any]) -> None:
+def check_devices(host_config: Mapping[str, Any]) -> None:
     """Refuse a device that is not there or is asked for with a bad path or mode, and a cgroup rule
     that is not one, in dockerd's words."""
     for rule in host_config.get("DeviceCgroupRules") or []:
@@ -38,7 +39,7 @@ BLOCK_IO_THROTTLES = {
 }
 
 
-def check_block_io(host_config: dict[str, Any]) -> None:
+def check_block_io(host_config: Mapping[str, Any]) -> None:
     """The devices that `--device-read-bps` and the like throttle exist, as dockerd checks."""
     for field in BLOCK_IO_THROTTLES:
         for limit in host_config.get(field) or []:
@@ -54,7 +55,7 @@ def device_numbers(path: str) -> dict[str, int]:
     return {"major": os.major(rdev), "minor": os.minor(rdev)}
 
 
-def spec_devices(host_config: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def spec_devices(host_config: Mapping[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(linux.devices, linux.resources.devices rules) for HostConfig.Devices; a directory brings
     every device under it."""
     devices: list[dict[str, Any]] = []

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from berth.daemon.apitypes import HostConfig
 from berth.errdefs import InvalidArgument
 
 MIN_MEMORY = 6 * 1024 * 1024
@@ -18,7 +20,7 @@ def normalize_limits(host_config: dict[str, Any]) -> None:
         host_config["MemorySwappiness"] = None
 
 
-def check_limits(host_config: dict[str, Any], *, update: bool = False) -> None:
+def check_limits(host_config: Mapping[str, Any], *, update: bool = False) -> None:
     """Refuse limits the kernel would refuse or that contradict each other, in dockerd's words."""
     memory = host_config.get("Memory") or 0
     swap = host_config.get("MemorySwap") or 0
@@ -44,7 +46,7 @@ def check_limits(host_config: dict[str, Any], *, update: bool = False) -> None:
     _check_cpuset(host_config.get("CpusetMems") or "", "mems", "memory nodes", "/sys/devices/system/node/online")
 
 
-def _check_cpu(host_config: dict[str, Any]) -> None:
+def _check_cpu(host_config: Mapping[str, Any]) -> None:
     nano_cpus = host_config.get("NanoCpus") or 0
     period = host_config.get("CpuPeriod") or 0
     quota = host_config.get("CpuQuota") or 0
@@ -88,7 +90,7 @@ def parse_list(text: str) -> set[int]:
     return numbers
 
 
-def discard_unsupported(host_config: dict[str, Any], memory_controller: Path = Path("/sys/fs/cgroup/memory"),
+def discard_unsupported(host_config: HostConfig, memory_controller: Path = Path("/sys/fs/cgroup/memory"),
                         blkio_controller: Path = Path("/sys/fs/cgroup/blkio")) -> list[str]:
     """Drop the settings this kernel cannot apply and say so, as dockerd warns at create (it checks
     the range of a block I/O weight only when the kernel can apply one)."""

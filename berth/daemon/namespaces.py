@@ -2,7 +2,7 @@
 container (`--ipc container:db`), from HostConfig's PidMode, IpcMode, UTSMode and NetworkMode."""
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from berth.errdefs import InvalidArgument
@@ -12,7 +12,7 @@ _MODES = {"pid": "PidMode", "ipc": "IpcMode", "uts": "UTSMode"}
 _IPC_MODES = ("", "private", "shareable", "host", "none")
 
 
-def check_modes(host_config: dict[str, Any]) -> None:
+def check_modes(host_config: Mapping[str, Any]) -> None:
     """Refuse a mode dockerd refuses, in its words."""
     pid = host_config.get("PidMode") or ""
     if pid not in ("", "host") and not joined_container(pid):
@@ -25,12 +25,12 @@ def check_modes(host_config: dict[str, Any]) -> None:
         raise InvalidArgument(f"invalid UTS mode: {uts}")
 
 
-def shared_with(host_config: dict[str, Any]) -> list[tuple[str, str]]:
+def shared_with(host_config: Mapping[str, Any]) -> list[tuple[str, str]]:
     """(namespace, container reference) for each namespace joined from another container."""
     return [(kind, ref) for kind, field in _MODES.items() if (ref := joined_container(host_config.get(field) or ""))]
 
 
-def spec_namespaces(host_config: dict[str, Any], init_pid_of: Callable[[str, str], int]) -> list[Namespace]:
+def spec_namespaces(host_config: Mapping[str, Any], init_pid_of: Callable[[str, str], int]) -> list[Namespace]:
     """The spec's linux.namespaces; `init_pid_of(namespace, reference)` finds the init of the running
     container whose namespace is joined."""
     namespaces: list[Namespace] = [{"type": "mount"}]

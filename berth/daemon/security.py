@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -45,7 +46,7 @@ def parse_security_opts(options: list[str] | None) -> SecurityOptions:
     return SecurityOptions(seccomp, no_new_privileges)
 
 
-def check_security_opts(host_config: dict[str, Any]) -> None:
+def check_security_opts(host_config: Mapping[str, Any]) -> None:
     """Refuse at create what would fail at start: an unknown option or a malformed profile."""
     seccomp = parse_security_opts(host_config.get("SecurityOpt")).seccomp
     if seccomp and seccomp != "unconfined":
@@ -55,7 +56,7 @@ def check_security_opts(host_config: dict[str, Any]) -> None:
             raise InvalidArgument(str(error)) from None
 
 
-def seccomp_section(host_config: dict[str, Any], capabilities: list[str], daemon_profile: str = "") -> dict[str, Any] | None:
+def seccomp_section(host_config: Mapping[str, Any], capabilities: list[str], daemon_profile: str = "") -> dict[str, Any] | None:
     """The spec's linux.seccomp: none for a privileged or unconfined container. A container's own
     `seccomp=` option wins over the daemon's profile (`daemon_profile`: "" or "builtin" for berth's
     default, "unconfined", or a profile's JSON)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 import resource
 import shutil
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +78,7 @@ def process_env(config: dict[str, Any], tty: bool, extra: list[str] | None = Non
     return replace_or_append(replace_or_append(base, config.get("Env") or []), extra or [])
 
 
-def capabilities(host_config: dict[str, Any]) -> list[str]:
+def capabilities(host_config: Mapping[str, Any]) -> list[str]:
     """Docker's rules: `--cap-add ALL` keeps all but the drops, `--cap-drop ALL` keeps only the adds,
     otherwise the default set less the drops plus the adds."""
     if host_config.get("Privileged"):
@@ -92,7 +92,7 @@ def capabilities(host_config: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys([cap for cap in DEFAULT_CAPABILITIES if cap not in drop] + add))
 
 
-def check_capabilities(host_config: dict[str, Any]) -> None:
+def check_capabilities(host_config: Mapping[str, Any]) -> None:
     """Refuse a --cap-add or --cap-drop that names no Linux capability, in dockerd's words."""
     for field in ("CapAdd", "CapDrop"):
         for name in _capability_names(host_config.get(field)):
@@ -128,9 +128,9 @@ def _mounts(container: Container, etc_dir: Path, shm_source: str | None) -> list
     ]
     for destination, source in etc_binds(etc_dir):
         mounts.append({"destination": destination, "type": "bind", "source": source, "options": ["rbind", "rprivate"]})
-    for path, options in (host_config.get("Tmpfs") or {}).items():
+    for path, tmpfs_options in (host_config.get("Tmpfs") or {}).items():
         mounts.append({"destination": path, "type": "tmpfs", "source": "tmpfs",
-                       "options": ["nosuid", "nodev", "noexec", *filter(None, options.split(","))]})
+                       "options": ["nosuid", "nodev", "noexec", *filter(None, tmpfs_options.split(","))]})
     for mount in host_config.get("Mounts") or []:
         if mount.get("Type") == "tmpfs":  # --mount type=tmpfs,dst=...[,tmpfs-size=...][,tmpfs-mode=...]
             tmpfs = mount.get("TmpfsOptions") or {}
@@ -151,7 +151,7 @@ def _mounts(container: Container, etc_dir: Path, shm_source: str | None) -> list
     return mounts
 
 
-def resources(host_config: dict[str, Any]) -> Resources:
+def resources(host_config: Mapping[str, Any]) -> Resources:
     """HostConfig's limits as the OCI spec's linux.resources."""
     resources: Resources = {"devices": [{"allow": False, "access": "rwm"}]}
     memory: Memory = {}
@@ -197,7 +197,7 @@ def resources(host_config: dict[str, Any]) -> Resources:
     return resources
 
 
-def _rlimits(host_config: dict[str, Any]) -> list[Rlimit]:
+def _rlimits(host_config: Mapping[str, Any]) -> list[Rlimit]:
     # Docker's default is 1048576 open files; without CAP_SYS_RESOURCE no process may go above its
     # own hard limit, so the default is capped at the daemon's.
     nofile = min(DEFAULT_NOFILE, resource.getrlimit(resource.RLIMIT_NOFILE)[1])
