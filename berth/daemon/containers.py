@@ -48,11 +48,12 @@ from berth.daemon.spec import (
     resources,
 )
 from berth.daemon.streams import MonitorChannel, OutputHub, StdinFunnel, relay
-from berth.daemon.tasks import Monitors, Task, TaskError, process_alive
+from berth.daemon.tasks import Monitors, Task, TaskError
 from berth.errdefs import BerthError, Conflict, InvalidArgument, NotFound, NotModified
 from berth.image.config import matches_platform, platform_of
 from berth.image.errors import ImageNotFound
 from berth.image.service import ContainerUse, ImageService
+from berth.linux.processes import exists as process_alive
 from berth.monitor import client as monitor
 from berth.runtime import cgroups
 from berth.runtime.sysctl import check_sysctls

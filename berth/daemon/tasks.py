@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from berth.daemon.config import RuntimeEntry
 from berth.daemon.streams import MonitorChannel
 from berth.errdefs import BerthError
+from berth.linux.processes import exists as process_alive
 from berth.monitor import client as monitor
 from berth.monitor.request import MonitorRequest
 from berth.runtime import cgroups
@@ -145,18 +146,6 @@ def _signal(pid: int, sig: int) -> None:
         os.kill(pid, sig)
     except ProcessLookupError:
         pass
-
-
-def process_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class Monitors(Protocol):

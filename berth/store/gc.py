@@ -25,6 +25,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from berth.linux import processes
 from berth.store.db import Database
 
 SCHEMA = [
@@ -147,7 +148,7 @@ class References:
         live, stale = set(), []
         boot, now = _boot_id(), time.time()
         for lease_id, pid, lease_boot, expires in self.db.query("SELECT id, pid, boot, expires FROM gc_leases"):
-            if lease_boot == boot and _process_exists(pid) and (expires is None or expires > now):
+            if lease_boot == boot and processes.exists(pid) and (expires is None or expires > now):
                 live.add(lease_id)
             else:
                 stale.append(lease_id)
@@ -180,13 +181,3 @@ def _boot_id() -> str:
             return boot.read().strip()
     except OSError:
         return ""
-
-
-def _process_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
