@@ -118,7 +118,23 @@ class StreamResponse:
     headers: list[tuple[str, str]] = field(default_factory=list)
 
 
-HijackHandler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+class HijackedReader:
+    """The client's side of a hijacked connection: first the bytes h11 had read past the request
+    head, then the socket's."""
+
+    def __init__(self, early: bytes, reader: asyncio.StreamReader) -> None:
+        self._early = early
+        self._reader = reader
+
+    async def read(self, n: int = -1) -> bytes:
+        if self._early:
+            taken = self._early if n < 0 else self._early[:n]
+            self._early = self._early[len(taken):]
+            return taken
+        return await self._reader.read(n)
+
+
+HijackHandler = Callable[[HijackedReader, asyncio.StreamWriter], Awaitable[None]]
 
 
 @dataclass
@@ -312,12 +328,4 @@ class HttpServer:
         writer.write(head.encode())
         await writer.drain()
         leftover, _closed = conn.trailing_data
-        if leftover:
-            _unread(reader, bytes(leftover))
-        await hijack.handler(reader, writer)
-
-
-def _unread(reader: asyncio.StreamReader, data: bytes) -> None:
-    """Put bytes that h11 read past the request head back in front of the stream."""
-    buffer = reader._buffer  # type: ignore[attr-defined]  # StreamReader has no public unread
-    buffer[:0] = data
+        await hijack.handler(HijackedReader(bytes(leftover), reader), writer)

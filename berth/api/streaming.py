@@ -6,6 +6,7 @@ import struct
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from berth import detachkeys
+from berth.api.http import HijackedReader
 from berth.daemon.streams import StdinFunnel, iterate
 
 RAW_STREAM = "application/vnd.docker.raw-stream"
@@ -21,7 +22,7 @@ def frame(stream: int, data: bytes, tty: bool) -> bytes:
 
 
 async def pump_session(
-    reader: asyncio.StreamReader,
+    reader: HijackedReader,
     writer: asyncio.StreamWriter,
     *,
     output: asyncio.Queue[tuple[int, bytes] | None] | None,

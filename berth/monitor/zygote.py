@@ -96,8 +96,8 @@ def main(argv: list[str] | None = None) -> None:
     os.dup2(devnull, 1)
     os.close(devnull)
     while True:
-        # The C accept (a bare fd): socket.accept would make and close a socket object per request.
-        connection_fd, _ = listener._accept()  # type: ignore[attr-defined]
+        connection, _ = listener.accept()
+        connection_fd = connection.detach()
         try:
             _fork_monitor(connection_fd, listener)
         except OSError as error:  # no fork: the daemon sees the connection close unanswered
