@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 import shutil
 import signal
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,23 +22,18 @@ from berth.daemon import rootfs as fs
 from berth.daemon import stats as container_stats
 from berth.daemon.apitypes import HostConfig
 from berth.daemon.bundles import Bundles
-from berth.daemon.config import ConfigError, DaemonConfig, RuntimeEntry
+from berth.daemon.config import DaemonConfig, RuntimeEntry
 from berth.daemon.container import ACTIVE, HAS_PROCESS, LEAVING, STOPPED, Container, Status
 from berth.daemon.create_config import (
     UPDATABLE_RESOURCES,
-    bind_mounts,
-    merge_config,
-    normalize_host_config,
     restart_policy,
 )
+from berth.daemon.creation import NewContainers
 from berth.daemon.errors import NotRunning, StartFailed
 from berth.daemon.events import EventBus
 from berth.daemon.filters import ContainerFilter, prune_filter
-from berth.daemon.health import check_healthcheck
-from berth.daemon.limits import check_limits, discard_unsupported
+from berth.daemon.limits import check_limits
 from berth.daemon.logs import LogEntry, LogQuery, read_logs
-from berth.daemon.names import random_name
-from berth.daemon.namespaces import joined_container, shared_with, spec_namespaces
 from berth.daemon.networks import NetworkService
 from berth.daemon.records import NAME_PATTERN, ContainerRecords
 from berth.daemon.spec import (
@@ -49,14 +43,12 @@ from berth.daemon.spec import (
 )
 from berth.daemon.streams import MonitorChannel, OutputHub, StdinFunnel, relay
 from berth.daemon.tasks import Monitors, Task, TaskError
-from berth.errdefs import BerthError, Conflict, InvalidArgument, NotFound, NotModified
-from berth.image.config import matches_platform, platform_of
+from berth.errdefs import BerthError, Conflict, InvalidArgument, NotModified
 from berth.image.errors import ImageNotFound
 from berth.image.service import ContainerUse, ImageService
 from berth.linux.processes import exists as process_alive
 from berth.monitor import client as monitor
 from berth.runtime import cgroups
-from berth.runtime.sysctl import check_sysctls
 from berth.timestamps import ZERO_TIME, parse_seconds, rfc3339_nano
 
 log = logging.getLogger("berth.containers")
@@ -108,6 +100,7 @@ class ContainerService:
         self.monitors = monitors
         self.records = ContainerRecords(config.data_root)
         self.bundles = bundles(self.records) if bundles else Bundles(config, images, self.records)
+        self.new_containers = NewContainers(config, images, networks, self.records)
         self.containers = self.records.by_id  # by id; read-only outside the service
         self.live: dict[str, Live] = {}
         self.clock = clock
@@ -160,59 +153,8 @@ class ContainerService:
     async def create(self, body: dict[str, Any], name: str | None,
                      platform: str | None = None) -> tuple[Container, list[str]]:
         """A new container, and the warnings dockerd would give about its settings."""
-        if name is not None and name != "":
-            if not NAME_PATTERN.match(name):
-                raise InvalidArgument(f"Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
-            name = name.lstrip("/")
-            self.records.check_name_free(name)
-        else:
-            name = random_name(self.records.names())
-        image_ref = body.get("Image") or ""
-        if not image_ref:
-            raise InvalidArgument("No image specified")
-        try:
-            image_id = await asyncio.to_thread(self.images.resolve, image_ref)
-            image_document = await asyncio.to_thread(self.images.image_config, image_id)
-        except ImageNotFound as exc:
-            raise NotFound(str(exc)) from None
-        if platform and not matches_platform(image_document, platform):
-            raise NotFound(f"image with reference {image_ref} was found but does not match the specified platform: "
-                           f"wanted {platform}, actual: {platform_of(image_document)}")
-        image_config = image_document.get("config") or {}
-        requested = dict(body.get("HostConfig") or {})
-        logging = dict(requested.get("LogConfig") or {})
-        logging["Type"] = logging.get("Type") or self.config.log_driver
-        if not logging.get("Config") and logging["Type"] == self.config.log_driver:  # the daemon's log-opts
-            logging["Config"] = dict(self.config.log_opts)
-        requested["LogConfig"] = logging
-        host_config = normalize_host_config(requested)
-        warnings = discard_unsupported(host_config)
-        self._check_sharing(host_config)
-        if network_owner := joined_container(host_config["NetworkMode"]):
-            if body.get("Hostname"):
-                raise InvalidArgument("conflicting options: hostname and the network mode")
-            host_config["NetworkMode"] = f"container:{self._existing(network_owner).id}"
-        container_id = secrets.token_hex(32)
-        config = merge_config(body, image_config, container_id)
-        check_healthcheck(config.get("Healthcheck"))
-        if host_config["NetworkMode"] == "host" and not body.get("Hostname"):
-            config["Hostname"] = fs.host_hostname()  # as Docker: the host's name, on the host's network
-        command = (config.get("Entrypoint") or []) + (config.get("Cmd") or [])
-        if not command:
-            raise InvalidArgument("No command specified")
-        runtime = host_config.get("Runtime") or self.config.default_runtime
-        try:
-            self.config.runtime(runtime)
-        except ConfigError as exc:
-            raise InvalidArgument(str(exc)) from None
-        host_config["Runtime"] = runtime
-        container = Container(
-            id=container_id, name=name, created=rfc3339_nano(), image=image_ref, image_id=image_id,
-            path=command[0], args=command[1:], config=config, host_config=host_config,
-            runtime=runtime, mounts=self._mounts_of_new(host_config),
-            network_id="" if network_owner else self.networks.id_of(host_config["NetworkMode"]),
-        )
-        self.records.check_name_free(name)
+        container, warnings = await self.new_containers.make(body, name, platform)
+        self.records.check_name_free(container.name)
         await self.bundles.create(container)
         await self.records.save(container)
         self.records.add(container)
@@ -220,36 +162,6 @@ class ContainerService:
         self.emit(container, "create")
         prime_cgroup_move()
         return container, warnings
-
-    def _mounts_of_new(self, host_config: Mapping[str, Any]) -> list[dict[str, Any]]:
-        """A new container's binds, then those of the containers named by `--volumes-from NAME[:ro|rw]`
-        (with the mode given, if one is), except where a bind of its own has the same destination."""
-        mounts = bind_mounts(host_config)
-        for entry in host_config.get("VolumesFrom") or []:
-            ref, _, mode = entry.partition(":")
-            if mode not in ("", "ro", "rw"):
-                raise InvalidArgument(f"invalid mode: {mode}")
-            source = self._existing(ref)
-            taken = {mount["Destination"] for mount in mounts}
-            mounts += [{**mount, "RW": mount["RW"] if not mode else mode == "rw"}
-                       for mount in source.mounts if mount["Destination"] not in taken]
-        return mounts
-
-    def _existing(self, ref: str) -> Container:
-        """A container another one names (to join or copy from): 400 if there is none, as dockerd."""
-        try:
-            return self.get(ref)
-        except NotFound as error:
-            raise InvalidArgument(str(error)) from None
-
-    def _check_sharing(self, host_config: Mapping[str, Any]) -> None:
-        """The containers whose namespaces a new one joins exist, and its sysctls are its own to set."""
-        for _, ref in shared_with(host_config):
-            self._existing(ref)
-        try:  # which namespaces it will have is all that counts here, not where joined ones are
-            check_sysctls(host_config.get("Sysctls") or {}, spec_namespaces(host_config, lambda kind, ref: 0))
-        except ValueError as error:
-            raise InvalidArgument(str(error)) from None
 
     # --- start -----------------------------------------------------------------------------
     async def start(self, ref: str) -> None:
