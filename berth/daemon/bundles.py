@@ -17,6 +17,7 @@ from berth.daemon.config import DaemonConfig, RuntimeEntry
 from berth.daemon.container import HAS_PROCESS, Container
 from berth.daemon.create_config import log_rotation
 from berth.daemon.namespaces import joined_container
+from berth.daemon.networks import NetworkService
 from berth.daemon.records import ContainerRecords
 from berth.daemon.spec import DEFAULT_SHM_SIZE, INIT_IN_CONTAINER, build_spec
 from berth.daemon.tasks import Task, task_for
@@ -28,10 +29,12 @@ from berth.runtime.seccomp import PROGRAM_ANNOTATION, compile_program, program_n
 
 
 class Bundles:
-    def __init__(self, config: DaemonConfig, images: ImageService, records: ContainerRecords) -> None:
+    def __init__(self, config: DaemonConfig, images: ImageService, records: ContainerRecords,
+                 networks: NetworkService) -> None:
         self.config = config
         self.images = images
         self.records = records
+        self.networks = networks
         self._filesystem_users: dict[str, int] = {}
         (config.data_root / "containers").mkdir(parents=True, exist_ok=True)
         (config.exec_root / "containers").mkdir(parents=True, exist_ok=True)
@@ -80,6 +83,7 @@ class Bundles:
             rootfs = fs.mount_rootfs(directory, lower_dirs)
             etc_dir = self._etc_files(container)
             spec = build_spec(container, rootfs, etc_dir, self.cgroup(container), self._init_to_join,
+                              self.networks.sandbox(container.host_config.get("NetworkMode") or ""),
                               self._shm_to_share(container),
                               self.config.seccomp_profile_json or self.config.seccomp_profile)
         except (OSError, BerthError) as exc:  # SpecError, UserError, ImageNotFound and the like

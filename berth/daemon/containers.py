@@ -99,7 +99,7 @@ class ContainerService:
         self.events = events
         self.monitors = monitors
         self.records = ContainerRecords(config.data_root)
-        self.bundles = bundles(self.records) if bundles else Bundles(config, images, self.records)
+        self.bundles = bundles(self.records) if bundles else Bundles(config, images, self.records, networks)
         self.new_containers = NewContainers(config, images, networks, self.records)
         self.containers = self.records.by_id  # by id; read-only outside the service
         self.live: dict[str, Live] = {}

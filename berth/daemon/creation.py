@@ -117,6 +117,8 @@ class NewContainers:
         for _, ref in shared_with(host_config):
             self._existing(ref)
         try:  # which namespaces it will have is all that counts here, not where joined ones are
-            check_sysctls(host_config.get("Sysctls") or {}, spec_namespaces(host_config, lambda kind, ref: 0))
+            namespaces = spec_namespaces(host_config, lambda kind, ref: 0,
+                                         self.networks.sandbox(host_config.get("NetworkMode") or ""))
+            check_sysctls(host_config.get("Sysctls") or {}, namespaces)
         except ValueError as error:
             raise InvalidArgument(str(error)) from None

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from berth.errdefs import InvalidArgument
+from berth.network.drivers import Sandbox
 from berth.runtime.ocispec import Namespace
 
 _MODES = {"pid": "PidMode", "ipc": "IpcMode", "uts": "UTSMode"}
@@ -30,9 +31,11 @@ def shared_with(host_config: Mapping[str, Any]) -> list[tuple[str, str]]:
     return [(kind, ref) for kind, field in _MODES.items() if (ref := joined_container(host_config.get(field) or ""))]
 
 
-def spec_namespaces(host_config: Mapping[str, Any], init_pid_of: Callable[[str, str], int]) -> list[Namespace]:
+def spec_namespaces(host_config: Mapping[str, Any], init_pid_of: Callable[[str, str], int],
+                    network: Sandbox) -> list[Namespace]:
     """The spec's linux.namespaces; `init_pid_of(namespace, reference)` finds the init of the running
-    container whose namespace is joined."""
+    container whose namespace is joined; `network` is the network namespace the container's network
+    gives it (berth.daemon.networks)."""
     namespaces: list[Namespace] = [{"type": "mount"}]
     for kind, field in _MODES.items():
         mode = host_config.get(field) or ""
@@ -42,10 +45,10 @@ def spec_namespaces(host_config: Mapping[str, Any], init_pid_of: Callable[[str, 
             namespaces.append({"type": kind, "path": f"/proc/{init_pid_of(kind, ref)}/ns/{kind}"})
         else:
             namespaces.append({"type": kind})
-    network = host_config.get("NetworkMode") or ""
-    if ref := joined_container(network):
+    if network is Sandbox.JOINED:
+        ref = joined_container(host_config.get("NetworkMode") or "") or ""
         namespaces.append({"type": "network", "path": f"/proc/{init_pid_of('network', ref)}/ns/net"})
-    elif network != "host":
+    elif network is Sandbox.OWN:
         namespaces.append({"type": "network"})
     return namespaces
 

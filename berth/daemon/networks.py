@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from berth.daemon.namespaces import joined_container
 from berth.errdefs import Conflict, InvalidArgument, NotFound, Unimplemented
 from berth.network.drivers import HostDriver, NetworkDriver, NetworkSpec, NullDriver, Sandbox
 from berth.network.store import LocalStore, NetworkStore, Record
@@ -77,9 +78,12 @@ class NetworkService:
         found = self.store.get(NETWORKS, name)
         return found[0]["Id"] if found else ""
 
-    def sandbox(self, name: str) -> Sandbox:
-        """The network namespace a container on network `name` runs in, as its driver says."""
-        record = self._record(name)
+    def sandbox(self, mode: str) -> Sandbox:
+        """The network namespace a container with NetworkMode `mode` runs in: another container's
+        for `container:NAME`, else what the driver of network `mode` says."""
+        if joined_container(mode):
+            return Sandbox.JOINED
+        record = self._record(mode)
         return self._driver(record["Driver"]).sandbox(_spec(record))
 
     def create(self, body: dict[str, Any]) -> dict[str, str]:

@@ -16,6 +16,7 @@ from berth.daemon.security import parse_security_opts, seccomp_section
 from berth.daemon.users import resolve_groups, resolve_user
 from berth.errdefs import InvalidArgument
 from berth.linux.capabilities import NUMBERS as capability_numbers
+from berth.network.drivers import Sandbox
 from berth.runtime.ocispec import Cpu, Linux, Memory, Mount, Process, Resources, Rlimit, Spec
 
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -235,7 +236,7 @@ def process_spec(container: Container, rootfs: Path, args: list[str], *, user: s
 
 
 def build_spec(container: Container, rootfs: Path, etc_dir: Path, cgroups_path: str,
-               init_pid_of: Callable[[str, str], int], shm_source: str | None = None,
+               init_pid_of: Callable[[str, str], int], network: Sandbox, shm_source: str | None = None,
                seccomp_profile: str = "") -> Spec:
     """The container's OCI spec. `init_pid_of` finds the init of a running container whose
     namespaces this one joins; `etc_dir` holds the /etc files it binds (berth.daemon.rootfs);
@@ -250,7 +251,7 @@ def build_spec(container: Container, rootfs: Path, etc_dir: Path, cgroups_path: 
                            cwd=config.get("WorkingDir") or "/", tty=tty)
     if host_config.get("OomScoreAdj"):
         process["oomScoreAdj"] = host_config["OomScoreAdj"]
-    namespaces = spec_namespaces(host_config, init_pid_of)
+    namespaces = spec_namespaces(host_config, init_pid_of, network)
     devices, device_rules = spec_devices(host_config)
     stop_signal = config.get("StopSignal") or "SIGTERM"
     linux: Linux = {

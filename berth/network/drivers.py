@@ -21,6 +21,7 @@ class Sandbox(StrEnum):
 
     OWN = "own"  # a new one, made with the container
     HOST = "host"  # the host's
+    JOINED = "joined"  # another container's (`--network container:NAME`; no driver is asked)
 
 
 @dataclass

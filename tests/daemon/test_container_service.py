@@ -154,16 +154,17 @@ class Daemon:
         self.delays: list[float] = []
         self.events = EventBus()
         config = DaemonConfig(data_root=root / "data", exec_root=root / "run")
+        networks = NetworkService(config.data_root)
 
         def bundles(records: ContainerRecords) -> Bundles:
-            made = FakeBundles(config, FakeImages(), records)  # type: ignore[arg-type]
+            made = FakeBundles(config, FakeImages(), records, networks)  # type: ignore[arg-type]
             made.monitors = self.monitors
             return made
 
         async def no_wait(delay: float) -> None:
             self.delays.append(delay)
 
-        self.service = ContainerService(config, FakeImages(), self.events, NetworkService(config.data_root),  # type: ignore[arg-type]
+        self.service = ContainerService(config, FakeImages(), self.events, networks,  # type: ignore[arg-type]
                                         self.monitors, bundles, clock=self.clock, sleep=no_wait)
 
     async def run(self, restart: str = "no", auto_remove: bool = False, retries: int = 0) -> Container:

@@ -48,3 +48,4 @@ def test_the_ids_an_older_berth_kept_are_kept(tmp_path) -> None:
     service = NetworkService(tmp_path)
     assert service.id_of("host") == "host" * 8 and service.id_of("none") == "none" * 8
     assert service.sandbox("host") == Sandbox.HOST and service.sandbox("none") == Sandbox.OWN
+    assert service.sandbox("container:web") == Sandbox.JOINED  # no driver is asked
