@@ -1,4 +1,7 @@
-"""The container service: create, start, stop, kill, wait, remove, restart policies, live restore.
+"""The container service: create, start, stop, kill, wait, remove, restart, update, attach, logs,
+stats, live restore. It composes the records (berth.daemon.records), what a create makes
+(berth.daemon.creation), the files of a start (berth.daemon.bundles), the runtime seam
+(berth.daemon.tasks) and the restart policies (berth.daemon.restarts).
 
 Every container's process is run by a monitor (berth.monitor) that outlives the daemon. The daemon
 keeps a channel to each running container's monitor, fans its output out to attached clients, and
@@ -24,10 +27,7 @@ from berth.daemon.apitypes import HostConfig
 from berth.daemon.bundles import Bundles
 from berth.daemon.config import DaemonConfig, RuntimeEntry
 from berth.daemon.container import ACTIVE, HAS_PROCESS, LEAVING, STOPPED, Container, Status
-from berth.daemon.create_config import (
-    UPDATABLE_RESOURCES,
-    restart_policy,
-)
+from berth.daemon.create_config import UPDATABLE_RESOURCES, restart_policy
 from berth.daemon.creation import NewContainers
 from berth.daemon.errors import NotRunning, StartFailed
 from berth.daemon.events import EventBus
@@ -36,11 +36,7 @@ from berth.daemon.limits import check_limits
 from berth.daemon.logs import LogEntry, LogQuery, read_logs
 from berth.daemon.networks import NetworkService
 from berth.daemon.records import NAME_PATTERN, ContainerRecords
-from berth.daemon.spec import (
-    SpecError,
-    parse_signal,
-    resources,
-)
+from berth.daemon.spec import SpecError, parse_signal, resources
 from berth.daemon.streams import MonitorChannel, OutputHub, StdinFunnel, relay
 from berth.daemon.tasks import Monitors, Task, TaskError
 from berth.errdefs import BerthError, Conflict, InvalidArgument, NotModified

@@ -81,3 +81,10 @@ def test_concurrent_requests_never_get_the_same_address(tmp_path: Path) -> None:
     for thread in threads:
         thread.join()
     assert len(handed) == 40 and len(set(handed)) == 40
+
+
+def test_a_released_pool_can_be_had_again(tmp_path: Path) -> None:
+    ipam = LocalIpam(LocalStore(tmp_path))
+    pool = ipam.request_pool("10.70.0.0/24")
+    ipam.release_pool(pool.id)
+    assert ipam.request_pool("10.70.0.0/25").subnet == "10.70.0.0/25"
