@@ -24,11 +24,15 @@ from typing import BinaryIO
 from berth.atomicfile import fsync_dir, write_atomic
 from berth.errdefs import Conflict, InvalidArgument, NotFound
 from berth.store import digest as digests
-from berth.store.content import IngestStatus
+from berth.store.content import Info, IngestStatus
 from berth.store.digest import DigestMismatch
 
 CHUNK = 1 << 20
 _REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@+-]{0,200}$")
+_ANONYMOUS = "anonymous-"
+# A named ingest that no lease holds (its writer crashed, or closed it to go on later) is kept for
+# a later writer of its ref until it has had no write for this long; then garbage collection takes it.
+INGEST_EXPIRY = 24 * 3600.0
 
 
 class BlobNotFound(NotFound, LookupError):
@@ -43,7 +47,7 @@ class BlobWriter:
 
     def __init__(self, store: BlobStore, ref: str | None, expected: str | None, total: int | None) -> None:
         self._store = store
-        self.ref = ref or f"anonymous-{uuid.uuid4().hex}"
+        self.ref = ref or f"{_ANONYMOUS}{uuid.uuid4().hex}"
         self._named = ref is not None
         self._dir = store.ingest_path(self.ref)
         store.protect(f"blob:{self.ref}")
@@ -237,6 +241,14 @@ class BlobStore:
         except FileNotFoundError:
             raise BlobNotFound(digest) from None
 
+    def info(self, digest: str) -> Info:
+        """Its size, and when its last byte was written (a blob is renamed into place whole, never changed)."""
+        try:
+            stat = self.path(digest).stat()
+        except FileNotFoundError:
+            raise BlobNotFound(digest) from None
+        return Info(digest, stat.st_size, stat.st_mtime)
+
     def open(self, digest: str) -> BinaryIO:
         """A reader that checks the digest when it reaches the end of the blob."""
         try:
@@ -278,15 +290,20 @@ class BlobStore:
 
 
 class BlobSweeper:
-    """Garbage collection's view of the blobs: every blob, plus ingest files a crashed writer left."""
+    """Garbage collection's view of the blobs: every blob, every anonymous ingest (no writer can
+    name it again) and every named ingest idle for longer than `expiry` seconds; a collection
+    removes those no root reaches and no lease holds."""
 
-    def __init__(self, store: BlobStore) -> None:
+    def __init__(self, store: BlobStore, expiry: float = INGEST_EXPIRY) -> None:
         self._store = store
+        self._expiry = expiry
 
     def names(self) -> Iterator[str]:
         yield from self._store.digests()
+        idle_since = time.time() - self._expiry
         for entry in os.scandir(self._store.ingest_dir):
-            yield entry.name
+            if entry.name.startswith(_ANONYMOUS) or not entry.is_dir() or _last_write(entry.path) < idle_since:
+                yield entry.name
 
     def remove(self, name: str) -> int:
         if not digests.is_digest(name):  # an ingest no lease holds: its writer is gone
@@ -300,3 +317,14 @@ class BlobSweeper:
         except FileNotFoundError:
             return 0
         return size
+
+
+def _last_write(directory: str) -> float:
+    """When an ingest was last written or opened (its data's or its status record's mtime)."""
+    times = []
+    for name in ("data", "status.json", ""):
+        try:
+            times.append(os.stat(os.path.join(directory, name)).st_mtime)
+        except FileNotFoundError:
+            continue
+    return max(times, default=0.0)

@@ -11,6 +11,15 @@ from berth.store.gc import Sweeper
 
 
 @dataclass
+class Info:
+    """A stored blob: its digest, its size, and when it was written."""
+
+    digest: str
+    size: int
+    created: float
+
+
+@dataclass
 class IngestStatus:
     """How far an ingest got: `offset` bytes written of `total` (None: unknown)."""
 
@@ -62,6 +71,8 @@ class Ingester(Protocol):
 
 class Manager(Protocol):
     def digests(self) -> Iterator[str]: ...
+
+    def info(self, digest: str) -> Info: ...
 
     def delete(self, digest: str) -> bool: ...
 

@@ -11,7 +11,8 @@ Content being written or pulled has no edges yet, so its writer holds a named le
 what a root reaches and what a lease holds, and removes the rest: it never waits for a writer and
 never removes what one is working on. A lease names the process that took it; a lease whose
 process is gone (a crash, a reboot) or whose time is up holds nothing, and the next collection
-drops it, so what a crashed writer left is garbage.
+drops it, so what a crashed writer left is garbage (but a named ingest stays there to be resumed
+until it has been idle for a day: berth.store.blobs.INGEST_EXPIRY).
 """
 from __future__ import annotations
 
@@ -135,6 +136,16 @@ class References:
             conn.executemany("INSERT OR IGNORE INTO gc_lease_resources (lease, key) VALUES (?, ?)",
                              [(lease_id, k) for k in keys])
 
+    def release(self, *keys: str, lease_id: str | None = None) -> None:
+        """Take objects out of a lease (by default the running operation's) before it ends: once no
+        root reaches them either, the next collection removes them."""
+        lease_id = lease_id or _current_lease.get()
+        if lease_id is None:
+            return
+        with self.db.transaction() as conn:
+            conn.executemany("DELETE FROM gc_lease_resources WHERE lease = ? AND key = ?",
+                             [(lease_id, k) for k in keys])
+
     def leases(self) -> list[Lease]:
         held: dict[str, list[str]] = {}
         for lease_id, resource in self.db.query("SELECT lease, key FROM gc_lease_resources"):
@@ -158,18 +169,22 @@ class References:
                 if lease_id in live}
 
     def collect(self, sweepers: Mapping[str, Sweeper]) -> Collected:
-        """Remove every object no root reaches and no lease holds. Never waits for a writer: what
-        exists is listed before the live set is read, and a writer leases an object before it appears."""
+        """Remove every object no root reaches and no lease holds. Never waits for a writer's
+        operation, only for its short transactions: what exists is listed first (a writer leases a
+        new object before it appears, so one made after the listing is not a candidate); the live
+        set is read and the dead removed in one write transaction, so a writer that leases an
+        existing object to reuse it either gets in first (and the object stays) or finds it gone
+        when it looks after leasing it (and makes it again)."""
         existing = {kind: list(sweeper.names()) for kind, sweeper in sweepers.items()}
-        live = self.reachable() | self._leased()
         result = Collected()
-        for kind, names in existing.items():
-            for name in names:
-                if key(kind, name) in live:
-                    continue
-                result.reclaimed += sweepers[kind].remove(name)
-                result.removed.setdefault(kind, []).append(name)
         with self.db.transaction() as conn:
+            live = self.reachable() | self._leased()
+            for kind, names in existing.items():
+                for name in names:
+                    if key(kind, name) in live:
+                        continue
+                    result.reclaimed += sweepers[kind].remove(name)
+                    result.removed.setdefault(kind, []).append(name)
             conn.executemany("DELETE FROM gc_refs WHERE src = ?",
                              [(key(kind, name),) for kind, names in result.removed.items() for name in names])
         return result

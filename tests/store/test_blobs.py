@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 
 import pytest
 
@@ -21,6 +22,10 @@ def test_a_blob_is_stored_under_its_digest_and_read_back(tmp_path):
     assert store.read(digest) == b"hello"
     assert store.size(digest) == 5
     assert list(store.digests()) == [digest]
+    info = store.info(digest)
+    assert (info.digest, info.size) == (digest, 5) and info.created <= time.time()
+    with pytest.raises(BlobNotFound):
+        store.info(sha(b"never stored"))
 
 
 def test_streaming_writes_hash_while_writing(tmp_path):
@@ -80,9 +85,12 @@ def test_an_interrupted_ingest_resumes_where_it_stopped(tmp_path):
     store = BlobStore(tmp_path)
     content = b"layer " * 100_000
     with store.writer("pull-layer", expected=digest_of(content), total=len(content)) as first:
-        first.write(content[:250_000])  # the connection drops here: no commit
+        first.write(content[:100_000])
+        assert [(status.ref, status.offset) for status in store.ingests()] == [("pull-layer", 100_000)]
+        first.write(content[100_000:250_000])  # the connection drops here: no commit
     status = store.status("pull-layer")
     assert (status.offset, status.total, status.expected) == (250_000, len(content), digest_of(content))
+    assert status.started <= status.updated <= time.time()
     again = BlobStore(tmp_path).writer("pull-layer")  # after a daemon restart, too
     assert again.offset == 250_000
     again.write(content[250_000:])

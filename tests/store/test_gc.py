@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
+import time
 
 import pytest
 
 from berth.store import BlobStore, Database, References
+from berth.store.blobs import INGEST_EXPIRY
 from berth.store.gc import SCHEMA, key
 
 
@@ -69,6 +72,35 @@ def test_a_collection_during_a_lease_keeps_its_content_and_removes_the_garbage_w
     assert refs.collect({"blob": blobs.sweeper()}).removed == {"blob": [digest_of(b"in flight")]}
 
 
+def test_a_writer_that_leases_a_blob_to_reuse_it_during_a_sweep_either_keeps_it_or_finds_it_gone(store):
+    refs, blobs = store
+    digest = blobs.put(b"no root holds this, but a load is about to reuse it")
+    lease_id = refs.create_lease("load")
+    sweeping, looked = threading.Event(), threading.Event()
+    seen: list[bool] = []
+
+    class Sweeping:  # the collection has decided and is about to remove when the writer comes
+        def names(self):
+            return blobs.sweeper().names()
+
+        def remove(self, name):
+            sweeping.set()
+            looked.wait(0.5)
+            return blobs.sweeper().remove(name)
+
+    def reuse():
+        sweeping.wait(10)
+        refs.protect(key("blob", digest), lease_id=lease_id)  # lease it, then look (as BlobStore.put)
+        seen.append(blobs.exists(digest))
+        looked.set()
+
+    writer = threading.Thread(target=reuse)
+    writer.start()
+    refs.collect({"blob": Sweeping()})
+    writer.join(10)
+    assert seen == [blobs.exists(digest)]  # what the writer saw is what there is: it makes it again if gone
+
+
 def test_a_named_lease_outlives_requests_until_deleted_or_its_holder_dies(store):
     refs, blobs = store
     lease_id = refs.create_lease("pull")
@@ -85,13 +117,37 @@ def test_a_named_lease_outlives_requests_until_deleted_or_its_holder_dies(store)
     assert refs.leases() == []
 
 
-def test_ingest_files_left_by_a_crashed_writer_are_swept(store):
+def test_what_a_lease_releases_is_collected_and_what_it_still_holds_is_kept(store):
+    refs, blobs = store
+    lease_id = refs.create_lease("build")
+    kept, dropped = blobs.put(b"the result"), blobs.put(b"a step thrown away")
+    refs.protect(key("blob", kept), key("blob", dropped), lease_id=lease_id)
+    refs.release(key("blob", dropped), lease_id=lease_id)
+    assert refs.collect({"blob": blobs.sweeper()}).removed == {"blob": [dropped]}
+    assert list(blobs.digests()) == [kept]
+
+
+def test_an_anonymous_ingest_left_by_a_crashed_writer_is_swept(store):
+    refs, blobs = store
+    writer = blobs.writer()
+    writer.write(b"never committed")  # the process "dies" here: no commit, no abort
+    writer._file.close()
+    refs.collect({"blob": blobs.sweeper()})
+    assert list(blobs.ingest_dir.iterdir()) == []
+
+
+def test_a_named_ingest_no_lease_holds_waits_a_day_to_be_resumed_then_is_swept(store):
     refs, blobs = store
     writer = blobs.writer("pull-crashed")
     writer.write(b"never committed")  # the process "dies" here: no commit, no abort
     writer.close()
-    refs.collect({"blob": blobs.sweeper()})
-    assert list(blobs.ingest_dir.iterdir()) == []
+    assert refs.collect({"blob": blobs.sweeper()}).removed == {}
+    assert blobs.status("pull-crashed").offset == len(b"never committed")  # a pull can go on from here
+    a_day_ago = time.time() - INGEST_EXPIRY - 60
+    for path in [*blobs.ingest_path("pull-crashed").iterdir(), blobs.ingest_path("pull-crashed")]:
+        os.utime(path, (a_day_ago, a_day_ago))
+    assert refs.collect({"blob": blobs.sweeper()}).removed == {"blob": ["pull-crashed"]}
+    assert blobs.ingests() == [] and list(blobs.ingest_dir.iterdir()) == []
 
 
 def test_a_failed_transaction_changes_nothing(store):
