@@ -24,23 +24,38 @@ BUSYBOX_SCRIPT = ROOT / "scripts" / "busybox_rootfs.py"
 
 
 # Tests that need root or the kernel (namespaces, mounts, cgroups, a real daemon or runtime) are
-# marked `root`: every test in these directories, and every test that uses these fixtures. As any
-# other user, the rest run and these are deselected, with a line that says how many.
-ROOT_DIRECTORIES = {"runtime", "engine", "monitor", "compat", "images_e2e", "layer"}  # layer: owners, devices, xattrs
+# marked `root`: every test that uses one of ROOT_FIXTURES (or a fixture built on one), every test in
+# ROOT_DIRECTORIES, and any test marked `root` by hand. As any other user, the rest run and these are
+# deselected, with a line that says how many. A test in one of ROOT_DIRECTORIES that needs neither
+# root nor the kernel (parsing, wire formats) says so with `any_user`, which a root fixture contradicts.
 ROOT_FIXTURES = {"busybox_tar", "session_daemon", "daemon", "fresh_daemon"}
+# layer: applying an archive gives its files their owners (root's, mostly), devices and xattrs; as
+# another user that fails, and a test that accepts a refused archive would pass without testing anything
+ROOT_DIRECTORIES = {"runtime", "engine", "monitor", "compat", "images_e2e", "layer"}
 AS_ROOT = os.geteuid() == 0
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "root: needs root and the kernel (namespaces, mounts, cgroups, a daemon)")
+    config.addinivalue_line("markers", "any_user: runs as any user, though its directory is one of ROOT_DIRECTORIES")
     if AS_ROOT:
         isolate()
 
 
+def needs_root(item: pytest.Item) -> bool:
+    fixtures = ROOT_FIXTURES & set(getattr(item, "fixturenames", ()))
+    if item.get_closest_marker("any_user"):
+        if fixtures or item.get_closest_marker("root"):
+            raise pytest.UsageError(f"{item.nodeid} is marked any_user but needs root: "
+                                    f"{', '.join(sorted(fixtures)) or 'marked root'}")
+        return False
+    directory = Path(item.path).relative_to(ROOT / "tests").parts[0]
+    return bool(fixtures) or directory in ROOT_DIRECTORIES or item.get_closest_marker("root") is not None
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        directory = Path(item.path).relative_to(ROOT / "tests").parts[0]
-        if directory in ROOT_DIRECTORIES or ROOT_FIXTURES & set(getattr(item, "fixturenames", ())):
+        if needs_root(item):
             item.add_marker(pytest.mark.root)
     if not AS_ROOT:
         needing_root = [item for item in items if item.get_closest_marker("root")]

@@ -7,6 +7,8 @@ import os
 import stat
 import subprocess
 
+import pytest
+
 from berth.layer import apply_tar, write_tree
 
 LONG_NAME = "n" * 200
@@ -92,6 +94,7 @@ def test_the_same_tree_always_gives_the_same_tar(tmp_path):
     assert first.getvalue() == second.getvalue()
 
 
+@pytest.mark.any_user
 def test_gnu_sparse_archives_unpack_with_their_holes(tmp_path):
     source, target = tmp_path / "source", tmp_path / "target"
     source.mkdir()

@@ -46,6 +46,7 @@ def test_entries_replaced_or_whited_out_later_in_the_same_tar_still_come_back(la
     assert stored_and_read_back(layers, archive) == archive
 
 
+@pytest.mark.any_user
 def test_trailing_zeros_and_gnu_sparse_files_come_back(layers, tmp_path):
     source = tmp_path / "source"
     source.mkdir()

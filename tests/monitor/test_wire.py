@@ -9,6 +9,8 @@ import pytest
 from berth.monitor.frames import MAX_PAYLOAD, FrameType, encode, split
 from berth.monitor.jsonlog import MAX_LINE, JsonLog
 
+pytestmark = pytest.mark.any_user  # no container, no kernel: see tests/conftest.py
+
 
 def test_a_frame_is_type_three_zero_bytes_and_a_big_endian_length() -> None:
     assert encode(FrameType.STDERR, b"abc") == b"\x02\x00\x00\x00\x00\x00\x00\x03abc"

@@ -240,6 +240,7 @@ def _parent_of(pid: int) -> int:
     return int(stat.rsplit(")", 1)[1].split()[1])
 
 
+@pytest.mark.any_user
 def test_the_zygote_dies_with_the_process_that_started_it(tmp_path: Path) -> None:
     starter = subprocess.run(
         [sys.executable, "-c", "import sys; from berth.monitor.client import start_zygote; "

@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import os
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from berth.linux import syscalls as sc
 from berth.runtime.mounts import parse_options, resolve_in_root
+
+pytestmark = pytest.mark.any_user  # no container, no kernel: see tests/conftest.py
 
 
 def test_options_split_into_flags_propagation_and_data():

@@ -5,6 +5,8 @@ import pytest
 
 from berth.runtime.sysctl import check_sysctls
 
+pytestmark = pytest.mark.any_user  # no container, no kernel: see tests/conftest.py
+
 OWN = [{"type": kind} for kind in ("mount", "pid", "ipc", "uts", "network")]
 
 
