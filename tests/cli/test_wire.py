@@ -162,19 +162,57 @@ def test_unix_socket_connects_and_reports_a_missing_socket_as_socket_does(tmp_pa
         wire.unix_socket(path)
 
 
-def test_without_the_c_accelerator_json_does_the_work(monkeypatch) -> None:
-    """Interpreters without `_json` (not CPython) get json itself."""
-    import importlib.util
+@pytest.mark.parametrize("text", [
+    "-", "-0", "-0.0", "1.", ".5", "1e", "1e+", "1E-2", "1e+2", "1e-+2", "1.5e3", "2e400", "-2e400", "00", "-01", "0.0e0",
+    "1_000", "+1", "0x10", "1.2.3", "1e2e3", "--1", "-Infinity", "-Inf", "Infinityx", "tru", "nul", "[1,2,]", "[1 ,2 ]",
+    '"\\u12"', '"\\u00e9"', '"\\U00e9"', '"\\u+0e9"', '"\\u 0e9"', '"\\ud83d\\u0041"', '"\\ud83d\\ud83d"', '"\\udc33"',
+    '"\\ud83d\\udc3"', '"\\ud83d\\"', '"\\x41"', '"\\/\\b\\f\\n\\r\\t\\\\\\""', '"\x7f\u2028"', '"tab\tinside"', '{"a":1,}',
+    '{"a" : [ ] , "b" :{ }}', "{1: 2}", '{"a"}', "[" * 50 + "]" * 50, "1" * 5000, "[1]" + " " * 3, "\u00a0[1]",
+])
+def test_edges_of_the_grammar_read_as_with_json(text: str) -> None:
+    try:
+        expected = json.loads(text)
+    except ValueError as err:
+        with pytest.raises(ValueError) as got:
+            wire.loads(text)
+        assert (type(got.value), str(got.value)) == (type(err), str(err))
+    else:
+        assert same(wire.loads(text), expected)
 
-    monkeypatch.setitem(sys.modules, "_json", None)  # `import _json` now fails
-    spec = importlib.util.spec_from_file_location("wire_without_json_c", wire.__file__)
-    fallback = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(fallback)
-    assert fallback._json is None
-    for value in EXAMPLES:
-        for options in DUMPS_OPTIONS:
-            assert fallback.dumps(value, **options) == json.dumps(value, **options)
-        assert same(fallback.loads(json.dumps(value)), json.loads(json.dumps(value)))
-    assert fallback.raw_decode("[1] [2]") == ([1], 3)
-    with pytest.raises(json.JSONDecodeError):
-        fallback.loads("[1,")
+
+@pytest.mark.parametrize("value", EXAMPLES, ids=repr)
+def test_the_codec_reads_and_writes_json_without_the_json_module(monkeypatch, value: object) -> None:
+    texts = [json.dumps(value, **options) for options in DUMPS_OPTIONS]
+    monkeypatch.setitem(sys.modules, "json", None)  # `import json` now fails
+    for text, options in zip(texts, DUMPS_OPTIONS, strict=True):
+        assert wire.dumps(value, **options) == text
+        assert wire.raw_decode(text + " [2]") == (wire.loads(text), len(text))
+
+
+def test_long_text_is_read_by_json_with_the_same_values() -> None:
+    value = [{"Id": str(index) * 64, "Names": ["/é"], "Size": index / 3} for index in range(wire.LARGE // 64)]
+    text = json.dumps(value)
+    assert len(text) > wire.LARGE
+    assert wire.loads(text) == wire.loads(text.encode()) == value
+
+
+def test_a_value_that_contains_itself_is_the_value_error_json_raises() -> None:
+    looped: list = [1]
+    looped.append({"a": looped})
+    for options in DUMPS_OPTIONS:
+        with pytest.raises(ValueError, match="^Circular reference detected$"):
+            json.dumps(looped, **options)
+        with pytest.raises(ValueError, match="^Circular reference detected$"):
+            wire.dumps(looped, **options)
+
+
+def test_the_same_value_twice_is_no_loop() -> None:
+    shared = {"a": [1]}
+    assert wire.dumps([shared, shared, [shared]]) == json.dumps([shared, shared, [shared]])
+
+
+def test_characters_beyond_the_bmp_are_escaped_as_json_escapes_them_every_time() -> None:
+    # U+1F433 is U+F433 above 0x10000: the two escapes must not be confused, in either order
+    for text in (["\U0001f433", "\uf433", "\U0001f433"], ["\uf433", "\U0001f433", "\uf433"], ["\U0010ffff", "\uffff"]):
+        assert wire.dumps(text) == json.dumps(text)
+        assert wire.loads(wire.dumps(text)) == text
