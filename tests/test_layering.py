@@ -7,6 +7,7 @@ distribution, registry) are in it already, so their first import is checked too.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 BERTH = Path(__file__).resolve().parent.parent / "berth"
@@ -25,14 +26,20 @@ MAY_IMPORT: dict[str, set[str]] = {
     "monitor": {"linux", "runtime"},
     "network": {"linux"},
     "volume": {"linux"},
-    "build": {"linux", "store", "layer", "image"},
-    "distribution": {"store", "layer", "image"},
-    "registry": {"store"},
+    # the builder runs RUN steps in containers of its own, on networks of its own
+    "build": {"linux", "store", "layer", "image", "runtime", "monitor", "network", "volume"},
+    # the registry client: it pulls into and pushes from the stores, and knows no container
+    "distribution": {"linux", "store", "layer", "image"},
+    # the registry server shares the content store and the manifest formats, never the daemon
+    "registry": {"linux", "store", "layer", "image"},
     "daemon": {"linux", "store", "layer", "image", "runtime", "monitor", "network", "volume", "build",
                "distribution"},
     "api": {"daemon"},  # routes translate HTTP into service calls, nothing else
     "cli": set(),  # a client of the Engine API only
 }
+
+# "berth.package.module:attribute", a module imported when the attribute is first wanted
+LAZY_TARGET = re.compile(r"berth(\.[a-z_][a-z0-9_]*)+:[A-Za-z_][A-Za-z0-9_]*")
 
 # The composition root: the program that builds the daemon's services and serves them over HTTP.
 ENTRY_POINTS = {"berth.daemon.main": {"api"}}
@@ -44,11 +51,41 @@ def module_name(path: Path) -> str:
 
 
 def imported_modules(path: Path) -> list[tuple[int, str]]:
-    """(line, module) for every berth module `path` imports, wherever the import stands."""
+    """(line, module) for every berth module `path` imports (see `imports_in`)."""
+    return imports_in(path.read_text(), module_name(path), path.name == "__init__.py", str(path))
+
+
+def imports_in(source: str, module: str, is_package: bool = False, filename: str = "<source>") -> list[tuple[int, str]]:
+    """(line, module) for every berth module `source` (the module `module`) imports, wherever the
+    import stands; also one named by a string: `__import__("berth.x")`, `importlib.import_module(...)`,
+    or a lazy "berth.x.y:attribute" target (the CLI's command table), spelled out or joined with `+`."""
     found = []
-    package = module_name(path).rsplit(".", 0 if path.name == "__init__.py" else 1)[0]
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
-        if isinstance(node, ast.Import):
+    package = module if is_package else module.rpartition(".")[0]
+    tree = ast.parse(source, filename)
+    strings = {target.id: node.value.value for node in tree.body if isinstance(node, ast.Assign)
+               and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+               for target in node.targets if isinstance(target, ast.Name)}
+
+    def text(node: ast.expr) -> str | None:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return node.value
+        if isinstance(node, ast.Name):
+            return strings.get(node.id)
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            left, right = text(node.left), text(node.right)
+            return left + right if left is not None and right is not None else None
+        return None
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _callee(node.func) in ("__import__", "import_module") and node.args:
+            name = text(node.args[0])
+            if name is not None:
+                found.append((node.lineno, name))
+        elif isinstance(node, (ast.Constant, ast.BinOp)):
+            value = text(node)
+            if value is not None and LAZY_TARGET.fullmatch(value):
+                found.append((node.lineno, value.partition(":")[0]))
+        elif isinstance(node, ast.Import):
             found += [(node.lineno, alias.name) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
@@ -58,6 +95,10 @@ def imported_modules(path: Path) -> list[tuple[int, str]]:
                 base = ".".join(anchor + ([base] if base else []))
             found.append((node.lineno, base))
     return [(line, name) for line, name in found if name == "berth" or name.startswith("berth.")]
+
+
+def _callee(func: ast.expr) -> str:
+    return func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
 
 
 def top_package(module: str) -> str | None:
@@ -92,3 +133,28 @@ def test_each_package_imports_only_packages_below_it() -> None:
                 wrong.append(f"{path.relative_to(BERTH.parent)}:{line}: berth.{package} imports {name}")
     assert not wrong, ("an import against the layers (move the code to the lower layer, or pass what the lower "
                        "layer needs in as an argument or a Protocol):\n" + "\n".join(wrong))
+
+
+def test_every_way_of_importing_is_seen() -> None:
+    source = """
+import berth.api
+from berth.api import app
+from ..api import http
+from . import engine
+import importlib
+PREFIX = "berth.api."
+
+def later():
+    from berth.api.routes import images
+    __import__("berth.api.streaming")
+    importlib.import_module(PREFIX + "app")
+    return "berth.api.app:build_server", PREFIX + "http:Router"
+"""
+    assert sorted(name for _, name in imports_in(source, "berth.daemon.example")) == sorted([
+        "berth.api", "berth.api", "berth.api", "berth.daemon", "berth.api.routes", "berth.api.streaming",
+        "berth.api.app", "berth.api.app", "berth.api.http"])
+
+
+def test_the_clis_lazy_command_targets_are_checked() -> None:
+    names = {name for _, name in imported_modules(BERTH / "cli" / "registry.py")}
+    assert "berth.cli.commands.containers" in names and "berth.cli.commands.images" in names

@@ -14,6 +14,7 @@ from berth.daemon.execs import ExecService
 from berth.daemon.health import HealthMonitor
 from berth.daemon.images import Images
 from berth.daemon.networks import NetworkService
+from berth.daemon.system import SystemService
 from berth.daemon.tasks import ZygoteMonitors
 from berth.daemon.volumes import VolumeService
 from berth.image.service import ImageService
@@ -36,6 +37,7 @@ class Engine:
         self.container_files = ContainerFiles(self.containers, self.image_store)
         self.execs = ExecService(self.containers)
         self.health = HealthMonitor(self.containers, self.execs)
+        self.system = SystemService(config, self.containers, self.image_store)
         self.started_at = 0.0
         self._zygote: subprocess.Popen[bytes] | None = None
         self._health_task: asyncio.Task[None] | None = None

@@ -88,6 +88,24 @@ async def disk_usage(containers: ContainerService, images: ImageService) -> dict
     return {**usage, "Containers": summaries, "Volumes": [], "BuildCache": [], "BuilderSize": 0}
 
 
+class SystemService:
+    """The daemon's account of itself (`/version`, `/info`, `system df`) over the services it reads."""
+
+    def __init__(self, config: DaemonConfig, containers: ContainerService, images: ImageService) -> None:
+        self.config = config
+        self.containers = containers
+        self.images = images
+
+    def version(self) -> dict[str, Any]:
+        return version()
+
+    async def info(self) -> dict[str, Any]:
+        return await info(self.config, self.containers, self.images)
+
+    async def disk_usage(self) -> dict[str, Any]:
+        return await disk_usage(self.containers, self.images)
+
+
 def _kernel() -> str:
     return platform.release()
 

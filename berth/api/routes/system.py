@@ -4,7 +4,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from berth.api.http import Request, Response, Router, StreamResponse, json_line, json_response
-from berth.daemon import system
 from berth.daemon.engine import Engine
 from berth.daemon.logs import parse_time_arg
 
@@ -17,11 +16,11 @@ def register(router: Router, engine: Engine) -> None:
 
     @router.route("GET", "/version")
     async def version(request: Request) -> Response:
-        return json_response(system.version())
+        return json_response(engine.system.version())
 
     @router.route("GET", "/info")
     async def info(request: Request) -> Response:
-        return json_response(await system.info(engine.config, engine.containers, engine.image_store))
+        return json_response(await engine.system.info())
 
     @router.route("GET", "/events")
     async def events(request: Request) -> StreamResponse:
@@ -36,7 +35,7 @@ def register(router: Router, engine: Engine) -> None:
 
     @router.route("GET", "/system/df")
     async def disk_usage(request: Request) -> Response:
-        return json_response(await system.disk_usage(engine.containers, engine.image_store))
+        return json_response(await engine.system.disk_usage())
 
     @router.route("GET", "/berth/system/check")
     async def check(request: Request) -> Response:
