@@ -1,12 +1,13 @@
 """The daemon's volumes: `docker volume` through the volume drivers (berth.volume.drivers).
 
-Containers do not mount named or anonymous volumes yet (issue 11 wires `mount` into a start); what
-uses a volume is asked of the container service, so a volume in use is never removed.
+Containers do not mount named or anonymous volumes yet: issue 11 calls `mount` at a container's
+start and `unmount` at its exit. What uses a volume is asked of the container service (`users`,
+from the containers' records, so it holds across restarts), so a volume in use is never removed
+nor pruned.
 """
 from __future__ import annotations
 
 import secrets
-import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -33,17 +34,35 @@ class VolumeService:
     def create(self, body: dict[str, Any]) -> dict[str, Any]:
         """POST /volumes/create: a name given or a random one, as dockerd makes for `volume create`."""
         name = body.get("Name") or secrets.token_hex(32)
-        driver = self._driver(body.get("Driver") or "local")
+        driver_name = body.get("Driver") or "local"
+        try:
+            driver = self._driver(driver_name)
+        except NotFound as error:
+            raise NotFound(f"create {name}: error looking up volume plugin {driver_name}: {error}") from None
         for other in self.drivers.values():
             if other is not driver and any(v.name == name for v in other.list_volumes()):
                 raise Conflict(f"create {name}: a volume with the name {name} already exists with driver "
                                f"\"{other.name}\"")
         try:
-            volume = driver.create(name, body.get("DriverOpts") or {}, body.get("Labels") or {},
-                                   time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+            volume = driver.create(name, body.get("DriverOpts") or {}, body.get("Labels") or {})
         except InvalidArgument as error:
             raise InvalidArgument(f"create {name}: {error}") from None
         return _api(volume)
+
+    def path(self, name: str) -> Path:
+        """Where volume `name`'s data is on the host."""
+        volume = self._find(name)
+        return self._driver(volume.driver).path(volume.name)
+
+    def mount(self, name: str, container_id: str) -> Path:
+        """The host path to bind for volume `name` into container `container_id` (at its start)."""
+        volume = self._find(name)
+        return self._driver(volume.driver).mount(volume.name, container_id)
+
+    def unmount(self, name: str, container_id: str) -> None:
+        """Container `container_id` exited: it no longer uses volume `name`."""
+        volume = self._find(name)
+        self._driver(volume.driver).unmount(volume.name, container_id)
 
     def inspect(self, name: str) -> dict[str, Any]:
         return _api(self._find(name))
@@ -53,40 +72,46 @@ class VolumeService:
         for key in filters:
             if key not in _FILTERS:
                 raise InvalidArgument(f"Invalid filter '{key}'")
+        if any(value not in ("true", "1", "false", "0") for value in filters.get("dangling", [])):
+            raise InvalidArgument(f"Invalid filter 'dangling=[{' '.join(filters['dangling'])}]'")
         found = [volume for driver in self.drivers.values() for volume in driver.list_volumes()]
         return {"Volumes": [_api(volume) for volume in found if self._passes(volume, filters)], "Warnings": None}
 
     def remove(self, name: str, force: bool = False) -> None:
-        volume = self._find(name, force)
-        if volume is None:
-            return
+        """DELETE /volumes/{name}: refused while a container uses it, even with `force`, which only
+        makes a missing volume no error."""
+        try:
+            volume = self._find(name)
+        except NotFound:
+            if force:
+                return
+            raise
         if users := self.users(volume.name):
             raise Conflict(f"remove {volume.name}: volume is in use - [{', '.join(users)}]")
         self._driver(volume.driver).remove(volume.name)
 
     def prune(self, filters: dict[str, list[str]]) -> dict[str, Any]:
-        """POST /volumes/prune: every volume no container uses (API 1.41: named ones too)."""
+        """POST /volumes/prune: every local volume no container uses (API 1.41: named ones too), but
+        those made with mount options, whose data lives elsewhere (dockerd 20.10 keeps them too)."""
         for key in filters:
             if key not in ("label", "label!"):
                 raise InvalidArgument(f"Invalid filter '{key}'")
         deleted, reclaimed = [], 0
-        for driver in self.drivers.values():
-            for volume in driver.list_volumes():
-                if self.users(volume.name) or not _labels_match(volume, filters):
-                    continue
-                reclaimed += max(driver.size(volume.name), 0)
-                driver.remove(volume.name)
-                deleted.append(volume.name)
-        return {"VolumesDeleted": deleted or None, "SpaceReclaimed": reclaimed}
+        driver = self._driver("local")
+        for volume in driver.list_volumes():
+            if volume.options or self.users(volume.name) or not _labels_match(volume, filters):
+                continue
+            reclaimed += max(driver.size(volume.name), 0)
+            driver.remove(volume.name)
+            deleted.append(volume.name)
+        return {"VolumesDeleted": deleted, "SpaceReclaimed": reclaimed}
 
-    def _find(self, name: str, missing_ok: bool = False) -> Any:
+    def _find(self, name: str) -> Volume:
         for driver in self.drivers.values():
             try:
                 return driver.get(name)
             except NotFound:
                 continue
-        if missing_ok:
-            return None
         raise NotFound(f"get {name}: no such volume")
 
     def _passes(self, volume: Volume, filters: dict[str, list[str]]) -> bool:
@@ -94,7 +119,7 @@ class VolumeService:
             "name": lambda value: value in volume.name,
             "driver": lambda value: value == volume.driver,
             "label": lambda value: _labels_match(volume, {"label": [value]}),
-            "dangling": lambda value: (not self.users(volume.name)) == (value.lower() in ("1", "true")),
+            "dangling": lambda value: (not self.users(volume.name)) == (value in ("1", "true")),
         }
         return all(any(checks[key](value) for value in values) for key, values in filters.items())
 

@@ -2,10 +2,14 @@
 
 A driver answers for its networks: whether more than its built-in one can be made, and which network
 namespace (sandbox) a container joining it gets: one of its own (`null`, the `none` network: only
-loopback, which the runtime brings up) or the host's (`host`). Joining another container's namespace
-(`--network container:NAME`) is not a network but a sandbox shared with that container; the daemon
-resolves it before any driver is asked. Drivers that wire interfaces (bridge, overlay) also set up
-and tear down the network itself and each endpoint in a sandbox.
+loopback, which the runtime brings up) or the host's (`host`). Drivers that wire interfaces (bridge,
+overlay) also set up and tear down the network itself and each endpoint in a sandbox.
+
+`--network container:NAME` is not a driver: it names no network, only a sandbox, the one another
+container already has (dockerd's libnetwork does the same: such a container has no endpoint and no
+network lists it). So it is a third kind of `Sandbox`, JOINED, which the daemon resolves before any
+driver is asked; a driver never sees it. Issue 8's `network connect` adds endpoints to a sandbox,
+whichever kind it is.
 """
 from __future__ import annotations
 
@@ -48,9 +52,12 @@ class NetworkDriver(Protocol):
         """The namespace a container joining `network` runs in."""
 
     def join(self, network: NetworkSpec, endpoint_id: str, netns: str) -> dict[str, Any]:
-        """Wire an endpoint of `network` into the namespace at `netns`; what inspect shows of it."""
+        """Wire an endpoint of `network` into the network namespace at path `netns` (a container's
+        sandbox: `/proc/PID/ns/net` or a bind-mounted namespace file); what inspect shows of it
+        (MacAddress, IPv4Address, IPv6Address), kept in the endpoint's record."""
 
-    def leave(self, network: NetworkSpec, endpoint_id: str) -> None: ...
+    def leave(self, network: NetworkSpec, endpoint_id: str) -> None:
+        """Undo `join`; also when the sandbox is gone already (the container exited)."""
 
 
 class _BuiltinOnly:

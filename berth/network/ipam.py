@@ -1,20 +1,26 @@
 """IP address management: pools of addresses (a network's subnet) and the addresses handed out of them.
 
-The local IPAM keeps each pool in the network store (berth.network.store), so what it has handed out
-survives a daemon restart, and every change is a compare-and-swap, so an address is never handed
-out twice. A pool reserves its network and broadcast addresses, its gateway and its auxiliary
-addresses; addresses come from its `ip_range` when it has one, else from the whole subnet.
+The local IPAM keeps its state in the network store (berth.network.store), so what it has handed out
+survives a daemon restart, and every change is a compare-and-swap, so nothing is handed out twice:
+- an address space (`ipam-spaces/<space>`) lists the subnets of its pools; a pool is reserved by one
+  swap of that record, so two pools that overlap are never both reserved, also when two daemons
+  sharing a store (etcd, for overlay networks) ask at once;
+- each pool (`ipam-pools/<id>`) holds its subnet, gateway, ip-range, auxiliary addresses and the
+  addresses handed out. A pool reserves its network and broadcast addresses, its gateway and its
+  auxiliary addresses; addresses come from its `ip_range` when it has one, else from the whole subnet.
 """
 from __future__ import annotations
 
+import copy
 import ipaddress
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
 from berth.errdefs import Conflict, InvalidArgument, NotFound, Unavailable
-from berth.network.store import NetworkStore, StaleVersion
+from berth.network.store import NetworkStore, Record, StaleVersion
 
+SPACES = "ipam-spaces"  # an address space: {"subnets": {pool id: subnet}}
 POOLS = "ipam-pools"
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -43,8 +49,10 @@ class Ipam(Protocol):
 
 
 class LocalIpam:
-    def __init__(self, store: NetworkStore) -> None:
+    def __init__(self, store: NetworkStore, space: str = "local") -> None:
+        """`space`: the address space whose pools may not overlap ("local": this host's networks)."""
         self.store = store
+        self.space = space
 
     def request_pool(self, subnet: str, ip_range: str = "", gateway: str = "",
                      aux_addresses: dict[str, str] | None = None) -> Pool:
@@ -54,21 +62,29 @@ class LocalIpam:
         for name, address in {"gateway": gateway, **(aux_addresses or {})}.items():
             if address and _address(address) not in network:
                 raise InvalidArgument(f"{name} address {address} is not within subnet {subnet}")
-        for other in self.store.list(POOLS).values():
-            if _network(other["subnet"], "subnet").overlaps(network):  # type: ignore[arg-type]
-                raise Conflict("Pool overlaps with other one on this address space")
         first = next(network.hosts(), None)
         if first is None:
             raise InvalidArgument(f"subnet {subnet} has no address for a gateway")
         pool = Pool(id=str(network).replace("/", "-"), subnet=str(network), gateway=gateway or str(first),
                     ip_range=ip_range, aux_addresses=dict(aux_addresses or {}))
-        try:
-            self.store.put(POOLS, pool.id, asdict(pool), 0)
-        except StaleVersion:
-            raise Conflict("Pool overlaps with other one on this address space") from None
+
+        def reserve(space: Record) -> None:
+            for other in space["subnets"].values():
+                if _network(other, "subnet").overlaps(network):  # type: ignore[arg-type]
+                    raise Conflict("Pool overlaps with other one on this address space")
+            space["subnets"][pool.id] = pool.subnet
+
+        _swap(self.store, SPACES, self.space, {"subnets": {}}, reserve)
+        # The space holds the subnet now, so no one else writes this pool; a record left by a release
+        # cut short (see release_pool) is replaced.
+        left = self.store.get(POOLS, pool.id)
+        self.store.put(POOLS, pool.id, asdict(pool), left[1] if left else 0)
         return pool
 
     def release_pool(self, pool_id: str) -> None:
+        """Give the subnet back, then forget the pool: cut short between the two, what is left is a
+        pool record nobody reaches, never a subnet nobody can have again."""
+        _swap(self.store, SPACES, self.space, {"subnets": {}}, lambda space: space["subnets"].pop(pool_id, None))
         self.store.delete(POOLS, pool_id)
 
     def pool(self, pool_id: str) -> Pool:
@@ -78,45 +94,55 @@ class LocalIpam:
         return Pool(**found[0])
 
     def request_address(self, pool_id: str, preferred: str = "") -> str:
-        def take(pool: Pool) -> str:
-            reserved = {pool.gateway, *pool.aux_addresses.values(), *pool.allocated}
-            if preferred:
-                if _address(preferred) not in _network(pool.subnet, "subnet"):
-                    raise InvalidArgument(f"address {preferred} is not within subnet {pool.subnet}")
-                if preferred in reserved:
-                    raise Conflict(f"Address already in use: {preferred}")
-                return preferred
-            subnet = _network(pool.subnet, "subnet")
-            reserved |= {str(subnet.network_address), str(subnet.broadcast_address)}
-            for candidate in _network(pool.ip_range or pool.subnet, "ip-range"):
-                if str(candidate) not in reserved:
-                    return str(candidate)
-            raise Unavailable(f"no available IP addresses in pool {pool.subnet}")
+        chosen = ""
 
-        return self._change(pool_id, take, lambda pool, address: pool.allocated.append(address))
+        def take(record: Record) -> None:
+            nonlocal chosen
+            pool = Pool(**record)
+            subnet = _network(pool.subnet, "subnet")
+            reserved = {pool.gateway, *pool.aux_addresses.values(), *pool.allocated}
+            if subnet.version == 4 and subnet.prefixlen < 31:
+                reserved |= {str(subnet.network_address), str(subnet.broadcast_address)}
+            if preferred:
+                if _address(preferred) not in subnet:
+                    raise InvalidArgument(f"address {preferred} is not within subnet {pool.subnet}")
+                if str(_address(preferred)) in reserved:
+                    raise Conflict(f"Address already in use: {preferred}")
+                chosen = str(_address(preferred))
+            else:
+                candidates = (str(address) for address in _network(pool.ip_range or pool.subnet, "ip-range"))
+                chosen = next((address for address in candidates if address not in reserved), "")
+                if not chosen:
+                    raise Unavailable(f"no available IP addresses in pool {pool.subnet}")
+            record["allocated"] = [*pool.allocated, chosen]
+
+        _swap(self.store, POOLS, pool_id, None, take)
+        return chosen
 
     def release_address(self, pool_id: str, address: str) -> None:
-        def give_back(pool: Pool, _: str) -> None:
-            if address in pool.allocated:
-                pool.allocated.remove(address)
+        def give_back(record: Record) -> None:
+            record["allocated"] = [held for held in record["allocated"] if held != address]
 
-        self._change(pool_id, lambda pool: address, give_back)
+        _swap(self.store, POOLS, pool_id, None, give_back)
 
-    def _change(self, pool_id: str, choose: Callable[[Pool], str], apply: Callable[[Pool, str], None]) -> str:
-        """Read the pool, choose, apply, write back; again from the read if another writer came first."""
-        while True:
-            found = self.store.get(POOLS, pool_id)
-            if found is None:
-                raise NotFound(f"no address pool {pool_id}")
-            record, version = found
-            pool = Pool(**record)
-            chosen = choose(pool)
-            apply(pool, chosen)
-            try:
-                self.store.put(POOLS, pool_id, asdict(pool), version)
-            except StaleVersion:
-                continue
-            return chosen
+
+def _swap(store: NetworkStore, kind: str, key: str, initial: Record | None,
+          change: Callable[[Record], object]) -> None:
+    """Read the record (or start from `initial` where there is none; None: NotFound), change it,
+    write it back; again from the read if another writer came first. `change` may raise to refuse."""
+    while True:
+        found = store.get(kind, key)
+        if found is None:
+            if initial is None:
+                raise NotFound(f"no address pool {key}")
+            found = (copy.deepcopy(initial), 0)
+        record, version = found
+        change(record)
+        try:
+            store.put(kind, key, record, version)
+        except StaleVersion:
+            continue
+        return
 
 
 def _network(text: str, what: str) -> Network:

@@ -3,21 +3,28 @@
 The daemon asks a driver to create, find, list and remove volumes, and, when a container that uses
 one starts, for the host path to bind (mount) and to give it back after (unmount). The `local`
 driver keeps each volume as a directory under the data root, `volumes/<name>/_data`, with what it
-was created with beside it in `volumes/<name>/volume.json`.
+was created with beside it in `volumes/<name>/volume.json`. Like dockerd's, it takes the mount options
+`type`, `device` and `o` (a tmpfs, a bind or an NFS share to back the volume), kept with the
+volume; mounting them at a container's start is issue 11's.
 """
 from __future__ import annotations
 
 import json
 import re
 import shutil
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Protocol
 
 from berth.atomicfile import write_atomic
-from berth.errdefs import InvalidArgument, NotFound
+from berth.errdefs import InvalidArgument, NotFound, Unimplemented
+from berth.timestamps import rfc3339_nano
 
 NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
+OPTIONS = ("type", "o", "device", "size")  # what dockerd's local driver takes
+NEEDS = {"device": ("type",), "type": ("device",), "o": ("device", "type")}  # and what each needs beside it
+SIZE = re.compile(r"^(\d+(?:\.\d+)?) ?([kKmMgGtTpP])?[iI]?[bB]?$")  # go-units' RAMInBytes
 
 
 @dataclass
@@ -33,7 +40,7 @@ class Volume:
 class VolumeDriver(Protocol):
     name: str
 
-    def create(self, name: str, options: dict[str, str], labels: dict[str, str], created_at: str) -> Volume:
+    def create(self, name: str, options: dict[str, str], labels: dict[str, str]) -> Volume:
         """Make the volume; a volume of that name already there is returned as it is."""
 
     def get(self, name: str) -> Volume:
@@ -44,10 +51,14 @@ class VolumeDriver(Protocol):
     def remove(self, name: str) -> None:
         """Delete the volume and its data."""
 
-    def mount(self, name: str, container_id: str) -> Path:
-        """The host path to bind into the container `container_id`."""
+    def path(self, name: str) -> Path:
+        """Where the volume's data is on the host (mounted or not)."""
 
-    def unmount(self, name: str, container_id: str) -> None: ...
+    def mount(self, name: str, container_id: str) -> Path:
+        """Make the volume ready for container `container_id`; the host path to bind into it."""
+
+    def unmount(self, name: str, container_id: str) -> None:
+        """Container `container_id` no longer uses the volume."""
 
     def size(self, name: str) -> int:
         """Bytes its data holds (-1 when the driver cannot tell)."""
@@ -60,27 +71,29 @@ class LocalDriver:
         self.root = root
 
     def _directory(self, name: str) -> Path:
+        if len(name) == 1:
+            raise InvalidArgument("volume name is too short, names should be at least two alphanumeric characters")
         if not NAME.match(name):
             raise InvalidArgument(f'"{name}" includes invalid characters for a local volume name, only '
                                   f'"[a-zA-Z0-9][a-zA-Z0-9_.-]" are allowed. If you intended to pass a host '
                                   f"directory, use absolute path")
         return self.root / name
 
-    def create(self, name: str, options: dict[str, str], labels: dict[str, str], created_at: str) -> Volume:
+    def create(self, name: str, options: dict[str, str], labels: dict[str, str]) -> Volume:
         directory = self._directory(name)
         if (directory / "volume.json").exists():
             return self.get(name)
-        if options:
-            raise InvalidArgument(f"options {sorted(options)}: berth's local driver takes no options yet")
+        _check_options(options)
         (directory / "_data").mkdir(parents=True, exist_ok=True)
-        volume = Volume(name, self.name, str(directory / "_data"), created_at, dict(labels), {})
+        created = rfc3339_nano(time.time_ns() // 1_000_000_000 * 1_000_000_000)  # whole seconds, as dockerd
+        volume = Volume(name, self.name, str(directory / "_data"), created, dict(labels), dict(options))
         write_atomic(directory / "volume.json", json.dumps(asdict(volume)).encode())  # last: the volume exists
         return volume
 
     def get(self, name: str) -> Volume:
         try:
             return Volume(**json.loads((self._directory(name) / "volume.json").read_text()))
-        except FileNotFoundError:
+        except (FileNotFoundError, InvalidArgument):  # a name no local volume can have: there is none
             raise NotFound(f"get {name}: no such volume") from None
 
     def list_volumes(self) -> list[Volume]:
@@ -94,8 +107,15 @@ class LocalDriver:
         (directory / "volume.json").unlink()  # first: a crash part-way leaves no volume pointing at half a tree
         shutil.rmtree(directory, ignore_errors=True)
 
-    def mount(self, name: str, container_id: str) -> Path:
+    def path(self, name: str) -> Path:
         return Path(self.get(name).mountpoint)
+
+    def mount(self, name: str, container_id: str) -> Path:
+        volume = self.get(name)
+        if volume.options:
+            raise Unimplemented(f"volume {name}: mounting a local volume's type, device and o options is "
+                                "not in this berth yet")
+        return Path(volume.mountpoint)
 
     def unmount(self, name: str, container_id: str) -> None:
         self.get(name)
@@ -107,3 +127,18 @@ class LocalDriver:
                 total += path.lstat().st_size
         return total
 
+
+def _check_options(options: dict[str, str]) -> None:
+    """Refuse what dockerd's local driver refuses, in its words."""
+    for option in options:
+        if option not in OPTIONS:
+            raise InvalidArgument(f'invalid option: "{option}"')
+    if "size" in options:
+        if not (size := SIZE.match(options["size"])):
+            raise InvalidArgument(f"invalid size: '{options['size']}'")
+        if float(size.group(1)) > 0:
+            raise InvalidArgument("quota size requested but no quota support")
+    for option, needed in NEEDS.items():
+        for other in needed:
+            if option in options and other not in options:
+                raise InvalidArgument(f'missing required option: "{other}"')

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from berth.daemon.volumes import VolumeService
-from berth.errdefs import Conflict, InvalidArgument, NotFound
+from berth.errdefs import Conflict, InvalidArgument, NotFound, Unimplemented
+from berth.volume.drivers import LocalDriver
 
 
 def service(tmp_path: Path, in_use: dict[str, list[str]] | None = None) -> VolumeService:
@@ -34,8 +35,14 @@ def test_bad_names_unknown_drivers_and_missing_volumes(tmp_path: Path) -> None:
     volumes = service(tmp_path)
     with pytest.raises(InvalidArgument, match='create a/b: "a/b" includes invalid characters for a local volume'):
         volumes.create({"Name": "a/b"})
-    with pytest.raises(NotFound, match='plugin "nfs" not found'):
+    with pytest.raises(InvalidArgument, match="^create v: volume name is too short, names should be at least two "
+                                              "alphanumeric characters$"):
+        volumes.create({"Name": "v"})
+    with pytest.raises(NotFound, match='^create x: error looking up volume plugin nfs: plugin "nfs" not found$'):
         volumes.create({"Name": "x", "Driver": "nfs"})
+    for name in ("v", "a/b", "../up"):  # names no volume can have are simply not there
+        with pytest.raises(NotFound, match=f"get {name}: no such volume"):
+            volumes.inspect(name)
     with pytest.raises(NotFound, match="get nope: no such volume"):
         volumes.inspect("nope")
     with pytest.raises(NotFound, match="get nope: no such volume"):
@@ -52,6 +59,48 @@ def test_a_volume_in_use_is_neither_removed_nor_pruned(tmp_path: Path) -> None:
         volumes.remove("busy")
     assert [v["Name"] for v in volumes.list_volumes({"dangling": ["true"]})["Volumes"]] == ["idle", "labelled"]
     assert volumes.prune({"label!": ["keep"]}) == {"VolumesDeleted": ["idle"], "SpaceReclaimed": 1000}
+    assert volumes.prune({"label!": ["keep"]}) == {"VolumesDeleted": [], "SpaceReclaimed": 0}  # [], as dockerd
     assert [v["Name"] for v in volumes.list_volumes({})["Volumes"]] == ["busy", "labelled"]
     volumes.remove("labelled")
     assert not (tmp_path / "volumes" / "labelled").exists()
+
+
+def test_the_local_driver_takes_dockerd_s_mount_options(tmp_path: Path) -> None:
+    volumes = service(tmp_path)
+    made = volumes.create({"Name": "scratch", "DriverOpts": {"type": "tmpfs", "device": "tmpfs", "o": "size=1m"}})
+    assert made["Options"] == {"type": "tmpfs", "device": "tmpfs", "o": "size=1m"}
+    assert volumes.create({"Name": "scratch", "DriverOpts": {"colour": "red"}}) == made  # there already: as it is
+    refusals = [
+        ({"colour": "red"}, 'invalid option: "colour"'),
+        ({"type": "tmpfs"}, 'missing required option: "device"'),
+        ({"o": "bind"}, 'missing required option: "device"'),
+        ({"device": "/srv", "o": "bind"}, 'missing required option: "type"'),
+        ({"size": "10m"}, "quota size requested but no quota support"),
+        ({"size": "lots"}, "invalid size: 'lots'"),
+    ]
+    for options, message in refusals:
+        with pytest.raises(InvalidArgument) as refused:
+            volumes.create({"Name": "other", "DriverOpts": options})
+        assert str(refused.value) == f"create other: {message}"
+    assert not (tmp_path / "volumes" / "other").exists()
+    assert volumes.prune({}) == {"VolumesDeleted": [], "SpaceReclaimed": 0}  # its data lives elsewhere: kept
+    with pytest.raises(Unimplemented, match="mounting a local volume's type, device and o options"):
+        volumes.mount("scratch", "c0ffee")  # issue 11
+
+
+def test_a_volume_s_path_and_mount_are_its_data_directory(tmp_path: Path) -> None:
+    volumes = service(tmp_path)
+    volumes.create({"Name": "data"})
+    data = tmp_path / "volumes" / "data" / "_data"
+    assert volumes.path("data") == data == volumes.mount("data", "c0ffee")
+    volumes.unmount("data", "c0ffee")
+    with pytest.raises(NotFound):
+        volumes.mount("gone", "c0ffee")
+    assert LocalDriver(tmp_path / "volumes").size("data") == 0
+
+
+def test_the_dangling_filter_takes_only_true_or_false(tmp_path: Path) -> None:
+    volumes = service(tmp_path)
+    with pytest.raises(InvalidArgument, match=r"^Invalid filter 'dangling=\[maybe\]'$"):
+        volumes.list_volumes({"dangling": ["maybe"]})
+    assert volumes.list_volumes({"dangling": ["0"]}) == {"Volumes": [], "Warnings": None}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -88,3 +89,71 @@ def test_a_released_pool_can_be_had_again(tmp_path: Path) -> None:
     pool = ipam.request_pool("10.70.0.0/24")
     ipam.release_pool(pool.id)
     assert ipam.request_pool("10.70.0.0/25").subnet == "10.70.0.0/25"
+
+
+def test_swaps_from_many_writers_and_stores_lose_no_change(tmp_path: Path) -> None:
+    """Read-modify-write through compare-and-swap, by 8 threads each with its own store on one root:
+    every increment lands, and the directory holds whole records and no temporary file."""
+    LocalStore(tmp_path).put("counters", "hits", {"n": 0}, 0)
+
+    def add_ten() -> None:
+        store = LocalStore(tmp_path)
+        for _ in range(10):
+            while True:
+                record, version = store.get("counters", "hits")  # type: ignore[misc]
+                try:
+                    store.put("counters", "hits", {"n": record["n"] + 1}, version)
+                    break
+                except StaleVersion:
+                    continue
+
+    threads = [threading.Thread(target=add_ten) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert LocalStore(tmp_path).get("counters", "hits") == ({"n": 80}, 81)
+    assert sorted(path.name for path in (tmp_path / "counters").iterdir()) == ["hits.json"]
+
+
+def test_overlapping_pools_asked_for_at_once_are_never_both_had(tmp_path: Path) -> None:
+    won: list[str] = []
+
+    def ask(prefix: int) -> None:
+        try:
+            won.append(LocalIpam(LocalStore(tmp_path)).request_pool(f"10.80.0.0/{prefix}").subnet)
+        except Conflict:
+            pass
+
+    threads = [threading.Thread(target=ask, args=(16 + i,)) for i in range(8)]  # each inside the one before
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(won) == 1
+    assert LocalStore(tmp_path).get("ipam-spaces", "local")[0] == {  # type: ignore[index]
+        "subnets": {won[0].replace("/", "-"): won[0]}}
+
+
+def test_a_pool_left_by_a_release_cut_short_is_made_anew(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    ipam = LocalIpam(store)
+    pool = ipam.request_pool("10.90.0.0/24")
+    ipam.request_address(pool.id)
+    ipam.release_pool(pool.id)
+    store.put("ipam-pools", pool.id, {**asdict(pool), "allocated": ["10.90.0.2"]}, 0)  # the record's delete was lost
+    again = ipam.request_pool("10.90.0.0/24")
+    assert ipam.pool(again.id).allocated == [] and ipam.request_address(again.id) == "10.90.0.2"
+
+
+def test_network_and_broadcast_addresses_are_never_handed_out(tmp_path: Path) -> None:
+    ipam = LocalIpam(LocalStore(tmp_path))
+    pool = ipam.request_pool("10.95.0.0/30")
+    for reserved in ("10.95.0.0", "10.95.0.3", "10.95.0.1"):
+        with pytest.raises(Conflict, match=f"Address already in use: {reserved}"):
+            ipam.request_address(pool.id, preferred=reserved)
+    assert ipam.request_address(pool.id) == "10.95.0.2"
+    with pytest.raises(Unavailable):
+        ipam.request_address(pool.id)
+    ipam.release_address(pool.id, "10.95.0.2")
+    assert ipam.request_address(pool.id, preferred="10.95.0.2") == "10.95.0.2"
