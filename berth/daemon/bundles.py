@@ -24,6 +24,7 @@ from berth.daemon.tasks import Task, task_for
 from berth.errdefs import BerthError, InvalidArgument
 from berth.image.service import ImageService
 from berth.monitor.request import RunRequest
+from berth.network.drivers import Sandbox
 from berth.runtime.ocispec import Spec
 from berth.runtime.seccomp import PROGRAM_ANNOTATION, compile_program, program_name
 
@@ -78,16 +79,21 @@ class Bundles:
         directory = self.directory(container)
         state_dir = self.state_dir(container)
         state_dir.mkdir(parents=True, exist_ok=True)
+        sandbox = self.networks.sandbox(container.host_config.get("NetworkMode") or "")
         try:
+            if sandbox is Sandbox.PREPARED:
+                await self._attach_networks(container)
             lower_dirs = await asyncio.to_thread(self.images.layer_dirs, container.image_id)
             rootfs = fs.mount_rootfs(directory, lower_dirs)
             etc_dir = self._etc_files(container)
-            spec = build_spec(container, rootfs, etc_dir, self.cgroup(container), self._init_to_join,
-                              self.networks.sandbox(container.host_config.get("NetworkMode") or ""),
+            spec = build_spec(container, rootfs, etc_dir, self.cgroup(container), self._init_to_join, sandbox,
                               self._shm_to_share(container),
-                              self.config.seccomp_profile_json or self.config.seccomp_profile)
+                              self.config.seccomp_profile_json or self.config.seccomp_profile,
+                              netns_path=container.sandbox_key)
         except (OSError, BerthError) as exc:  # SpecError, UserError, ImageNotFound and the like
             fs.unmount_rootfs(directory)
+            await asyncio.to_thread(self.networks.leave, container.id)
+            container.forget_endpoints()
             raise InvalidArgument(str(exc)) from None
         _add_seccomp_program(spec, state_dir)
         (state_dir / "config.json").write_text(json.dumps(spec))
@@ -102,9 +108,25 @@ class Bundles:
             request["log_max_size"], request["log_max_file"] = rotation
         return request
 
+    async def _attach_networks(self, container: Container) -> None:
+        """Make the container's network namespace and its endpoints, and note what it got."""
+        mac = container.config.get("MacAddress") or ""
+        requests = {name: {**settings, "MacAddress": mac if index == 0 else ""}
+                    for index, (name, settings) in enumerate(container.networks.items())}
+        path, endpoints = await asyncio.to_thread(self.networks.attach, container.id, container.name, requests)
+        sandbox = self.networks.sandbox_of(container.id) or {}
+        container.sandbox_id, container.sandbox_key = sandbox.get("Id", ""), path
+        for name, endpoint in endpoints.items():
+            address, _, prefix = (endpoint.get("IPv4Address") or "").partition("/")
+            container.networks[name].update(EndpointID=endpoint["Id"], IPAddress=address,
+                                            IPPrefixLen=int(prefix or 0), Gateway=endpoint.get("Gateway", ""),
+                                            MacAddress=endpoint.get("MacAddress", ""))
+
     def release(self, container: Container) -> None:
         """After the process: unmount the root (and a shareable /dev/shm), have the runtime delete the
-        task (ending what the init left behind, removing the cgroup), drop the runtime state. Blocking."""
+        task (ending what the init left behind, removing the cgroup), drop the runtime state, leave the
+        networks. Blocking; the caller then has the container forget its endpoints."""
+        self.networks.leave(container.id)
         fs.unmount_rootfs(self.directory(container))
         fs.unmount_shm(self.directory(container))
         try:
@@ -173,7 +195,8 @@ class Bundles:
         directory = self.directory(container)
         fs.write_etc_files(directory, container.config["Hostname"], mode == "host", host_config.get("ExtraHosts") or [],
                            host_config.get("Dns") or [], host_config.get("DnsSearch") or [],
-                           host_config.get("DnsOptions") or [])
+                           host_config.get("DnsOptions") or [],
+                           addresses=[s["IPAddress"] for s in container.networks.values() if s.get("IPAddress")])
         return directory
 
     def _shm_to_share(self, container: Container) -> str | None:

@@ -8,6 +8,7 @@ from typing import Any
 
 from berth import paths
 from berth.errdefs import InvalidArgument
+from berth.network.ipam import DEFAULT_POOLS, AddressPool
 
 
 class ConfigError(InvalidArgument):
@@ -21,6 +22,21 @@ class RuntimeEntry:
     name: str
     path: str | None
     args: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DefaultBridge:
+    """The default `bridge` network, as daemon.json describes it (bip, fixed-cidr, mtu, icc, ip-masq,
+    default-address-pools)."""
+
+    interface: str = "berth0"
+    bip: str = ""  # the bridge's address with the subnet's prefix, "172.17.0.1/16"; else from the pools
+    fixed_cidr: str = ""  # the range containers' addresses come from
+    mtu: int = 1500
+    icc: bool = True
+    masquerade: bool = True
+    pools: tuple[AddressPool, ...] = DEFAULT_POOLS
+
 
 
 @dataclass
@@ -40,6 +56,9 @@ class DaemonConfig:
     seccomp_profile_json: str = ""
     log_driver: str = "json-file"  # containers' LogConfig unless they name a driver
     log_opts: dict[str, str] = field(default_factory=dict)
+    bridge: DefaultBridge | None = field(default_factory=DefaultBridge)  # None: no default bridge ("bridge": "none")
+    ip_forward: bool = True  # turn on the host's IPv4 forwarding for bridge networks
+    iptables: bool = True  # berth writes firewall rules (NAT, published ports, isolation)
 
     def __post_init__(self) -> None:
         self.runtimes.setdefault("berth", RuntimeEntry("berth", None))
@@ -63,7 +82,8 @@ class DaemonConfig:
 
 _KNOWN_KEYS = {"data-root", "exec-root", "hosts", "debug", "cgroup-parent", "default-runtime",
                "runtimes", "insecure-registries", "live-restore", "log-level", "seccomp-profile",
-               "log-driver", "log-opts"}
+               "log-driver", "log-opts", "bridge", "bip", "fixed-cidr", "mtu", "icc", "ip-masq", "ip-forward",
+               "iptables", "default-address-pools"}
 
 
 def load_config(config_file: Path | None, overrides: dict[str, Any]) -> DaemonConfig:
@@ -96,6 +116,9 @@ def load_config(config_file: Path | None, overrides: dict[str, Any]) -> DaemonCo
         seccomp_profile=settings.get("seccomp-profile") or "",
         log_driver=settings.get("log-driver") or "json-file",
         log_opts={str(key): str(value) for key, value in (settings.get("log-opts") or {}).items()},
+        bridge=_default_bridge(settings),
+        ip_forward=bool(settings.get("ip-forward", True)),
+        iptables=bool(settings.get("iptables", True)),
     )
     config.runtime(None)  # the default runtime must exist
     from berth.daemon.create_config import (
@@ -110,6 +133,22 @@ def load_config(config_file: Path | None, overrides: dict[str, Any]) -> DaemonCo
     if config.seccomp_profile not in ("", "builtin", "unconfined"):
         config.seccomp_profile_json = _read_seccomp_profile(config.seccomp_profile)
     return config
+
+
+def _default_bridge(settings: dict[str, Any]) -> DefaultBridge | None:
+    """daemon.json's settings of the default bridge network; None for `"bridge": "none"`."""
+    interface = settings.get("bridge") or "berth0"
+    if interface == "none":
+        return None
+    try:
+        pools = tuple(AddressPool(str(pool["base"]), int(pool["size"]))
+                      for pool in settings.get("default-address-pools") or []) or DEFAULT_POOLS
+        return DefaultBridge(interface=interface, bip=str(settings.get("bip") or ""),
+                             fixed_cidr=str(settings.get("fixed-cidr") or ""), mtu=int(settings.get("mtu") or 1500),
+                             icc=bool(settings.get("icc", True)), masquerade=bool(settings.get("ip-masq", True)),
+                             pools=pools)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(f"invalid bridge settings in daemon.json: {exc}") from None
 
 
 def _read_seccomp_profile(path: str) -> str:

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from berth.daemon.apitypes import HostConfig
-from berth.daemon.namespaces import joined_container
 from berth.durations import human_duration
 from berth.timestamps import ZERO_TIME, parse_seconds
 
@@ -110,7 +110,11 @@ class Container:
     has_been_started: bool = False
     runtime: str = "berth"
     mounts: list[dict[str, Any]] = field(default_factory=list)
-    network_id: str = ""  # the ID of the network in HostConfig.NetworkMode (berth.daemon.networks)
+    # the networks it is on, by name: Engine API EndpointSettings, what was asked (IPAMConfig, Aliases,
+    # NetworkID) and, while it runs, what it got (EndpointID, IPAddress, Gateway, MacAddress...)
+    networks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sandbox_id: str = ""  # while it runs on a wired network: its sandbox (berth.daemon.networks)
+    sandbox_key: str = ""  # and the file of that sandbox's network namespace
 
     # --- files -----------------------------------------------------------------------------
     @staticmethod
@@ -121,6 +125,10 @@ class Container:
     def load(cls, directory: Path) -> Container:
         record = json.loads((directory / "config.json").read_text())
         record["state"] = State(**{**record["state"], "status": Status(record["state"]["status"])})
+        if "network_id" in record:  # written by a berth before networks: the one network of NetworkMode
+            network_id = record.pop("network_id")
+            record["networks"] = {record["host_config"]["NetworkMode"]: endpoint_settings(network_id)} \
+                if network_id else {}
         return cls(**record)
 
     # --- API shapes ------------------------------------------------------------------------
@@ -163,18 +171,22 @@ class Container:
         }
 
     def network_settings(self) -> dict[str, Any]:
-        mode = self.host_config.get("NetworkMode") or "none"
+        """NetworkSettings as dockerd shows it: the endpoint on each network, and at its top the one
+        on the default bridge (Docker's older fields)."""
+        default = self.networks.get("bridge") or {}
         return {
-            "Bridge": "", "SandboxID": "", "HairpinMode": False, "LinkLocalIPv6Address": "",
-            "LinkLocalIPv6PrefixLen": 0, "Ports": {}, "SandboxKey": "",
-            "SecondaryIPAddresses": None, "SecondaryIPv6Addresses": None, "EndpointID": "",
-            "Gateway": "", "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "IPAddress": "",
-            "IPPrefixLen": 0, "IPv6Gateway": "", "MacAddress": "",
-            "Networks": {} if joined_container(mode) else {  # another container's network: none listed
-                mode: {"IPAMConfig": None, "Links": None, "Aliases": None, "NetworkID": self.network_id,
-                       "EndpointID": "", "Gateway": "", "IPAddress": "", "IPPrefixLen": 0, "IPv6Gateway": "",
-                       "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "MacAddress": "", "DriverOpts": None}},
+            "Bridge": "", "SandboxID": self.sandbox_id, "HairpinMode": False, "LinkLocalIPv6Address": "",
+            "LinkLocalIPv6PrefixLen": 0, "Ports": {}, "SandboxKey": self.sandbox_key,
+            "SecondaryIPAddresses": None, "SecondaryIPv6Addresses": None,
+            **{key: default.get(key, empty) for key, empty in _RUNTIME_FIELDS.items()},
+            "Networks": self.networks,
         }
+
+    def forget_endpoints(self) -> None:
+        """The container stopped: its networks keep what was asked, not what it got."""
+        self.sandbox_id = self.sandbox_key = ""
+        for settings in self.networks.values():
+            settings.update(_RUNTIME_FIELDS)
 
     def to_summary(self, image_name: str) -> dict[str, Any]:
         """An entry of `GET /containers/json`."""
@@ -192,6 +204,22 @@ class Container:
             "State": self.state.status,
             "Status": self.state.describe(),
             "HostConfig": {"NetworkMode": self.host_config.get("NetworkMode") or "none"},
-            "NetworkSettings": {"Networks": self.network_settings()["Networks"]},
+            "NetworkSettings": {"Networks": self.networks},
             "Mounts": self.mounts,
         }
+
+
+# EndpointSettings a running container has, and their values when it does not run
+_RUNTIME_FIELDS: dict[str, Any] = {
+    "EndpointID": "", "Gateway": "", "IPAddress": "", "IPPrefixLen": 0, "IPv6Gateway": "",
+    "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "MacAddress": "",
+}
+
+
+def endpoint_settings(network_id: str, requested: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """A network's entry of a new container's NetworkSettings.Networks: what the user asked (`requested`,
+    from NetworkingConfig.EndpointsConfig) and the network's ID."""
+    requested = requested or {}
+    return {"IPAMConfig": requested.get("IPAMConfig") or None, "Links": requested.get("Links") or None,
+            "Aliases": requested.get("Aliases") or None, "NetworkID": network_id, **_RUNTIME_FIELDS,
+            "DriverOpts": requested.get("DriverOpts") or None}

@@ -134,7 +134,7 @@ class ContainerService:
     def attached_to(self, network: str) -> list[dict[str, str]]:
         """The running containers on `network` (by name), as `network inspect` lists them."""
         return [{"Id": c.id, "Name": c.name} for c in self.containers.values()
-                if c.state.status in HAS_PROCESS and c.host_config.get("NetworkMode") == network]
+                if c.state.status in HAS_PROCESS and network in c.networks]
 
     def users_of_volume(self, name: str) -> list[str]:
         """The ids of the containers that mount volume `name`."""
@@ -187,6 +187,7 @@ class ContainerService:
             reply, channel = await self.monitors.spawn(request)
         except monitor.SpawnError as exc:
             await asyncio.to_thread(self._release_resources, container)
+            container.forget_endpoints()
             message = f"OCI runtime create failed: {exc.message}: unknown"
             await self._record_failed_start(container, message, exc.exit_code)
             raise StartFailed(message, exc.exit_code) from None
@@ -236,6 +237,7 @@ class ContainerService:
         live.hub = OutputHub()
         # Released before the state says "exited": a start or restart that sees it may begin at once.
         await asyncio.to_thread(self._release_resources, container)
+        container.forget_endpoints()
         state = container.state
         ran_for = self.clock() - parse_seconds(state.started_at)
         state.status, state.pid, state.monitor_pid = Status.EXITED, 0, 0
@@ -618,6 +620,8 @@ class ContainerService:
             self.live[container.id] = Live()
         for container in list(self.containers.values()):
             await self._restore_one(container)
+        running = [c.id for c in self.containers.values() if c.state.status in HAS_PROCESS]
+        await asyncio.to_thread(self.networks.reconcile, running)  # what a daemon killed left behind
 
     async def _restore_one(self, container: Container) -> None:
         live = self.live[container.id]

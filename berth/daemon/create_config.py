@@ -126,15 +126,13 @@ def normalize_host_config(host_config: dict[str, Any]) -> HostConfig:
             if host_config.get(field):
                 kind = " container type" if field == "PortBindings" else ""
                 raise InvalidArgument(f"conflicting options: {what} and the{kind} network mode")
-    elif mode not in ("default", "none", "host", "bridge"):
-        # 400, not dockerd's 404 at start: a 404 from create makes the docker CLI go and pull the image
-        raise InvalidArgument(f"network {mode} not found")
-    else:  # until bridge networking lands, the default network is an isolated one with only loopback
-        host_config["NetworkMode"] = "host" if mode == "host" else "none"
+    elif mode == "none" and host_config.get("PortBindings"):
+        raise InvalidArgument("conflicting options: port publishing and the container type network mode")
+    host_config["NetworkMode"] = mode  # a network's name or ID is checked by the network service
     if host_config.get("PortBindings") and mode != "host":
-        raise InvalidArgument("port publishing needs a bridge network, which berth does not have yet")
+        raise InvalidArgument("port publishing is not in this berth yet")
     if host_config.get("Links"):
-        raise InvalidArgument("links need a bridge network, which berth does not have yet")
+        raise InvalidArgument("links are not in this berth yet")
     for request in host_config.get("DeviceRequests") or []:  # --gpus: berth has no device drivers
         capabilities = " ".join(f"[{' '.join(group)}]" for group in request.get("Capabilities") or [])
         raise InvalidArgument(f'could not select device driver "{request.get("Driver") or ""}" '

@@ -9,14 +9,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from berth.daemon import rootfs as fs
+from berth.daemon.apitypes import HostConfig
 from berth.daemon.config import ConfigError, DaemonConfig
-from berth.daemon.container import Container
+from berth.daemon.container import Container, endpoint_settings
 from berth.daemon.create_config import bind_mounts, merge_config, normalize_host_config
 from berth.daemon.health import check_healthcheck
 from berth.daemon.limits import discard_unsupported
 from berth.daemon.names import random_name
 from berth.daemon.namespaces import joined_container, shared_with, spec_namespaces
-from berth.daemon.networks import NetworkService
+from berth.daemon.networks import DEFAULT_NETWORK, PREDEFINED, NetworkService
 from berth.daemon.records import NAME_PATTERN, ContainerRecords
 from berth.errdefs import InvalidArgument, NotFound
 from berth.image.config import matches_platform, platform_of
@@ -87,9 +88,31 @@ class NewContainers:
             id=container_id, name=name, created=rfc3339_nano(), image=image_ref, image_id=image_id,
             path=command[0], args=command[1:], config=config, host_config=host_config,
             runtime=runtime, mounts=self._mounts_of_new(host_config),
-            network_id="" if network_owner else self.networks.id_of(host_config["NetworkMode"]),
+            networks={} if network_owner else self._networks_of_new(host_config, body.get("NetworkingConfig") or {}),
         )
         return container, warnings
+
+    def _networks_of_new(self, host_config: HostConfig, networking: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+        """NetworkSettings.Networks of a new container: the network its NetworkMode names (by its name),
+        with what NetworkingConfig asks of it (address, aliases) where dockerd allows it."""
+        mode = host_config["NetworkMode"]
+        try:
+            name = self.networks.resolve(DEFAULT_NETWORK if mode == "default" else mode)
+        except NotFound as error:  # 400, not 404: a 404 from create makes the docker CLI go and pull the image
+            raise InvalidArgument(str(error)) from None
+        if mode != "default":
+            host_config["NetworkMode"] = name
+        asked = dict(networking.get("EndpointsConfig") or {})
+        requested = asked.pop(name, None) or asked.pop(mode, None) or {}
+        if asked:
+            raise InvalidArgument("Container cannot be connected to network endpoints: "
+                                  + ", ".join(sorted(asked)))  # dockerd 20.10: one network at create
+        user_defined = name not in PREDEFINED
+        if (requested.get("IPAMConfig") or {}).get("IPv4Address") and not user_defined:
+            raise InvalidArgument("user specified IP address is supported on user defined networks only")
+        if requested.get("Aliases") and not user_defined:
+            raise InvalidArgument("network-scoped alias is supported only for containers in user defined networks")
+        return {name: endpoint_settings(self.networks.id_of(name), requested)}
 
     def _mounts_of_new(self, host_config: Mapping[str, Any]) -> list[dict[str, Any]]:
         """A new container's binds, then those of the containers named by `--volumes-from NAME[:ro|rw]`

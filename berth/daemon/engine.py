@@ -19,6 +19,8 @@ from berth.daemon.tasks import ZygoteMonitors
 from berth.daemon.volumes import VolumeService
 from berth.image.service import ImageService
 from berth.monitor import client as monitor
+from berth.network.bridge import BridgeDriver, routed_subnets
+from berth.network.drivers import HostDriver, NullDriver
 
 
 class Engine:
@@ -29,7 +31,9 @@ class Engine:
         self.zygote_socket = config.exec_root / "zygote.sock"
         self.image_store = ImageService(config.data_root)
         self.events = EventBus()
-        self.networks = NetworkService(config.data_root)
+        self.networks = NetworkService(config.data_root, drivers=(NullDriver(), HostDriver(), BridgeDriver()),
+                                       sandboxes_dir=config.exec_root / "netns", default_bridge=config.bridge,
+                                       routed_subnets=routed_subnets)
         self.containers = ContainerService(config, self.image_store, self.events, self.networks,
                                            ZygoteMonitors(self.zygote_socket))
         self.images = Images(self.image_store, self.events, self.containers)
@@ -45,6 +49,7 @@ class Engine:
     async def start(self) -> None:
         """Start the monitors' zygote and the health checks, and restore the containers of before."""
         self._zygote = await asyncio.to_thread(monitor.start_zygote, self.zygote_socket)
+        await asyncio.to_thread(self.networks.setup)
         starts_and_stops = self.events.stream(0, 0, {"type": ["container"], "event": ["start", "die", "destroy"]})
         self._health_task = asyncio.create_task(self.health.follow(starts_and_stops))
         await asyncio.sleep(0)  # subscribed before restore() starts anything

@@ -32,10 +32,10 @@ def shared_with(host_config: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def spec_namespaces(host_config: Mapping[str, Any], init_pid_of: Callable[[str, str], int],
-                    network: Sandbox) -> list[Namespace]:
+                    network: Sandbox, netns_path: str = "") -> list[Namespace]:
     """The spec's linux.namespaces; `init_pid_of(namespace, reference)` finds the init of the running
     container whose namespace is joined; `network` is the network namespace the container's network
-    gives it (berth.daemon.networks)."""
+    gives it (berth.daemon.networks), at `netns_path` when the daemon made it (PREPARED)."""
     namespaces: list[Namespace] = [{"type": "mount"}]
     for kind, field in _MODES.items():
         mode = host_config.get(field) or ""
@@ -50,6 +50,8 @@ def spec_namespaces(host_config: Mapping[str, Any], init_pid_of: Callable[[str, 
         namespaces.append({"type": "network", "path": f"/proc/{init_pid_of('network', ref)}/ns/net"})
     elif network is Sandbox.OWN:
         namespaces.append({"type": "network"})
+    elif network is Sandbox.PREPARED:
+        namespaces.append({"type": "network", "path": netns_path})
     return namespaces
 
 

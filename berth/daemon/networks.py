@@ -11,15 +11,20 @@ network lists it (as with dockerd).
 """
 from __future__ import annotations
 
+import ipaddress
 import json
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from berth.daemon.config import DefaultBridge
 from berth.daemon.namespaces import joined_container
-from berth.errdefs import Conflict, Forbidden, InvalidArgument, NotFound, Unimplemented
-from berth.network.drivers import HostDriver, NetworkDriver, NetworkSpec, NullDriver, Sandbox
+from berth.errdefs import Conflict, Forbidden, InvalidArgument, NotFound
+from berth.network import netns
+from berth.network.bridge import ICC_OPTION, MASQUERADE_OPTION, MTU_OPTION, NAME_OPTION
+from berth.network.drivers import EndpointSpec, HostDriver, NetworkDriver, NetworkSpec, NullDriver, Sandbox
+from berth.network.ipam import DEFAULT_POOLS, AddressPool, LocalIpam, Network, Pool, request_free_pool
 from berth.network.store import LocalStore, NetworkStore, Record
 from berth.timestamps import rfc3339_nano
 
@@ -28,15 +33,34 @@ PREDEFINED = ("none", "host", "bridge")  # names no user network may take (docke
 NETWORKS = "networks"  # the store's kind for network records, keyed by name
 SANDBOXES = "sandboxes"  # a running container's network namespace and its endpoints, keyed by container ID
 ENDPOINTS = "endpoints"  # a container's place on one network, keyed by endpoint ID
-_FILTERS = ("name", "id", "driver", "type", "scope")
+_FILTERS = ("name", "id", "driver", "type", "scope", "label")
+DEFAULT_NETWORK = "bridge"  # what NetworkMode "default" means
+
+
+EndpointRequest = Mapping[str, Any]  # a network's entry of NetworkingConfig.EndpointsConfig (IPAMConfig, Aliases...)
 
 
 class NetworkService:
     def __init__(self, data_root: Path, store: NetworkStore | None = None,
-                 drivers: Iterable[NetworkDriver] = (NullDriver(), HostDriver())) -> None:
+                 drivers: Iterable[NetworkDriver] = (NullDriver(), HostDriver()),
+                 sandboxes_dir: Path | None = None, default_bridge: DefaultBridge | None = None,
+                 routed_subnets: Callable[[], Sequence[Network]] = tuple) -> None:
+        """`sandboxes_dir`: where the namespace files of containers on wired networks (bridge) are kept;
+        `default_bridge`: the `bridge` network to have (when the bridge driver is among `drivers`);
+        `routed_subnets`: the host's routes, which networks made without a subnet keep clear of."""
         self.store = store or LocalStore(data_root / "network")
         self.drivers = {driver.name: driver for driver in drivers}
+        self.ipam = LocalIpam(self.store)
+        self.sandboxes_dir = sandboxes_dir or data_root / "netns"
+        self.routed_subnets = routed_subnets
+        self.default_bridge = default_bridge
         self._make_builtin(data_root / "network" / "builtin.json")
+
+    def setup(self) -> None:
+        """At the daemon's start: the default bridge network (when the bridge driver is there), its
+        bridge made again if the host lost it. Blocking (netlink): not on the event loop's thread."""
+        if self.default_bridge is not None and "bridge" in self.drivers:
+            self._make_default_bridge(self.default_bridge)
 
     def _make_builtin(self, older_record: Path) -> None:
         """The built-in networks, made once; IDs kept by an older berth in builtin.json are kept."""
@@ -51,15 +75,37 @@ class NetworkService:
                                                 "Driver": driver, "Options": {}}, 0)
         older_record.unlink(missing_ok=True)
 
+    def _make_default_bridge(self, settings: DefaultBridge) -> None:
+        """The `bridge` network: made at the first start, its bridge made again at each (a reboot
+        removes it), or made anew when daemon.json asks for another address."""
+        found = self.store.get(NETWORKS, DEFAULT_NETWORK)
+        if found is not None:
+            record = found[0]
+            wanted_gateway = str(ipaddress.ip_interface(settings.bip).ip) if settings.bip else record["Gateway"]
+            if wanted_gateway == record["Gateway"] and record["Options"].get(NAME_OPTION) == settings.interface:
+                self._driver("bridge").create_network(_spec(record))
+                return
+            self._unmake(record)
+        options = {"com.docker.network.bridge.default_bridge": "true", ICC_OPTION: _flag(settings.icc),
+                   MASQUERADE_OPTION: _flag(settings.masquerade),
+                   "com.docker.network.bridge.host_binding_ipv4": "0.0.0.0",
+                   NAME_OPTION: settings.interface, MTU_OPTION: str(settings.mtu)}
+        subnet = str(ipaddress.ip_interface(settings.bip).network) if settings.bip else ""
+        gateway = str(ipaddress.ip_interface(settings.bip).ip) if settings.bip else ""
+        ipam_config = {"Subnet": subnet, "Gateway": gateway, "IPRange": settings.fixed_cidr} if subnet else {}
+        self._make(DEFAULT_NETWORK, "bridge", options, ipam_config, labels={}, internal=False, attachable=False,
+                   pools=settings.pools)
+
+    # --- networks ---------------------------------------------------------------------------
     def _records(self) -> list[Record]:
         """Every network, the built-in ones first in dockerd's order."""
         records = self.store.list(NETWORKS)
-        order = list(BUILTIN)
+        order = [*BUILTIN, DEFAULT_NETWORK]
         return sorted(records.values(), key=lambda r: (order.index(r["Name"]) if r["Name"] in order else len(order),
                                                        r["Name"]))
 
     def list_networks(self, filters: dict[str, list[str]]) -> list[dict[str, Any]]:
-        """GET /networks: every network that passes the name, id, driver, type and scope filters."""
+        """GET /networks: every network that passes the name, id, driver, type, scope and label filters."""
         for key in filters:
             if key not in _FILTERS:
                 raise InvalidArgument(f"Invalid filter '{key}'")
@@ -67,9 +113,8 @@ class NetworkService:
 
     def inspect(self, ref: str, containers: Iterable[Mapping[str, str]] = ()) -> dict[str, Any]:
         """GET /networks/{id}: the network and the containers on it (id -> endpoint): those with an
-        endpoint in the store, and any of `containers` (running ones whose NetworkMode names it, from
-        the container service) that has none, as one started before the container service joined
-        containers to networks."""
+        endpoint in the store, and any of `containers` (running ones whose NetworkMode names a network
+        without endpoints: none, host) that has none."""
         record = self._record(self.resolve(ref))
         attached = {endpoint["Container"]: _attachment(endpoint["Name"], endpoint)
                     for endpoint in self.endpoints(record["Name"])}
@@ -104,7 +149,7 @@ class NetworkService:
         for `container:NAME`, else what the driver of network `mode` says."""
         if joined_container(mode):
             return Sandbox.JOINED
-        record = self._record(mode)
+        record = self._record(DEFAULT_NETWORK if mode == "default" else mode)
         return self._driver(record["Driver"]).sandbox(_spec(record))
 
     def create(self, body: dict[str, Any]) -> dict[str, str]:
@@ -116,16 +161,50 @@ class NetworkService:
             raise Forbidden(f"operation is not permitted on predefined {name} network ")
         if self.store.get(NETWORKS, name) is not None:
             raise Conflict(f"network with name {name} already exists")
-        spec = NetworkSpec(secrets.token_hex(32), name, driver_name, body.get("Options") or {})
+        ipam = body.get("IPAM") or {}
+        configs = [config for config in ipam.get("Config") or [] if ":" not in (config.get("Subnet") or "")]
+        if len(configs) > 1:
+            raise InvalidArgument("berth gives a network one IPv4 subnet")
+        record = self._make(name, driver_name, body.get("Options") or {}, configs[0] if configs else {},
+                            labels=body.get("Labels") or {}, internal=bool(body.get("Internal")),
+                            attachable=bool(body.get("Attachable")), pools=DEFAULT_POOLS,
+                            ipam_options=ipam.get("Options") or {})
+        return {"Id": record["Id"], "Warning": ""}
+
+    def _make(self, name: str, driver_name: str, options: dict[str, Any], ipam_config: Mapping[str, Any], *,
+              labels: dict[str, str], internal: bool, attachable: bool, pools: Sequence[AddressPool],
+              ipam_options: dict[str, str] | None = None) -> Record:
+        """A network: its address pool (a wired driver's), what its driver makes, then its record;
+        undone in that order's reverse when a step fails."""
         driver = self._driver(driver_name)
-        driver.create_network(spec)
+        record: Record = {"Name": name, "Id": secrets.token_hex(32), "Created": rfc3339_nano(), "Driver": driver_name,
+                          "Options": options, "Labels": labels, "Internal": internal, "Attachable": attachable,
+                          "IPAMOptions": ipam_options, "PoolId": "", "Subnet": "", "Gateway": "", "IPRange": "",
+                          "AuxiliaryAddresses": {}}
+        if driver.sandbox(_spec(record)) is Sandbox.PREPARED:
+            pool = self._pool_for(ipam_config, pools)
+            record.update(PoolId=pool.id, Subnet=pool.subnet, Gateway=pool.gateway, IPRange=pool.ip_range,
+                          AuxiliaryAddresses=pool.aux_addresses)
         try:
-            self.store.put(NETWORKS, name, {"Name": name, "Id": spec.id, "Created": rfc3339_nano(),
-                                            "Driver": driver_name, "Options": spec.options}, 0)
-        except Conflict:  # made by another caller in the meantime
-            driver.delete_network(spec)
-            raise Conflict(f"network with name {name} already exists") from None
-        return {"Id": spec.id, "Warning": ""}
+            driver.create_network(_spec(record))
+            try:
+                self.store.put(NETWORKS, name, record, 0)
+            except Conflict:  # made by another caller in the meantime
+                driver.delete_network(_spec(record))
+                raise Conflict(f"network with name {name} already exists") from None
+        except BaseException:
+            if record["PoolId"]:
+                self.ipam.release_pool(record["PoolId"])
+            raise
+        return record
+
+    def _pool_for(self, config: Mapping[str, Any], pools: Sequence[AddressPool]) -> Pool:
+        if not config.get("Subnet"):
+            if config.get("IPRange") or config.get("Gateway"):
+                raise InvalidArgument("an ip-range or a gateway needs a subnet")
+            return request_free_pool(self.ipam, pools, self.routed_subnets())
+        return self.ipam.request_pool(config["Subnet"], config.get("IPRange") or "", config.get("Gateway") or "",
+                                      dict(config.get("AuxiliaryAddresses") or {}))
 
     def remove(self, ref: str) -> None:
         """DELETE /networks/{id}: refused for a built-in network and while a container is on it."""
@@ -133,31 +212,68 @@ class NetworkService:
         if len(found) > 1:  # dockerd words it otherwise than for inspect
             raise InvalidArgument(f"network {ref} is ambiguous ({len(found)} matches found based on ID prefix)")
         record = self._record(found[0])
-        if record["Name"] in BUILTIN:
+        if record["Name"] in PREDEFINED:
             raise Forbidden(f"{record['Name']} is a pre-defined network and cannot be removed")
         if self.endpoints(record["Name"]):
             raise Forbidden(f"error while removing network: network {record['Name']} id {record['Id']} "
                             "has active endpoints")
+        self._unmake(record)
+
+    def _unmake(self, record: Record) -> None:
         self._driver(record["Driver"]).delete_network(_spec(record))
         self.store.delete(NETWORKS, record["Name"])
+        if record.get("PoolId"):
+            self.ipam.release_pool(record["PoolId"])
+
+    def prune(self, filters: dict[str, list[str]]) -> list[str]:
+        """POST /networks/prune: the user networks no container is on go; their names."""
+        for key in filters:
+            if key not in ("label", "until"):
+                raise InvalidArgument(f"Invalid filter '{key}'")
+        gone = []
+        for record in self._records():
+            if record["Name"] in PREDEFINED or self.endpoints(record["Name"]):
+                continue
+            if not self._passes(record, {key: values for key, values in filters.items() if key == "label"}):
+                continue
+            self._unmake(record)
+            gone.append(record["Name"])
+        return gone
 
     # --- containers on networks -------------------------------------------------------------
-    def join(self, container_id: str, network_mode: str, sandbox: int | str, name: str = "") -> dict[str, Record]:
-        """A container started: record its sandbox (the network namespace at path `sandbox`, or of
-        process `sandbox`) and join it to the network `network_mode` names, through that network's
-        driver; its endpoints by network name (none for `container:NAME`). `name` is the container's
-        name as `network inspect` shows it. A sandbox left from a run that never left (a daemon
-        killed) is left first."""
+    def attach(self, container_id: str, name: str, networks: Mapping[str, EndpointRequest]) -> tuple[str, dict[str, Record]]:
+        """A container on wired networks is starting: make its network namespace (a file the runtime
+        joins) and an endpoint in it on each of `networks` (name -> what was asked: address, aliases);
+        (the namespace's path, its endpoints by network name). Nothing is left when a step fails."""
+        path = self.sandboxes_dir / container_id
+        netns.remove(path)  # left by a daemon killed before the container's exit was seen
+        netns.create(path)
+        try:
+            return str(path), self.join(container_id, list(networks), str(path), name, networks)
+        except BaseException:
+            netns.remove(path)
+            raise
+
+    def join(self, container_id: str, networks: Sequence[str], sandbox: int | str, name: str = "",
+             requests: Mapping[str, EndpointRequest] | None = None) -> dict[str, Record]:
+        """Record a container's sandbox (the network namespace at path `sandbox`, or of process
+        `sandbox`) and join it to `networks` (names, in order: the first gives the default route),
+        through each network's driver; its endpoints by network name. `name` is the container's name
+        as `network inspect` shows it. A sandbox left from a run that never left (a daemon killed)
+        is left first."""
         key = sandbox if isinstance(sandbox, str) else f"/proc/{sandbox}/ns/net"
         if self.store.get(SANDBOXES, container_id) is not None:
             self.leave(container_id)
         endpoints: dict[str, Record] = {}
         try:
-            if not joined_container(network_mode):
-                endpoint = self._add_endpoint(self._record(network_mode), container_id, name, key)
-                endpoints[endpoint["Network"]] = endpoint
+            for index, network in enumerate(networks):
+                request = (requests or {}).get(network) or {}
+                endpoint = self._add_endpoint(self._record(network), container_id, name, key, request,
+                                              EndpointSpec(secrets.token_hex(32), ifname=f"eth{index}",
+                                                           default_route=index == 0))
+                endpoints[network] = endpoint
             self.store.put(SANDBOXES, container_id, {
-                "Container": container_id, "Name": name, "Mode": network_mode, "Key": key,
+                "Container": container_id, "Name": name, "Key": key, "Id": secrets.token_hex(32),
                 "Endpoints": [endpoint["Id"] for endpoint in endpoints.values()]}, 0)
         except BaseException:
             for endpoint in endpoints.values():
@@ -166,14 +282,17 @@ class NetworkService:
         return endpoints
 
     def leave(self, container_id: str) -> None:
-        """A container exited: its endpoints leave their networks (each through its driver), and its
-        sandbox record goes. Nothing to do for a container that has none."""
+        """A container exited: its endpoints leave their networks (each through its driver), its
+        sandbox record goes, and the namespace file `attach` made. Nothing to do for a container
+        that has none."""
         found = self.store.get(SANDBOXES, container_id)
         if found is None:
             return
         for endpoint_id in found[0]["Endpoints"]:
             self._drop_endpoint(endpoint_id)
         self.store.delete(SANDBOXES, container_id)
+        if Path(found[0]["Key"]).parent == self.sandboxes_dir:
+            netns.remove(Path(found[0]["Key"]))
 
     def reconcile(self, running: Iterable[str]) -> None:
         """After a restart, before any start: every container not in `running` leaves, and endpoints
@@ -186,6 +305,10 @@ class NetworkService:
         for endpoint_id in self.store.list(ENDPOINTS):
             if endpoint_id not in held:
                 self._drop_endpoint(endpoint_id)
+        if self.sandboxes_dir.is_dir():
+            for path in self.sandboxes_dir.iterdir():
+                if path.name not in live:
+                    netns.remove(path)
 
     def endpoints(self, network: str | None = None) -> list[Record]:
         """The endpoints in the store, of network `network` (a name) or of all."""
@@ -193,37 +316,51 @@ class NetworkService:
                 if network is None or endpoint["Network"] == network]
 
     def sandbox_of(self, container_id: str) -> Record | None:
-        """A running container's sandbox record: its namespace ("Key"), mode and endpoint IDs."""
+        """A running container's sandbox record: its namespace ("Key"), ID and endpoint IDs."""
         found = self.store.get(SANDBOXES, container_id)
         return found[0] if found else None
 
-    def _add_endpoint(self, network: Record, container_id: str, name: str, netns: str) -> Record:
+    def _add_endpoint(self, network: Record, container_id: str, name: str, netns_path: str,
+                      request: EndpointRequest, endpoint: EndpointSpec) -> Record:
         spec = _spec(network)
         driver = self._driver(network["Driver"])
-        endpoint_id = secrets.token_hex(32)
-        wired = driver.join(spec, endpoint_id, netns)
-        endpoint = {"Id": endpoint_id, "Network": network["Name"], "NetworkID": network["Id"],
-                    "Container": container_id, "Name": name, "SandboxKey": netns,
-                    "MacAddress": "", "IPv4Address": "", "IPv6Address": "", **wired}
+        pool_id = network.get("PoolId") or ""
+        if pool_id:
+            wanted = (request.get("IPAMConfig") or {}).get("IPv4Address") or ""
+            address = self.ipam.request_address(pool_id, wanted)
+            endpoint.address = f"{address}/{ipaddress.ip_network(network['Subnet']).prefixlen}"
+            endpoint.gateway = network["Gateway"]
+            endpoint.mac = request.get("MacAddress") or ""
         try:
-            self.store.put(ENDPOINTS, endpoint_id, endpoint, 0)
+            wired = driver.join(spec, endpoint, netns_path)
+            record = {"Id": endpoint.id, "Network": network["Name"], "NetworkID": network["Id"],
+                      "Container": container_id, "Name": name, "SandboxKey": netns_path,
+                      "MacAddress": "", "IPv4Address": "", "IPv6Address": "", "Gateway": endpoint.gateway,
+                      "Aliases": list(request.get("Aliases") or []), **wired}
+            try:
+                self.store.put(ENDPOINTS, endpoint.id, record, 0)
+            except BaseException:
+                driver.leave(spec, endpoint.id)
+                raise
         except BaseException:
-            driver.leave(spec, endpoint_id)
+            if pool_id:
+                self.ipam.release_address(pool_id, endpoint.address.split("/")[0])
             raise
-        return endpoint
+        return record
 
     def _drop_endpoint(self, endpoint_id: str) -> None:
         found = self.store.get(ENDPOINTS, endpoint_id)
         if found is None:
             return
-        network = self.store.get(NETWORKS, found[0]["Network"])
-        if network is not None and network[0]["Id"] == found[0]["NetworkID"]:
+        endpoint = found[0]
+        network = self.store.get(NETWORKS, endpoint["Network"])
+        if network is not None and network[0]["Id"] == endpoint["NetworkID"]:
             self._driver(network[0]["Driver"]).leave(_spec(network[0]), endpoint_id)
+            if network[0].get("PoolId") and endpoint.get("IPv4Address"):
+                self.ipam.release_address(network[0]["PoolId"], endpoint["IPv4Address"].split("/")[0])
         self.store.delete(ENDPOINTS, endpoint_id)
 
     def _driver(self, name: str) -> NetworkDriver:
-        if name == "bridge":
-            raise Unimplemented("creating networks is not in this berth yet: containers join none or host")
         try:
             return self.drivers[name]
         except KeyError:
@@ -236,27 +373,45 @@ class NetworkService:
         return found[0]
 
     def _summary(self, record: Record) -> dict[str, Any]:
+        config = [{key: value for key, value in (("Subnet", record.get("Subnet")), ("IPRange", record.get("IPRange")),
+                                                  ("Gateway", record.get("Gateway")),
+                                                  ("AuxiliaryAddresses", record.get("AuxiliaryAddresses")))
+                   if value}] if record.get("Subnet") else []
+        builtin = record["Name"] in (*BUILTIN, DEFAULT_NETWORK)
         return {
             "Name": record["Name"], "Id": record["Id"], "Created": record["Created"], "Scope": "local",
-            "Driver": record["Driver"], "EnableIPv6": False, "IPAM": {"Driver": "default", "Options": None, "Config": []},
-            "Internal": False, "Attachable": False, "Ingress": False, "ConfigFrom": {"Network": ""},
-            "ConfigOnly": False, "Containers": {}, "Options": record.get("Options") or {}, "Labels": {},
+            "Driver": record["Driver"], "EnableIPv6": False,
+            "IPAM": {"Driver": "default", "Options": None if builtin else (record.get("IPAMOptions") or {}),
+                     "Config": config},
+            "Internal": bool(record.get("Internal")), "Attachable": bool(record.get("Attachable")), "Ingress": False,
+            "ConfigFrom": {"Network": ""}, "ConfigOnly": False, "Containers": {},
+            "Options": record.get("Options") or {}, "Labels": record.get("Labels") or {},
         }
 
     @staticmethod
     def _passes(record: Record, filters: dict[str, list[str]]) -> bool:
+        labels = record.get("Labels") or {}
         checks = {
             "name": lambda value: value in record["Name"],
             "id": lambda value: record["Id"].startswith(value),
             "driver": lambda value: value == record["Driver"],
-            "type": lambda value: value == ("builtin" if record["Name"] in BUILTIN else "custom"),
+            "type": lambda value: value == ("builtin" if record["Name"] in PREDEFINED else "custom"),
             "scope": lambda value: value == "local",
+            "label": lambda value: (labels.get(value.split("=", 1)[0]) == value.split("=", 1)[1]) if "=" in value
+            else value in labels,
         }
         return all(any(checks[key](value) for value in values) for key, values in filters.items())
 
 
 def _spec(record: Record) -> NetworkSpec:
-    return NetworkSpec(record["Id"], record["Name"], record["Driver"], record.get("Options") or {})
+    subnet = record.get("Subnet") or ""
+    gateway = f"{record['Gateway']}/{ipaddress.ip_network(subnet).prefixlen}" if subnet else ""
+    return NetworkSpec(record["Id"], record["Name"], record["Driver"], record.get("Options") or {},
+                       subnet=subnet, gateway=gateway, internal=bool(record.get("Internal")))
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
 
 
 def _attachment(name: str, endpoint: Mapping[str, Any]) -> dict[str, str]:

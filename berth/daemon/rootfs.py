@@ -97,8 +97,10 @@ def unmount_rootfs(directory: Path) -> None:
 
 
 def write_etc_files(directory: Path, hostname: str, host_network: bool, extra_hosts: list[str],
-                    dns: list[str], dns_search: Sequence[str] = (), dns_options: Sequence[str] = ()) -> None:
-    """Write the container's /etc/hostname, /etc/hosts and /etc/resolv.conf (bind-mounted in)."""
+                    dns: list[str], dns_search: Sequence[str] = (), dns_options: Sequence[str] = (),
+                    addresses: Sequence[str] = ()) -> None:
+    """Write the container's /etc/hostname, /etc/hosts and /etc/resolv.conf (bind-mounted in);
+    `addresses`, the container's own on its networks, name its hostname in /etc/hosts."""
     if host_network:
         hosts = Path("/etc/hosts").read_text() if Path("/etc/hosts").exists() else ""
     else:
@@ -108,6 +110,7 @@ def write_etc_files(directory: Path, hostname: str, host_network: bool, extra_ho
     for entry in extra_hosts:
         name, _, address = entry.partition(":")
         hosts += f"{address}\t{name}\n"
+    hosts += "".join(f"{address}\t{hostname}\n" for address in addresses)
     write_atomic(directory / "hostname", (hostname + "\n").encode(), durable=False)
     write_atomic(directory / "hosts", hosts.encode(), durable=False)
     try:

@@ -237,9 +237,10 @@ def process_spec(container: Container, rootfs: Path, args: list[str], *, user: s
 
 def build_spec(container: Container, rootfs: Path, etc_dir: Path, cgroups_path: str,
                init_pid_of: Callable[[str, str], int], network: Sandbox, shm_source: str | None = None,
-               seccomp_profile: str = "") -> Spec:
+               seccomp_profile: str = "", netns_path: str = "") -> Spec:
     """The container's OCI spec. `init_pid_of` finds the init of a running container whose
-    namespaces this one joins; `etc_dir` holds the /etc files it binds (berth.daemon.rootfs);
+    namespaces this one joins; `network` the network namespace it gets (at `netns_path` if the daemon
+    made it); `etc_dir` holds the /etc files it binds (berth.daemon.rootfs);
     `shm_source` is the /dev/shm it shares, if it shares one;
     `seccomp_profile` is the daemon's (see security.seccomp_section)."""
     config, host_config = container.config, container.host_config
@@ -251,7 +252,7 @@ def build_spec(container: Container, rootfs: Path, etc_dir: Path, cgroups_path: 
                            cwd=config.get("WorkingDir") or "/", tty=tty)
     if host_config.get("OomScoreAdj"):
         process["oomScoreAdj"] = host_config["OomScoreAdj"]
-    namespaces = spec_namespaces(host_config, init_pid_of, network)
+    namespaces = spec_namespaces(host_config, init_pid_of, network, netns_path)
     devices, device_rules = spec_devices(host_config)
     stop_signal = config.get("StopSignal") or "SIGTERM"
     linux: Linux = {

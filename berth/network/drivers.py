@@ -23,7 +23,8 @@ from berth.errdefs import Forbidden
 class Sandbox(StrEnum):
     """The network namespace a container on a network gets."""
 
-    OWN = "own"  # a new one, made with the container
+    OWN = "own"  # a new one, made by the runtime with the container (loopback only)
+    PREPARED = "prepared"  # a new one the daemon makes and wires before the container starts, kept as a file
     HOST = "host"  # the host's
     JOINED = "joined"  # another container's (`--network container:NAME`; no driver is asked)
 
@@ -36,6 +37,21 @@ class NetworkSpec:
     name: str
     driver: str
     options: dict[str, Any]
+    subnet: str = ""  # the IPv4 pool, "172.18.0.0/16"
+    gateway: str = ""  # its gateway with the subnet's prefix, "172.18.0.1/16"
+    internal: bool = False
+
+
+@dataclass
+class EndpointSpec:
+    """A container's place on a network, as the daemon asks a driver to wire it."""
+
+    id: str
+    address: str = ""  # with the subnet's prefix, "172.18.0.2/16"
+    gateway: str = ""  # the address of the network's gateway, "172.18.0.1"
+    mac: str = ""  # chosen by the user (--mac-address); else the driver derives one
+    ifname: str = "eth0"  # the interface's name inside the container
+    default_route: bool = True  # the container's first network gives it its default route
 
 
 class NetworkDriver(Protocol):
@@ -51,8 +67,8 @@ class NetworkDriver(Protocol):
     def sandbox(self, network: NetworkSpec) -> Sandbox:
         """The namespace a container joining `network` runs in."""
 
-    def join(self, network: NetworkSpec, endpoint_id: str, netns: str) -> dict[str, Any]:
-        """Wire an endpoint of `network` into the network namespace at path `netns` (a container's
+    def join(self, network: NetworkSpec, endpoint: EndpointSpec, netns_path: str) -> dict[str, Any]:
+        """Wire an endpoint of `network` into the network namespace at `netns_path` (a container's
         sandbox: `/proc/PID/ns/net` or a bind-mounted namespace file); what inspect shows of it
         (MacAddress, IPv4Address, IPv6Address), kept in the endpoint's record."""
 
@@ -72,7 +88,7 @@ class _BuiltinOnly:
     def delete_network(self, network: NetworkSpec) -> None:
         raise Forbidden(f"{network.name} is a pre-defined network and cannot be removed")
 
-    def join(self, network: NetworkSpec, endpoint_id: str, netns: str) -> dict[str, Any]:
+    def join(self, network: NetworkSpec, endpoint: EndpointSpec, netns_path: str) -> dict[str, Any]:
         return {}  # nothing to wire: the namespace is what the container gets
 
     def leave(self, network: NetworkSpec, endpoint_id: str) -> None:

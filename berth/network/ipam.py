@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 import ipaddress
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Protocol
 
@@ -157,3 +157,39 @@ def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
         return ipaddress.ip_address(text)
     except ValueError:
         raise InvalidArgument(f"invalid address: {text}") from None
+
+
+@dataclass(frozen=True)
+class AddressPool:
+    """Where networks made without a subnet take theirs (daemon.json `default-address-pools`): subnets
+    of prefix `size` carved out of `base`, in order."""
+
+    base: str
+    size: int
+
+    def subnets(self) -> Iterator[Network]:
+        base = _network(self.base, "address pool base")
+        if self.size < base.prefixlen or self.size > base.max_prefixlen:
+            raise InvalidArgument(f"invalid pool size {self.size} for base {self.base}")
+        return base.subnets(new_prefix=self.size)
+
+
+# dockerd's: 172.17-31.0.0/16 one network each, then 192.168.0.0/16 cut in /20s
+DEFAULT_POOLS = (AddressPool("172.17.0.0/16", 16), *(AddressPool(f"172.{n}.0.0/16", 16) for n in range(18, 32)),
+                 AddressPool("192.168.0.0/16", 20))
+
+
+def request_free_pool(ipam: Ipam, pools: Iterable[AddressPool], avoid: Iterable[Network]) -> Pool:
+    """A pool of the first subnet out of `pools` that overlaps neither another pool nor any of `avoid`
+    (the host's routed subnets, as dockerd avoids them)."""
+    taken = list(avoid)
+    for address_pool in pools:
+        for subnet in address_pool.subnets():
+            if any(subnet.overlaps(other) for other in taken if other.version == subnet.version):  # type: ignore[arg-type]
+                continue
+            try:
+                return ipam.request_pool(str(subnet))
+            except Conflict:
+                continue
+    raise Unavailable("could not find an available, non-overlapping IPv4 address pool among the defaults "
+                      "to assign to the network")

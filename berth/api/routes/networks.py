@@ -1,6 +1,8 @@
 """Engine API: /networks."""
 from __future__ import annotations
 
+import asyncio
+
 from berth.api.http import Request, Response, Router, json_response
 from berth.daemon.engine import Engine
 
@@ -19,13 +21,13 @@ def register(router: Router, engine: Engine) -> None:
 
     @router.route("DELETE", "/networks/{id}")
     async def remove_network(request: Request) -> Response:
-        networks.remove(request.params["id"])
+        await asyncio.to_thread(networks.remove, request.params["id"])
         return Response(b"", 204, "text/plain")
 
     @router.route("POST", "/networks/create")
     async def create_network(request: Request) -> Response:
-        return json_response(networks.create(request.json()), 201)
+        return json_response(await asyncio.to_thread(networks.create, request.json()), 201)
 
     @router.route("POST", "/networks/prune")
     async def prune_networks(request: Request) -> Response:
-        return json_response({"NetworksDeleted": None})  # the built-in networks are never pruned
+        return json_response({"NetworksDeleted": await asyncio.to_thread(networks.prune, request.filters()) or None})

@@ -1,0 +1,145 @@
+"""The bridge driver: a network is a Linux bridge on the host, whose address is the network's gateway;
+a container joins it through a veth pair, one end (`eth0`, `eth1`...) in the container's namespace
+with its address and a default route through the gateway, the other on the bridge. What goes
+through the host (outbound NAT, published ports, isolation between networks) is the firewall's
+(berth.network.firewall); this module only wires links, through netlink (pyroute2).
+"""
+from __future__ import annotations
+
+import ipaddress
+import os
+import socket
+from dataclasses import dataclass
+from typing import Any
+
+from pyroute2 import IPRoute
+from pyroute2.netlink.exceptions import NetlinkError
+
+from berth.errdefs import Conflict
+from berth.network import netns
+from berth.network.drivers import EndpointSpec, NetworkSpec, Sandbox
+
+NAME_OPTION = "com.docker.network.bridge.name"
+MTU_OPTION = "com.docker.network.driver.mtu"
+ICC_OPTION = "com.docker.network.bridge.enable_icc"
+MASQUERADE_OPTION = "com.docker.network.bridge.enable_ip_masquerade"
+DEFAULT_MTU = 1500
+
+
+@dataclass(frozen=True)
+class BridgeSettings:
+    """What a bridge network's options (`-o`) say, with Docker's defaults."""
+
+    name: str
+    mtu: int
+    icc: bool
+    masquerade: bool
+
+    @classmethod
+    def of(cls, network: NetworkSpec) -> BridgeSettings:
+        options = network.options
+        return cls(name=options.get(NAME_OPTION) or f"br-{network.id[:12]}",
+                   mtu=int(options.get(MTU_OPTION) or DEFAULT_MTU),
+                   icc=_true(options.get(ICC_OPTION, "true")),
+                   masquerade=_true(options.get(MASQUERADE_OPTION, "true")))
+
+
+def _true(value: Any) -> bool:
+    return str(value).lower() in ("1", "t", "true", "yes", "on")
+
+
+def host_side(endpoint_id: str) -> str:
+    """The name of an endpoint's veth end on the bridge (docker's pattern: veth + 7 characters)."""
+    return f"veth{endpoint_id[:7]}"
+
+
+def mac_of(address: str) -> str:
+    """Docker's MAC for an IPv4 address: 02:42 and the address's four bytes."""
+    packed = ipaddress.IPv4Interface(address).ip.packed
+    return ":".join(f"{byte:02x}" for byte in (0x02, 0x42, *packed))
+
+
+class BridgeDriver:
+    name = "bridge"
+    scope = "local"
+
+    def create_network(self, network: NetworkSpec) -> None:
+        """The bridge, up, with the gateway's address (the subnet's prefix) on it; an existing bridge
+        of that name (made by hand, or left by a daemon killed) is taken over."""
+        settings = BridgeSettings.of(network)
+        with IPRoute() as ipr:
+            found = ipr.link_lookup(ifname=settings.name)
+            if not found:
+                try:
+                    ipr.link("add", ifname=settings.name, kind="bridge", mtu=settings.mtu)
+                except NetlinkError as error:
+                    raise Conflict(f"cannot make bridge {settings.name}: {os.strerror(error.code)}") from None
+                found = ipr.link_lookup(ifname=settings.name)
+            index = found[0]
+            if network.gateway:
+                gateway = ipaddress.ip_interface(network.gateway)
+                held = {(a.get_attr("IFA_ADDRESS"), a["prefixlen"]) for a in ipr.get_addr(index=index)}
+                if (str(gateway.ip), gateway.network.prefixlen) not in held:
+                    ipr.addr("add", index=index, address=str(gateway.ip), prefixlen=gateway.network.prefixlen)
+            ipr.link("set", index=index, state="up")
+
+    def delete_network(self, network: NetworkSpec) -> None:
+        with IPRoute() as ipr:
+            for index in ipr.link_lookup(ifname=BridgeSettings.of(network).name):
+                ipr.link("del", index=index)
+
+    def sandbox(self, network: NetworkSpec) -> Sandbox:
+        return Sandbox.PREPARED
+
+    def join(self, network: NetworkSpec, endpoint: EndpointSpec, netns_path: str) -> dict[str, Any]:
+        """A veth pair: `endpoint.ifname` in the namespace at `netns_path`, with the endpoint's address,
+        MAC and the default route (a container's first network gives it); the other end on the bridge."""
+        settings = BridgeSettings.of(network)
+        mac = endpoint.mac or mac_of(endpoint.address)
+        outside = host_side(endpoint.id)
+        namespace_fd = os.open(netns_path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            with IPRoute() as ipr:
+                bridge = ipr.link_lookup(ifname=settings.name)
+                if not bridge:
+                    raise Conflict(f"bridge {settings.name} of network {network.name} is gone")
+                ipr.link("add", ifname=outside, kind="veth", mtu=settings.mtu, master=bridge[0],
+                         peer={"ifname": endpoint.ifname, "address": mac, "mtu": settings.mtu,
+                               "net_ns_fd": namespace_fd})
+                try:
+                    ipr.link("set", index=ipr.link_lookup(ifname=outside)[0], state="up")
+                    self._configure_inside(netns_path, endpoint)
+                except BaseException:
+                    ipr.link("del", ifname=outside)
+                    raise
+        finally:
+            os.close(namespace_fd)
+        return {"MacAddress": mac, "IPv4Address": endpoint.address}
+
+    @staticmethod
+    def _configure_inside(netns_path: str, endpoint: EndpointSpec) -> None:
+        interface = ipaddress.ip_interface(endpoint.address)
+        with netns.entered(netns_path):
+            inside = IPRoute()
+        with inside:
+            index = inside.link_lookup(ifname=endpoint.ifname)[0]
+            inside.addr("add", index=index, address=str(interface.ip), prefixlen=interface.network.prefixlen)
+            inside.link("set", index=index, state="up")
+            inside.link("set", index=inside.link_lookup(ifname="lo")[0], state="up")
+            if endpoint.default_route and endpoint.gateway:
+                inside.route("add", dst="default", gateway=endpoint.gateway)
+
+    def leave(self, network: NetworkSpec, endpoint_id: str) -> None:
+        """Delete the pair (both ends go together); gone already when its namespace ended."""
+        with IPRoute() as ipr:
+            for index in ipr.link_lookup(ifname=host_side(endpoint_id)):
+                ipr.link("del", index=index)
+
+
+def routed_subnets() -> list[ipaddress.IPv4Network]:
+    """The IPv4 subnets the host has routes to (not the default route): a network made without a
+    subnet keeps clear of them, as dockerd's does."""
+    with IPRoute() as ipr:
+        return [ipaddress.IPv4Network(f"{route.get_attr('RTA_DST')}/{route['dst_len']}", strict=False)
+                for route in ipr.get_routes(family=socket.AF_INET, table=254)
+                if route["dst_len"] and route.get_attr("RTA_DST")]
