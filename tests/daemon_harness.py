@@ -30,8 +30,22 @@ def isolate() -> None:
         ipr.link("set", index=ipr.link_lookup(ifname="lo")[0], state="up")
 
 
+def make_host_netns(path: Path) -> None:
+    """A network namespace at `path` with `lo` up: a daemon's host, so that two daemons of the suite
+    never share a bridge, an address or a firewall table."""
+    from pyroute2 import IPRoute
+
+    from berth.network import netns
+
+    netns.create(path)
+    with netns.entered(str(path)):
+        ipr = IPRoute()
+    with ipr:
+        ipr.link("set", index=ipr.link_lookup(ifname="lo")[0], state="up")
+
+
 class Daemon:
-    """A berthd process with its own data root, exec root and socket."""
+    """A berthd process with its own data root, exec root, socket and network namespace."""
 
     def __init__(self, base: Path, config: dict | None = None) -> None:
         self.base = base
@@ -43,6 +57,7 @@ class Daemon:
         self.log_file = base / "berthd.log"
         self.cgroup_parent = f"berth-test-{base.name}"
         self.config = {"cgroup-parent": self.cgroup_parent, **(config or {})}
+        self.netns = base / "host-netns"  # the daemon's "host" network: its bridges, rules and ports
         self.process: subprocess.Popen | None = None
 
     @property
@@ -53,12 +68,19 @@ class Daemon:
 
     def start(self) -> None:
         self.config_file.write_text(json.dumps(self.config))
+        if not self.netns.exists():
+            make_host_netns(self.netns)
         log = open(self.log_file, "ab")
-        self.process = subprocess.Popen(
-            [str(BIN / "berthd"), "--data-root", str(self.data_root), "--exec-root", str(self.exec_root),
-             "-H", self.host, "--config-file", str(self.config_file), "--debug"],
-            stdout=log, stderr=subprocess.STDOUT, env=self.env, start_new_session=True,
-        )
+        netns_fd = os.open(self.netns, os.O_RDONLY)
+        try:
+            self.process = subprocess.Popen(
+                [str(BIN / "berthd"), "--data-root", str(self.data_root), "--exec-root", str(self.exec_root),
+                 "-H", self.host, "--config-file", str(self.config_file), "--debug"],
+                stdout=log, stderr=subprocess.STDOUT, env=self.env, start_new_session=True, pass_fds=(netns_fd,),
+                preexec_fn=lambda: syscalls.setns(netns_fd, syscalls.CLONE_NEWNET),
+            )
+        finally:
+            os.close(netns_fd)
         def answers() -> bool:
             if self.process is not None and self.process.poll() is not None:
                 raise RuntimeError(f"berthd exited {self.process.returncode}:\n{self.log_file.read_text()}")

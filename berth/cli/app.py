@@ -15,6 +15,7 @@ from berth.cli.registry import (
     CONTAINER_COMMANDS,
     GLOBAL_OPTIONS,
     IMAGE_COMMANDS,
+    NETWORK_COMMANDS,
     SYSTEM_COMMANDS,
     TOP_LEVEL,
 )
@@ -37,6 +38,7 @@ def _management_group(name: str, lazy: dict[str, str], help_text: str) -> None:
 
 _management_group("container", CONTAINER_COMMANDS, "Manage containers")
 _management_group("image", IMAGE_COMMANDS, "Manage images")
+_management_group("network", NETWORK_COMMANDS, "Manage networks")
 _management_group("system", SYSTEM_COMMANDS, "Manage berth")
 
 

@@ -66,6 +66,10 @@ IMAGE_COMMANDS = {
     "tag": _C + "images:tag",
 }
 
+NETWORK_COMMANDS = {
+    name: _C + f"networks:{name}" for name in ("connect", "create", "disconnect", "inspect", "ls", "prune", "rm")
+} | {"list": _C + "networks:ls", "remove": _C + "networks:rm"}
+
 SYSTEM_COMMANDS = {
     "check": _C + "system:check",
     "df": _C + "system:df",

@@ -532,7 +532,13 @@ def build_create_body(image: str, command: Sequence[str], opts: Mapping[str, Any
     if shm:
         host_config["ShmSize"] = shm
     body: dict[str, Any] = {**config, "HostConfig": host_config}
-    network = opts.get("network")
-    if network and network not in ("default", "bridge", "host", "none") and not network.startswith("container:"):
-        body["NetworkingConfig"] = {"EndpointsConfig": {network: {}}}
+    if opts.get("mac_address"):
+        body["MacAddress"] = opts["mac_address"]
+    if opts.get("link"):
+        host_config["Links"] = list(opts["link"])
+    addresses = {key: opts[flag] for key, flag in (("IPv4Address", "ip"), ("IPv6Address", "ip6")) if opts.get(flag)}
+    aliases = list(opts.get("network_alias") or ())
+    if addresses or aliases:  # as docker's CLI: the endpoint of the network NetworkMode names
+        body["NetworkingConfig"] = {"EndpointsConfig": {host_config["NetworkMode"]: {
+            "IPAMConfig": addresses or None, "Aliases": aliases or None}}}
     return body

@@ -6,6 +6,7 @@ import asyncio
 import subprocess
 
 from berth.daemon.config import DaemonConfig
+from berth.daemon.connections import NetworkConnections
 from berth.daemon.container import HAS_PROCESS
 from berth.daemon.container_files import ContainerFiles
 from berth.daemon.containers import ContainerService
@@ -36,6 +37,7 @@ class Engine:
                                        routed_subnets=routed_subnets)
         self.containers = ContainerService(config, self.image_store, self.events, self.networks,
                                            ZygoteMonitors(self.zygote_socket))
+        self.connections = NetworkConnections(self.containers, self.networks, self.events)
         self.images = Images(self.image_store, self.events, self.containers)
         self.volumes = VolumeService(config.data_root, self.containers.users_of_volume)
         self.container_files = ContainerFiles(self.containers, self.image_store)

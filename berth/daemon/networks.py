@@ -310,6 +310,41 @@ class NetworkService:
                 if path.name not in live:
                     netns.remove(path)
 
+    def connect(self, container_id: str, network: str, request: EndpointRequest) -> Record:
+        """A running container joins one more network (`network connect`): an endpoint in its sandbox,
+        on the first interface name free (eth1...); its default route stays."""
+        found = self.store.get(SANDBOXES, container_id)
+        if found is None:
+            raise Conflict(f"container {container_id} has no network namespace of its own to connect")
+        sandbox, version = found
+        held = [self.store.get(ENDPOINTS, endpoint_id) for endpoint_id in sandbox["Endpoints"]]
+        if any(entry and entry[0]["Network"] == network for entry in held):
+            raise Forbidden(f"endpoint with name {sandbox['Name']} already exists in network {network}")
+        names = {entry[0].get("Interface") for entry in held if entry}
+        ifname = next(f"eth{n}" for n in range(len(names) + 1) if f"eth{n}" not in names)
+        endpoint = self._add_endpoint(self._record(network), container_id, sandbox["Name"], sandbox["Key"], request,
+                                      EndpointSpec(secrets.token_hex(32), ifname=ifname, default_route=not names))
+        try:
+            self.store.put(SANDBOXES, container_id,
+                           {**sandbox, "Endpoints": [*sandbox["Endpoints"], endpoint["Id"]]}, version)
+        except BaseException:
+            self._drop_endpoint(endpoint["Id"])
+            raise
+        return endpoint
+
+    def disconnect(self, container_id: str, network: str) -> None:
+        """A running container leaves one network (`network disconnect`); nothing if it is not on it."""
+        found = self.store.get(SANDBOXES, container_id)
+        if found is None:
+            return
+        sandbox, version = found
+        for endpoint in self.endpoints(network):
+            if endpoint["Container"] == container_id:
+                self.store.put(SANDBOXES, container_id,
+                               {**sandbox, "Endpoints": [e for e in sandbox["Endpoints"] if e != endpoint["Id"]]},
+                               version)
+                self._drop_endpoint(endpoint["Id"])
+
     def endpoints(self, network: str | None = None) -> list[Record]:
         """The endpoints in the store, of network `network` (a name) or of all."""
         return [endpoint for endpoint in self.store.list(ENDPOINTS).values()
@@ -336,7 +371,7 @@ class NetworkService:
             record = {"Id": endpoint.id, "Network": network["Name"], "NetworkID": network["Id"],
                       "Container": container_id, "Name": name, "SandboxKey": netns_path,
                       "MacAddress": "", "IPv4Address": "", "IPv6Address": "", "Gateway": endpoint.gateway,
-                      "Aliases": list(request.get("Aliases") or []), **wired}
+                      "Aliases": list(request.get("Aliases") or []), "Interface": endpoint.ifname, **wired}
             try:
                 self.store.put(ENDPOINTS, endpoint.id, record, 0)
             except BaseException:

@@ -66,7 +66,7 @@ def test_docker_images_and_version(daemon):
 
 def test_docker_network_volume_and_system_prune_commands_answer(daemon):
     names = docker(daemon, "network", "ls", "--format", "{{.Name}} {{.Driver}}").stdout.split("\n")
-    assert names[:2] == ["host host", "none null"]
+    assert names[:3] == ["bridge bridge", "host host", "none null"]
     container = docker(daemon, "run", "-d", "--network", "none", "busybox", "sleep", "100").stdout.strip()
     assert docker(daemon, "network", "inspect", "none", "--format", "{{range $id, $_ := .Containers}}{{$id}}{{end}}"
                   ).stdout.strip() == container

@@ -41,4 +41,4 @@ def test_docker_network_refusals_come_from_the_drivers_in_dockerd_s_words(daemon
                                                                         "second-host")
     assert 'plugin "weave" not found' in refused(daemon, "network", "create", "-d", "weave", "mesh")
     assert "operation is not permitted on predefined none network" in refused(daemon, "network", "create", "none")
-    assert docker(daemon, "network", "ls", "-q").stdout.count("\n") == 2
+    assert docker(daemon, "network", "ls", "-q").stdout.count("\n") == 3  # bridge, host, none: nothing made

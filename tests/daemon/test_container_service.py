@@ -168,7 +168,7 @@ class Daemon:
                                         self.monitors, bundles, clock=self.clock, sleep=no_wait)
 
     async def run(self, restart: str = "no", auto_remove: bool = False, retries: int = 0) -> Container:
-        body = {"Image": "busybox", "HostConfig": {"AutoRemove": auto_remove,
+        body = {"Image": "busybox", "HostConfig": {"AutoRemove": auto_remove, "NetworkMode": "none",
                                                    "RestartPolicy": {"Name": restart, "MaximumRetryCount": retries}}}
         container, _ = await self.service.create(body, None)
         await self.service.start(container.id)

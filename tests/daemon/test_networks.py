@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 
 from berth.daemon.networks import ENDPOINTS, NetworkService
-from berth.errdefs import Forbidden, InvalidArgument, NotFound, Unavailable, Unimplemented
-from berth.network.drivers import NetworkSpec, Sandbox
+from berth.errdefs import Forbidden, InvalidArgument, NotFound, Unavailable
+from berth.network.drivers import EndpointSpec, NetworkSpec, Sandbox
 from berth.network.store import LocalStore
 
 C1, C2, C3 = "c1" * 32, "c2" * 32, "c3" * 32
@@ -40,8 +40,8 @@ def test_network_create_goes_through_the_driver_it_names(tmp_path) -> None:
         service.create({"Name": "myhost", "Driver": "host"})
     with pytest.raises(NotFound, match='plugin "weave" not found'):
         service.create({"Name": "mesh", "Driver": "weave"})
-    with pytest.raises(Unimplemented, match="creating networks is not in this berth yet"):
-        service.create({"Name": "mine"})  # bridge, the default: issue 8
+    with pytest.raises(NotFound, match='plugin "bridge" not found'):
+        service.create({"Name": "mine"})  # bridge, the default, is the engine's to give (test_bridge.py)
     for name in ("none", "host", "bridge"):  # dockerd's words, trailing space and all
         with pytest.raises(Forbidden, match=f"^operation is not permitted on predefined {name} network $"):
             service.create({"Name": name, "Driver": "weave"})
@@ -63,17 +63,18 @@ def test_the_ids_an_older_berth_kept_are_kept(tmp_path) -> None:
 
 def test_containers_join_and_leave_through_the_store(tmp_path) -> None:
     service = NetworkService(tmp_path)
-    endpoint = service.join(C1, "none", 4242, name="web")["none"]
+    endpoint = service.join(C1, ["none"], 4242, name="web")["none"]
     assert (endpoint["Container"], endpoint["Network"], endpoint["SandboxKey"]) == (C1, "none", "/proc/4242/ns/net")
-    assert service.join(C2, "host", "/run/netns/x", name="db")["host"]["NetworkID"] == service.id_of("host")
-    assert service.join(C3, f"container:{C1}", 4242, name="side") == {}  # a sandbox shared, no network
+    assert service.join(C2, ["host"], "/run/netns/x", name="db")["host"]["NetworkID"] == service.id_of("host")
+    assert service.join(C3, [], 4242, name="side") == {}  # a sandbox on no network
     restarted = NetworkService(tmp_path)
     none = restarted.inspect("none")
     assert none["Containers"] == {C1: {"Name": "web", "EndpointID": endpoint["Id"], "MacAddress": "",
                                        "IPv4Address": "", "IPv6Address": ""}}
     assert list(restarted.inspect("host")["Containers"]) == [C2]  # C3, on C1's sandbox, is on no network
-    assert restarted.sandbox_of(C3) == {"Container": C3, "Name": "side", "Mode": f"container:{C1}",
-                                        "Key": "/proc/4242/ns/net", "Endpoints": []}
+    sandbox = restarted.sandbox_of(C3) or {}
+    assert (sandbox["Container"], sandbox["Name"], sandbox["Key"], sandbox["Endpoints"]) == \
+        (C3, "side", "/proc/4242/ns/net", [])
     restarted.leave(C1)
     restarted.leave(C1)  # a second exit report is no error
     assert restarted.inspect("none")["Containers"] == {} and restarted.sandbox_of(C1) is None
@@ -83,15 +84,15 @@ def test_containers_join_and_leave_through_the_store(tmp_path) -> None:
 
 def test_inspect_also_lists_running_containers_that_have_not_joined(tmp_path) -> None:
     service = NetworkService(tmp_path)
-    endpoint = service.join(C1, "none", 1, name="web")["none"]
+    endpoint = service.join(C1, ["none"], 1, name="web")["none"]
     listed = service.inspect("none", [{"Id": C1, "Name": "web"}, {"Id": C2, "Name": "old"}])["Containers"]
     assert listed[C1]["EndpointID"] == endpoint["Id"] and listed[C2]["EndpointID"] == ""
 
 
 def test_a_second_join_replaces_what_a_killed_daemon_left(tmp_path) -> None:
     service = NetworkService(tmp_path)
-    first = service.join(C1, "none", 1)["none"]
-    second = service.join(C1, "host", 2)["host"]
+    first = service.join(C1, ["none"], 1)["none"]
+    second = service.join(C1, ["host"], 2)["host"]
     assert [e["Id"] for e in service.endpoints()] == [second["Id"]] != [first["Id"]]
     service.store.put(ENDPOINTS, "e" * 64, {**first, "Id": "e" * 64}, 0)  # a join cut short: no sandbox holds it
     service.reconcile([C1])
@@ -103,8 +104,9 @@ class Wiring:
 
     name, scope = "wiring", "local"
 
-    def __init__(self, fail_join: bool = False) -> None:
+    def __init__(self, fail_join: bool = False, prepared: bool = False) -> None:
         self.fail_join, self.joined, self.made = fail_join, set(), set()
+        self.prepared = prepared  # its networks get an address pool, its endpoints addresses
 
     def create_network(self, network: NetworkSpec) -> None:
         self.made.add(network.name)
@@ -113,23 +115,23 @@ class Wiring:
         self.made.discard(network.name)
 
     def sandbox(self, network: NetworkSpec) -> Sandbox:
-        return Sandbox.OWN
+        return Sandbox.PREPARED if self.prepared else Sandbox.OWN
 
-    def join(self, network: NetworkSpec, endpoint_id: str, netns: str) -> dict[str, Any]:
+    def join(self, network: NetworkSpec, endpoint: EndpointSpec, netns_path: str) -> dict[str, Any]:
         if self.fail_join:
             raise Unavailable("no veth today")
-        self.joined.add(endpoint_id)
-        return {"IPv4Address": "10.0.0.2/24", "MacAddress": "02:42:0a:00:00:02"}
+        self.joined.add(endpoint.id)
+        return {"IPv4Address": endpoint.address, "MacAddress": "02:42:0a:00:00:02"}
 
     def leave(self, network: NetworkSpec, endpoint_id: str) -> None:
         self.joined.remove(endpoint_id)
 
 
 def test_a_network_with_containers_on_it_is_not_removed(tmp_path) -> None:
-    driver = Wiring()
+    driver = Wiring(prepared=True)
     service = NetworkService(tmp_path, drivers=[driver])
-    network_id = service.create({"Name": "front", "Driver": "wiring"})["Id"]
-    endpoint = service.join(C1, "front", 7, name="web")["front"]
+    network_id = service.create({"Name": "front", "Driver": "wiring", "IPAM": {"Config": [{"Subnet": "10.0.0.0/24"}]}})["Id"]
+    endpoint = service.join(C1, ["front"], 7, name="web")["front"]
     assert service.inspect("front")["Containers"][C1]["IPv4Address"] == "10.0.0.2/24"
     assert driver.joined == {endpoint["Id"]}
     with pytest.raises(Forbidden, match=f"^error while removing network: network front id {network_id} has "
@@ -146,7 +148,7 @@ def test_a_join_that_fails_leaves_nothing(tmp_path) -> None:
     service = NetworkService(tmp_path, drivers=[driver])
     service.create({"Name": "front", "Driver": "wiring"})
     with pytest.raises(Unavailable):
-        service.join(C1, "front", 7)
+        service.join(C1, ["front"], 7)
     assert service.sandbox_of(C1) is None and service.endpoints() == []
     driver.fail_join = False
 
@@ -158,7 +160,7 @@ def test_a_join_that_fails_leaves_nothing(tmp_path) -> None:
 
     service.store = Refusing(tmp_path / "network")
     with pytest.raises(OSError):
-        service.join(C1, "front", 7)
+        service.join(C1, ["front"], 7)
     assert service.endpoints() == [] and driver.joined == set()  # the endpoint was undone, in the driver too
 
 

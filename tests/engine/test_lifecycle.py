@@ -55,7 +55,7 @@ def test_ps_filters_by_order_exit_code_mount_and_network_as_dockerd_does(daemon,
     assert names("before=second") == ["first"] and names("since=first") == ["third", "second"]
     assert names("exited=3") == ["first"] and names("exited=0") == ["second"]
     assert names(f"volume={tmp_path}") == names("volume=/mnt") == ["second"]
-    assert names("network=host") == ["third"] and names("network=none") == ["second", "first"]
+    assert names("network=host") == ["third"] and names("network=bridge") == ["second", "first"]
     assert names("health=none", "is-task=false") == ["third", "second", "first"]
     assert names("is-task=true") == names("health=healthy") == names("expose=80") == []
     refused = {

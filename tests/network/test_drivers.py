@@ -58,7 +58,7 @@ def test_joining_host_wires_nothing_either(sandbox: int) -> None:
 
 def test_the_service_joins_a_sandbox_by_its_process(sandbox: int, tmp_path: Path) -> None:
     service = NetworkService(tmp_path)
-    endpoints = service.join("c" * 64, "none", sandbox, name="web")
+    endpoints = service.join("c" * 64, ["none"], sandbox, name="web")
     assert endpoints["none"]["SandboxKey"] == f"/proc/{sandbox}/ns/net"
     assert [name for name, _ in links(endpoints["none"]["SandboxKey"])] == ["lo"]
     assert service.sandbox_of("c" * 64)["Key"] == f"/proc/{sandbox}/ns/net"  # type: ignore[index]

@@ -28,6 +28,18 @@ def register(router: Router, engine: Engine) -> None:
     async def create_network(request: Request) -> Response:
         return json_response(await asyncio.to_thread(networks.create, request.json()), 201)
 
+    @router.route("POST", "/networks/{id}/connect")
+    async def connect_container(request: Request) -> Response:
+        body = request.json()
+        await engine.connections.connect(request.params["id"], body.get("Container") or "",
+                                         body.get("EndpointConfig") or {})
+        return Response(b"", 200, "text/plain")
+
+    @router.route("POST", "/networks/{id}/disconnect")
+    async def disconnect_container(request: Request) -> Response:
+        await engine.connections.disconnect(request.params["id"], request.json().get("Container") or "")
+        return Response(b"", 200, "text/plain")
+
     @router.route("POST", "/networks/prune")
     async def prune_networks(request: Request) -> Response:
         return json_response({"NetworksDeleted": await asyncio.to_thread(networks.prune, request.filters()) or None})

@@ -1,0 +1,198 @@
+"""Network commands: ls, create, inspect, rm, prune, connect, disconnect."""
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from berth.cli.commands.containers import confirm
+from berth.cli.commands.lifecycle import fail_if
+from berth.cli.contexts import FormatContext, short_id
+from berth.cli.errors import CLIError, DaemonError
+from berth.cli.session import api
+
+_SETTINGS = {"help_option_names": ["--help"]}
+DEFAULT_FORMAT = "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}"
+
+
+class NetworkContext(FormatContext):
+    """One row of `network ls`."""
+
+    FIELDS = ("CreatedAt", "Driver", "ID", "IPv6", "Internal", "Labels", "Name", "Scope")
+    TITLES = {"ID": "NETWORK ID", "Name": "NAME", "Driver": "DRIVER", "Scope": "SCOPE", "IPv6": "IPV6",
+              "Internal": "INTERNAL", "Labels": "LABELS", "CreatedAt": "CREATED AT"}
+
+    def __init__(self, network: dict[str, Any], trunc: bool) -> None:
+        self.network = network
+        self.trunc = trunc
+
+    def ID(self) -> str:
+        return short_id(self.network["Id"]) if self.trunc else self.network["Id"]
+
+    def Name(self) -> str:
+        return self.network["Name"]
+
+    def Driver(self) -> str:
+        return self.network["Driver"]
+
+    def Scope(self) -> str:
+        return self.network["Scope"]
+
+    def IPv6(self) -> str:
+        return str(bool(self.network.get("EnableIPv6"))).lower()
+
+    def Internal(self) -> str:
+        return str(bool(self.network.get("Internal"))).lower()
+
+    def Labels(self) -> str:
+        return ",".join(f"{key}={value}" for key, value in (self.network.get("Labels") or {}).items())
+
+    def CreatedAt(self) -> str:
+        from berth.cli.units import go_time
+        from berth.timestamps import parse_seconds
+
+        return go_time(parse_seconds(self.network["Created"]))
+
+
+@click.command("ls", context_settings=_SETTINGS, short_help="List networks")
+@click.option("-f", "--filter", "filters", multiple=True, metavar="filter", help="Provide filter values (e.g. 'driver=bridge')")
+@click.option("--format", "format_", metavar="string", help="Pretty-print networks using a Go template")
+@click.option("--no-trunc", is_flag=True, help="Do not truncate the output")
+@click.option("-q", "--quiet", is_flag=True, help="Only display network IDs")
+def ls(filters: tuple[str, ...], format_: str | None, no_trunc: bool, quiet: bool) -> None:
+    """List networks."""
+    from berth.cli.client import encode_filters
+    from berth.cli.filters import parse_filters
+    from berth.cli.formatter import render, resolve_format
+
+    found = api().get("/networks", {"filters": encode_filters(parse_filters(filters))}) or []
+    rows = [NetworkContext(network, trunc=not no_trunc) for network in sorted(found, key=lambda n: n["Name"])]
+    fmt = resolve_format(format_, DEFAULT_FORMAT, "{{.ID}}", quiet)
+    click.echo(render(fmt, rows, NetworkContext.TITLES), nl=False)
+
+
+def _key_values(values: tuple[str, ...], what: str) -> dict[str, str]:
+    pairs = {}
+    for value in values:
+        key, sep, item = value.partition("=")
+        if not sep:
+            raise CLIError(f'invalid argument "{value}" for "{what}" flag: {what} must be in the form KEY=VALUE')
+        pairs[key] = item
+    return pairs
+
+
+@click.command(context_settings=_SETTINGS, short_help="Create a network")
+@click.option("--attachable", is_flag=True, help="Enable manual container attachment")
+@click.option("--aux-address", multiple=True, metavar="map", help="Auxiliary IPv4 or IPv6 addresses used by Network driver")
+@click.option("-d", "--driver", default="bridge", metavar="string", help='Driver to manage the Network (default "bridge")')
+@click.option("--gateway", multiple=True, metavar="strings", help="IPv4 or IPv6 Gateway for the master subnet")
+@click.option("--internal", is_flag=True, help="Restrict external access to the network")
+@click.option("--ip-range", multiple=True, metavar="strings", help="Allocate container ip from a sub-range")
+@click.option("--ipam-driver", default="default", metavar="string", help='IP Address Management Driver (default "default")')
+@click.option("--ipam-opt", multiple=True, metavar="map", help="Set IPAM driver specific options")
+@click.option("--ipv6", is_flag=True, help="Enable IPv6 networking")
+@click.option("--label", multiple=True, metavar="list", help="Set metadata on a network")
+@click.option("-o", "--opt", multiple=True, metavar="map", help="Set driver specific options")
+@click.option("--subnet", multiple=True, metavar="strings", help="Subnet in CIDR format that represents a network segment")
+@click.argument("name")
+def create(attachable: bool, aux_address: tuple[str, ...], driver: str, gateway: tuple[str, ...], internal: bool,
+           ip_range: tuple[str, ...], ipam_driver: str, ipam_opt: tuple[str, ...], ipv6: bool,
+           label: tuple[str, ...], opt: tuple[str, ...], subnet: tuple[str, ...], name: str) -> None:
+    """Create a network."""
+    if len(gateway) > len(subnet) or len(ip_range) > len(subnet):
+        raise CLIError("every ip-range or gateway must have a corresponding subnet")
+    configs = [{"Subnet": value} for value in subnet]
+    for values, key in ((gateway, "Gateway"), (ip_range, "IPRange")):
+        for config, value in zip(configs, values, strict=False):
+            config[key] = value
+    if aux_address:
+        if not configs:
+            raise CLIError("no matching subnet for aux-address")
+        configs[0]["AuxiliaryAddresses"] = _key_values(aux_address, "aux-address")  # type: ignore[assignment]
+    labels = {key: value for key, _, value in (item.partition("=") for item in label)}
+    body = {"Name": name, "CheckDuplicate": True, "Driver": driver, "Internal": internal,
+            "Attachable": attachable, "EnableIPv6": ipv6, "Options": _key_values(opt, "opt"), "Labels": labels,
+            "IPAM": {"Driver": ipam_driver, "Config": configs, "Options": _key_values(ipam_opt, "ipam-opt")}}
+    click.echo(api().post("/networks/create", json_body=body)["Id"])
+
+
+@click.command(context_settings=_SETTINGS, short_help="Display detailed information on one or more networks")
+@click.option("-f", "--format", "format_", metavar="string", help="Format the output using the given Go template")
+@click.option("-v", "--verbose", is_flag=True, help="Verbose output for diagnostics")
+@click.argument("networks", metavar="NETWORK [NETWORK...]", nargs=-1, required=True)
+def inspect(format_: str | None, verbose: bool, networks: tuple[str, ...]) -> None:
+    """Display detailed information on one or more networks."""
+    from berth.cli.commands.inspect import inspect_all
+
+    def network(client: Any, name: str, _size: bool) -> Any:
+        try:
+            return client.get(f"/networks/{name}")
+        except DaemonError as err:
+            raise _no_such(err, name) from None
+
+    inspect_all(api(), networks, network, format_)
+
+
+def _no_such(err: DaemonError, name: str) -> CLIError:
+    """The docker CLI's words for a network the daemon does not know."""
+    return CLIError(f"Error: No such network: {name}") if err.status == 404 else err
+
+
+@click.command(context_settings=_SETTINGS, short_help="Remove one or more networks")
+@click.argument("networks", metavar="NETWORK [NETWORK...]", nargs=-1, required=True)
+def rm(networks: tuple[str, ...]) -> None:
+    """Remove one or more networks."""
+    client = api()
+    errors: list[str] = []
+    for network in networks:
+        try:
+            client.delete(f"/networks/{network}")
+        except DaemonError as err:
+            errors.append(_no_such(err, network).message)
+            continue
+        click.echo(network)
+    fail_if(errors)
+
+
+@click.command(context_settings=_SETTINGS, short_help="Remove all unused networks")
+@click.option("--filter", "filters", multiple=True, metavar="filter", help='Provide filter values (e.g. "until=<timestamp>")')
+@click.option("-f", "--force", is_flag=True, help="Do not prompt for confirmation")
+def prune(filters: tuple[str, ...], force: bool) -> None:
+    """Remove all unused networks."""
+    from berth.cli.client import encode_filters
+    from berth.cli.filters import parse_filters
+
+    if not force and not confirm("WARNING! This will remove all custom networks not used by at least one container."):
+        return
+    deleted = api().post("/networks/prune", {"filters": encode_filters(parse_filters(filters))})["NetworksDeleted"]
+    if deleted:
+        click.echo("Deleted Networks:\n" + "".join(f"{name}\n" for name in deleted), nl=False)
+
+
+@click.command(context_settings=_SETTINGS, short_help="Connect a container to a network")
+@click.option("--alias", multiple=True, metavar="strings", help="Add network-scoped alias for the container")
+@click.option("--ip", metavar="string", help="IPv4 address (e.g., 172.30.100.104)")
+@click.option("--ip6", metavar="string", help="IPv6 address (e.g., 2001:db8::33)")
+@click.option("--link", multiple=True, metavar="list", help="Add link to another container")
+@click.option("--link-local-ip", multiple=True, metavar="strings", help="Add a link-local address for the container")
+@click.option("--driver-opt", multiple=True, metavar="strings", help="driver options for the network")
+@click.argument("network")
+@click.argument("container")
+def connect(alias: tuple[str, ...], ip: str | None, ip6: str | None, link: tuple[str, ...],
+            link_local_ip: tuple[str, ...], driver_opt: tuple[str, ...], network: str, container: str) -> None:
+    """Connect a container to a network."""
+    addresses = {key: value for key, value in (("IPv4Address", ip), ("IPv6Address", ip6)) if value}
+    if link_local_ip:
+        addresses["LinkLocalIPs"] = list(link_local_ip)  # type: ignore[assignment]
+    endpoint = {"IPAMConfig": addresses or None, "Aliases": list(alias) or None, "Links": list(link) or None,
+                "DriverOpts": _key_values(driver_opt, "driver-opt") or None}
+    api().post(f"/networks/{network}/connect", json_body={"Container": container, "EndpointConfig": endpoint})
+
+
+@click.command(context_settings=_SETTINGS, short_help="Disconnect a container from a network")
+@click.option("-f", "--force", is_flag=True, help="Force the container to disconnect from a network")
+@click.argument("network")
+@click.argument("container")
+def disconnect(force: bool, network: str, container: str) -> None:
+    """Disconnect a container from a network."""
+    api().post(f"/networks/{network}/disconnect", json_body={"Container": container, "Force": force})

@@ -1,0 +1,74 @@
+"""`network connect` and `network disconnect`: a container's networks changed after its creation.
+
+A stopped container's record gains or loses the network, joined at its next start; a running one's
+sandbox gains or loses the endpoint at once (berth.daemon.networks). Each change is published as
+dockerd's network event.
+"""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any
+
+from berth.daemon.container import HAS_PROCESS, Container, endpoint_settings
+from berth.daemon.containers import ContainerService
+from berth.daemon.events import EventBus
+from berth.daemon.namespaces import joined_container
+from berth.daemon.networks import PREDEFINED, NetworkService
+from berth.errdefs import Forbidden, InvalidArgument
+from berth.network.drivers import Sandbox
+
+
+class NetworkConnections:
+    def __init__(self, containers: ContainerService, networks: NetworkService, events: EventBus) -> None:
+        self.containers = containers
+        self.networks = networks
+        self.events = events
+
+    async def connect(self, network_ref: str, container_ref: str, request: Mapping[str, Any]) -> None:
+        network = self.networks.resolve(network_ref)
+        container = self.containers.get(container_ref)
+        async with self.containers.live[container.id].lock:
+            self._check_connect(container, network, request)
+            settings = endpoint_settings(self.networks.id_of(network), request)
+            if container.state.status in HAS_PROCESS:
+                endpoint = await asyncio.to_thread(self.networks.connect, container.id, network, settings)
+                address, _, prefix = endpoint["IPv4Address"].partition("/")
+                settings.update(EndpointID=endpoint["Id"], IPAddress=address, IPPrefixLen=int(prefix or 0),
+                                Gateway=endpoint["Gateway"], MacAddress=endpoint["MacAddress"])
+            container.networks[network] = settings
+            await self.containers.records.save(container)
+        self._publish("connect", network, container)
+
+    def _check_connect(self, container: Container, network: str, request: Mapping[str, Any]) -> None:
+        mode = container.host_config.get("NetworkMode") or ""
+        if mode == "host" or network == "host":
+            raise Forbidden("container cannot be disconnected from host network or connected to host network")
+        if mode == "none" or network == "none" or joined_container(mode):
+            raise Forbidden("container cannot be connected to multiple networks with one of the networks in "
+                            "private (none) mode")
+        if network in container.networks:
+            raise Forbidden(f"endpoint with name {container.name} already exists in network {network}")
+        if network in PREDEFINED and ((request.get("IPAMConfig") or {}).get("IPv4Address")
+                                      or request.get("Aliases")):
+            raise InvalidArgument("user specified IP address is supported on user defined networks only")
+        if self.networks.sandbox(network) is not Sandbox.PREPARED:
+            raise Forbidden(f"network {network} cannot be connected to")
+
+    async def disconnect(self, network_ref: str, container_ref: str) -> None:
+        network = self.networks.resolve(network_ref)
+        container = self.containers.get(container_ref)
+        async with self.containers.live[container.id].lock:
+            if network not in container.networks:
+                raise Forbidden(f"container {container.id} is not connected to network {network}")
+            if network == "host":
+                raise Forbidden("container cannot be disconnected from host network or connected to host network")
+            if container.state.status in HAS_PROCESS:
+                await asyncio.to_thread(self.networks.disconnect, container.id, network)
+            del container.networks[network]
+            await self.containers.records.save(container)
+        self._publish("disconnect", network, container)
+
+    def _publish(self, action: str, network: str, container: Container) -> None:
+        self.events.publish("network", action, self.networks.id_of(network),
+                            {"container": container.id, "name": network, "type": "bridge"})

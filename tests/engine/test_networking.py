@@ -1,0 +1,141 @@
+"""Networking on one host (issue 8): the default bridge, user-defined bridge networks, connect and
+disconnect, and nothing left behind. Each daemon of the suite has a network namespace of its own
+(tests/daemon_harness.py), which stands for the host here."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+
+import pytest
+from pyroute2 import IPRoute
+
+from berth.network import netns
+from tests.daemon_harness import Daemon
+from tests.waiting import eventually
+
+
+def host_links(daemon: Daemon) -> dict[str, str]:
+    """The daemon's host's interfaces: name -> kind (bridge, veth...)."""
+    with netns.entered(str(daemon.netns)):
+        ipr = IPRoute()
+    with ipr:
+        links = {}
+        for link in ipr.get_links():
+            info = link.get_attr("IFLA_LINKINFO")
+            links[link.get_attr("IFLA_IFNAME")] = info.get_attr("IFLA_INFO_KIND") if info else ""
+        return links
+
+
+def inspect(daemon: Daemon, ref: str) -> dict:
+    return json.loads(daemon.berth("inspect", ref).stdout)[0]
+
+
+def run_d(daemon: Daemon, *args: str) -> str:
+    return daemon.berth("run", "-d", *args).stdout.strip()
+
+
+def test_containers_on_the_default_bridge_reach_each_other_by_address(daemon: Daemon) -> None:
+    names = daemon.berth("network", "ls", "--format", "{{.Name}} {{.Driver}}").stdout.split("\n")
+    assert names[:3] == ["bridge bridge", "host host", "none null"]
+    assert host_links(daemon)["berth0"] == "bridge"
+    server = run_d(daemon, "busybox", "sleep", "100")
+    try:
+        settings = inspect(daemon, server)["NetworkSettings"]
+        address = settings["IPAddress"]
+        assert address.startswith("172.17.0.") and settings["Gateway"] == "172.17.0.1"
+        assert settings["IPPrefixLen"] == 16 and settings["Networks"]["bridge"]["IPAddress"] == address
+        octets = [int(part) for part in address.split(".")]
+        assert settings["MacAddress"] == "02:42:" + ":".join(f"{octet:02x}" for octet in octets)
+        assert f"{address}\t{server[:12]}" in daemon.berth("exec", server, "cat", "/etc/hosts").stdout
+        ping = daemon.berth("run", "--rm", "busybox", "ping", "-c", "1", "-W", "2", address, check=False)
+        assert ping.returncode == 0, ping.stdout + ping.stderr
+        route = daemon.berth("exec", server, "ip", "route").stdout
+        assert route.startswith("default via 172.17.0.1 dev eth0")
+        on_bridge = json.loads(daemon.berth("network", "inspect", "bridge").stdout)[0]
+        assert on_bridge["IPAM"]["Config"] == [{"Subnet": "172.17.0.0/16", "Gateway": "172.17.0.1"}]
+        assert on_bridge["Containers"][server]["IPv4Address"] == f"{address}/16"
+    finally:
+        daemon.berth("rm", "-f", server)
+    assert not [name for name, kind in host_links(daemon).items() if kind == "veth"]  # its veth went with it
+
+
+def test_a_user_network_gives_the_address_asked_and_is_kept_while_in_use(daemon: Daemon) -> None:
+    daemon.berth("network", "create", "--subnet", "10.77.0.0/24", "--gateway", "10.77.0.254", "front")
+    try:
+        web = run_d(daemon, "--network", "front", "--ip", "10.77.0.10", "--name", "web", "busybox", "sleep", "100")
+        assert "inet 10.77.0.10/24" in daemon.berth("exec", web, "ip", "-4", "addr", "show", "eth0").stdout
+        assert daemon.berth("exec", web, "ip", "route").stdout.startswith("default via 10.77.0.254")
+        other = daemon.berth("run", "--rm", "--network", "front", "busybox", "ping", "-c", "1", "-W", "2",
+                             "10.77.0.10", check=False)
+        assert other.returncode == 0, other.stdout + other.stderr
+        taken = daemon.berth("run", "--rm", "--network", "front", "--ip", "10.77.0.10", "busybox", "true", check=False)
+        assert taken.returncode != 0 and "Address already in use" in taken.stderr
+        refused = daemon.berth("network", "rm", "front", check=False)
+        assert refused.returncode == 1 and "has active endpoints" in refused.stderr
+        bridge = json.loads(daemon.berth("network", "inspect", "front").stdout)[0]["Options"].get(
+            "com.docker.network.bridge.name") or f"br-{inspect(daemon, web)['NetworkSettings']['Networks']['front']['NetworkID'][:12]}"
+        assert host_links(daemon)[bridge] == "bridge"
+        daemon.berth("rm", "-f", web)
+    finally:
+        daemon.berth("rm", "-f", "web", check=False)
+        daemon.berth("network", "rm", "front", check=False)
+    assert bridge not in host_links(daemon)
+    assert "front" not in daemon.berth("network", "ls").stdout
+
+
+def test_a_running_container_is_connected_and_disconnected(daemon: Daemon) -> None:
+    daemon.berth("network", "create", "--subnet", "10.78.0.0/24", "back")
+    try:
+        db = run_d(daemon, "--network", "back", "--name", "db", "busybox", "sleep", "100")
+        app = run_d(daemon, "--name", "app", "busybox", "sleep", "100")
+        unreachable = daemon.berth("exec", app, "ping", "-c", "1", "-W", "1", "10.78.0.2", check=False)
+        assert unreachable.returncode != 0
+        daemon.berth("network", "connect", "--ip", "10.78.0.20", "back", "app")
+        assert "inet 10.78.0.20/24" in daemon.berth("exec", app, "ip", "-4", "addr", "show", "eth1").stdout
+        assert daemon.berth("exec", app, "ip", "route").stdout.startswith("default via 172.17.0.1 dev eth0")
+        assert daemon.berth("exec", app, "ping", "-c", "1", "-W", "2", "10.78.0.2", check=False).returncode == 0
+        networks = inspect(daemon, app)["NetworkSettings"]["Networks"]
+        assert sorted(networks) == ["back", "bridge"] and networks["back"]["IPAddress"] == "10.78.0.20"
+        again = daemon.berth("network", "connect", "back", "app", check=False)
+        assert "endpoint with name app already exists in network back" in again.stderr
+        daemon.berth("network", "disconnect", "back", "app")
+        assert daemon.berth("exec", app, "ip", "link", "show", "eth1", check=False).returncode != 0
+        assert list(inspect(daemon, app)["NetworkSettings"]["Networks"]) == ["bridge"]
+        daemon.berth("rm", "-f", db)
+        daemon.berth("stop", "-t", "0", app)
+        daemon.berth("network", "connect", "back", "app")  # stopped: it joins at its next start
+        daemon.berth("start", app)
+        assert "inet 10.78.0." in daemon.berth("exec", app, "ip", "-4", "addr", "show", "eth1").stdout
+    finally:
+        daemon.berth("rm", "-f", "db", "app", check=False)
+        daemon.berth("network", "rm", "back", check=False)
+
+
+@pytest.mark.parametrize("flags, message", [
+    (("--ip", "172.17.0.99"), "user specified IP address is supported on user defined networks only"),
+    (("--network-alias", "x"), "network-scoped alias is supported only for containers in user defined networks"),
+    (("--network", "nosuch"), "network nosuch not found"),
+])
+def test_what_only_user_networks_allow_is_refused_on_the_default_bridge(daemon: Daemon, flags, message) -> None:
+    assert message in daemon.run_refused(*flags)
+
+
+def test_nothing_is_left_when_containers_stop_or_the_daemon_is_killed(fresh_daemon: Daemon) -> None:
+    daemon = fresh_daemon
+    kept = run_d(daemon, "busybox", "sleep", "100")
+    address = inspect(daemon, kept)["NetworkSettings"]["IPAddress"]
+    gone = run_d(daemon, "busybox", "sleep", "100")
+    pid = inspect(daemon, gone)["State"]["Pid"]
+    daemon.kill9()
+    os.kill(pid, signal.SIGKILL)  # one container ends while the daemon is down
+    daemon.start()
+    eventually(lambda: inspect(daemon, gone)["State"]["Status"] == "exited", "the ended container seen as exited")
+    assert inspect(daemon, kept)["NetworkSettings"]["IPAddress"] == address
+    assert daemon.berth("run", "--rm", "busybox", "ping", "-c", "1", "-W", "2", address, check=False).returncode == 0
+    assert sorted(path.name for path in (daemon.exec_root / "netns").iterdir()) == [kept]
+    newcomer = run_d(daemon, "busybox", "sleep", "100")
+    assert inspect(daemon, newcomer)["NetworkSettings"]["IPAddress"] != address
+    daemon.berth("rm", "-f", kept, gone, newcomer)
+    assert list((daemon.exec_root / "netns").iterdir()) == []
+    assert not [name for name, kind in host_links(daemon).items() if kind == "veth"]
