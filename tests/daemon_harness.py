@@ -44,6 +44,14 @@ def make_host_netns(path: Path) -> None:
         ipr.link("set", index=ipr.link_lookup(ifname="lo")[0], state="up")
 
 
+def is_namespace(path: Path) -> bool:
+    """Whether `path` holds a namespace (is bind-mounted from nsfs), not only the empty file."""
+    try:
+        return path.stat().st_dev != path.parent.stat().st_dev
+    except FileNotFoundError:
+        return False
+
+
 class Daemon:
     """A berthd process with its own data root, exec root, socket and network namespace."""
 
@@ -68,7 +76,8 @@ class Daemon:
 
     def start(self) -> None:
         self.config_file.write_text(json.dumps(self.config))
-        if not self.netns.exists():
+        if not is_namespace(self.netns):  # first start, or the machine "rebooted"
+            self.netns.unlink(missing_ok=True)
             make_host_netns(self.netns)
         log = open(self.log_file, "ab")
         netns_fd = os.open(self.netns, os.O_RDONLY)

@@ -12,6 +12,7 @@ import threading
 from functools import lru_cache
 from pathlib import Path
 
+from berth.daemon import links
 from berth.daemon import rootfs as fs
 from berth.daemon.config import DaemonConfig, RuntimeEntry
 from berth.daemon.container import HAS_PROCESS, Container
@@ -83,13 +84,14 @@ class Bundles:
         try:
             if sandbox is Sandbox.PREPARED:
                 await self._attach_networks(container)
+            linked = links.resolve(container, self.records.get)
             lower_dirs = await asyncio.to_thread(self.images.layer_dirs, container.image_id)
             rootfs = fs.mount_rootfs(directory, lower_dirs)
-            etc_dir = self._etc_files(container)
+            etc_dir = self._etc_files(container, links.hosts_lines(linked))
             spec = build_spec(container, rootfs, etc_dir, self.cgroup(container), self._init_to_join, sandbox,
                               self._shm_to_share(container),
                               self.config.seccomp_profile_json or self.config.seccomp_profile,
-                              netns_path=container.sandbox_key)
+                              netns_path=container.sandbox_key, linked_env=links.environment(container, linked))
         except (OSError, BerthError) as exc:  # SpecError, UserError, ImageNotFound and the like
             fs.unmount_rootfs(directory)
             await asyncio.to_thread(self.networks.leave, container.id)
@@ -182,7 +184,7 @@ class Bundles:
                                   "(hint: use IpcMode:shareable for the donor container)")
         return other.state.pid
 
-    def _etc_files(self, container: Container) -> Path:
+    def _etc_files(self, container: Container, link_lines: list[str]) -> Path:
         """The directory of the hostname, hosts and resolv.conf the container binds: its own, freshly
         written, or (`--network container:NAME`) those of the container whose network it joins,
         whose hostname it takes, as dockerd does."""
@@ -196,7 +198,8 @@ class Bundles:
         fs.write_etc_files(directory, container.config["Hostname"], mode == "host", host_config.get("ExtraHosts") or [],
                            host_config.get("Dns") or [], host_config.get("DnsSearch") or [],
                            host_config.get("DnsOptions") or [],
-                           addresses=[s["IPAddress"] for s in container.networks.values() if s.get("IPAddress")])
+                           addresses=[s["IPAddress"] for s in container.networks.values() if s.get("IPAddress")],
+                           link_lines=link_lines)
         return directory
 
     def _shm_to_share(self, container: Container) -> str | None:

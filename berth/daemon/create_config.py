@@ -131,8 +131,10 @@ def normalize_host_config(host_config: dict[str, Any]) -> HostConfig:
     host_config["NetworkMode"] = mode  # a network's name or ID is checked by the network service
     if host_config.get("PortBindings") and mode != "host":
         raise InvalidArgument("port publishing is not in this berth yet")
-    if host_config.get("Links"):
-        raise InvalidArgument("links are not in this berth yet")
+    if host_config.get("Links") and (mode in ("host", "none") or joined_container(mode)):
+        kind = "container" if joined_container(mode) else mode
+        raise InvalidArgument(f"conflicting options: {kind} type networking can't be used with links. "
+                              "This would result in undefined behavior")
     for request in host_config.get("DeviceRequests") or []:  # --gpus: berth has no device drivers
         capabilities = " ".join(f"[{' '.join(group)}]" for group in request.get("Capabilities") or [])
         raise InvalidArgument(f'could not select device driver "{request.get("Driver") or ""}" '

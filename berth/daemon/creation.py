@@ -8,6 +8,7 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
+from berth.daemon import links
 from berth.daemon import rootfs as fs
 from berth.daemon.apitypes import HostConfig
 from berth.daemon.config import ConfigError, DaemonConfig
@@ -70,6 +71,11 @@ class NewContainers:
             if body.get("Hostname"):
                 raise InvalidArgument("conflicting options: hostname and the network mode")
             host_config["NetworkMode"] = f"container:{self._existing(network_owner).id}"
+        if host_config.get("Links"):
+            if host_config["NetworkMode"] not in ("default", DEFAULT_NETWORK):
+                raise InvalidArgument("berth links containers on the default bridge network only: "
+                                      "on a network of your own, containers reach each other by name")
+            host_config["Links"] = links.normalize(host_config["Links"], name, self.records.get)
         container_id = secrets.token_hex(32)
         config = merge_config(body, image_config, container_id)
         check_healthcheck(config.get("Healthcheck"))

@@ -98,9 +98,10 @@ def unmount_rootfs(directory: Path) -> None:
 
 def write_etc_files(directory: Path, hostname: str, host_network: bool, extra_hosts: list[str],
                     dns: list[str], dns_search: Sequence[str] = (), dns_options: Sequence[str] = (),
-                    addresses: Sequence[str] = ()) -> None:
+                    addresses: Sequence[str] = (), link_lines: Sequence[str] = ()) -> None:
     """Write the container's /etc/hostname, /etc/hosts and /etc/resolv.conf (bind-mounted in);
-    `addresses`, the container's own on its networks, name its hostname in /etc/hosts."""
+    `addresses`, the container's own on its networks, name its hostname in /etc/hosts, after the
+    lines of its links."""
     if host_network:
         hosts = Path("/etc/hosts").read_text() if Path("/etc/hosts").exists() else ""
     else:
@@ -110,6 +111,7 @@ def write_etc_files(directory: Path, hostname: str, host_network: bool, extra_ho
     for entry in extra_hosts:
         name, _, address = entry.partition(":")
         hosts += f"{address}\t{name}\n"
+    hosts += "".join(f"{line}\n" for line in link_lines)
     hosts += "".join(f"{address}\t{hostname}\n" for address in addresses)
     write_atomic(directory / "hostname", (hostname + "\n").encode(), durable=False)
     write_atomic(directory / "hosts", hosts.encode(), durable=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import resource
 import shutil
 import signal
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -72,10 +72,11 @@ def replace_or_append(env: list[str], overrides: list[str]) -> list[str]:
     return list(merged.values())
 
 
-def process_env(config: dict[str, Any], tty: bool, extra: list[str] | None = None) -> list[str]:
-    """A process's environment as dockerd builds it: PATH, HOSTNAME and (with a tty) TERM, then the
-    container's Env over them, then `extra` (an exec's own -e)."""
-    base = [DEFAULT_PATH, f"HOSTNAME={config.get('Hostname', '')}", *(["TERM=xterm"] if tty else [])]
+def process_env(config: dict[str, Any], tty: bool, extra: list[str] | None = None,
+                linked: Sequence[str] = ()) -> list[str]:
+    """A process's environment as dockerd builds it: PATH, HOSTNAME and (with a tty) TERM, the
+    variables of its links, then the container's Env over them, then `extra` (an exec's own -e)."""
+    base = [DEFAULT_PATH, f"HOSTNAME={config.get('Hostname', '')}", *(["TERM=xterm"] if tty else []), *linked]
     return replace_or_append(replace_or_append(base, config.get("Env") or []), extra or [])
 
 
@@ -237,18 +238,18 @@ def process_spec(container: Container, rootfs: Path, args: list[str], *, user: s
 
 def build_spec(container: Container, rootfs: Path, etc_dir: Path, cgroups_path: str,
                init_pid_of: Callable[[str, str], int], network: Sandbox, shm_source: str | None = None,
-               seccomp_profile: str = "", netns_path: str = "") -> Spec:
+               seccomp_profile: str = "", netns_path: str = "", linked_env: Sequence[str] = ()) -> Spec:
     """The container's OCI spec. `init_pid_of` finds the init of a running container whose
     namespaces this one joins; `network` the network namespace it gets (at `netns_path` if the daemon
     made it); `etc_dir` holds the /etc files it binds (berth.daemon.rootfs);
-    `shm_source` is the /dev/shm it shares, if it shares one;
+    `shm_source` is the /dev/shm it shares, if it shares one; `linked_env` what its links give it;
     `seccomp_profile` is the daemon's (see security.seccomp_section)."""
     config, host_config = container.config, container.host_config
     args = [container.path, *container.args]
     if host_config.get("Init"):
         args = [INIT_IN_CONTAINER, "--", *args]
     tty = bool(config.get("Tty"))
-    process = process_spec(container, rootfs, args, user=config.get("User") or "0", env=process_env(config, tty),
+    process = process_spec(container, rootfs, args, user=config.get("User") or "0", env=process_env(config, tty, linked=linked_env),
                            cwd=config.get("WorkingDir") or "/", tty=tty)
     if host_config.get("OomScoreAdj"):
         process["oomScoreAdj"] = host_config["OomScoreAdj"]

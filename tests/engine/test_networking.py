@@ -139,3 +139,19 @@ def test_nothing_is_left_when_containers_stop_or_the_daemon_is_killed(fresh_daem
     daemon.berth("rm", "-f", kept, gone, newcomer)
     assert list((daemon.exec_root / "netns").iterdir()) == []
     assert not [name for name, kind in host_links(daemon).items() if kind == "veth"]
+
+
+def test_a_legacy_link_names_the_linked_container_in_hosts_and_environment(daemon: Daemon) -> None:
+    db = run_d(daemon, "--name", "linkdb", "--expose", "5432", "-e", "SECRET=x", "busybox", "sleep", "100")
+    try:
+        address = inspect(daemon, db)["NetworkSettings"]["IPAddress"]
+        shown = daemon.berth("run", "--rm", "--link", "linkdb:db", "busybox", "sh", "-c",
+                             "cat /etc/hosts; env; ping -c 1 -W 2 db").stdout
+        assert f"{address}\tdb {db[:12]} linkdb" in shown
+        for variable in (f"DB_PORT=tcp://{address}:5432", f"DB_PORT_5432_TCP_ADDR={address}", "DB_ENV_SECRET=x"):
+            assert variable in shown
+        assert "1 packets received" in shown
+        missing = daemon.berth("run", "--rm", "--link", "nosuch:db", "busybox", "true", check=False)
+        assert missing.returncode == 125 and "could not get container for nosuch" in missing.stderr
+    finally:
+        daemon.berth("rm", "-f", db)

@@ -161,7 +161,7 @@ def test_init_runs_as_pid_1_and_reaps(daemon):
 
 
 def test_network_none_is_a_namespace_of_its_own_and_host_shares_the_hosts(daemon):
-    ours = os.readlink("/proc/self/ns/net")
+    ours = os.readlink(f"/proc/{daemon.process.pid}/ns/net")  # the daemon's host's
     none = daemon.berth("run", "--rm", "--network", "none", "busybox", "readlink", "/proc/self/ns/net")
     host = daemon.berth("run", "--rm", "--network", "host", "busybox", "readlink", "/proc/self/ns/net")
     assert none.stdout.strip() != ours

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from berth.network import netns
+from tests.daemon_harness import Daemon
 from tests.images_e2e.conftest import docker, run
 
 
@@ -25,12 +27,13 @@ def exported(daemon, tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def web_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """An HTTP server on 127.0.0.1 serving the files of a directory: (base URL, directory)."""
+def web_server(tmp_path: Path, daemon: Daemon) -> Iterator[tuple[str, Path]]:
+    """An HTTP server on the daemon's 127.0.0.1 serving the files of a directory: (base URL, directory)."""
     served = tmp_path / "served"
     served.mkdir()
     handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    with netns.entered(str(daemon.netns)):  # the daemon's host is a network namespace of its own
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
