@@ -13,8 +13,9 @@ from harness import (DOCKER, ROOT, Engine, drop_caches, isolate, median_seconds,
                      used_memory)
 
 
-def run_latency(engine: Engine, cli: str, runs: int) -> float:
-    return median_seconds(lambda: engine.run("run", "--rm", "--network", "none", "busybox", "true", cli=cli), runs)
+def run_latency(engine: Engine, cli: str, runs: int, network: str = "none") -> float:
+    """`run --rm busybox true`, on the network named (`bridge`: the default one, wired at each start)."""
+    return median_seconds(lambda: engine.run("run", "--rm", "--network", network, "busybox", "true", cli=cli), runs)
 
 
 def exec_latency(engine: Engine, cli: str, runs: int) -> float:
@@ -55,11 +56,13 @@ def main() -> None:
     try:
         results["docker->berthd run"] = run_latency(berthd, DOCKER, args.runs) if DOCKER else float("nan")
         results["berth->berthd run"] = run_latency(berthd, berthd.cli, args.runs)
+        results["berth->berthd run bridge"] = run_latency(berthd, berthd.cli, args.runs, "bridge")
         results["docker->berthd exec"] = exec_latency(berthd, DOCKER, args.runs) if DOCKER else float("nan")
         results["berth->berthd exec"] = exec_latency(berthd, berthd.cli, args.runs)
         results["berthd MiB/container"] = memory_per_container(berthd, args.containers) / 2**20
         if dockerd is not None:
             results["docker->dockerd run"] = run_latency(dockerd, DOCKER, args.runs)
+            results["docker->dockerd run bridge"] = run_latency(dockerd, DOCKER, args.runs, "bridge")
             results["docker->dockerd exec"] = exec_latency(dockerd, DOCKER, args.runs)
             results["dockerd MiB/container"] = memory_per_container(dockerd, args.containers) / 2**20
     finally:
@@ -73,6 +76,10 @@ def main() -> None:
         print("ratios (berth / docker):")
         print(f"  docker CLI run, berthd vs dockerd:  {results['docker->berthd run'] / results['docker->dockerd run']:.2f}  (target <= 0.25)")
         print(f"  berth run vs docker run on dockerd: {results['berth->berthd run'] / results['docker->dockerd run']:.2f}  (target <= 0.5)")
+        print(f"  run on the default bridge:          "
+              f"{results['berth->berthd run bridge'] / results['docker->dockerd run bridge']:.2f}  (target <= 0.25)")
+        print(f"  bridge set-up in a berth run:       "
+              f"{1000 * (results['berth->berthd run bridge'] - results['berth->berthd run']):.1f} ms  (target <= 10)")
         print(f"  exec, berth vs docker:              {results['berth->berthd exec'] / results['docker->dockerd exec']:.2f}  (target <= 0.5)")
         print(f"  memory per container:               {results['berthd MiB/container']:.2f} MiB vs "
               f"{results['dockerd MiB/container']:.2f} MiB (target <= 2 MiB)")

@@ -24,3 +24,17 @@ if ! berth image inspect busybox:latest >/dev/null 2>&1; then
 fi
 
 berth run --rm busybox echo hello from berth
+
+echo
+echo "== networks: two containers on a bridge network of their own, talking by address"
+berth rm -f demo-server >/dev/null 2>&1 || true
+berth network rm demo-net >/dev/null 2>&1 || true
+berth network create demo-net >/dev/null
+berth run -d --name demo-server --network demo-net busybox sleep 60 >/dev/null
+address=$(berth inspect -f '{{(index .NetworkSettings.Networks "demo-net").IPAddress}}' demo-server)
+berth run --rm --network demo-net busybox ping -c 2 "$address"
+echo "-- what berth wired on this host: the network's bridge and the server's veth pair"
+ip -br address show dev "br-$(berth network inspect -f '{{.Id}}' demo-net | cut -c1-12)"
+ip -br link show type veth
+berth rm -f demo-server >/dev/null
+berth network rm demo-net >/dev/null
