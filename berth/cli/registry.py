@@ -67,7 +67,8 @@ IMAGE_COMMANDS = {
 }
 
 NETWORK_COMMANDS = {
-    name: _C + f"networks:{name}" for name in ("connect", "create", "disconnect", "inspect", "ls", "prune", "rm")
+    name: _C + f"networks:{name}"
+    for name in ("connect", "create", "disconnect", "explain", "inspect", "ls", "prune", "rm")
 } | {"list": _C + "networks:ls", "remove": _C + "networks:rm"}
 
 SYSTEM_COMMANDS = {

@@ -1,4 +1,5 @@
-"""`network connect` and `network disconnect`: a container's networks changed after its creation.
+"""A container's connections to networks: `network connect` and `network disconnect` (its networks
+changed after its creation), and `berth network explain` (its wiring, read back from the kernel).
 
 A stopped container's record gains or loses the network, joined at its next start; a running one's
 sandbox gains or loses the endpoint at once (berth.daemon.networks). Each change is published as
@@ -13,6 +14,7 @@ from typing import Any
 from berth.daemon.container import HAS_PROCESS, Container, endpoint_settings
 from berth.daemon.containers import ContainerService
 from berth.daemon.events import EventBus
+from berth.daemon.explain import RulesFor, explain
 from berth.daemon.namespaces import joined_container
 from berth.daemon.networks import PREDEFINED, NetworkService
 from berth.errdefs import Forbidden, InvalidArgument
@@ -20,10 +22,18 @@ from berth.network.drivers import Sandbox
 
 
 class NetworkConnections:
-    def __init__(self, containers: ContainerService, networks: NetworkService, events: EventBus) -> None:
+    def __init__(self, containers: ContainerService, networks: NetworkService, events: EventBus,
+                 rules_for: RulesFor = lambda address: []) -> None:
         self.containers = containers
         self.networks = networks
         self.events = events
+        self.rules_for = rules_for
+
+    async def explain(self, container_ref: str) -> dict[str, Any]:
+        container = self.containers.get(container_ref)
+        owner = joined_container(container.host_config.get("NetworkMode") or "")
+        files = self.containers.bundles.directory(self.containers.get(owner) if owner else container)
+        return await asyncio.to_thread(explain, container, self.networks, files / "resolv.conf", self.rules_for)
 
     async def connect(self, network_ref: str, container_ref: str, request: Mapping[str, Any]) -> None:
         network = self.networks.resolve(network_ref)

@@ -155,3 +155,22 @@ def test_a_legacy_link_names_the_linked_container_in_hosts_and_environment(daemo
         assert missing.returncode == 125 and "could not get container for nosuch" in missing.stderr
     finally:
         daemon.berth("rm", "-f", db)
+
+
+def test_network_explain_shows_the_wiring_the_course_looks_at_by_hand(daemon: Daemon) -> None:
+    box = run_d(daemon, "--name", "explained", "busybox", "sleep", "100")
+    try:
+        explained = json.loads(daemon.berth("network", "explain", "--format", "json", box).stdout)
+        assert explained["Namespace"] == str(daemon.exec_root / "netns" / box)
+        eth0 = next(interface for interface in explained["Interfaces"] if interface["name"] == "eth0")
+        address = inspect(daemon, box)["NetworkSettings"]["IPAddress"]
+        assert (eth0["kind"], eth0["network"], eth0["bridge"], eth0["addresses"]) == \
+            ("veth", "bridge", "berth0", [f"{address}/16"])
+        assert host_links(daemon)[eth0["peer"]] == "veth" and eth0["gateway"] == ["172.17.0.1/16"]
+        assert {"destination": "default", "gateway": "172.17.0.1", "device": "eth0"} in explained["Routes"]
+        tree = daemon.berth("network", "explain", box).stdout
+        assert f"veth peer on the host: {eth0['peer']}, on bridge berth0" in tree
+        stopped = daemon.berth("network", "explain", "nosuch", check=False)
+        assert stopped.returncode == 1 and "No such container: nosuch" in stopped.stderr
+    finally:
+        daemon.berth("rm", "-f", box)

@@ -40,6 +40,10 @@ def register(router: Router, engine: Engine) -> None:
         await engine.connections.disconnect(request.params["id"], request.json().get("Container") or "")
         return Response(b"", 200, "text/plain")
 
+    @router.route("GET", "/containers/{id}/network/explain")  # berth's own: `berth network explain`
+    async def explain_network(request: Request) -> Response:
+        return json_response(await engine.connections.explain(request.params["id"]))
+
     @router.route("POST", "/networks/prune")
     async def prune_networks(request: Request) -> Response:
         return json_response({"NetworksDeleted": await asyncio.to_thread(networks.prune, request.filters()) or None})

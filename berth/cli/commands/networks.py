@@ -196,3 +196,54 @@ def connect(alias: tuple[str, ...], ip: str | None, ip6: str | None, link: tuple
 def disconnect(force: bool, network: str, container: str) -> None:
     """Disconnect a container from a network."""
     api().post(f"/networks/{network}/disconnect", json_body={"Container": container, "Force": force})
+
+
+@click.command(context_settings=_SETTINGS, short_help="Show how a container is wired to its networks")
+@click.option("--format", "format_", type=click.Choice(["tree", "json"]), default="tree",
+              help="tree (default) or json")
+@click.argument("container")
+def explain(format_: str, container: str) -> None:
+    """Show a running container's network namespace, each interface with its veth peer and bridge,
+    addresses, routes, DNS servers and the firewall rules that apply to it."""
+    explained = api().get(f"/containers/{container}/network/explain")
+    if format_ == "json":
+        from berth.cli.wire import dumps
+
+        click.echo(dumps(explained, indent=4))
+        return
+    from rich.console import Console
+
+    Console(highlight=False).print(_tree(explained))
+
+
+def _tree(explained: dict[str, Any]) -> Any:
+    from rich.markup import escape
+    from rich.tree import Tree
+
+    tree = Tree(f"[bold]{escape(explained['Container'])}[/] ({explained['Id'][:12]}), "
+                f"network mode {escape(explained['NetworkMode'] or 'default')}")
+    namespace = tree.add(f"network namespace: {escape(explained['Namespace'])}"
+                         + (f" (shared with {explained['SharedWith'][:12]})" if explained.get("SharedWith") else ""))
+    for interface in explained["Interfaces"]:
+        node = namespace.add(f"[bold]{escape(interface['name'])}[/] {interface['kind']}"
+                             + (f" on network [cyan]{escape(interface['network'])}[/]" if interface.get("network") else "")
+                             + f", mac {interface['mac']}, mtu {interface['mtu']}, {interface['state'].lower()}")
+        for address in interface["addresses"]:
+            node.add(f"address {address}")
+        if interface.get("peer"):
+            node.add(f"veth peer on the host: [bold]{escape(interface['peer'])}[/], on bridge "
+                     f"[bold]{escape(interface['bridge'] or '(none)')}[/]"
+                     + (f" ({', '.join(interface['gateway'])})" if interface.get("gateway") else ""))
+    routes = tree.add("routes")
+    for route in explained["Routes"]:
+        routes.add(f"{route['destination']}" + (f" via {route['gateway']}" if route["gateway"] else "")
+                   + (f" dev {route['device']}" if route["device"] else ""))
+    dns = explained["DNS"]
+    resolver = tree.add("DNS: " + (", ".join(dns["nameservers"]) or "no nameserver"))
+    for key in ("search", "options"):
+        if dns[key]:
+            resolver.add(f"{key} {' '.join(dns[key])}")
+    rules = tree.add("firewall rules for its addresses" if explained["Rules"] else "firewall rules: none apply")
+    for rule in explained["Rules"]:
+        rules.add(escape(rule))
+    return tree
