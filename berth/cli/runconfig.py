@@ -469,6 +469,7 @@ def build_create_body(image: str, command: Sequence[str], opts: Mapping[str, Any
         "Binds": binds or None,
         "NetworkMode": opts.get("network") or "default",
         "PortBindings": bindings or {},
+        "PublishAllPorts": bool(opts.get("publish_all")),
         "RestartPolicy": parse_restart_policy(opts.get("restart") or "no"),
         "AutoRemove": bool(opts.get("rm")),
         "Privileged": bool(opts.get("privileged")),

@@ -12,7 +12,7 @@ import threading
 from functools import lru_cache
 from pathlib import Path
 
-from berth.daemon import links
+from berth.daemon import links, ports
 from berth.daemon import rootfs as fs
 from berth.daemon.config import DaemonConfig, RuntimeEntry
 from berth.daemon.container import HAS_PROCESS, Container
@@ -94,6 +94,7 @@ class Bundles:
                               netns_path=container.sandbox_key, linked_env=links.environment(container, linked))
         except (OSError, BerthError) as exc:  # SpecError, UserError, ImageNotFound and the like
             fs.unmount_rootfs(directory)
+            await asyncio.to_thread(self.networks.unpublish, ports.as_rules(container.published))
             await asyncio.to_thread(self.networks.leave, container.id)
             container.forget_endpoints()
             raise InvalidArgument(str(exc)) from None
@@ -116,6 +117,7 @@ class Bundles:
         requests = {name: {**settings, "MacAddress": mac if index == 0 else ""}
                     for index, (name, settings) in enumerate(container.networks.items())}
         path, endpoints = await asyncio.to_thread(self.networks.attach, container.id, container.name, requests)
+        container.sandbox_key = path  # for a failure below to find and release
         sandbox = self.networks.sandbox_of(container.id) or {}
         container.sandbox_id, container.sandbox_key = sandbox.get("Id", ""), path
         for name, endpoint in endpoints.items():
@@ -123,11 +125,15 @@ class Bundles:
             container.networks[name].update(EndpointID=endpoint["Id"], IPAddress=address,
                                             IPPrefixLen=int(prefix or 0), Gateway=endpoint.get("Gateway", ""),
                                             MacAddress=endpoint.get("MacAddress", ""))
+        rules = await asyncio.to_thread(self.networks.publish, container.id,
+                                        ports.requested(container.config, container.host_config))
+        container.published = ports.as_records(rules)
 
     def release(self, container: Container) -> None:
         """After the process: unmount the root (and a shareable /dev/shm), have the runtime delete the
         task (ending what the init left behind, removing the cgroup), drop the runtime state, leave the
         networks. Blocking; the caller then has the container forget its endpoints."""
+        self.networks.unpublish(ports.as_rules(container.published))
         self.networks.leave(container.id)
         fs.unmount_rootfs(self.directory(container))
         fs.unmount_shm(self.directory(container))

@@ -23,7 +23,7 @@ from berth.network.drivers import Sandbox
 
 class NetworkConnections:
     def __init__(self, containers: ContainerService, networks: NetworkService, events: EventBus,
-                 rules_for: RulesFor = lambda address: []) -> None:
+                 rules_for: RulesFor) -> None:
         self.containers = containers
         self.networks = networks
         self.events = events

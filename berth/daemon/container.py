@@ -13,6 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from berth.daemon import ports
 from berth.daemon.apitypes import HostConfig
 from berth.durations import human_duration
 from berth.timestamps import ZERO_TIME, parse_seconds
@@ -115,6 +116,7 @@ class Container:
     networks: dict[str, dict[str, Any]] = field(default_factory=dict)
     sandbox_id: str = ""  # while it runs on a wired network: its sandbox (berth.daemon.networks)
     sandbox_key: str = ""  # and the file of that sandbox's network namespace
+    published: list[dict[str, Any]] = field(default_factory=list)  # while it runs: its ports' rules (daemon.ports)
 
     # --- files -----------------------------------------------------------------------------
     @staticmethod
@@ -176,7 +178,8 @@ class Container:
         default = self.networks.get("bridge") or {}
         return {
             "Bridge": "", "SandboxID": self.sandbox_id, "HairpinMode": False, "LinkLocalIPv6Address": "",
-            "LinkLocalIPv6PrefixLen": 0, "Ports": {}, "SandboxKey": self.sandbox_key,
+            "LinkLocalIPv6PrefixLen": 0, "SandboxKey": self.sandbox_key,
+            "Ports": ports.settings(self.config, self.published, self.state.status in HAS_PROCESS),
             "SecondaryIPAddresses": None, "SecondaryIPv6Addresses": None,
             **{key: default.get(key, empty) for key, empty in _RUNTIME_FIELDS.items()},
             "Networks": self.networks,
@@ -185,6 +188,7 @@ class Container:
     def forget_endpoints(self) -> None:
         """The container stopped: its networks keep what was asked, not what it got."""
         self.sandbox_id = self.sandbox_key = ""
+        self.published = []
         for settings in self.networks.values():
             settings.update(_RUNTIME_FIELDS)
 
@@ -199,7 +203,7 @@ class Container:
             "ImageID": self.image_id,
             "Command": command,
             "Created": int(parse_seconds(self.created)),
-            "Ports": [],
+            "Ports": ports.summary(self.config, self.published, self.state.status in HAS_PROCESS),
             "Labels": self.config.get("Labels") or {},
             "State": self.state.status,
             "Status": self.state.describe(),

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from berth.daemon import restarts
+from berth.daemon import ports, restarts
 from berth.daemon import rootfs as fs
 from berth.daemon import stats as container_stats
 from berth.daemon.apitypes import HostConfig
@@ -622,6 +622,11 @@ class ContainerService:
             await self._restore_one(container)
         running = [c.id for c in self.containers.values() if c.state.status in HAS_PROCESS]
         await asyncio.to_thread(self.networks.reconcile, running)  # what a daemon killed left behind
+        published = [rule for c in self.containers.values() if c.state.status in HAS_PROCESS
+                     for rule in ports.as_rules(c.published)]
+        for rule in await asyncio.to_thread(self.networks.restore_published, published):
+            log.warning("port %s/%s of %s was taken while the daemon was down: not published",
+                        rule.host_port, rule.proto, rule.container_ip)
 
     async def _restore_one(self, container: Container) -> None:
         live = self.live[container.id]

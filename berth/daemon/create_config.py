@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from typing import Any, cast
 
+from berth.daemon import ports
 from berth.daemon.apitypes import HostConfig
 from berth.daemon.devices import check_block_io, check_devices
 from berth.daemon.health import merge_healthcheck
@@ -129,8 +130,7 @@ def normalize_host_config(host_config: dict[str, Any]) -> HostConfig:
     elif mode == "none" and host_config.get("PortBindings"):
         raise InvalidArgument("conflicting options: port publishing and the container type network mode")
     host_config["NetworkMode"] = mode  # a network's name or ID is checked by the network service
-    if host_config.get("PortBindings") and mode != "host":
-        raise InvalidArgument("port publishing is not in this berth yet")
+    ports.check_bindings(host_config.get("PortBindings") or {})
     if host_config.get("Links") and (mode in ("host", "none") or joined_container(mode)):
         kind = "container" if joined_container(mode) else mode
         raise InvalidArgument(f"conflicting options: {kind} type networking can't be used with links. "

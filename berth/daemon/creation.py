@@ -66,6 +66,9 @@ class NewContainers:
         requested["LogConfig"] = logging
         host_config = normalize_host_config(requested)
         warnings = discard_unsupported(host_config)
+        if host_config["NetworkMode"] == "host" and (host_config.get("PortBindings") or host_config.get("PublishAllPorts")):
+            host_config["PortBindings"], host_config["PublishAllPorts"] = {}, False
+            warnings.append("Published ports are discarded when using host network mode")
         self._check_sharing(host_config)
         if network_owner := joined_container(host_config["NetworkMode"]):
             if body.get("Hostname"):

@@ -22,6 +22,7 @@ from berth.image.service import ImageService
 from berth.monitor import client as monitor
 from berth.network.bridge import BridgeDriver, routed_subnets
 from berth.network.drivers import HostDriver, NullDriver
+from berth.network.firewall import Firewall
 
 
 class Engine:
@@ -34,10 +35,12 @@ class Engine:
         self.events = EventBus()
         self.networks = NetworkService(config.data_root, drivers=(NullDriver(), HostDriver(), BridgeDriver()),
                                        sandboxes_dir=config.exec_root / "netns", default_bridge=config.bridge,
-                                       routed_subnets=routed_subnets)
+                                       routed_subnets=routed_subnets, firewall=Firewall() if config.iptables else None,
+                                       ip_forward=config.ip_forward)
         self.containers = ContainerService(config, self.image_store, self.events, self.networks,
                                            ZygoteMonitors(self.zygote_socket))
-        self.connections = NetworkConnections(self.containers, self.networks, self.events)
+        rules_for = self.networks.firewall.rules_for if self.networks.firewall else lambda address: []
+        self.connections = NetworkConnections(self.containers, self.networks, self.events, rules_for)
         self.images = Images(self.image_store, self.events, self.containers)
         self.volumes = VolumeService(config.data_root, self.containers.users_of_volume)
         self.container_files = ContainerFiles(self.containers, self.image_store)

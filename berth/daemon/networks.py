@@ -22,9 +22,11 @@ from berth.daemon.config import DefaultBridge
 from berth.daemon.namespaces import joined_container
 from berth.errdefs import Conflict, Forbidden, InvalidArgument, NotFound
 from berth.network import netns
-from berth.network.bridge import ICC_OPTION, MASQUERADE_OPTION, MTU_OPTION, NAME_OPTION
+from berth.network.bridge import ICC_OPTION, MASQUERADE_OPTION, MTU_OPTION, NAME_OPTION, BridgeSettings
 from berth.network.drivers import EndpointSpec, HostDriver, NetworkDriver, NetworkSpec, NullDriver, Sandbox
+from berth.network.firewall import BridgeRules, Firewall, PortRule, enable_forwarding
 from berth.network.ipam import DEFAULT_POOLS, AddressPool, LocalIpam, Network, Pool, request_free_pool
+from berth.network.portmapper import PortMapper, PortRequest
 from berth.network.store import LocalStore, NetworkStore, Record
 from berth.timestamps import rfc3339_nano
 
@@ -44,15 +46,21 @@ class NetworkService:
     def __init__(self, data_root: Path, store: NetworkStore | None = None,
                  drivers: Iterable[NetworkDriver] = (NullDriver(), HostDriver()),
                  sandboxes_dir: Path | None = None, default_bridge: DefaultBridge | None = None,
-                 routed_subnets: Callable[[], Sequence[Network]] = tuple) -> None:
+                 routed_subnets: Callable[[], Sequence[Network]] = tuple, firewall: Firewall | None = None,
+                 ip_forward: bool = False) -> None:
         """`sandboxes_dir`: where the namespace files of containers on wired networks (bridge) are kept;
         `default_bridge`: the `bridge` network to have (when the bridge driver is among `drivers`);
-        `routed_subnets`: the host's routes, which networks made without a subnet keep clear of."""
+        `routed_subnets`: the host's routes, which networks made without a subnet keep clear of;
+        `firewall`: berth's rules for bridge networks and published ports (None: daemon.json
+        `iptables: false`, no NAT and no publishing); `ip_forward`: turn on the host's forwarding."""
         self.store = store or LocalStore(data_root / "network")
         self.drivers = {driver.name: driver for driver in drivers}
         self.ipam = LocalIpam(self.store)
         self.sandboxes_dir = sandboxes_dir or data_root / "netns"
         self.routed_subnets = routed_subnets
+        self.firewall = firewall
+        self.ports = PortMapper(firewall) if firewall else None
+        self.ip_forward = ip_forward
         self.default_bridge = default_bridge
         self._make_builtin(data_root / "network" / "builtin.json")
 
@@ -61,6 +69,10 @@ class NetworkService:
         bridge made again if the host lost it. Blocking (netlink): not on the event loop's thread."""
         if self.default_bridge is not None and "bridge" in self.drivers:
             self._make_default_bridge(self.default_bridge)
+        if self.ip_forward:
+            enable_forwarding()
+        if self.firewall is not None:  # what the records say, whatever a daemon killed left
+            self.firewall.reconcile([rules for record in self._records() if (rules := _bridge_rules(record))], [])
 
     def _make_builtin(self, older_record: Path) -> None:
         """The built-in networks, made once; IDs kept by an older berth in builtin.json are kept."""
@@ -192,6 +204,8 @@ class NetworkService:
             except Conflict:  # made by another caller in the meantime
                 driver.delete_network(_spec(record))
                 raise Conflict(f"network with name {name} already exists") from None
+            if self.firewall is not None and (rules := _bridge_rules(record)):
+                self.firewall.add_bridge(rules)
         except BaseException:
             if record["PoolId"]:
                 self.ipam.release_pool(record["PoolId"])
@@ -220,6 +234,8 @@ class NetworkService:
         self._unmake(record)
 
     def _unmake(self, record: Record) -> None:
+        if self.firewall is not None and (rules := _bridge_rules(record)):
+            self.firewall.remove_bridge(rules.bridge)
         self._driver(record["Driver"]).delete_network(_spec(record))
         self.store.delete(NETWORKS, record["Name"])
         if record.get("PoolId"):
@@ -345,6 +361,32 @@ class NetworkService:
                                version)
                 self._drop_endpoint(endpoint["Id"])
 
+    # --- published ports ------------------------------------------------------------------------
+    def publish(self, container_id: str, requests: Sequence[PortRequest]) -> list[PortRule]:
+        """Publish a running container's ports on the address of its first network's endpoint."""
+        if not requests:
+            return []
+        if self.ports is None:
+            raise InvalidArgument("port publishing needs berth's firewall (daemon.json has \"iptables\": false)")
+        sandbox = self.sandbox_of(container_id)
+        found = self.store.get(ENDPOINTS, sandbox["Endpoints"][0]) if sandbox and sandbox["Endpoints"] else None
+        if found is None:
+            raise InvalidArgument("port publishing needs a bridge network")
+        endpoint = found[0]
+        bridge = _bridge_rules(self._record(endpoint["Network"]))
+        if bridge is None:
+            raise InvalidArgument(f"network {endpoint['Network']} does not publish ports")
+        return self.ports.map(requests, endpoint["IPv4Address"].split("/")[0], bridge.bridge,
+                              f"{endpoint['Name']} ({endpoint['Id']})")
+
+    def unpublish(self, rules: Sequence[PortRule]) -> None:
+        if self.ports is not None and rules:
+            self.ports.unmap(rules)
+
+    def restore_published(self, rules: Sequence[PortRule]) -> list[PortRule]:
+        """After a restart: the running containers' ports held and forwarded again; those lost."""
+        return self.ports.restore(rules) if self.ports is not None and rules else []
+
     def endpoints(self, network: str | None = None) -> list[Record]:
         """The endpoints in the store, of network `network` (a name) or of all."""
         return [endpoint for endpoint in self.store.list(ENDPOINTS).values()
@@ -443,6 +485,15 @@ def _spec(record: Record) -> NetworkSpec:
     gateway = f"{record['Gateway']}/{ipaddress.ip_network(subnet).prefixlen}" if subnet else ""
     return NetworkSpec(record["Id"], record["Name"], record["Driver"], record.get("Options") or {},
                        subnet=subnet, gateway=gateway, internal=bool(record.get("Internal")))
+
+
+def _bridge_rules(record: Record) -> BridgeRules | None:
+    """What the firewall does for a bridge network (None for a network of another driver)."""
+    if record["Driver"] != "bridge" or not record.get("Subnet"):
+        return None
+    settings = BridgeSettings.of(_spec(record))
+    return BridgeRules(settings.name, record["Subnet"], internal=bool(record.get("Internal")),
+                       masquerade=settings.masquerade)
 
 
 def _flag(value: bool) -> str:

@@ -107,7 +107,11 @@ class BridgeDriver:
                          peer={"ifname": endpoint.ifname, "address": mac, "mtu": settings.mtu,
                                "net_ns_fd": namespace_fd})
                 try:
-                    ipr.link("set", index=ipr.link_lookup(ifname=outside)[0], state="up")
+                    index = ipr.link_lookup(ifname=outside)[0]
+                    # hairpin: a container reaching its own published port through the host's address;
+                    # isolated (icc=false): no frame from one isolated port to another, the host still reached
+                    ipr.brport("set", index=index, mode=1, isolated=0 if settings.icc else 1)
+                    ipr.link("set", index=index, state="up")
                     self._configure_inside(netns_path, endpoint)
                 except BaseException:
                     ipr.link("del", ifname=outside)

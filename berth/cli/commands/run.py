@@ -84,6 +84,7 @@ CONTAINER_OPTIONS: list[Spec] = [
     (("--pids-limit",), {"type": int, "help": "Tune container pids limit (set -1 for unlimited)"}),
     (("--platform",), {"metavar": "string", "help": "Set platform if server is multi-platform capable"}),
     (("--privileged",), {"is_flag": True, "help": "Give extended privileges to this container"}),
+    (("-P", "--publish-all"), {"is_flag": True, "help": "Publish all exposed ports to random ports"}),
     (("-p", "--publish"), {**_MULTI, "metavar": "list", "help": "Publish a container's port(s) to the host"}),
     (("--pull",), {"choices": ["always", "missing", "never"], "default": "missing",
                    "help": "Pull image before running"}),
