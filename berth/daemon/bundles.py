@@ -18,13 +18,14 @@ from berth.daemon.config import DaemonConfig, RuntimeEntry
 from berth.daemon.container import HAS_PROCESS, Container
 from berth.daemon.create_config import log_rotation
 from berth.daemon.namespaces import joined_container
-from berth.daemon.networks import NetworkService
+from berth.daemon.networks import PREDEFINED, NetworkService
 from berth.daemon.records import ContainerRecords
 from berth.daemon.spec import DEFAULT_SHM_SIZE, INIT_IN_CONTAINER, build_spec
 from berth.daemon.tasks import Task, task_for
 from berth.errdefs import BerthError, InvalidArgument
 from berth.image.service import ImageService
 from berth.monitor.request import RunRequest
+from berth.network.dns import EmbeddedDns, upstream_servers
 from berth.network.drivers import Sandbox
 from berth.runtime.ocispec import Spec
 from berth.runtime.seccomp import PROGRAM_ANNOTATION, compile_program, program_name
@@ -37,6 +38,7 @@ class Bundles:
         self.images = images
         self.records = records
         self.networks = networks
+        self.dns = EmbeddedDns(networks.names)
         self._filesystem_users: dict[str, int] = {}
         (config.data_root / "containers").mkdir(parents=True, exist_ok=True)
         (config.exec_root / "containers").mkdir(parents=True, exist_ok=True)
@@ -94,6 +96,7 @@ class Bundles:
                               netns_path=container.sandbox_key, linked_env=links.environment(container, linked))
         except (OSError, BerthError) as exc:  # SpecError, UserError, ImageNotFound and the like
             fs.unmount_rootfs(directory)
+            await self.stop_dns(container)
             await asyncio.to_thread(self.networks.unpublish, ports.as_rules(container.published))
             await asyncio.to_thread(self.networks.leave, container.id)
             container.forget_endpoints()
@@ -128,6 +131,34 @@ class Bundles:
         rules = await asyncio.to_thread(self.networks.publish, container.id,
                                         ports.requested(container.config, container.host_config))
         container.published = ports.as_records(rules)
+        await self.serve_dns(container)
+
+    def resolves_names(self, container: Container) -> bool:
+        """Whether the container is on a user-defined network, whose containers it finds by name."""
+        return any(name not in PREDEFINED for name in container.networks)
+
+    async def serve_dns(self, container: Container) -> None:
+        """The embedded DNS server in a running container on a user-defined network (at its start, or
+        again after a daemon restart)."""
+        if self.resolves_names(container) and container.sandbox_key:
+            try:
+                host = fs.HOST_RESOLV_CONF.read_text()
+            except OSError:
+                host = ""
+            upstream = upstream_servers(host, container.host_config.get("Dns") or [])
+            await self.dns.serve(container.id, container.sandbox_key, upstream)
+
+    async def resolve_names_now(self, container: Container) -> None:
+        """A running container joined its first user-defined network: the embedded server, and its
+        resolv.conf rewritten in place (a new file would not be the one bind-mounted in)."""
+        host_config = container.host_config
+        text = fs.resolv_conf(host_config.get("Dns") or [], host_config.get("DnsSearch") or [],
+                              host_config.get("DnsOptions") or [], embedded_dns=True)
+        await asyncio.to_thread((self.directory(container) / "resolv.conf").write_text, text)
+        await self.serve_dns(container)
+
+    async def stop_dns(self, container: Container) -> None:
+        await self.dns.stop(container.id)
 
     def release(self, container: Container) -> None:
         """After the process: unmount the root (and a shareable /dev/shm), have the runtime delete the
@@ -205,7 +236,7 @@ class Bundles:
                            host_config.get("Dns") or [], host_config.get("DnsSearch") or [],
                            host_config.get("DnsOptions") or [],
                            addresses=[s["IPAddress"] for s in container.networks.values() if s.get("IPAddress")],
-                           link_lines=link_lines)
+                           link_lines=link_lines, embedded_dns=self.resolves_names(container))
         return directory
 
     def _shm_to_share(self, container: Container) -> str | None:

@@ -41,12 +41,16 @@ class NetworkConnections:
         async with self.containers.live[container.id].lock:
             self._check_connect(container, network, request)
             settings = endpoint_settings(self.networks.id_of(network), request)
+            resolved_names = self.containers.bundles.resolves_names(container)
             if container.state.status in HAS_PROCESS:
                 endpoint = await asyncio.to_thread(self.networks.connect, container.id, network, settings)
                 address, _, prefix = endpoint["IPv4Address"].partition("/")
                 settings.update(EndpointID=endpoint["Id"], IPAddress=address, IPPrefixLen=int(prefix or 0),
                                 Gateway=endpoint["Gateway"], MacAddress=endpoint["MacAddress"])
             container.networks[network] = settings
+            if container.state.status in HAS_PROCESS and not resolved_names \
+                    and self.containers.bundles.resolves_names(container):
+                await self.containers.bundles.resolve_names_now(container)
             await self.containers.records.save(container)
         self._publish("connect", network, container)
 

@@ -186,6 +186,7 @@ class ContainerService:
         try:
             reply, channel = await self.monitors.spawn(request)
         except monitor.SpawnError as exc:
+            await self.bundles.stop_dns(container)
             await asyncio.to_thread(self._release_resources, container)
             container.forget_endpoints()
             message = f"OCI runtime create failed: {exc.message}: unknown"
@@ -236,6 +237,7 @@ class ContainerService:
         live.hub.close()
         live.hub = OutputHub()
         # Released before the state says "exited": a start or restart that sees it may begin at once.
+        await self.bundles.stop_dns(container)
         await asyncio.to_thread(self._release_resources, container)
         container.forget_endpoints()
         state = container.state
@@ -627,6 +629,12 @@ class ContainerService:
         for rule in await asyncio.to_thread(self.networks.restore_published, published):
             log.warning("port %s/%s of %s was taken while the daemon was down: not published",
                         rule.host_port, rule.proto, rule.container_ip)
+        for container in self.containers.values():
+            if container.state.status in HAS_PROCESS:
+                try:
+                    await self.bundles.serve_dns(container)
+                except OSError as error:
+                    log.error("no embedded DNS for %s: %s", container.id[:12], error)
 
     async def _restore_one(self, container: Container) -> None:
         live = self.live[container.id]

@@ -23,6 +23,7 @@ from berth.daemon.namespaces import joined_container
 from berth.errdefs import Conflict, Forbidden, InvalidArgument, NotFound
 from berth.network import netns
 from berth.network.bridge import ICC_OPTION, MASQUERADE_OPTION, MTU_OPTION, NAME_OPTION, BridgeSettings
+from berth.network.dns import NameTable
 from berth.network.drivers import EndpointSpec, HostDriver, NetworkDriver, NetworkSpec, NullDriver, Sandbox
 from berth.network.firewall import BridgeRules, Firewall, PortRule, enable_forwarding
 from berth.network.ipam import DEFAULT_POOLS, AddressPool, LocalIpam, Network, Pool, request_free_pool
@@ -61,6 +62,9 @@ class NetworkService:
         self.firewall = firewall
         self.ports = PortMapper(firewall) if firewall else None
         self.ip_forward = ip_forward
+        self.names = NameTable()  # for the embedded DNS of user-defined networks
+        for endpoint in self.endpoints():
+            self._name(endpoint)
         self.default_bridge = default_bridge
         self._make_builtin(data_root / "network" / "builtin.json")
 
@@ -419,6 +423,7 @@ class NetworkService:
             except BaseException:
                 driver.leave(spec, endpoint.id)
                 raise
+            self._name(record)
         except BaseException:
             if pool_id:
                 self.ipam.release_address(pool_id, endpoint.address.split("/")[0])
@@ -436,6 +441,14 @@ class NetworkService:
             if network[0].get("PoolId") and endpoint.get("IPv4Address"):
                 self.ipam.release_address(network[0]["PoolId"], endpoint["IPv4Address"].split("/")[0])
         self.store.delete(ENDPOINTS, endpoint_id)
+        self.names.remove(endpoint["Network"], endpoint_id)
+
+    def _name(self, endpoint: Record) -> None:
+        """Make an endpoint's names known to the embedded DNS (on user-defined networks: dockerd's
+        default bridge resolves no names)."""
+        if endpoint["Network"] not in PREDEFINED and endpoint.get("IPv4Address"):
+            self.names.add(endpoint["Network"], endpoint["Id"], endpoint["Container"],
+                           [endpoint["Name"], *endpoint.get("Aliases", [])], endpoint["IPv4Address"].split("/")[0])
 
     def _driver(self, name: str) -> NetworkDriver:
         try:

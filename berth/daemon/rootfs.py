@@ -17,6 +17,7 @@ from berth.atomicfile import write_atomic
 from berth.linux import syscalls
 
 HOST_RESOLV_CONF = Path("/etc/resolv.conf")
+EMBEDDED_DNS = "127.0.0.11"  # berth.network.dns's address in a container on a user-defined network
 FALLBACK_RESOLV_CONF = "nameserver 8.8.8.8\nnameserver 8.8.4.4\n"
 
 
@@ -98,10 +99,12 @@ def unmount_rootfs(directory: Path) -> None:
 
 def write_etc_files(directory: Path, hostname: str, host_network: bool, extra_hosts: list[str],
                     dns: list[str], dns_search: Sequence[str] = (), dns_options: Sequence[str] = (),
-                    addresses: Sequence[str] = (), link_lines: Sequence[str] = ()) -> None:
+                    addresses: Sequence[str] = (), link_lines: Sequence[str] = (),
+                    embedded_dns: bool = False) -> None:
     """Write the container's /etc/hostname, /etc/hosts and /etc/resolv.conf (bind-mounted in);
     `addresses`, the container's own on its networks, name its hostname in /etc/hosts, after the
-    lines of its links."""
+    lines of its links; with `embedded_dns` (a user-defined network) its only nameserver is the
+    embedded server, which forwards to `dns` or the host's (dockerd's ndots:0 too)."""
     if host_network:
         hosts = Path("/etc/hosts").read_text() if Path("/etc/hosts").exists() else ""
     else:
@@ -115,13 +118,22 @@ def write_etc_files(directory: Path, hostname: str, host_network: bool, extra_ho
     hosts += "".join(f"{address}\t{hostname}\n" for address in addresses)
     write_atomic(directory / "hostname", (hostname + "\n").encode(), durable=False)
     write_atomic(directory / "hosts", hosts.encode(), durable=False)
+    resolv = resolv_conf(dns, dns_search, dns_options, embedded_dns)
+    write_atomic(directory / "resolv.conf", resolv.encode(), durable=False)
+
+
+def resolv_conf(dns: Sequence[str], dns_search: Sequence[str], dns_options: Sequence[str], embedded_dns: bool) -> str:
+    """A container's /etc/resolv.conf: the host's, with what the container asks instead; with
+    `embedded_dns`, the embedded server (which forwards to `dns` or the host's) and dockerd's ndots:0."""
     try:
         resolv = HOST_RESOLV_CONF.read_text()
     except OSError:
         resolv = FALLBACK_RESOLV_CONF
+    if embedded_dns:
+        return _resolv_conf(resolv, [EMBEDDED_DNS], list(dns_search), ["ndots:0", *dns_options])
     if dns or dns_search or dns_options:
-        resolv = _resolv_conf(resolv, list(dns), list(dns_search), list(dns_options))
-    write_atomic(directory / "resolv.conf", resolv.encode(), durable=False)
+        return _resolv_conf(resolv, list(dns), list(dns_search), list(dns_options))
+    return resolv
 
 
 def _resolv_conf(host: str, servers: list[str], search: list[str], options: list[str]) -> str:

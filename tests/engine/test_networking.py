@@ -3,9 +3,12 @@ disconnect, and nothing left behind. Each daemon of the suite has a network name
 (tests/daemon_harness.py), which stands for the host here."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import socket
+import threading
 
 import pytest
 from pyroute2 import IPRoute
@@ -174,3 +177,67 @@ def test_network_explain_shows_the_wiring_the_course_looks_at_by_hand(daemon: Da
         assert stopped.returncode == 1 and "No such container: nosuch" in stopped.stderr
     finally:
         daemon.berth("rm", "-f", box)
+
+
+def test_containers_on_a_user_network_find_each_other_by_name_alias_and_id(daemon: Daemon) -> None:
+    daemon.berth("network", "create", "named")
+    try:
+        db = run_d(daemon, "--network", "named", "--name", "named-db", "--network-alias", "database",
+                   "busybox", "sleep", "100")
+        address = inspect(daemon, db)["NetworkSettings"]["Networks"]["named"]["IPAddress"]
+        asked = daemon.berth("run", "--rm", "--network", "named", "busybox", "sh", "-c",
+                             f"cat /etc/resolv.conf; for n in named-db database {db[:12]} NAMED-DB named-db.named; "
+                             "do nslookup $n | grep -A1 ^Name: | tail -1; done").stdout
+        assert asked.startswith("nameserver 127.0.0.11\n") and "options ndots:0" in asked
+        assert asked.count(f"Address: {address}") == 5
+        app = run_d(daemon, "--name", "named-app", "busybox", "sleep", "100")
+        daemon.berth("network", "connect", "named", app)
+        assert daemon.berth("exec", app, "ping", "-c", "1", "-W", "2", "database").returncode == 0
+        daemon.berth("network", "disconnect", "named", db)
+        gone = daemon.berth("exec", app, "nslookup", "database", check=False)
+        assert f"Address: {address}" not in gone.stdout
+        plain = daemon.berth("run", "--rm", "busybox", "cat", "/etc/resolv.conf").stdout
+        assert "127.0.0.11" not in plain  # the default bridge has no name resolution, as in Docker
+    finally:
+        daemon.berth("rm", "-f", "named-db", "named-app", check=False)
+        daemon.berth("network", "rm", "named", check=False)
+
+
+def test_other_names_go_to_the_containers_dns_servers(daemon: Daemon) -> None:
+    import dns.message
+    import dns.rrset
+
+    with netns.entered(str(daemon.netns)):
+        upstream = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    upstream.bind(("127.0.0.1", 53))
+    upstream.settimeout(10)
+    asked: list[str] = []
+
+    def answer() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                wire, client = upstream.recvfrom(4096)
+                query = dns.message.from_wire(wire)
+                asked.append(query.question[0].name.to_text())
+                reply = dns.message.make_response(query)
+                if query.question[0].rdtype == 1:
+                    reply.answer.append(dns.rrset.from_text(query.question[0].name, 60, "IN", "A", "203.0.113.7"))
+                upstream.sendto(reply.to_wire(), client)
+
+    threading.Thread(target=answer, daemon=True).start()
+    daemon.berth("network", "create", "forwarding")
+    try:
+        found = daemon.berth("run", "--rm", "--network", "forwarding", "--dns", "127.0.0.1", "busybox",
+                             "nslookup", "www.example.test").stdout
+        assert "Address: 203.0.113.7" in found and "www.example.test." in asked
+    finally:
+        upstream.close()
+        daemon.berth("network", "rm", "forwarding", check=False)
+    refused = daemon.berth("network", "create", "failing")
+    try:
+        down = daemon.berth("run", "--rm", "--network", "failing", "--dns", "127.0.0.1", "busybox",
+                            "nslookup", "www.example.test", check=False)
+        assert "SERVFAIL" in down.stdout + down.stderr  # nothing answers upstream now
+    finally:
+        daemon.berth("network", "rm", "failing", check=False)
+    assert refused.returncode == 0
