@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from berth.cli.client import Client, Hijacked
 from berth.cli.errors import DaemonError
-from berth.cli.streams import RawTerminal, pump, signal, terminal_size
+from berth.cli.streams import RawTerminal, pump, terminal_size
 
 TYPE_CHECKING = False  # what typing.TYPE_CHECKING is, without importing typing (start-up time)
 if TYPE_CHECKING:
@@ -12,7 +12,6 @@ if TYPE_CHECKING:
 # Signals the CLI forwards to the container while attached (docker proxies all catchable ones
 # except those about the CLI's own terminal and children).
 PROXIED_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGALRM", "SIGCONT")
-_SIGNAL_NAMES = {getattr(signal, name): name for name in PROXIED_SIGNALS}
 
 
 def attach(client: Client, container: str, *, stdin: bool, stdout: bool = True, stderr: bool = True,
@@ -46,17 +45,24 @@ class ProxySignals:
 
     def __enter__(self) -> None:
         if self.enabled:
-            for signum in _SIGNAL_NAMES:
-                self._previous[signum] = signal.signal(signum, self._forward)
+            import signal  # only here: it imports enum (some 4 ms), which other commands need not pay for
+
+            for name in PROXIED_SIGNALS:
+                self._previous[signal.Signals[name]] = signal.signal(signal.Signals[name], self._forward)
 
     def __exit__(self, *exc_info: object) -> None:
-        while self._previous:
-            signum, handler = self._previous.popitem()
-            signal.signal(signum, handler)
+        if self._previous:
+            import signal
+
+            while self._previous:
+                signum, handler = self._previous.popitem()
+                signal.signal(signum, handler)
 
     def _forward(self, signum: int, _frame: Any) -> None:
+        import signal  # imported already, by __enter__
+
         try:
-            self.client.clone().post(f"/containers/{self.container}/kill", {"signal": _SIGNAL_NAMES[signum]})
+            self.client.clone().post(f"/containers/{self.container}/kill", {"signal": signal.Signals(signum).name})
         except DaemonError:
             pass
 

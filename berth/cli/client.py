@@ -6,7 +6,7 @@ messages, and hijacked connections (`Upgrade: tcp` -> 101 -> raw socket) for att
 from __future__ import annotations
 
 from berth import API_VERSION
-from berth.cli import http1, wire
+from berth.cli import http1, unixstream, wire
 from berth.cli.errors import CLIError, ConnectError, DaemonError
 from berth.cli.hosts import parse_host
 
@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
     from socket import socket
     from typing import Any, BinaryIO
+
+    from berth.cli.unixstream import UnixStream
 
     Params = dict[str, Any]
     Body = bytes | Iterable[bytes] | BinaryIO | None
@@ -101,7 +103,7 @@ class Response:
 class Hijacked:
     """A raw, two-way connection after the daemon switched protocols."""
 
-    def __init__(self, sock: socket, buffered: bytes) -> None:
+    def __init__(self, sock: UnixStream | socket, buffered: bytes) -> None:
         self.sock = sock
         self._buffered = buffered
 
@@ -116,7 +118,7 @@ class Hijacked:
 
     def close_write(self) -> None:
         try:
-            self.sock.shutdown(wire.SHUT_WR)
+            self.sock.shutdown(unixstream.SHUT_WR)
         except OSError:
             pass
 
@@ -133,7 +135,7 @@ class Client:
     def __init__(self, host: str) -> None:
         self.host = host
         self.address = parse_host(host)
-        self._sock: socket | None = None
+        self._sock: UnixStream | socket | None = None
         self._reader: http1.Reader | None = None
         self._idle = False  # connected, and the last response was read to its end
 
@@ -193,9 +195,10 @@ class Client:
 
     def _connect(self) -> None:
         address = self.address
+        sock: UnixStream | socket
         try:
             if address.path is not None:
-                sock = wire.unix_socket(address.path)
+                sock = unixstream.connect(address.path)
             else:
                 assert address.tcp is not None
                 # only here: TCP is rare, and importing socket costs start-up time

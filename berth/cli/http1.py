@@ -11,6 +11,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from socket import socket
 
+    from berth.cli.unixstream import UnixStream
+
 MAX_LINE = 65536
 MAX_HEADERS = 128
 _READ_SIZE = 65536
@@ -33,7 +35,7 @@ def encode_chunk(data: bytes) -> bytes:
 class Reader:
     """Buffered reading from a socket."""
 
-    def __init__(self, sock: socket) -> None:
+    def __init__(self, sock: UnixStream | socket) -> None:
         self.sock = sock
         self.buffer = bytearray()
 

@@ -9,11 +9,6 @@ import sys
 from berth import detachkeys
 from berth.cli.errors import CLIError
 
-try:
-    import _signal as signal  # signal's C half: the module itself imports enum (start-up time)
-except ImportError:  # not CPython
-    import signal
-
 TYPE_CHECKING = False  # what typing.TYPE_CHECKING is, without importing typing (start-up time)
 if TYPE_CHECKING:
     import threading
@@ -108,6 +103,8 @@ def pump(conn: Hijacked, *, tty: bool, stdin: bool, detach_keys: bytes = b"",
                          daemon=True).start()
     previous = None
     if on_resize is not None and tty:
+        import signal  # only here: it imports enum, which costs other commands start-up time
+
         previous = signal.signal(signal.SIGWINCH, _resizer(on_resize))
     try:
         while True:

@@ -1,29 +1,19 @@
-"""JSON and unix sockets for the CLI without importing the `json` and `socket` modules (start-up time).
+"""JSON for the CLI without importing the `json` module (start-up time).
 
-`json` imports re, enum, functools and collections; `socket` imports enum, selectors and array: 5-6 ms
-and 2-3 ms of every command. So JSON is read and written here, by a small codec of berth's own that
+`json` imports re, enum, functools and collections: 5-6 ms of every command. So JSON is read and written here, by a small codec of berth's own that
 gives json's text and values for the JSON types, and leaves the rest to json itself: text the codec
 does not take (invalid JSON, whose error and message are json's; bytes in UTF-16 or UTF-32, or with a
 BOM) and long text (LARGE), where json's C parser pays for json's import. No private API is used for
 JSON (before, this module set up json's C half, `_json`, whose signatures are CPython's business).
-Sockets come from `_socket`, the C half socket.socket derives from, or from `socket` where an
-interpreter lacks it.
+The CLI's unix socket is berth.cli.unixstream's.
 """
 from __future__ import annotations
 
 TYPE_CHECKING = False  # what typing.TYPE_CHECKING is, without importing typing (start-up time)
 if TYPE_CHECKING:
-    from socket import socket as Socket
     from typing import Any
 
-try:
-    from _socket import AF_UNIX, SHUT_WR, SOCK_STREAM
-    from _socket import socket as _new_socket
-except ImportError:
-    from socket import AF_UNIX, SHUT_WR, SOCK_STREAM  # type: ignore[assignment]
-    from socket import socket as _new_socket  # type: ignore[assignment]
-
-__all__ = ["LARGE", "SHUT_WR", "dumps", "loads", "raw_decode", "unix_socket"]
+__all__ = ["LARGE", "dumps", "loads", "raw_decode"]
 
 # Above this many characters (or bytes) loads leaves the text to json: the codec here reads about
 # 15 KiB a millisecond, json's C parser some 200, and json's import costs 5-6 ms.
@@ -334,14 +324,3 @@ def _quote_ascii(text: str) -> str:
     if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
         return f'"{text}"'
     return '"' + text.translate(_ASCII_ESCAPES) + '"'
-
-
-def unix_socket(path: str) -> Socket:
-    """A stream socket connected to the unix socket at `path` (OSError as socket.socket raises them)."""
-    sock = _new_socket(AF_UNIX, SOCK_STREAM)
-    try:
-        sock.connect(path)
-    except BaseException:
-        sock.close()
-        raise
-    return sock  # type: ignore[return-value]  # socket.socket's C base, without the socket module's import

@@ -5,7 +5,6 @@ Runs in a detached process forked from the zygote; single-threaded, one epoll lo
 """
 from __future__ import annotations
 
-import _signal
 import errno
 import json
 import os
@@ -307,7 +306,6 @@ def serve(request: dict, reply: socket.socket, channel: socket.socket) -> None:
     does its one-time work itself."""
     os.chdir(request["state_dir"])
     syscalls.prctl(syscalls.PR_SET_CHILD_SUBREAPER, 1)
-    _keep_child_statuses()
     try:
         prepared = prepare_exec(request)
     except (LaunchError, OSError) as error:
@@ -327,7 +325,6 @@ def serve_container(body: bytes, reply: socket.socket, channel: socket.socket) -
     it writes. It reads the request only once the process has ended, to clean up after it.
     """
     syscalls.prctl(syscalls.PR_SET_CHILD_SUBREAPER, 1)
-    _keep_child_statuses()
     try:
         prepared = prepare_container(body)
     except Declined as declined:
@@ -354,10 +351,3 @@ def _reply(reply: socket.socket, message: bytes) -> None:
     except OSError:
         pass
     reply.close()
-
-
-def _keep_child_statuses() -> None:
-    """Undo the zygote's "ignore SIGCHLD" (with which the kernel reaps ended children at once), so
-    that the process's exit status waits for us. Through `_signal`, not `signal`, whose enum
-    conversions would cost each monitor ~30 pages copied from the zygote."""
-    _signal.signal(_signal.SIGCHLD, _signal.SIG_DFL)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import select
 import signal
 import socket
 import sys
@@ -23,6 +24,7 @@ from berth.monitor import request as zygote_request
 from berth.monitor.sockpath import short_socket_path
 
 REQUEST_TIMEOUT = 5.0
+_MAX_FD = 1 << 20  # above any descriptor the zygote holds (the kernel's nr_open ceiling)
 
 
 def serve_request(connection: socket.socket) -> None:
@@ -46,20 +48,25 @@ def serve_request(connection: socket.socket) -> None:
     monitor.serve(parsed, connection, channel)
 
 
-def _fork_monitor(connection_fd: int, listener: socket.socket) -> None:
-    """Fork the monitor for one accepted connection; it reads the request itself.
+def _fork_monitor(connection_fd: int, listener: socket.socket) -> int:
+    """Fork the monitor for one accepted connection, which reads the request itself; its pid.
 
     Every page the zygote writes while monitors share it becomes a copy that some monitor pays for,
-    so the zygote does nothing per request but accept and fork. The monitor is forked once, not
+    so the zygote does little per request but accept and fork. The monitor is forked once, not
     twice (each fork costs it the pages its at-fork work writes to), in a session of its own so that
-    no signal meant for the daemon reaches it. The zygote ignores SIGCHLD, so the kernel reaps a
-    monitor that ends; one whose zygote ended first goes to init (or the nearest subreaper).
+    no signal meant for the daemon reaches it. It keeps only stdio and its connection: the zygote's
+    other descriptors (its listener, the pidfds of other monitors) are closed by number, which writes
+    no Python object. SIGCHLD keeps its default, so the monitor's own children leave it their exit
+    status; the zygote reaps the monitors (`main`). One whose zygote ended first goes to init (or the
+    nearest subreaper).
     """
-    if os.fork() != 0:
-        return
+    pid = os.fork()
+    if pid != 0:
+        return pid
     status = 1
     try:
-        listener.close()
+        os.closerange(3, connection_fd)
+        os.closerange(connection_fd + 1, _MAX_FD)
         os.setsid()
         serve_request(socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET, 0, connection_fd))
         status = 0
@@ -87,7 +94,7 @@ def main(argv: list[str] | None = None) -> None:
             os.unlink(socket_path)
         listener.bind(reachable)
     listener.listen(128)
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # monitors are reaped by the kernel
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # whatever the daemon had: monitors' children need it
     gc.freeze()  # keep shared pages shared: the collector no longer writes to existing objects
     sys.stdout.write("ready\n")
     sys.stdout.flush()
@@ -95,15 +102,32 @@ def main(argv: list[str] | None = None) -> None:
     os.dup2(devnull, 0)
     os.dup2(devnull, 1)
     os.close(devnull)
+    _serve(listener)
+
+
+def _serve(listener: socket.socket) -> None:
+    """Fork a monitor per connection, and reap each monitor that ends (through a pidfd per monitor)."""
+    poller = select.poll()
+    poller.register(listener.fileno(), select.POLLIN)
+    monitors: dict[int, int] = {}  # pidfd -> pid
     while True:
-        connection, _ = listener.accept()
-        connection_fd = connection.detach()
-        try:
-            _fork_monitor(connection_fd, listener)
-        except OSError as error:  # no fork: the daemon sees the connection close unanswered
-            print(f"zygote: cannot fork a monitor: {error}", file=sys.stderr)
-        finally:
-            os.close(connection_fd)
+        for fd, _ in poller.poll():
+            if fd in monitors:
+                os.waitpid(monitors.pop(fd), 0)
+                poller.unregister(fd)
+                os.close(fd)
+                continue
+            connection, _ = listener.accept()
+            connection_fd = connection.detach()
+            try:
+                pid = _fork_monitor(connection_fd, listener)
+                pidfd = os.pidfd_open(pid)
+                monitors[pidfd] = pid
+                poller.register(pidfd, select.POLLIN)
+            except OSError as error:  # no fork: the daemon sees the connection close unanswered
+                print(f"zygote: cannot fork a monitor: {error}", file=sys.stderr)
+            finally:
+                os.close(connection_fd)
 
 
 if __name__ == "__main__":

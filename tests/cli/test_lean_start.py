@@ -111,7 +111,7 @@ def run_berth(host: str, *args: str) -> tuple[int, str, str, set[str]]:
 
 @pytest.mark.parametrize(("args", "code", "out", "err"), [
     (["exec", "web", "true"], 3, "out\n", "err\n"),
-    (["run", "--rm", "busybox", "true"], 0, "hello\n", ""),
+    (["run", "-d", "busybox", "true"], 0, CONTAINER["Id"] + "\n", ""),
     (["logs", "web"], 0, "logged\n", ""),
     (["start", "web"], 0, "web\n", ""),
     (["stop", "web"], 0, "web\n", ""),
@@ -121,6 +121,14 @@ def run_berth(host: str, *args: str) -> tuple[int, str, str, set[str]]:
 def test_hot_commands_run_without_json_re_enum_socket_signal_or_click(daemon_host: str, args: list[str],
                                                                          code: int, out: str, err: str) -> None:
     assert run_berth(daemon_host, *args) == (code, out, err, set())
+
+
+def test_an_attached_run_imports_signal_only_to_forward_signals(daemon_host: str) -> None:
+    """`run` attached forwards the signals it gets to the container (docker's --sig-proxy), for which
+    it needs the public `signal` module, and enum with it; without forwarding, neither."""
+    assert run_berth(daemon_host, "run", "--rm", "busybox", "true") == \
+        (0, "hello\n", "", {"signal", "enum", "functools", "collections"})
+    assert run_berth(daemon_host, "run", "--rm", "--no-sig-proxy", "busybox", "true") == (0, "hello\n", "", set())
 
 
 def test_ps_runs_without_click_json_socket_or_signal(daemon_host: str) -> None:

@@ -1,8 +1,6 @@
 """The CLI's JSON and sockets without the json and socket modules: same text, values and errors as json."""
 import json
 import math
-import os
-import socket
 import sys
 
 import pytest
@@ -136,30 +134,6 @@ def test_any_text_decodes_or_fails_exactly_as_with_json(text: str) -> None:
         assert str(got.value) == str(err)
     else:
         assert same(wire.loads(text), expected)
-
-
-def test_unix_socket_connects_and_reports_a_missing_socket_as_socket_does(tmp_path) -> None:
-    path = str(tmp_path / "s.sock")
-    with pytest.raises(FileNotFoundError):
-        wire.unix_socket(path)
-    with socket.socket(socket.AF_UNIX) as listener:
-        listener.bind(path)
-        listener.listen()
-        sock = wire.unix_socket(path)
-        peer, _ = listener.accept()
-        with peer:
-            sock.sendall(b"ping")
-            assert peer.recv(4) == b"ping"
-            sock.shutdown(wire.SHUT_WR)
-            assert peer.recv(4) == b""
-            peer.sendall(b"pong")
-            assert sock.recv(4) == b"pong"
-        sock.close()
-    os.unlink(path)
-    with open(path, "w"):
-        pass
-    with pytest.raises(ConnectionRefusedError):  # a file that is no socket
-        wire.unix_socket(path)
 
 
 @pytest.mark.parametrize("text", [
