@@ -83,7 +83,7 @@ def start_dockerd() -> Engine | None:
     def argv(base: Path) -> list[str]:
         return [DOCKERD, "--data-root", str(base / "data"), "--exec-root", str(base / "run"),
                 "--pidfile", str(base / "docker.pid"), "-H", f"unix://{base / 'engine.sock'}",
-                "--bridge", "none", "--iptables=false", "--ip6tables=false", "--ip-masq=false",
+                "--ip6tables=false",  # its default bridge and NAT, in the bench's own network namespace
                 "--containerd-namespace", "bench", "--containerd-plugins-namespace", "bench-plugins",
                 "--storage-driver", "overlay2"]
 

@@ -54,7 +54,8 @@ class NetworkService:
         `routed_subnets`: the host's routes, which networks made without a subnet keep clear of;
         `firewall`: berth's rules for bridge networks and published ports (None: daemon.json
         `iptables: false`, no NAT and no publishing); `ip_forward`: turn on the host's forwarding."""
-        self.store = store or LocalStore(data_root / "network")
+        # a running container's sandbox and endpoints die with it: written without fsync
+        self.store = store or LocalStore(data_root / "network", volatile=frozenset({SANDBOXES, ENDPOINTS}))
         self.drivers = {driver.name: driver for driver in drivers}
         self.ipam = LocalIpam(self.store)
         self.sandboxes_dir = sandboxes_dir or data_root / "netns"
@@ -308,11 +309,12 @@ class NetworkService:
         found = self.store.get(SANDBOXES, container_id)
         if found is None:
             return
-        for endpoint_id in found[0]["Endpoints"]:
-            self._drop_endpoint(endpoint_id)
-        self.store.delete(SANDBOXES, container_id)
-        if Path(found[0]["Key"]).parent == self.sandboxes_dir:
+        ending = Path(found[0]["Key"]).parent == self.sandboxes_dir
+        if ending:  # first: with no process left in it, the namespace ends, its interfaces with it
             netns.remove(Path(found[0]["Key"]))
+        for endpoint_id in found[0]["Endpoints"]:
+            self._drop_endpoint(endpoint_id, sandbox_ending=ending)
+        self.store.delete(SANDBOXES, container_id)
 
     def reconcile(self, running: Iterable[str]) -> None:
         """After a restart, before any start: every container not in `running` leaves, and endpoints
@@ -430,14 +432,14 @@ class NetworkService:
             raise
         return record
 
-    def _drop_endpoint(self, endpoint_id: str) -> None:
+    def _drop_endpoint(self, endpoint_id: str, sandbox_ending: bool = False) -> None:
         found = self.store.get(ENDPOINTS, endpoint_id)
         if found is None:
             return
         endpoint = found[0]
         network = self.store.get(NETWORKS, endpoint["Network"])
         if network is not None and network[0]["Id"] == endpoint["NetworkID"]:
-            self._driver(network[0]["Driver"]).leave(_spec(network[0]), endpoint_id)
+            self._driver(network[0]["Driver"]).leave(_spec(network[0]), endpoint_id, sandbox_ending)
             if network[0].get("PoolId") and endpoint.get("IPv4Address"):
                 self.ipam.release_address(network[0]["PoolId"], endpoint["IPv4Address"].split("/")[0])
         self.store.delete(ENDPOINTS, endpoint_id)

@@ -6,6 +6,7 @@ through the host (outbound NAT, published ports, isolation between networks) is 
 """
 from __future__ import annotations
 
+import errno
 import ipaddress
 import os
 import socket
@@ -48,6 +49,17 @@ def _true(value: Any) -> bool:
     return str(value).lower() in ("1", "t", "true", "yes", "on")
 
 
+def link_index(ipr: IPRoute, name: str) -> int | None:
+    """The index of the interface `name` (None if there is none), asked for alone: listing every
+    link to find one would cost each start more with every container on the host."""
+    try:
+        return int(ipr.link("get", ifname=name)[0]["index"])
+    except NetlinkError as error:
+        if error.code == errno.ENODEV:
+            return None
+        raise
+
+
 def host_side(endpoint_id: str) -> str:
     """The name of an endpoint's veth end on the bridge (docker's pattern: veth + 7 characters)."""
     return f"veth{endpoint_id[:7]}"
@@ -68,14 +80,13 @@ class BridgeDriver:
         of that name (made by hand, or left by a daemon killed) is taken over."""
         settings = BridgeSettings.of(network)
         with IPRoute() as ipr:
-            found = ipr.link_lookup(ifname=settings.name)
-            if not found:
+            index = link_index(ipr, settings.name)
+            if index is None:
                 try:
                     ipr.link("add", ifname=settings.name, kind="bridge", mtu=settings.mtu)
                 except NetlinkError as error:
                     raise Conflict(f"cannot make bridge {settings.name}: {os.strerror(error.code)}") from None
-                found = ipr.link_lookup(ifname=settings.name)
-            index = found[0]
+                index = link_index(ipr, settings.name)
             if network.gateway:
                 gateway = ipaddress.ip_interface(network.gateway)
                 held = {(a.get_attr("IFA_ADDRESS"), a["prefixlen"]) for a in ipr.get_addr(index=index)}
@@ -85,7 +96,7 @@ class BridgeDriver:
 
     def delete_network(self, network: NetworkSpec) -> None:
         with IPRoute() as ipr:
-            for index in ipr.link_lookup(ifname=BridgeSettings.of(network).name):
+            if (index := link_index(ipr, BridgeSettings.of(network).name)) is not None:
                 ipr.link("del", index=index)
 
     def sandbox(self, network: NetworkSpec) -> Sandbox:
@@ -100,14 +111,14 @@ class BridgeDriver:
         namespace_fd = os.open(netns_path, os.O_RDONLY | os.O_CLOEXEC)
         try:
             with IPRoute() as ipr:
-                bridge = ipr.link_lookup(ifname=settings.name)
-                if not bridge:
+                bridge = link_index(ipr, settings.name)
+                if bridge is None:
                     raise Conflict(f"bridge {settings.name} of network {network.name} is gone")
-                ipr.link("add", ifname=outside, kind="veth", mtu=settings.mtu, master=bridge[0],
+                ipr.link("add", ifname=outside, kind="veth", mtu=settings.mtu, master=bridge,
                          peer={"ifname": endpoint.ifname, "address": mac, "mtu": settings.mtu,
                                "net_ns_fd": namespace_fd})
                 try:
-                    index = ipr.link_lookup(ifname=outside)[0]
+                    index = link_index(ipr, outside)
                     # hairpin: a container reaching its own published port through the host's address;
                     # isolated (icc=false): no frame from one isolated port to another, the host still reached
                     ipr.brport("set", index=index, mode=1, isolated=0 if settings.icc else 1)
@@ -126,17 +137,21 @@ class BridgeDriver:
         with netns.entered(netns_path):
             inside = IPRoute()
         with inside:
-            index = inside.link_lookup(ifname=endpoint.ifname)[0]
+            index = link_index(inside, endpoint.ifname)
             inside.addr("add", index=index, address=str(interface.ip), prefixlen=interface.network.prefixlen)
             inside.link("set", index=index, state="up")
-            inside.link("set", index=inside.link_lookup(ifname="lo")[0], state="up")
+            inside.link("set", index=1, state="up")  # lo is always the first link of a namespace
             if endpoint.default_route and endpoint.gateway:
                 inside.route("add", dst="default", gateway=endpoint.gateway)
 
-    def leave(self, network: NetworkSpec, endpoint_id: str) -> None:
-        """Delete the pair (both ends go together); gone already when its namespace ended."""
+    def leave(self, network: NetworkSpec, endpoint_id: str, sandbox_ending: bool = False) -> None:
+        """Delete the pair (both ends go together). When the container's namespace is ending, the
+        kernel deletes the pair as it tears the namespace down, in the background: deleting it here
+        would make the container's exit wait for the kernel's grace periods (some 30 ms)."""
+        if sandbox_ending:
+            return
         with IPRoute() as ipr:
-            for index in ipr.link_lookup(ifname=host_side(endpoint_id)):
+            if (index := link_index(ipr, host_side(endpoint_id))) is not None:
                 ipr.link("del", index=index)
 
 

@@ -72,8 +72,10 @@ class NetworkDriver(Protocol):
         sandbox: `/proc/PID/ns/net` or a bind-mounted namespace file); what inspect shows of it
         (MacAddress, IPv4Address, IPv6Address), kept in the endpoint's record."""
 
-    def leave(self, network: NetworkSpec, endpoint_id: str) -> None:
-        """Undo `join`; also when the sandbox is gone already (the container exited)."""
+    def leave(self, network: NetworkSpec, endpoint_id: str, sandbox_ending: bool = False) -> None:
+        """Undo `join`; also when the sandbox is gone already. `sandbox_ending`: the namespace is
+        being let go of with the container (it exited), so what lives only in it dies with it and
+        may be left to the kernel."""
 
 
 class _BuiltinOnly:
@@ -91,7 +93,7 @@ class _BuiltinOnly:
     def join(self, network: NetworkSpec, endpoint: EndpointSpec, netns_path: str) -> dict[str, Any]:
         return {}  # nothing to wire: the namespace is what the container gets
 
-    def leave(self, network: NetworkSpec, endpoint_id: str) -> None:
+    def leave(self, network: NetworkSpec, endpoint_id: str, sandbox_ending: bool = False) -> None:
         pass
 
 

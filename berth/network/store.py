@@ -42,10 +42,13 @@ class NetworkStore(Protocol):
 class LocalStore:
     """Records as files `<root>/<kind>/<key>.json` ({"version": N, "record": {...}}), written atomically;
     a compare-and-swap holds an exclusive lock on `<root>/.lock`, so writers in other threads and
-    processes (two stores on the same root) take turns."""
+    processes (two stores on the same root) take turns. Records of the `volatile` kinds describe
+    running containers, which a power loss ends anyway: they are written without waiting for the
+    disk (still whole or not at all, also when the daemon is killed)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, volatile: frozenset[str] = frozenset()) -> None:
         self.root = root
+        self.volatile = volatile
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -77,7 +80,8 @@ class LocalStore:
             if (current[1] if current else 0) != version:
                 raise StaleVersion(f"{kind}/{key} changed since version {version}")
             path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(path, json.dumps({"version": version + 1, "record": record}).encode())
+            write_atomic(path, json.dumps({"version": version + 1, "record": record}).encode(),
+                         durable=kind not in self.volatile)
             return version + 1
 
     def delete(self, kind: str, key: str) -> None:

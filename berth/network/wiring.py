@@ -9,6 +9,7 @@ from typing import Any
 from pyroute2 import IPRoute
 
 from berth.network import netns
+from berth.network.bridge import link_index
 
 
 def describe(netns_path: str) -> dict[str, Any]:
@@ -36,11 +37,11 @@ def describe(netns_path: str) -> dict[str, Any]:
 def bridge_addresses(name: str) -> list[str]:
     """The addresses on a host bridge (its network's gateway), with their prefixes."""
     with IPRoute() as host:
-        found = host.link_lookup(ifname=name)
-        if not found:
+        index = link_index(host, name)
+        if index is None:
             return []
         return [f"{address.get_attr('IFA_ADDRESS')}/{address['prefixlen']}"
-                for address in host.get_addr(index=found[0], family=socket.AF_INET)]
+                for address in host.get_addr(index=index, family=socket.AF_INET)]
 
 
 def _interface(link: Any, ipr: Any) -> dict[str, Any]:

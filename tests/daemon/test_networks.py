@@ -123,7 +123,7 @@ class Wiring:
         self.joined.add(endpoint.id)
         return {"IPv4Address": endpoint.address, "MacAddress": "02:42:0a:00:00:02"}
 
-    def leave(self, network: NetworkSpec, endpoint_id: str) -> None:
+    def leave(self, network: NetworkSpec, endpoint_id: str, sandbox_ending: bool = False) -> None:
         self.joined.remove(endpoint_id)
 
 

@@ -60,7 +60,8 @@ def test_containers_on_the_default_bridge_reach_each_other_by_address(daemon: Da
         assert on_bridge["Containers"][server]["IPv4Address"] == f"{address}/16"
     finally:
         daemon.berth("rm", "-f", server)
-    assert not [name for name, kind in host_links(daemon).items() if kind == "veth"]  # its veth went with it
+    eventually(lambda: not [name for name, kind in host_links(daemon).items() if kind == "veth"],
+               "its veth pair to go with its namespace")
 
 
 def test_a_user_network_gives_the_address_asked_and_is_kept_while_in_use(daemon: Daemon) -> None:
@@ -103,7 +104,7 @@ def test_a_running_container_is_connected_and_disconnected(daemon: Daemon) -> No
         again = daemon.berth("network", "connect", "back", "app", check=False)
         assert "endpoint with name app already exists in network back" in again.stderr
         daemon.berth("network", "disconnect", "back", "app")
-        assert daemon.berth("exec", app, "ip", "link", "show", "eth1", check=False).returncode != 0
+        assert daemon.berth("exec", app, "ip", "link", "show", "eth1", check=False).returncode != 0  # at once
         assert list(inspect(daemon, app)["NetworkSettings"]["Networks"]) == ["bridge"]
         daemon.berth("rm", "-f", db)
         daemon.berth("stop", "-t", "0", app)
@@ -141,7 +142,8 @@ def test_nothing_is_left_when_containers_stop_or_the_daemon_is_killed(fresh_daem
     assert inspect(daemon, newcomer)["NetworkSettings"]["IPAddress"] != address
     daemon.berth("rm", "-f", kept, gone, newcomer)
     assert list((daemon.exec_root / "netns").iterdir()) == []
-    assert not [name for name, kind in host_links(daemon).items() if kind == "veth"]
+    eventually(lambda: not [name for name, kind in host_links(daemon).items() if kind == "veth"],
+               "the veth pairs to go with their namespaces")
 
 
 def test_a_legacy_link_names_the_linked_container_in_hosts_and_environment(daemon: Daemon) -> None:
