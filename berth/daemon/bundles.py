@@ -117,7 +117,7 @@ class Bundles:
     async def _attach_networks(self, container: Container) -> None:
         """Make the container's network namespace and its endpoints, and note what it got."""
         mac = container.config.get("MacAddress") or ""
-        requests = {name: {**settings, "MacAddress": mac if index == 0 else ""}
+        requests = {name: {**settings, "MacAddress": settings.get("MacAddress") or (mac if index == 0 else "")}
                     for index, (name, settings) in enumerate(container.networks.items())}
         path, endpoints = await asyncio.to_thread(self.networks.attach, container.id, container.name, requests)
         container.sandbox_key = path  # for a failure below to find and release
@@ -140,7 +140,7 @@ class Bundles:
     async def serve_dns(self, container: Container) -> None:
         """The embedded DNS server in a running container on a user-defined network (at its start, or
         again after a daemon restart)."""
-        if self.resolves_names(container) and container.sandbox_key:
+        if self.resolves_names(container) and container.sandbox_key and not self.dns.serving(container.id):
             try:
                 host = fs.HOST_RESOLV_CONF.read_text()
             except OSError:

@@ -226,4 +226,4 @@ def endpoint_settings(network_id: str, requested: Mapping[str, Any] | None = Non
     requested = requested or {}
     return {"IPAMConfig": requested.get("IPAMConfig") or None, "Links": requested.get("Links") or None,
             "Aliases": requested.get("Aliases") or None, "NetworkID": network_id, **_RUNTIME_FIELDS,
-            "DriverOpts": requested.get("DriverOpts") or None}
+            "MacAddress": requested.get("MacAddress") or "", "DriverOpts": requested.get("DriverOpts") or None}

@@ -10,6 +10,7 @@ learns of its exit through it; after a restart it reconnects to the monitors tha
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import shutil
 import signal
@@ -39,7 +40,7 @@ from berth.daemon.records import NAME_PATTERN, ContainerRecords
 from berth.daemon.spec import SpecError, parse_signal, resources
 from berth.daemon.streams import MonitorChannel, OutputHub, StdinFunnel, relay
 from berth.daemon.tasks import Monitors, Task, TaskError
-from berth.errdefs import BerthError, Conflict, InvalidArgument, NotModified
+from berth.errdefs import BerthError, Conflict, InvalidArgument, NotFound, NotModified
 from berth.image.errors import ImageNotFound
 from berth.image.service import ContainerUse, ImageService
 from berth.linux.processes import exists as process_alive
@@ -50,6 +51,7 @@ from berth.timestamps import ZERO_TIME, parse_seconds, rfc3339_nano
 log = logging.getLogger("berth.containers")
 
 DEFAULT_STOP_TIMEOUT = 10
+KILL_WAIT = 10.0  # how long `kill` (SIGKILL) waits for the exit to be seen, as dockerd
 STATS_INTERVAL = 1.0  # seconds between `docker stats` readings, as dockerd
 
 
@@ -331,10 +333,15 @@ class ContainerService:
             raise InvalidArgument(f"Cannot kill container: {ref}: The linux daemon does not support signal {sig}")
         if container.state.status not in HAS_PROCESS or not container.state.pid:
             raise NotRunning(f"Cannot kill container: {ref}: Container {container.id} is not running")
+        exited = None
         if sig == signal.SIGKILL:
             container.manually_stopped = True
+            exited = self._exit_future(self.live[container.id])
         self.emit(container, "kill", signal=str(int(sig)))
         await asyncio.to_thread(self.task(container).kill, sig)
+        if exited is not None:  # as dockerd: a SIGKILL's answer waits for the exit to be recorded
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(exited, KILL_WAIT)
 
     async def stop(self, ref: str, timeout: int | None) -> None:
         container = self.get(ref)
@@ -487,10 +494,20 @@ class ContainerService:
         await self.records.save(container)
         self.emit(container, "rename", oldName="/" + old_name)
 
-    def remove_link(self, name: str) -> None:
-        """`rm -l`: berth has no legacy links, so a name is a container's own, which cannot go."""
-        self.get(name)
-        raise Conflict("Conflict, cannot remove the default link name of the container")
+    async def remove_link(self, name: str) -> None:
+        """`rm -l PARENT/ALIAS`: the parent's legacy link of that alias goes (the next start has no
+        hosts line or variables for it). A container's own name is no link to remove."""
+        parent_ref, _, alias = name.strip("/").rpartition("/")
+        if not parent_ref:
+            self.get(name)
+            raise Conflict("Conflict, cannot remove the default link name of the container")
+        parent = self.get(parent_ref)
+        links = parent.host_config.get("Links") or []
+        kept = [link for link in links if link.partition(":")[2] != f"/{parent.name}/{alias}"]
+        if len(kept) == len(links):
+            raise NotFound(f"No such container: {name}")
+        parent.host_config["Links"] = kept
+        await self.records.save(parent)
 
     # --- streams ---------------------------------------------------------------------------
     def attach(self, ref: str) -> AttachHandle:
@@ -589,7 +606,9 @@ class ContainerService:
         async def read(previous: dict[str, Any] | None) -> dict[str, Any]:
             running = container.state.status in HAS_PROCESS
             usage = await asyncio.to_thread(self.task(container).stats) if running else None
-            return container_stats.sample(container.name, container.id, usage, previous)
+            networks = container_stats.network_counters(container.state.pid) \
+                if running and container.sandbox_key else None
+            return container_stats.sample(container.name, container.id, usage, previous, networks)
 
         async def readings() -> AsyncIterator[dict[str, Any]]:
             previous = None

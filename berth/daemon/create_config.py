@@ -92,6 +92,7 @@ def merge_config(body: dict[str, Any], image: dict[str, Any], container_id: str)
         "StopSignal": body.get("StopSignal") or image.get("StopSignal") or None,
         "StopTimeout": body.get("StopTimeout"),
         "Healthcheck": merge_healthcheck(body.get("Healthcheck"), image.get("Healthcheck")),
+        "MacAddress": body.get("MacAddress") or "",  # `--mac-address`: its first network's (API 1.41)
     }
 
 # What `docker update` may change besides the restart policy: the resource limits.

@@ -74,10 +74,7 @@ class NewContainers:
             if body.get("Hostname"):
                 raise InvalidArgument("conflicting options: hostname and the network mode")
             host_config["NetworkMode"] = f"container:{self._existing(network_owner).id}"
-        if host_config.get("Links"):
-            if host_config["NetworkMode"] not in ("default", DEFAULT_NETWORK):
-                raise InvalidArgument("berth links containers on the default bridge network only: "
-                                      "on a network of your own, containers reach each other by name")
+        if host_config.get("Links") and host_config["NetworkMode"] in ("default", DEFAULT_NETWORK):
             host_config["Links"] = links.normalize(host_config["Links"], name, self.records.get)
         container_id = secrets.token_hex(32)
         config = merge_config(body, image_config, container_id)
@@ -113,6 +110,8 @@ class NewContainers:
             host_config["NetworkMode"] = name
         asked = dict(networking.get("EndpointsConfig") or {})
         requested = asked.pop(name, None) or asked.pop(mode, None) or {}
+        if host_config.get("Links") and name not in PREDEFINED:  # on a user network a link is a name only it sees
+            requested = {**requested, "Links": [*(requested.get("Links") or []), *host_config.pop("Links")]}
         if asked:
             raise InvalidArgument("Container cannot be connected to network endpoints: "
                                   + ", ".join(sorted(asked)))  # dockerd 20.10: one network at create

@@ -185,7 +185,7 @@ class NetworkService:
         record = self._make(name, driver_name, body.get("Options") or {}, configs[0] if configs else {},
                             labels=body.get("Labels") or {}, internal=bool(body.get("Internal")),
                             attachable=bool(body.get("Attachable")), pools=DEFAULT_POOLS,
-                            ipam_options=ipam.get("Options") or {})
+                            ipam_options=ipam.get("Options"))
         return {"Id": record["Id"], "Warning": ""}
 
     def _make(self, name: str, driver_name: str, options: dict[str, Any], ipam_config: Mapping[str, Any], *,
@@ -419,7 +419,8 @@ class NetworkService:
             record = {"Id": endpoint.id, "Network": network["Name"], "NetworkID": network["Id"],
                       "Container": container_id, "Name": name, "SandboxKey": netns_path,
                       "MacAddress": "", "IPv4Address": "", "IPv6Address": "", "Gateway": endpoint.gateway,
-                      "Aliases": list(request.get("Aliases") or []), "Interface": endpoint.ifname, **wired}
+                      "Aliases": list(request.get("Aliases") or []), "Links": list(request.get("Links") or []),
+                      "Interface": endpoint.ifname, **wired}
             try:
                 self.store.put(ENDPOINTS, endpoint.id, record, 0)
             except BaseException:
@@ -450,7 +451,8 @@ class NetworkService:
         default bridge resolves no names)."""
         if endpoint["Network"] not in PREDEFINED and endpoint.get("IPv4Address"):
             self.names.add(endpoint["Network"], endpoint["Id"], endpoint["Container"],
-                           [endpoint["Name"], *endpoint.get("Aliases", [])], endpoint["IPv4Address"].split("/")[0])
+                           [endpoint["Name"], *endpoint.get("Aliases", [])], endpoint["IPv4Address"].split("/")[0],
+                           endpoint.get("Links", []))
 
     def _driver(self, name: str) -> NetworkDriver:
         try:
@@ -473,7 +475,7 @@ class NetworkService:
         return {
             "Name": record["Name"], "Id": record["Id"], "Created": record["Created"], "Scope": "local",
             "Driver": record["Driver"], "EnableIPv6": False,
-            "IPAM": {"Driver": "default", "Options": None if builtin else (record.get("IPAMOptions") or {}),
+            "IPAM": {"Driver": "default", "Options": None if builtin else record.get("IPAMOptions"),
                      "Config": config},
             "Internal": bool(record.get("Internal")), "Attachable": bool(record.get("Attachable")), "Ingress": False,
             "ConfigFrom": {"Network": ""}, "ConfigOnly": False, "Containers": {},

@@ -28,10 +28,33 @@ def empty_cpu() -> dict[str, Any]:
             "throttling_data": {"periods": 0, "throttled_periods": 0, "throttled_time": 0}}
 
 
+_NET_DEV_FIELDS = ("rx_bytes", "rx_packets", "rx_errors", "rx_dropped")  # then tx_ at offset 8 of /proc/net/dev
+
+
+def network_counters(pid: int) -> dict[str, dict[str, int]]:
+    """Each interface's traffic counters (but loopback's) in the network namespace of process `pid`,
+    as `docker stats` shows them; {} when the process is gone."""
+    try:
+        with open(f"/proc/{pid}/net/dev") as dev:
+            lines = dev.readlines()[2:]
+    except OSError:
+        return {}
+    counters = {}
+    for line in lines:
+        name, _, numbers = line.partition(":")
+        values = [int(value) for value in numbers.split()]
+        if name.strip() != "lo" and len(values) >= 12:
+            counters[name.strip()] = {**dict(zip(_NET_DEV_FIELDS, values[0:4], strict=True)),
+                                      **{field.replace("rx", "tx"): value
+                                         for field, value in zip(_NET_DEV_FIELDS, values[8:12], strict=True)}}
+    return counters
+
+
 def sample(name: str, container_id: str, stats: cgroups.CgroupStats | None,
-           previous: dict[str, Any] | None) -> dict[str, Any]:
+           previous: dict[str, Any] | None, networks: dict[str, dict[str, int]] | None = None) -> dict[str, Any]:
     """One reading in Docker's shape, from the runtime's `stats` (None for a stopped container: Docker's
-    all-zero reading) and the reading before it (for CPU %)."""
+    all-zero reading), the reading before it (for CPU %) and, for a container with interfaces of its
+    own, their counters."""
     reading: dict[str, Any] = {
         "read": ZERO_TIME, "preread": previous["read"] if previous else ZERO_TIME,
         "pids_stats": {}, "blkio_stats": {"io_service_bytes_recursive": None, "io_serviced_recursive": None,
@@ -58,4 +81,6 @@ def sample(name: str, container_id: str, stats: cgroups.CgroupStats | None,
     if stats.memory_max_usage is not None:
         memory["max_usage"] = stats.memory_max_usage
     reading["memory_stats"] = {**memory, "stats": stats.memory_stat, "limit": stats.memory_limit or _host_memory()}
+    if networks:
+        reading["networks"] = networks
     return reading

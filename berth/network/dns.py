@@ -40,6 +40,7 @@ class _Entry:
     container: str
     names: tuple[str, ...]  # lower case: name, aliases, short ID
     address: str
+    links: dict[str, str]  # its own names for others (`--link NAME:ALIAS` on a user network): alias -> name
 
 
 @dataclass
@@ -50,9 +51,13 @@ class NameTable:
     _networks: dict[str, dict[str, _Entry]] = field(default_factory=dict)  # network -> endpoint ID -> entry
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def add(self, network: str, endpoint_id: str, container_id: str, names: Iterable[str], address: str) -> None:
+    def add(self, network: str, endpoint_id: str, container_id: str, names: Iterable[str], address: str,
+            links: Iterable[str] = ()) -> None:
+        """An endpoint on `network`, found by its `names` and short ID; `links` ("NAME:ALIAS") name other
+        containers of the network under aliases only this one sees."""
+        aliases = {alias.lower(): name.lower() for name, _, alias in (link.partition(":") for link in links)}
         entry = _Entry(container_id, tuple(dict.fromkeys(name.lower() for name in (*names, container_id[:12]) if name)),
-                       address)
+                       address, {alias or name: name for alias, name in aliases.items()})
         with self._lock:
             self._networks.setdefault(network, {})[endpoint_id] = entry
 
@@ -74,6 +79,8 @@ class NameTable:
                 if not any(entry.container == container_id for entry in entries.values()):
                     continue
                 wanted = name[: -len(network) - 1] if name.endswith(f".{network.lower()}") else name
+                asker = next(entry for entry in entries.values() if entry.container == container_id)
+                wanted = asker.links.get(wanted, wanted)
                 for entry in entries.values():
                     if wanted in entry.names:
                         found = [*(found or []), entry.address]
@@ -105,6 +112,9 @@ class EmbeddedDns:
         transport, _ = await loop.create_datagram_endpoint(lambda: _UdpServer(answer), sock=udp)
         server = await asyncio.start_server(answer.serve_stream, sock=tcp)
         self._served[container_id] = (transport, server)
+
+    def serving(self, container_id: str) -> bool:
+        return container_id in self._served
 
     async def stop(self, container_id: str) -> None:
         """Close the container's sockets (they keep its namespace alive)."""

@@ -243,3 +243,20 @@ def test_other_names_go_to_the_containers_dns_servers(daemon: Daemon) -> None:
     finally:
         daemon.berth("network", "rm", "failing", check=False)
     assert refused.returncode == 0
+
+
+def test_stats_count_a_bridge_containers_traffic_and_rm_link_drops_a_link(daemon: Daemon) -> None:
+    box = run_d(daemon, "--name", "counted", "busybox", "sleep", "100")
+    linker = run_d(daemon, "--link", "counted:target", "busybox", "sleep", "100")
+    try:
+        address = inspect(daemon, box)["NetworkSettings"]["IPAddress"]
+        daemon.berth("exec", linker, "ping", "-c", "3", "-W", "2", address)
+        received, _, sent = daemon.berth("stats", "--no-stream", "--format", "{{.NetIO}}", box).stdout.partition(" / ")
+        assert received.strip() not in ("0B", "") and sent.strip() not in ("0B", "")
+        daemon.berth("rm", "-l", f"{inspect(daemon, linker)['Name'][1:]}/target")
+        assert inspect(daemon, linker)["HostConfig"]["Links"] == []
+        daemon.berth("kill", box)
+        state = inspect(daemon, box)["State"]  # as dockerd: a SIGKILL's answer waits for the exit
+        assert (state["Status"], state["ExitCode"]) == ("exited", 137)
+    finally:
+        daemon.berth("rm", "-f", box, linker)

@@ -91,7 +91,7 @@ def register(router: Router, engine: Engine) -> None:
     @router.route("DELETE", "/containers/{id:.*}")  # `rm -l parent/alias` names a link
     async def remove(request: Request) -> Response:
         if request.flag("link"):
-            containers.remove_link(request.params["id"])
+            await containers.remove_link(request.params["id"])
         else:
             await containers.remove(request.params["id"], request.flag("force"))
         return NO_CONTENT
