@@ -16,7 +16,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.daemon_harness import isolate, remove_cgroups  # noqa: E402,F401 - the suite's isolation and cleanup
+from berth.linux.syscalls import CLONE_NEWNET, setns  # noqa: E402
+from tests.daemon_harness import isolate, make_host_netns, remove_cgroups  # noqa: E402,F401 - the suite's helpers
 
 BIN = Path(sys.executable).parent
 DOCKER = shutil.which("docker")
@@ -32,8 +33,17 @@ class Engine:
         self.host = f"unix://{self.socket}"
         self.cli = cli
         self.log = open(self.base / "daemon.log", "wb")
-        self.process = subprocess.Popen(argv(self.base), stdout=self.log, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
+        # each engine's host is a network namespace of its own: their bridges and firewall rules
+        # (dockerd's FORWARD policy DROP among them) never meet
+        self.netns = self.base / "host-netns"
+        make_host_netns(self.netns)
+        netns_fd = os.open(self.netns, os.O_RDONLY)
+        try:
+            self.process = subprocess.Popen(argv(self.base), stdout=self.log, stderr=subprocess.STDOUT,
+                                            start_new_session=True, pass_fds=(netns_fd,),
+                                            preexec_fn=lambda: setns(netns_fd, CLONE_NEWNET))
+        finally:
+            os.close(netns_fd)
         deadline = time.monotonic() + 60
         while subprocess.run([cli, "-H", self.host, "version"], capture_output=True).returncode != 0:
             if time.monotonic() > deadline or self.process.poll() is not None:

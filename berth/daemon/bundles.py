@@ -18,7 +18,7 @@ from berth.daemon.config import DaemonConfig, RuntimeEntry
 from berth.daemon.container import HAS_PROCESS, Container
 from berth.daemon.create_config import log_rotation
 from berth.daemon.namespaces import joined_container
-from berth.daemon.networks import PREDEFINED, NetworkService
+from berth.daemon.networks import DEFAULT_NETWORK, PREDEFINED, NetworkService
 from berth.daemon.records import ContainerRecords
 from berth.daemon.spec import DEFAULT_SHM_SIZE, INIT_IN_CONTAINER, build_spec
 from berth.daemon.tasks import Task, task_for
@@ -232,7 +232,9 @@ class Bundles:
             container.config["Hostname"] = other.config.get("Hostname", "")
             return self.directory(other)
         directory = self.directory(container)
-        fs.write_etc_files(directory, container.config["Hostname"], mode == "host", host_config.get("ExtraHosts") or [],
+        extra_hosts = [entry.replace(":host-gateway", f":{self.networks.gateway_of(DEFAULT_NETWORK)}")
+                       if entry.endswith(":host-gateway") else entry for entry in host_config.get("ExtraHosts") or []]
+        fs.write_etc_files(directory, container.config["Hostname"], mode == "host", extra_hosts,
                            host_config.get("Dns") or [], host_config.get("DnsSearch") or [],
                            host_config.get("DnsOptions") or [],
                            addresses=[s["IPAddress"] for s in container.networks.values() if s.get("IPAddress")],

@@ -27,7 +27,7 @@ class RuntimeEntry:
 @dataclass(frozen=True)
 class DefaultBridge:
     """The default `bridge` network, as daemon.json describes it (bip, fixed-cidr, mtu, icc, ip-masq,
-    default-address-pools)."""
+    and the daemon's address pools)."""
 
     interface: str = "berth0"
     bip: str = ""  # the bridge's address with the subnet's prefix, "172.17.0.1/16"; else from the pools
@@ -35,7 +35,6 @@ class DefaultBridge:
     mtu: int = 1500
     icc: bool = True
     masquerade: bool = True
-    pools: tuple[AddressPool, ...] = DEFAULT_POOLS
 
 
 
@@ -57,6 +56,7 @@ class DaemonConfig:
     log_driver: str = "json-file"  # containers' LogConfig unless they name a driver
     log_opts: dict[str, str] = field(default_factory=dict)
     bridge: DefaultBridge | None = field(default_factory=DefaultBridge)  # None: no default bridge ("bridge": "none")
+    address_pools: tuple[AddressPool, ...] = DEFAULT_POOLS  # where networks made without a subnet take theirs
     ip_forward: bool = True  # turn on the host's IPv4 forwarding for bridge networks
     iptables: bool = True  # berth writes firewall rules (NAT, published ports, isolation)
 
@@ -117,6 +117,7 @@ def load_config(config_file: Path | None, overrides: dict[str, Any]) -> DaemonCo
         log_driver=settings.get("log-driver") or "json-file",
         log_opts={str(key): str(value) for key, value in (settings.get("log-opts") or {}).items()},
         bridge=_default_bridge(settings),
+        address_pools=_address_pools(settings),
         ip_forward=bool(settings.get("ip-forward", True)),
         iptables=bool(settings.get("iptables", True)),
     )
@@ -141,14 +142,19 @@ def _default_bridge(settings: dict[str, Any]) -> DefaultBridge | None:
     if interface == "none":
         return None
     try:
-        pools = tuple(AddressPool(str(pool["base"]), int(pool["size"]))
-                      for pool in settings.get("default-address-pools") or []) or DEFAULT_POOLS
         return DefaultBridge(interface=interface, bip=str(settings.get("bip") or ""),
                              fixed_cidr=str(settings.get("fixed-cidr") or ""), mtu=int(settings.get("mtu") or 1500),
-                             icc=bool(settings.get("icc", True)), masquerade=bool(settings.get("ip-masq", True)),
-                             pools=pools)
+                             icc=bool(settings.get("icc", True)), masquerade=bool(settings.get("ip-masq", True)))
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"invalid bridge settings in daemon.json: {exc}") from None
+
+
+def _address_pools(settings: dict[str, Any]) -> tuple[AddressPool, ...]:
+    try:
+        return tuple(AddressPool(str(pool["base"]), int(pool["size"]))
+                     for pool in settings.get("default-address-pools") or []) or DEFAULT_POOLS
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(f"invalid default-address-pools in daemon.json: {exc}") from None
 
 
 def _read_seccomp_profile(path: str) -> str:

@@ -115,6 +115,8 @@ class NewContainers:
         if asked:
             raise InvalidArgument("Container cannot be connected to network endpoints: "
                                   + ", ".join(sorted(asked)))  # dockerd 20.10: one network at create
+        if (requested.get("IPAMConfig") or {}).get("IPv6Address"):
+            raise InvalidArgument("berth has no IPv6 networks yet")
         user_defined = name not in PREDEFINED
         if (requested.get("IPAMConfig") or {}).get("IPv4Address") and not user_defined:
             raise InvalidArgument("user specified IP address is supported on user defined networks only")

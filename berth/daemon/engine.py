@@ -36,7 +36,7 @@ class Engine:
         self.networks = NetworkService(config.data_root, drivers=(NullDriver(), HostDriver(), BridgeDriver()),
                                        sandboxes_dir=config.exec_root / "netns", default_bridge=config.bridge,
                                        routed_subnets=routed_subnets, firewall=Firewall() if config.iptables else None,
-                                       ip_forward=config.ip_forward)
+                                       ip_forward=config.ip_forward, address_pools=config.address_pools)
         self.containers = ContainerService(config, self.image_store, self.events, self.networks,
                                            ZygoteMonitors(self.zygote_socket))
         rules_for = self.networks.firewall.rules_for if self.networks.firewall else lambda address: []

@@ -48,18 +48,20 @@ class NetworkService:
                  drivers: Iterable[NetworkDriver] = (NullDriver(), HostDriver()),
                  sandboxes_dir: Path | None = None, default_bridge: DefaultBridge | None = None,
                  routed_subnets: Callable[[], Sequence[Network]] = tuple, firewall: Firewall | None = None,
-                 ip_forward: bool = False) -> None:
+                 ip_forward: bool = False, address_pools: Sequence[AddressPool] = DEFAULT_POOLS) -> None:
         """`sandboxes_dir`: where the namespace files of containers on wired networks (bridge) are kept;
         `default_bridge`: the `bridge` network to have (when the bridge driver is among `drivers`);
         `routed_subnets`: the host's routes, which networks made without a subnet keep clear of;
         `firewall`: berth's rules for bridge networks and published ports (None: daemon.json
-        `iptables: false`, no NAT and no publishing); `ip_forward`: turn on the host's forwarding."""
+        `iptables: false`, no NAT and no publishing); `ip_forward`: turn on the host's forwarding;
+        `address_pools`: where networks made without a subnet take theirs."""
         # a running container's sandbox and endpoints die with it: written without fsync
         self.store = store or LocalStore(data_root / "network", volatile=frozenset({SANDBOXES, ENDPOINTS}))
         self.drivers = {driver.name: driver for driver in drivers}
         self.ipam = LocalIpam(self.store)
         self.sandboxes_dir = sandboxes_dir or data_root / "netns"
         self.routed_subnets = routed_subnets
+        self.address_pools = address_pools
         self.firewall = firewall
         self.ports = PortMapper(firewall) if firewall else None
         self.ip_forward = ip_forward
@@ -111,7 +113,7 @@ class NetworkService:
         gateway = str(ipaddress.ip_interface(settings.bip).ip) if settings.bip else ""
         ipam_config = {"Subnet": subnet, "Gateway": gateway, "IPRange": settings.fixed_cidr} if subnet else {}
         self._make(DEFAULT_NETWORK, "bridge", options, ipam_config, labels={}, internal=False, attachable=False,
-                   pools=settings.pools)
+                   pools=self.address_pools)
 
     # --- networks ---------------------------------------------------------------------------
     def _records(self) -> list[Record]:
@@ -156,6 +158,12 @@ class NetworkService:
             raise NotFound(f"network {ref} not found")
         return found
 
+    def gateway_of(self, name: str) -> str:
+        """The gateway address of network `name` ("" if it has none): `host-gateway` in --add-host
+        names the default bridge's, as dockerd's host-gateway-ip does by default."""
+        found = self.store.get(NETWORKS, name)
+        return (found[0].get("Gateway") or "") if found else ""
+
     def id_of(self, name: str) -> str:
         """The ID of the network named `name` (a container's NetworkMode); "" if there is none."""
         found = self.store.get(NETWORKS, name)
@@ -179,12 +187,14 @@ class NetworkService:
         if self.store.get(NETWORKS, name) is not None:
             raise Conflict(f"network with name {name} already exists")
         ipam = body.get("IPAM") or {}
-        configs = [config for config in ipam.get("Config") or [] if ":" not in (config.get("Subnet") or "")]
+        configs = ipam.get("Config") or []
+        if body.get("EnableIPv6") or any(":" in (config.get("Subnet") or "") for config in configs):
+            raise InvalidArgument("berth has no IPv6 networks yet")
         if len(configs) > 1:
             raise InvalidArgument("berth gives a network one IPv4 subnet")
         record = self._make(name, driver_name, body.get("Options") or {}, configs[0] if configs else {},
                             labels=body.get("Labels") or {}, internal=bool(body.get("Internal")),
-                            attachable=bool(body.get("Attachable")), pools=DEFAULT_POOLS,
+                            attachable=bool(body.get("Attachable")), pools=self.address_pools,
                             ipam_options=ipam.get("Options"))
         return {"Id": record["Id"], "Warning": ""}
 

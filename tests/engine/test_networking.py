@@ -14,7 +14,7 @@ import pytest
 from pyroute2 import IPRoute
 
 from berth.network import netns
-from tests.daemon_harness import Daemon
+from tests.daemon_harness import Daemon, running_daemon
 from tests.waiting import eventually
 
 
@@ -260,3 +260,16 @@ def test_stats_count_a_bridge_containers_traffic_and_rm_link_drops_a_link(daemon
         assert (state["Status"], state["ExitCode"]) == ("exited", 137)
     finally:
         daemon.berth("rm", "-f", box, linker)
+
+
+def test_daemon_json_sets_the_default_bridge_and_the_pools(busybox_tar) -> None:
+    config = {"bip": "10.99.0.1/24", "mtu": 1400, "default-address-pools": [{"base": "10.100.0.0/16", "size": 24}]}
+    with running_daemon(busybox_tar, config) as daemon:
+        shown = daemon.berth("run", "--rm", "--add-host", "outside:host-gateway", "busybox", "sh", "-c",
+                             "ip -4 addr show eth0; ip link show eth0; grep outside /etc/hosts").stdout
+        assert "inet 10.99.0.2/24" in shown and "mtu 1400" in shown and "10.99.0.1\toutside" in shown
+        daemon.berth("network", "create", "pooled")
+        pooled = json.loads(daemon.berth("network", "inspect", "pooled").stdout)[0]["IPAM"]["Config"]
+        assert pooled == [{"Subnet": "10.100.0.0/24", "Gateway": "10.100.0.1"}]
+        refused = daemon.berth("network", "create", "--ipv6", "six", check=False)
+        assert refused.returncode == 1 and "berth has no IPv6 networks yet" in refused.stderr
