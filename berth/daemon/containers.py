@@ -40,6 +40,7 @@ from berth.daemon.records import NAME_PATTERN, ContainerRecords
 from berth.daemon.spec import SpecError, parse_signal, resources
 from berth.daemon.streams import MonitorChannel, OutputHub, StdinFunnel, relay
 from berth.daemon.tasks import Monitors, Task, TaskError
+from berth.daemon.top import process_table
 from berth.errdefs import BerthError, Conflict, InvalidArgument, NotFound, NotModified
 from berth.image.errors import ImageNotFound
 from berth.image.service import ContainerUse, ImageService
@@ -78,6 +79,7 @@ class AttachHandle:
     output: asyncio.Queue[tuple[int, bytes] | None]
     stdin: StdinFunnel
     hub: OutputHub
+    replay: AsyncIterator[tuple[int, bytes]] | None = None  # what it wrote before, first
 
     @property
     def tty(self) -> bool:
@@ -510,10 +512,15 @@ class ContainerService:
         await self.records.save(parent)
 
     # --- streams ---------------------------------------------------------------------------
-    def attach(self, ref: str) -> AttachHandle:
+    def attach(self, ref: str, replay: LogQuery | None = None) -> AttachHandle:
+        """A client attaching: the output from now on, where its input goes, and with `replay` what
+        the container wrote before (from its log), which the client gets first."""
         container = self.get(ref)
         live = self.live[container.id]
-        return AttachHandle(container, live.hub.subscribe(), live.stdin, live.hub)
+        earlier = None
+        if replay is not None:
+            earlier = ((entry.stream, entry.data) async for entry in self.logs(container.id, replay, False)[1])
+        return AttachHandle(container, live.hub.subscribe(), live.stdin, live.hub, earlier)
 
     def detach(self, handle: AttachHandle) -> None:
         handle.hub.unsubscribe(handle.output)
@@ -554,6 +561,14 @@ class ContainerService:
             reclaimed += size
         return deleted, reclaimed
 
+    async def summaries(self, show_all: bool, filters: dict[str, Any], limit: int | None,
+                        size: bool = False) -> list[dict[str, Any]]:
+        """`GET /containers/json`, with SizeRw and SizeRootFs when `size` is asked."""
+        summaries = self.list_containers(show_all, filters, limit)
+        if size:
+            await asyncio.to_thread(self.sizes, summaries)
+        return summaries
+
     def sizes(self, summaries: list[dict[str, Any]]) -> None:
         """Add SizeRw (the writable layer's bytes) and SizeRootFs to `GET /containers/json` entries.
 
@@ -588,16 +603,23 @@ class ContainerService:
         if (container := self.containers.get(container_id)) is not None:
             self.bundles.release_filesystem(container)
 
-    def inspect(self, ref: str, exec_ids: list[str]) -> dict[str, Any]:
+    async def inspect(self, ref: str, exec_ids: list[str], size: bool = False) -> dict[str, Any]:
+        """`docker inspect`; with `size`, as dockerd, the writable layer's bytes and the whole filesystem's."""
         container = self.get(ref)
-        return container.to_inspect(self.config.data_root, exec_ids, self.images.layer_dirs(container.image_id))
+        record = container.to_inspect(self.config.data_root, exec_ids, self.images.layer_dirs(container.image_id))
+        if size:
+            sized = [{"Id": container.id}]
+            await asyncio.to_thread(self.sizes, sized)
+            record = {**record, "SizeRw": sized[0].get("SizeRw", 0), "SizeRootFs": sized[0].get("SizeRootFs", 0)}
+        return record
 
-    async def processes(self, ref: str) -> list[int]:
-        """The host pids of the container's processes (`docker top`), as its runtime reports them."""
+    async def top(self, ref: str, ps_args: str) -> dict[str, Any]:
+        """`docker top`: the host's `ps ps_args` narrowed to the container's processes, as its runtime
+        reports them."""
         container = self.get(ref)
         if container.state.status not in HAS_PROCESS:
             raise Conflict(f"Container {container.id} is not running")
-        return await asyncio.to_thread(self.task(container).pids)
+        return await process_table(await asyncio.to_thread(self.task(container).pids), ps_args)
 
     def stats(self, ref: str, stream: bool, one_shot: bool) -> AsyncIterator[dict[str, Any]]:
         """`docker stats`: a reading a second while the container runs (or one, without `stream`)."""

@@ -83,8 +83,7 @@ async def info(config: DaemonConfig, containers: ContainerService, images: Image
 async def disk_usage(containers: ContainerService, images: ImageService) -> dict[str, Any]:
     """`GET /system/df`: images, containers (with sizes), volumes and build cache."""
     usage = await asyncio.to_thread(images.disk_usage, containers.users_of_image)
-    summaries = containers.list_containers(True, {}, None)
-    await asyncio.to_thread(containers.sizes, summaries)
+    summaries = await containers.summaries(True, {}, None, size=True)
     return {**usage, "Containers": summaries, "Volumes": [], "BuildCache": [], "BuilderSize": 0}
 
 

@@ -1,7 +1,6 @@
 """Engine API: /containers/... endpoints."""
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator
 
@@ -18,7 +17,6 @@ from berth.api.streaming import MULTIPLEXED_STREAM, RAW_STREAM, frame, pump_sess
 from berth.daemon.engine import Engine
 from berth.daemon.logs import LogQuery, parse_time_arg
 from berth.daemon.streams import STDERR, STDOUT
-from berth.daemon.top import process_table
 
 NO_CONTENT = Response(b"", 204, "text/plain")
 
@@ -33,20 +31,14 @@ def register(router: Router, engine: Engine) -> None:
 
     @router.route("GET", "/containers/json")
     async def list_containers(request: Request) -> Response:
-        summaries = containers.list_containers(request.flag("all"), request.filters(), request.int_arg("limit"))
-        if request.flag("size"):
-            await asyncio.to_thread(containers.sizes, summaries)
-        return json_response(summaries)
+        return json_response(await containers.summaries(request.flag("all"), request.filters(),
+                                                        request.int_arg("limit"), request.flag("size")))
 
     @router.route("GET", "/containers/{id}/json")
     async def inspect(request: Request) -> Response:
         container = containers.get(request.params["id"])
-        record = containers.inspect(container.id, engine.execs.ids_for(container.id))
-        if request.flag("size"):  # as dockerd: the writable layer's bytes and the whole filesystem's
-            sized = [{"Id": container.id}]
-            await asyncio.to_thread(containers.sizes, sized)
-            record = {**record, "SizeRw": sized[0].get("SizeRw", 0), "SizeRootFs": sized[0].get("SizeRootFs", 0)}
-        return json_response(record)
+        return json_response(await containers.inspect(container.id, engine.execs.ids_for(container.id),
+                                                      request.flag("size")))
 
     @router.route("POST", "/containers/{id}/start")
     async def start(request: Request) -> Response:
@@ -118,10 +110,9 @@ def register(router: Router, engine: Engine) -> None:
         want_stdin = request.flag("stdin") and bool(container.config.get("OpenStdin"))
         replay = None
         if request.flag("logs") and streams:  # what the container wrote before, from its log
-            query = LogQuery(stdout=STDOUT in streams, stderr=STDERR in streams, until=time.time())
-            replay = ((entry.stream, entry.data) async for entry in containers.logs(container.id, query, False)[1])
+            replay = LogQuery(stdout=STDOUT in streams, stderr=STDERR in streams, until=time.time())
         live = streams if request.flag("stream") else set()
-        handle = containers.attach(container.id)
+        handle = containers.attach(container.id, replay)
         tty = handle.tty
 
         async def session(reader, writer) -> None:
@@ -129,7 +120,7 @@ def register(router: Router, engine: Engine) -> None:
                 containers.detach(handle)
 
             await pump_session(
-                reader, writer, output=handle.output if live else None, replay=replay,
+                reader, writer, output=handle.output if live else None, replay=handle.replay,
                 stdin=handle.stdin if want_stdin else None, tty=tty,
                 # As dockerd: a TTY's stdin stays open when the client goes (detach, hang-up).
                 close_stdin_at_eof=bool(container.config.get("StdinOnce")) and not tty,
@@ -168,8 +159,7 @@ def register(router: Router, engine: Engine) -> None:
 
     @router.route("GET", "/containers/{id}/top")
     async def top(request: Request) -> Response:
-        pids = await containers.processes(request.params["id"])
-        return json_response(await process_table(pids, request.arg("ps_args") or "-ef"))
+        return json_response(await containers.top(request.params["id"], request.arg("ps_args") or "-ef"))
 
     @router.route("POST", "/containers/{id}/exec")
     async def create_exec(request: Request) -> Response:
