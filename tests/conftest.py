@@ -109,3 +109,30 @@ def fresh_daemon(busybox_tar: Path) -> Iterator[Daemon]:
     """A daemon of the test's own (for restarts and crashes), with busybox:latest imported."""
     with running_daemon(busybox_tar) as daemon:
         yield daemon
+
+
+def stray_state() -> list[str]:
+    """What a finished session must not leave in its namespaces: interfaces other than `lo`, firewall
+    tables, and mounts of test daemons (each daemon's own network namespace goes with its base)."""
+    from nftables import Nftables
+    from pyroute2 import IPRoute
+
+    with IPRoute() as ipr:
+        stray = [f"interface {link.get_attr('IFLA_IFNAME')}" for link in ipr.get_links()
+                 if link.get_attr("IFLA_IFNAME") != "lo"]
+    nft = Nftables()
+    code, tables, _ = nft.cmd("list tables")
+    stray += [f"nftables {line}" for line in tables.splitlines() if code == 0 and line.strip()]
+    with open("/proc/self/mountinfo") as mounts:
+        stray += [f"mount {line.split()[4]}" for line in mounts if "/berth-test-" in line.split()[4]]
+    return stray
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """After the whole suite (as root): no stray interfaces, rules or mounts, or the session fails."""
+    if not AS_ROOT or session.testscollected == 0:
+        return
+    stray = stray_state()
+    if stray:
+        sys.stderr.write("the suite left behind:\n" + "".join(f"  {item}\n" for item in stray))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
