@@ -121,6 +121,10 @@ class Firewall:
             commands.append({"add": {"chain": {**table, "name": name, "type": kind, "hook": hook, "prio": priority,
                                                "policy": "accept"}}})
         commands.append({"add": {"chain": {**table, "name": "published"}}})
+        # route_localnet lets packets for 127.0.0.0/8 leave by a bridge; none may come in by one (a
+        # container with CAP_NET_RAW could otherwise reach the host's loopback services)
+        commands.append({"add": {"chain": {**table, "name": "guard", "type": "filter", "hook": "prerouting",
+                                           "prio": -300, "policy": "accept"}}})
         local = {"match": {"op": "==", "left": {"fib": {"result": "type", "flags": ["daddr"]}}, "right": "local"}}
         for chain in ("prerouting", "output"):
             commands.append(_rule(table, chain, local, {"jump": {"target": "published"}}))
@@ -129,6 +133,9 @@ class Firewall:
                                   {"dnat": {"addr": port.container_ip, "port": port.container_port}}))
         bridges = sorted(self.bridges.values(), key=lambda rules: rules.bridge)
         names = [rules.bridge for rules in bridges]
+        if names:
+            commands.append(_rule(table, "guard", _meta("iifname", {"set": names}), _ip("daddr", "127.0.0.0/8"),
+                                  {"drop": None}))
         for rules in bridges:
             into, out_of = _meta("oifname", rules.bridge), _meta("iifname", rules.bridge)
             if rules.masquerade and not rules.internal:
