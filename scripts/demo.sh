@@ -26,15 +26,19 @@ fi
 berth run --rm busybox echo hello from berth
 
 echo
-echo "== networks: two containers on a bridge network of their own, talking by address"
-berth rm -f demo-server >/dev/null 2>&1 || true
+echo "== networks: two containers on a bridge network of their own, talking by name"
+berth rm -f demo-server demo-web >/dev/null 2>&1 || true
 berth network rm demo-net >/dev/null 2>&1 || true
 berth network create demo-net >/dev/null
 berth run -d --name demo-server --network demo-net busybox sleep 60 >/dev/null
-address=$(berth inspect -f '{{(index .NetworkSettings.Networks "demo-net").IPAddress}}' demo-server)
-berth run --rm --network demo-net busybox ping -c 2 "$address"
-echo "-- what berth wired on this host: the network's bridge and the server's veth pair"
-ip -br address show dev "br-$(berth network inspect -f '{{.Id}}' demo-net | cut -c1-12)"
-ip -br link show type veth
-berth rm -f demo-server >/dev/null
+berth run --rm --network demo-net busybox ping -c 2 demo-server
+echo "-- what berth wired: the server's namespace, veth pair and bridge (berth network explain)"
+berth network explain demo-server
+
+echo
+echo "== a published port: a web server in a container, reached from this host on port 8080"
+berth run -d --name demo-web -p 8080:80 busybox httpd -f -p 80 -h /etc >/dev/null
+for _ in $(seq 20); do busybox wget -qO- http://127.0.0.1:8080/hostname 2>/dev/null && break; sleep 0.1; done
+berth port demo-web
+berth rm -f demo-server demo-web >/dev/null
 berth network rm demo-net >/dev/null
