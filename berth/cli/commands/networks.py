@@ -109,7 +109,9 @@ def create(attachable: bool, aux_address: tuple[str, ...], driver: str, gateway:
         if not configs:
             raise CLIError("no matching subnet for aux-address")
         configs[0]["AuxiliaryAddresses"] = _key_values(aux_address, "aux-address")  # type: ignore[assignment]
-    labels = {key: value for key, _, value in (item.partition("=") for item in label)}
+    from berth.cli.runconfig import parse_labels
+
+    labels = parse_labels(label)
     body = {"Name": name, "CheckDuplicate": True, "Driver": driver, "Internal": internal,
             "Attachable": attachable, "EnableIPv6": ipv6, "Options": _key_values(opt, "opt"), "Labels": labels,
             "IPAM": {"Driver": ipam_driver, "Config": configs, "Options": _key_values(ipam_opt, "ipam-opt")}}
