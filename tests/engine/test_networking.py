@@ -273,3 +273,17 @@ def test_daemon_json_sets_the_default_bridge_and_the_pools(busybox_tar) -> None:
         assert pooled == [{"Subnet": "10.100.0.0/24", "Gateway": "10.100.0.1"}]
         refused = daemon.berth("network", "create", "--ipv6", "six", check=False)
         assert refused.returncode == 1 and "berth has no IPv6 networks yet" in refused.stderr
+
+
+def test_names_keep_resolving_after_the_daemon_is_killed(fresh_daemon: Daemon) -> None:
+    daemon = fresh_daemon
+    daemon.berth("network", "create", "kept")
+    db = run_d(daemon, "--network", "kept", "--name", "kept-db", "busybox", "sleep", "100")
+    app = run_d(daemon, "--network", "kept", "--name", "kept-app", "busybox", "sleep", "100")
+    daemon.kill9()
+    daemon.start()
+    address = inspect(daemon, db)["NetworkSettings"]["Networks"]["kept"]["IPAddress"]
+    eventually(lambda: f"Address: {address}" in daemon.berth("exec", app, "nslookup", "kept-db", check=False).stdout,
+               "the embedded DNS server to answer again")
+    daemon.berth("rm", "-f", db, app)
+    daemon.berth("network", "rm", "kept")
