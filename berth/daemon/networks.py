@@ -76,6 +76,9 @@ class NetworkService:
         bridge made again if the host lost it. Blocking (netlink): not on the event loop's thread."""
         if self.default_bridge is not None and "bridge" in self.drivers:
             self._make_default_bridge(self.default_bridge)
+        for record in self._records():  # the host may have lost them (a reboot): made again, as they were
+            if record["Name"] != DEFAULT_NETWORK and record.get("PoolId"):
+                self._driver(record["Driver"]).create_network(_spec(record))
         if self.ip_forward:
             enable_forwarding()
         if self.firewall is not None:  # what the records say, whatever a daemon killed left

@@ -5,6 +5,7 @@ import os
 import subprocess
 
 from tests.daemon_harness import BIN, kill_processes_under, unmount_under
+from tests.netprobe import fetch
 from tests.waiting import eventually
 
 
@@ -58,6 +59,9 @@ def test_after_a_simulated_reboot_always_and_unless_stopped_containers_come_back
     unless = daemon.berth("run", "-d", "--restart", "unless-stopped", "busybox", "sleep", "1000").stdout.strip()
     stopped = daemon.berth("run", "-d", "--restart", "unless-stopped", "busybox", "sleep", "1000").stdout.strip()
     plain = daemon.berth("run", "-d", "busybox", "sh", "-c", "echo kept; sleep 1000").stdout.strip()
+    daemon.berth("network", "create", "--subnet", "10.97.0.0/24", "lasting")
+    web = daemon.berth("run", "-d", "--restart", "always", "--network", "lasting", "-p", "8484:80", "busybox",
+                       "httpd", "-f", "-p", "80", "-h", "/etc").stdout.strip()
     daemon.berth("stop", "-t", "0", stopped)
     daemon.kill9()
     # The "reboot": every process the daemon started is gone, and so are the mounts.
@@ -69,6 +73,9 @@ def test_after_a_simulated_reboot_always_and_unless_stopped_containers_come_back
         return daemon.berth("inspect", "-f", "{{.State.Status}}", container_id).stdout.strip()
 
     eventually(lambda: status(always) == "running" and status(unless) == "running", "both back", timeout=20)
+    # the host lost the network's bridge and rules with the "reboot": made again, the port answers
+    eventually(lambda: status(web) == "running", "the web server back on its network", timeout=20)
+    eventually(lambda: web[:12] in fetch(str(daemon.netns), "127.0.0.1", 8484), "its published port")
     assert status(stopped) == "exited"
     assert status(plain) == "exited"
     assert daemon.berth("logs", plain).stdout == "kept\n"

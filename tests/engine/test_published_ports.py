@@ -12,6 +12,7 @@ from pyroute2 import IPRoute
 
 from berth.network import netns
 from tests.daemon_harness import Daemon
+from tests.netprobe import fetch
 from tests.waiting import eventually
 
 HOST_ADDRESS, OUTSIDE_ADDRESS = "192.0.2.1", "192.0.2.2"  # TEST-NET-1: the daemon's host, another host
@@ -44,24 +45,6 @@ def outside(daemon: Daemon, tmp_path: Path) -> Iterator[str]:
         with host:
             host.link("del", ifname="vtest-host")  # now: a namespace ends some time after its last user
         netns.remove(path)
-
-
-def fetch(namespace: str, address: str, port: int) -> str:
-    """What an HTTP GET of / from inside `namespace` answers ("" when nothing answers)."""
-    with netns.entered(namespace):
-        connection = socket.socket()
-    connection.settimeout(3)
-    try:
-        connection.connect((address, port))
-        connection.sendall(b"GET /hostname HTTP/1.0\r\n\r\n")
-        answer = b""
-        while chunk := connection.recv(4096):
-            answer += chunk
-        return answer.decode()
-    except OSError:
-        return ""
-    finally:
-        connection.close()
 
 
 def web_server(daemon: Daemon, *flags: str) -> str:
