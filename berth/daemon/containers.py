@@ -313,7 +313,13 @@ class ContainerService:
         if container.state.status != Status.RUNNING:
             yield
             return
-        await self.pause(container.id)
+        try:
+            await self.pause(container.id)
+        except (OSError, TaskError):
+            if process_alive(container.state.pid):
+                raise
+            yield  # it ended before its exit was seen (its cgroup is gone): its layer changes no more
+            return
         try:
             yield
         finally:

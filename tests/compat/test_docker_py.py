@@ -63,3 +63,16 @@ def test_a_container_restarts_the_moment_wait_says_it_exited(client):
         assert container.wait()["StatusCode"] == 0
         container.restart(timeout=0)
     assert container.wait()["StatusCode"] == 0
+
+
+def test_a_container_committed_as_it_ends_is_committed(client):
+    """docker-py's test_commit: start a short command and commit at once, pausing by default. The
+    process may have ended, its cgroup gone, before the daemon has seen its exit."""
+    for attempt in range(5):
+        container = client.containers.create("busybox", ["touch", f"/made-{attempt}"])
+        container.start()
+        image = container.commit(repository="committed-as-it-ends", tag=str(attempt))
+        container.wait()
+        assert image.id.startswith("sha256:")
+        container.remove()
+        client.images.remove(image.id)
