@@ -76,3 +76,13 @@ def test_a_container_committed_as_it_ends_is_committed(client):
         assert image.id.startswith("sha256:")
         container.remove()
         client.images.remove(image.id)
+
+
+def test_an_exec_made_with_a_tty_and_started_without_one_comes_as_frames(client):
+    """As dockerd: the start request's Tty decides raw or multiplexed output, whatever the exec has."""
+    container = client.containers.run("busybox", ["sleep", "100"], detach=True)
+    try:
+        made = client.api.exec_create(container.id, ["sh", "-c", "echo out; echo err >&2"], tty=True)
+        assert client.api.exec_start(made) == b"out\r\nerr\r\n"
+    finally:
+        container.remove(force=True)

@@ -20,6 +20,9 @@ def register(router: Router, engine: Engine) -> None:
             return Response(b"", 200, "application/json")
         config = session.config
         streams = {s for s, key in ((STDOUT, "AttachStdout"), (STDERR, "AttachStderr")) if config.get(key)}
+        # as dockerd: the start request's Tty says whether the stream is raw or multiplexed (docker-py
+        # starts an exec made with a tty with Tty false, and reads frames)
+        raw = bool(options.get("Tty", session.tty))
 
         async def pump(reader, writer) -> None:
             # As dockerd: the process starts once the client holds the stream, so no output can be
@@ -30,17 +33,17 @@ def register(router: Router, engine: Engine) -> None:
                 await execs.start(session.id)
             except BerthError as exc:
                 session.hub.unsubscribe(output)
-                writer.write(frame(STDOUT, f"{exc}\r\n".encode(), session.tty))
+                writer.write(frame(STDOUT, f"{exc}\r\n".encode(), raw))
                 await writer.drain()
                 writer.close()
                 return
             await pump_session(
                 reader, writer, output=output, stdin=session.stdin if config.get("AttachStdin") else None,
-                tty=session.tty, close_stdin_at_eof=not session.tty, detach_keys=config.get("DetachKeys"),
+                tty=raw, close_stdin_at_eof=not session.tty, detach_keys=config.get("DetachKeys"),
                 streams=streams,
             )
 
-        return Hijack(pump, RAW_STREAM if session.tty else MULTIPLEXED_STREAM)
+        return Hijack(pump, RAW_STREAM if raw else MULTIPLEXED_STREAM)
 
     @router.route("POST", "/exec/{id}/resize")
     async def resize(request: Request) -> Response:
