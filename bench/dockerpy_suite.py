@@ -46,6 +46,12 @@ OUT_OF_SCOPE = {
     "tests/integration/models_images_test.py::ImageCollectionTest::test_pull_with_tag": "pulls from Docker Hub",
     "tests/integration/models_images_test.py::ImageCollectionTest::test_pull_with_sha": "pulls from Docker Hub",
     "tests/integration/models_images_test.py::ImageCollectionTest::test_pull_multiple": "pulls from Docker Hub",
+    "tests/integration/models_images_test.py::ImageCollectionTest::test_list": "pulls alpine from Docker Hub",
+    "tests/integration/models_images_test.py::ImageCollectionTest::test_list_with_repository": "pulls alpine from Docker Hub",
+    "tests/integration/models_images_test.py::ImageTest::test_tag_and_remove": "pulls alpine from Docker Hub",
+    "tests/integration/api_image_test.py::ImportImageTest::test_get_load_image": "pulls hello-world from Docker Hub",
+    "tests/integration/api_image_test.py::PruneImagesTest::test_prune_images": "pulls hello-world from Docker Hub",
+    "tests/integration/api_image_test.py::InspectDistributionTest": "asks Docker Hub for busybox's manifest",
 }
 
 
