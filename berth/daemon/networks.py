@@ -280,7 +280,8 @@ class NetworkService:
         joins) and an endpoint in it on each of `networks` (name -> what was asked: address, aliases);
         (the namespace's path, its endpoints by network name). Nothing is left when a step fails."""
         path = self.sandboxes_dir / container_id
-        netns.remove(path)  # left by a daemon killed before the container's exit was seen
+        self.leave(container_id)  # what a daemon killed before the container's exit was seen left
+        netns.remove(path)
         netns.create(path)
         try:
             return str(path), self.join(container_id, list(networks), str(path), name, networks)

@@ -64,3 +64,17 @@ def test_the_service_joins_a_sandbox_by_its_process(sandbox: int, tmp_path: Path
     assert service.sandbox_of("c" * 64)["Key"] == f"/proc/{sandbox}/ns/net"  # type: ignore[index]
     service.leave("c" * 64)
     assert service.sandbox_of("c" * 64) is None and service.endpoints() == []
+
+
+def test_a_start_after_a_killed_daemon_gets_a_live_namespace(tmp_path: Path) -> None:
+    """A daemon killed while a container ran left its sandbox record; the next start of that container
+    clears it and still gets a namespace file that holds a namespace."""
+    service = NetworkService(tmp_path, sandboxes_dir=tmp_path / "netns")
+    first, _ = service.attach("c" * 64, "web", {})
+    second, _ = service.attach("c" * 64, "web", {})  # no leave in between: the daemon was killed
+    try:
+        assert second == first and os.stat(second).st_dev != os.stat(tmp_path / "netns").st_dev
+        assert service.sandbox_of("c" * 64)["Key"] == second  # type: ignore[index]
+    finally:
+        service.leave("c" * 64)
+    assert not Path(second).exists()
