@@ -16,6 +16,7 @@ hairpin: masqueraded when it leaves through the bridge it came from).
 """
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -58,7 +59,6 @@ class Firewall:
         self.ports: set[PortRule] = set()
         self._lock = threading.Lock()
         self._nft = Nftables()
-        self._nft.set_json_output(True)
 
     # --- what should be ----------------------------------------------------------------------
     def add_bridge(self, rules: BridgeRules) -> None:
@@ -100,8 +100,12 @@ class Firewall:
 
     # --- what is ------------------------------------------------------------------------------
     def rules_for(self, address: str) -> list[str]:
-        """The rules of berth's table that name `address`, as `nft` writes them (for `network explain`)."""
-        return [line.strip() for line in _listed(self._nft, self.table).splitlines() if address in line]
+        """The rules of berth's table that name `address` (not one it begins, such as 10.0.0.2 of
+        10.0.0.20), as `nft` writes them (for `network explain`)."""
+        named = re.compile(rf"(?<![\d.]){re.escape(address)}(?![\d])")
+        with self._lock:
+            code, text, _ = self._nft.cmd(f"list table ip {self.table}")
+        return [line.strip() for line in (text if code == 0 else "").splitlines() if named.search(line)]
 
     # --- writing ------------------------------------------------------------------------------
     def _apply(self) -> None:
@@ -183,16 +187,6 @@ def _port_match(port: PortRule) -> list[dict[str, Any]]:
     matches.append({"match": {"op": "==", "left": {"payload": {"protocol": port.proto, "field": "dport"}},
                               "right": port.host_port}})
     return matches
-
-
-def _listed(nft: Nftables, table: str) -> str:
-    """berth's table as `nft list table` writes it."""
-    nft.set_json_output(False)
-    try:
-        code, text, _ = nft.cmd(f"list table ip {table}")
-    finally:
-        nft.set_json_output(True)
-    return text if code == 0 else ""
 
 
 def _enable_localnet(bridge: str) -> None:
