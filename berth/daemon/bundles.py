@@ -120,7 +120,6 @@ class Bundles:
         requests = {name: {**settings, "MacAddress": settings.get("MacAddress") or (mac if index == 0 else "")}
                     for index, (name, settings) in enumerate(container.networks.items())}
         path, endpoints = await asyncio.to_thread(self.networks.attach, container.id, container.name, requests)
-        container.sandbox_key = path  # for a failure below to find and release
         sandbox = self.networks.sandbox_of(container.id) or {}
         container.sandbox_id, container.sandbox_key = sandbox.get("Id", ""), path
         for name, endpoint in endpoints.items():

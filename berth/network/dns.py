@@ -15,7 +15,7 @@ import ipaddress
 import socket
 import struct
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import dns.flags
@@ -55,9 +55,9 @@ class NameTable:
             links: Iterable[str] = ()) -> None:
         """An endpoint on `network`, found by its `names` and short ID; `links` ("NAME:ALIAS") name other
         containers of the network under aliases only this one sees."""
-        aliases = {alias.lower(): name.lower() for name, _, alias in (link.partition(":") for link in links)}
+        aliases = {(alias or name).lower(): name.lower() for name, _, alias in (link.partition(":") for link in links)}
         entry = _Entry(container_id, tuple(dict.fromkeys(name.lower() for name in (*names, container_id[:12]) if name)),
-                       address, {alias or name: name for alias, name in aliases.items()})
+                       address, aliases)
         with self._lock:
             self._networks.setdefault(network, {})[endpoint_id] = entry
 
@@ -65,21 +65,13 @@ class NameTable:
         with self._lock:
             self._networks.get(network, {}).pop(endpoint_id, None)
 
-    def networks_of(self, container_id: str) -> list[str]:
-        with self._lock:
-            return [network for network, entries in self._networks.items()
-                    if any(entry.container == container_id for entry in entries.values())]
-
     def lookup(self, container_id: str, name: str) -> list[str] | None:
         """The addresses `name` has for the container asking (None: not a container's name)."""
         name = name.rstrip(".").lower()
         with self._lock:
             found: list[str] | None = None
-            for network, entries in self._networks.items():
-                if not any(entry.container == container_id for entry in entries.values()):
-                    continue
+            for network, entries, asker in self._shared_with(container_id):
                 wanted = name[: -len(network) - 1] if name.endswith(f".{network.lower()}") else name
-                asker = next(entry for entry in entries.values() if entry.container == container_id)
                 wanted = asker.links.get(wanted, wanted)
                 for entry in entries.values():
                     if wanted in entry.names:
@@ -88,13 +80,18 @@ class NameTable:
 
     def reverse(self, container_id: str, address: str) -> str | None:
         with self._lock:
-            for network, entries in self._networks.items():
-                if not any(entry.container == container_id for entry in entries.values()):
-                    continue
+            for network, entries, _ in self._shared_with(container_id):
                 for entry in entries.values():
                     if entry.address == address:
                         return f"{entry.names[0]}.{network}"
         return None
+
+    def _shared_with(self, container_id: str) -> Iterator[tuple[str, dict[str, _Entry], _Entry]]:
+        """Each network the container is on: its name, its entries, and the container's own entry."""
+        for network, entries in self._networks.items():
+            own = next((entry for entry in entries.values() if entry.container == container_id), None)
+            if own is not None:
+                yield network, entries, own
 
 
 class EmbeddedDns:
