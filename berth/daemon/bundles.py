@@ -15,7 +15,7 @@ from pathlib import Path
 from berth.daemon import links, ports
 from berth.daemon import rootfs as fs
 from berth.daemon.config import DaemonConfig, RuntimeEntry
-from berth.daemon.container import HAS_PROCESS, Container
+from berth.daemon.container import HAS_PROCESS, Container, endpoint_got
 from berth.daemon.create_config import log_rotation
 from berth.daemon.namespaces import joined_container
 from berth.daemon.networks import DEFAULT_NETWORK, PREDEFINED, NetworkService
@@ -123,10 +123,7 @@ class Bundles:
         sandbox = self.networks.sandbox_of(container.id) or {}
         container.sandbox_id, container.sandbox_key = sandbox.get("Id", ""), path
         for name, endpoint in endpoints.items():
-            address, _, prefix = (endpoint.get("IPv4Address") or "").partition("/")
-            container.networks[name].update(EndpointID=endpoint["Id"], IPAddress=address,
-                                            IPPrefixLen=int(prefix or 0), Gateway=endpoint.get("Gateway", ""),
-                                            MacAddress=endpoint.get("MacAddress", ""))
+            container.networks[name].update(endpoint_got(endpoint))
         rules = await asyncio.to_thread(self.networks.publish, container.id,
                                         ports.requested(container.config, container.host_config))
         container.published = ports.as_records(rules)

@@ -11,13 +11,13 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any
 
-from berth.daemon.container import HAS_PROCESS, Container, endpoint_settings
+from berth.daemon.container import HAS_PROCESS, Container, check_endpoint_request, endpoint_got, endpoint_settings
 from berth.daemon.containers import ContainerService
 from berth.daemon.events import EventBus
 from berth.daemon.explain import RulesFor, explain
 from berth.daemon.namespaces import joined_container
 from berth.daemon.networks import PREDEFINED, NetworkService
-from berth.errdefs import Forbidden, InvalidArgument
+from berth.errdefs import Forbidden
 from berth.network.drivers import Sandbox
 
 
@@ -44,9 +44,7 @@ class NetworkConnections:
             resolved_names = self.containers.bundles.resolves_names(container)
             if container.state.status in HAS_PROCESS:
                 endpoint = await asyncio.to_thread(self.networks.connect, container.id, network, settings)
-                address, _, prefix = endpoint["IPv4Address"].partition("/")
-                settings.update(EndpointID=endpoint["Id"], IPAddress=address, IPPrefixLen=int(prefix or 0),
-                                Gateway=endpoint["Gateway"], MacAddress=endpoint["MacAddress"])
+                settings.update(endpoint_got(endpoint))
             container.networks[network] = settings
             if container.state.status in HAS_PROCESS and not resolved_names \
                     and self.containers.bundles.resolves_names(container):
@@ -63,9 +61,7 @@ class NetworkConnections:
                             "private (none) mode")
         if network in container.networks:
             raise Forbidden(f"endpoint with name {container.name} already exists in network {network}")
-        if network in PREDEFINED and ((request.get("IPAMConfig") or {}).get("IPv4Address")
-                                      or request.get("Aliases")):
-            raise InvalidArgument("user specified IP address is supported on user defined networks only")
+        check_endpoint_request(request, user_defined=network not in PREDEFINED)
         if self.networks.sandbox(network) is not Sandbox.PREPARED:
             raise Forbidden(f"network {network} cannot be connected to")
 

@@ -16,6 +16,7 @@ from typing import Any
 from berth.daemon import ports
 from berth.daemon.apitypes import HostConfig
 from berth.durations import human_duration
+from berth.errdefs import InvalidArgument
 from berth.timestamps import ZERO_TIME, parse_seconds
 
 # Config fields dockerd leaves out of inspect when they are empty (`omitempty` in its types)
@@ -218,6 +219,25 @@ _RUNTIME_FIELDS: dict[str, Any] = {
     "EndpointID": "", "Gateway": "", "IPAddress": "", "IPPrefixLen": 0, "IPv6Gateway": "",
     "GlobalIPv6Address": "", "GlobalIPv6PrefixLen": 0, "MacAddress": "",
 }
+
+
+def check_endpoint_request(requested: Mapping[str, Any], user_defined: bool) -> None:
+    """What a container may ask of its place on a network (at create or `network connect`), in
+    dockerd's words: an address or aliases on user-defined networks only, and no IPv6 in berth."""
+    addresses = requested.get("IPAMConfig") or {}
+    if addresses.get("IPv6Address"):
+        raise InvalidArgument("berth has no IPv6 networks yet")
+    if addresses.get("IPv4Address") and not user_defined:
+        raise InvalidArgument("user specified IP address is supported on user defined networks only")
+    if requested.get("Aliases") and not user_defined:
+        raise InvalidArgument("network-scoped alias is supported only for containers in user defined networks")
+
+
+def endpoint_got(endpoint: Mapping[str, Any]) -> dict[str, Any]:
+    """The EndpointSettings a running container got from its endpoint (berth.daemon.networks' record)."""
+    address, _, prefix = (endpoint.get("IPv4Address") or "").partition("/")
+    return {"EndpointID": endpoint["Id"], "IPAddress": address, "IPPrefixLen": int(prefix or 0),
+            "Gateway": endpoint.get("Gateway", ""), "MacAddress": endpoint.get("MacAddress", "")}
 
 
 def endpoint_settings(network_id: str, requested: Mapping[str, Any] | None = None) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from berth.daemon import links
 from berth.daemon import rootfs as fs
 from berth.daemon.apitypes import HostConfig
 from berth.daemon.config import ConfigError, DaemonConfig
-from berth.daemon.container import Container, endpoint_settings
+from berth.daemon.container import Container, check_endpoint_request, endpoint_settings
 from berth.daemon.create_config import bind_mounts, merge_config, normalize_host_config
 from berth.daemon.health import check_healthcheck
 from berth.daemon.limits import discard_unsupported
@@ -115,13 +115,7 @@ class NewContainers:
         if asked:
             raise InvalidArgument("Container cannot be connected to network endpoints: "
                                   + ", ".join(sorted(asked)))  # dockerd 20.10: one network at create
-        if (requested.get("IPAMConfig") or {}).get("IPv6Address"):
-            raise InvalidArgument("berth has no IPv6 networks yet")
-        user_defined = name not in PREDEFINED
-        if (requested.get("IPAMConfig") or {}).get("IPv4Address") and not user_defined:
-            raise InvalidArgument("user specified IP address is supported on user defined networks only")
-        if requested.get("Aliases") and not user_defined:
-            raise InvalidArgument("network-scoped alias is supported only for containers in user defined networks")
+        check_endpoint_request(requested, user_defined=name not in PREDEFINED)
         return {name: endpoint_settings(self.networks.id_of(name), requested)}
 
     def _mounts_of_new(self, host_config: Mapping[str, Any]) -> list[dict[str, Any]]:
