@@ -233,7 +233,8 @@ class Bundles:
         fs.write_etc_files(directory, container.config["Hostname"], mode == "host", extra_hosts,
                            host_config.get("Dns") or [], host_config.get("DnsSearch") or [],
                            host_config.get("DnsOptions") or [],
-                           addresses=[s["IPAddress"] for s in container.networks.values() if s.get("IPAddress")],
+                           addresses=[s[key] for s in container.networks.values()
+                                      for key in ("IPAddress", "GlobalIPv6Address") if s.get(key)],
                            link_lines=link_lines, embedded_dns=self.resolves_names(container))
         return directory
 

@@ -5,6 +5,7 @@ the daemon can restore every container after a restart or a crash.
 """
 from __future__ import annotations
 
+import ipaddress
 import json
 import time
 from collections.abc import Mapping
@@ -223,21 +224,33 @@ _RUNTIME_FIELDS: dict[str, Any] = {
 
 def check_endpoint_request(requested: Mapping[str, Any], user_defined: bool) -> None:
     """What a container may ask of its place on a network (at create or `network connect`), in
-    dockerd's words: an address or aliases on user-defined networks only, and no IPv6 in berth."""
+    dockerd's words: addresses of their family, and an address or aliases on user-defined networks only."""
     addresses = requested.get("IPAMConfig") or {}
-    if addresses.get("IPv6Address"):
-        raise InvalidArgument("berth has no IPv6 networks yet")
-    if addresses.get("IPv4Address") and not user_defined:
+    for version in (4, 6):
+        address = addresses.get(f"IPv{version}Address")
+        if address and not _is_address(address, version):
+            raise InvalidArgument(f"invalid IPv{version} address: {address}")
+    if (addresses.get("IPv4Address") or addresses.get("IPv6Address")) and not user_defined:
         raise InvalidArgument("user specified IP address is supported on user defined networks only")
     if requested.get("Aliases") and not user_defined:
         raise InvalidArgument("network-scoped alias is supported only for containers in user defined networks")
 
 
+def _is_address(text: str, version: int) -> bool:
+    try:
+        return ipaddress.ip_address(text).version == version
+    except ValueError:
+        return False
+
+
 def endpoint_got(endpoint: Mapping[str, Any]) -> dict[str, Any]:
     """The EndpointSettings a running container got from its endpoint (berth.daemon.networks' record)."""
     address, _, prefix = (endpoint.get("IPv4Address") or "").partition("/")
+    address6, _, prefix6 = (endpoint.get("IPv6Address") or "").partition("/")
     return {"EndpointID": endpoint["Id"], "IPAddress": address, "IPPrefixLen": int(prefix or 0),
-            "Gateway": endpoint.get("Gateway", ""), "MacAddress": endpoint.get("MacAddress", "")}
+            "Gateway": endpoint.get("Gateway", ""), "MacAddress": endpoint.get("MacAddress", ""),
+            "GlobalIPv6Address": address6, "GlobalIPv6PrefixLen": int(prefix6 or 0),
+            "IPv6Gateway": endpoint.get("IPv6Gateway", "")}
 
 
 def endpoint_settings(network_id: str, requested: Mapping[str, Any] | None = None) -> dict[str, Any]:

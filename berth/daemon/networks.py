@@ -80,7 +80,7 @@ class NetworkService:
             if record["Name"] != DEFAULT_NETWORK and record.get("PoolId"):
                 self._driver(record["Driver"]).create_network(_spec(record))
         if self.ip_forward:
-            enable_forwarding()
+            enable_forwarding(ipv6=any(record.get("EnableIPv6") for record in self._records()))
         if self.firewall is not None:  # what the records say, whatever a daemon killed left
             self.firewall.reconcile([rules for record in self._records() if (rules := _bridge_rules(record))], [])
 
@@ -115,8 +115,8 @@ class NetworkService:
         subnet = str(ipaddress.ip_interface(settings.bip).network) if settings.bip else ""
         gateway = str(ipaddress.ip_interface(settings.bip).ip) if settings.bip else ""
         ipam_config = {"Subnet": subnet, "Gateway": gateway, "IPRange": settings.fixed_cidr} if subnet else {}
-        self._make(DEFAULT_NETWORK, "bridge", options, ipam_config, labels={}, internal=False, attachable=False,
-                   pools=self.address_pools)
+        self._make(DEFAULT_NETWORK, "bridge", options, {4: ipam_config}, ipv6=False, labels={}, internal=False,
+                   attachable=False)
 
     # --- networks ---------------------------------------------------------------------------
     def _records(self) -> list[Record]:
@@ -190,31 +190,38 @@ class NetworkService:
         if self.store.get(NETWORKS, name) is not None:
             raise Conflict(f"network with name {name} already exists")
         ipam = body.get("IPAM") or {}
-        configs = ipam.get("Config") or []
-        if body.get("EnableIPv6") or any(":" in (config.get("Subnet") or "") for config in configs):
-            raise InvalidArgument("berth has no IPv6 networks yet")
-        if len(configs) > 1:
-            raise InvalidArgument("berth gives a network one IPv4 subnet")
-        record = self._make(name, driver_name, body.get("Options") or {}, configs[0] if configs else {},
+        configs: dict[int, Mapping[str, Any]] = {}
+        for config in ipam.get("Config") or []:
+            version = 6 if ":" in (config.get("Subnet") or config.get("Gateway") or "") else 4
+            if version in configs:
+                raise InvalidArgument(f"berth gives a network one IPv{version} subnet")
+            configs[version] = config
+        record = self._make(name, driver_name, body.get("Options") or {}, configs, ipv6=bool(body.get("EnableIPv6")),
                             labels=body.get("Labels") or {}, internal=bool(body.get("Internal")),
-                            attachable=bool(body.get("Attachable")), pools=self.address_pools,
-                            ipam_options=ipam.get("Options"))
+                            attachable=bool(body.get("Attachable")), ipam_options=ipam.get("Options"))
+        if record["EnableIPv6"] and self.ip_forward:
+            enable_forwarding(ipv6=True)
         return {"Id": record["Id"], "Warning": ""}
 
-    def _make(self, name: str, driver_name: str, options: dict[str, Any], ipam_config: Mapping[str, Any], *,
-              labels: dict[str, str], internal: bool, attachable: bool, pools: Sequence[AddressPool],
+    def _make(self, name: str, driver_name: str, options: dict[str, Any], ipam_configs: Mapping[int, Mapping[str, Any]],
+              *, ipv6: bool, labels: dict[str, str], internal: bool, attachable: bool,
               ipam_options: dict[str, str] | None = None) -> Record:
-        """A network: its address pool (a wired driver's), what its driver makes, then its record;
-        undone in that order's reverse when a step fails."""
+        """A network: its address pools (a wired driver's: IPv4's, and IPv6's when `ipv6` or a subnet
+        of it is asked for; `ipam_configs` by IP version), what its driver makes, then its record;
+        undone in that order's reverse when a step fails. The IPv4 pool's fields are the record's
+        own, the IPv6 one's are under "IPv6"."""
         driver = self._driver(driver_name)
         record: Record = {"Name": name, "Id": secrets.token_hex(32), "Created": rfc3339_nano(), "Driver": driver_name,
                           "Options": options, "Labels": labels, "Internal": internal, "Attachable": attachable,
-                          "IPAMOptions": ipam_options, "PoolId": "", "Subnet": "", "Gateway": "", "IPRange": "",
-                          "AuxiliaryAddresses": {}}
+                          "IPAMOptions": ipam_options, "EnableIPv6": ipv6, **_pool_fields(None, False), "IPv6": None}
         if driver.sandbox(_spec(record)) is Sandbox.PREPARED:
-            pool = self._pool_for(ipam_config, pools)
-            record.update(PoolId=pool.id, Subnet=pool.subnet, Gateway=pool.gateway, IPRange=pool.ip_range,
-                          AuxiliaryAddresses=pool.aux_addresses)
+            record.update(_pool_fields(self._pool_for(ipam_configs.get(4) or {}, 4), bool(ipam_configs.get(4))))
+            if ipv6 or 6 in ipam_configs:
+                try:
+                    record["IPv6"] = _pool_fields(self._pool_for(ipam_configs.get(6) or {}, 6), 6 in ipam_configs)
+                except BaseException:
+                    self.ipam.release_pool(record["PoolId"])
+                    raise
         try:
             driver.create_network(_spec(record))
             try:
@@ -225,16 +232,16 @@ class NetworkService:
             if self.firewall is not None and (rules := _bridge_rules(record)):
                 self.firewall.add_bridge(rules)
         except BaseException:
-            if record["PoolId"]:
-                self.ipam.release_pool(record["PoolId"])
+            for pool_id in _pool_ids(record):
+                self.ipam.release_pool(pool_id)
             raise
         return record
 
-    def _pool_for(self, config: Mapping[str, Any], pools: Sequence[AddressPool]) -> Pool:
+    def _pool_for(self, config: Mapping[str, Any], version: int) -> Pool:
         if not config.get("Subnet"):
             if config.get("IPRange") or config.get("Gateway"):
                 raise InvalidArgument("an ip-range or a gateway needs a subnet")
-            return request_free_pool(self.ipam, pools, self.routed_subnets())
+            return request_free_pool(self.ipam, self.address_pools, self.routed_subnets(), version)
         return self.ipam.request_pool(config["Subnet"], config.get("IPRange") or "", config.get("Gateway") or "",
                                       dict(config.get("AuxiliaryAddresses") or {}))
 
@@ -256,8 +263,8 @@ class NetworkService:
             self.firewall.remove_bridge(rules.bridge)
         self._driver(record["Driver"]).delete_network(_spec(record))
         self.store.delete(NETWORKS, record["Name"])
-        if record.get("PoolId"):
-            self.ipam.release_pool(record["PoolId"])
+        for pool_id in _pool_ids(record):
+            self.ipam.release_pool(pool_id)
 
     def prune(self, filters: dict[str, list[str]]) -> list[str]:
         """POST /networks/prune: the user networks no container is on go; their names."""
@@ -421,19 +428,29 @@ class NetworkService:
                       request: EndpointRequest, endpoint: EndpointSpec) -> Record:
         spec = _spec(network)
         driver = self._driver(network["Driver"])
-        pool_id = network.get("PoolId") or ""
-        if pool_id:
-            wanted = (request.get("IPAMConfig") or {}).get("IPv4Address") or ""
-            address = self.ipam.request_address(pool_id, wanted)
-            endpoint.address = f"{address}/{ipaddress.ip_network(network['Subnet']).prefixlen}"
-            endpoint.gateway = network["Gateway"]
-            endpoint.mac = request.get("MacAddress") or ""
+        wanted = request.get("IPAMConfig") or {}
+        pools = {4: network if network.get("PoolId") else None, 6: network.get("IPv6") if network.get("EnableIPv6") else None}
+        for version, pool in pools.items():
+            if wanted.get(f"IPv{version}Address") and not (pool and pool.get("Configured", True)):  # (older records: chosen)
+                raise InvalidArgument("user specified IP address is supported only when connecting to networks "
+                                      "with user configured subnets")
+        held: list[tuple[str, str]] = []  # (pool, address) handed out here, given back if the join fails
         try:
+            for version, pool in pools.items():
+                if pool:
+                    address = self.ipam.request_address(pool["PoolId"], wanted.get(f"IPv{version}Address") or "")
+                    held.append((pool["PoolId"], address))
+                    with_prefix = f"{address}/{ipaddress.ip_network(pool['Subnet']).prefixlen}"
+                    if version == 4:
+                        endpoint.address, endpoint.gateway = with_prefix, pool["Gateway"]
+                    else:
+                        endpoint.address6, endpoint.gateway6 = with_prefix, pool["Gateway"]
+            endpoint.mac = request.get("MacAddress") or ""
             wired = driver.join(spec, endpoint, netns_path)
             record = {"Id": endpoint.id, "Network": network["Name"], "NetworkID": network["Id"],
                       "Container": container_id, "Name": name, "SandboxKey": netns_path,
                       "MacAddress": "", "IPv4Address": "", "IPv6Address": "", "Gateway": endpoint.gateway,
-                      "Aliases": list(request.get("Aliases") or []), "Links": list(request.get("Links") or []),
+                      "IPv6Gateway": endpoint.gateway6, "Aliases": list(request.get("Aliases") or []), "Links": list(request.get("Links") or []),
                       "Interface": endpoint.ifname, **wired}
             try:
                 self.store.put(ENDPOINTS, endpoint.id, record, 0)
@@ -442,8 +459,8 @@ class NetworkService:
                 raise
             self._name(record)
         except BaseException:
-            if pool_id:
-                self.ipam.release_address(pool_id, endpoint.address.split("/")[0])
+            for pool_id, address in held:
+                self.ipam.release_address(pool_id, address)
             raise
         return record
 
@@ -455,18 +472,19 @@ class NetworkService:
         network = self.store.get(NETWORKS, endpoint["Network"])
         if network is not None and network[0]["Id"] == endpoint["NetworkID"]:
             self._driver(network[0]["Driver"]).leave(_spec(network[0]), endpoint_id, sandbox_ending)
-            if network[0].get("PoolId") and endpoint.get("IPv4Address"):
-                self.ipam.release_address(network[0]["PoolId"], endpoint["IPv4Address"].split("/")[0])
+            for pool, key in ((network[0], "IPv4Address"), (network[0].get("IPv6"), "IPv6Address")):
+                if pool and pool.get("PoolId") and endpoint.get(key):
+                    self.ipam.release_address(pool["PoolId"], endpoint[key].split("/")[0])
         self.store.delete(ENDPOINTS, endpoint_id)
         self.names.remove(endpoint["Network"], endpoint_id)
 
     def _name(self, endpoint: Record) -> None:
         """Make an endpoint's names known to the embedded DNS (on user-defined networks: dockerd's
         default bridge resolves no names)."""
-        if endpoint["Network"] not in PREDEFINED and endpoint.get("IPv4Address"):
+        addresses = [endpoint[key].split("/")[0] for key in ("IPv4Address", "IPv6Address") if endpoint.get(key)]
+        if endpoint["Network"] not in PREDEFINED and addresses:
             self.names.add(endpoint["Network"], endpoint["Id"], endpoint["Container"],
-                           [endpoint["Name"], *endpoint.get("Aliases", [])], endpoint["IPv4Address"].split("/")[0],
-                           endpoint.get("Links", []))
+                           [endpoint["Name"], *endpoint.get("Aliases", [])], addresses, endpoint.get("Links", []))
 
     def _driver(self, name: str) -> NetworkDriver:
         try:
@@ -481,14 +499,12 @@ class NetworkService:
         return found[0]
 
     def _summary(self, record: Record) -> dict[str, Any]:
-        config = [{key: value for key, value in (("Subnet", record.get("Subnet")), ("IPRange", record.get("IPRange")),
-                                                  ("Gateway", record.get("Gateway")),
-                                                  ("AuxiliaryAddresses", record.get("AuxiliaryAddresses")))
-                   if value}] if record.get("Subnet") else []
+        config = [{key: value for key in ("Subnet", "IPRange", "Gateway", "AuxiliaryAddresses") if (value := pool.get(key))}
+                  for pool in (record, record.get("IPv6")) if pool and pool.get("Subnet")]
         builtin = record["Name"] in (*BUILTIN, DEFAULT_NETWORK)
         return {
             "Name": record["Name"], "Id": record["Id"], "Created": record["Created"], "Scope": "local",
-            "Driver": record["Driver"], "EnableIPv6": False,
+            "Driver": record["Driver"], "EnableIPv6": bool(record.get("EnableIPv6")),
             "IPAM": {"Driver": "default", "Options": None if builtin else record.get("IPAMOptions"),
                      "Config": config},
             "Internal": bool(record.get("Internal")), "Attachable": bool(record.get("Attachable")), "Ingress": False,
@@ -512,10 +528,27 @@ class NetworkService:
 
 
 def _spec(record: Record) -> NetworkSpec:
-    subnet = record.get("Subnet") or ""
-    gateway = f"{record['Gateway']}/{ipaddress.ip_network(subnet).prefixlen}" if subnet else ""
     return NetworkSpec(record["Id"], record["Name"], record["Driver"], record.get("Options") or {},
-                       subnet=subnet, gateway=gateway, internal=bool(record.get("Internal")))
+                       subnet=record.get("Subnet") or "", gateway=_gateway(record), internal=bool(record.get("Internal")),
+                       gateway6=_gateway(record.get("IPv6")) if record.get("EnableIPv6") else "")
+
+
+def _gateway(pool: Record | None) -> str:
+    """A pool's gateway with its subnet's prefix ("" for none)."""
+    if not pool or not pool.get("Subnet"):
+        return ""
+    return f"{pool['Gateway']}/{ipaddress.ip_network(pool['Subnet']).prefixlen}"
+
+
+def _pool_fields(pool: Pool | None, configured: bool) -> Record:
+    """What a network's record keeps of one of its address pools; `configured`: the user chose its subnet."""
+    return {"PoolId": pool.id if pool else "", "Subnet": pool.subnet if pool else "",
+            "Gateway": pool.gateway if pool else "", "IPRange": pool.ip_range if pool else "",
+            "AuxiliaryAddresses": pool.aux_addresses if pool else {}, "Configured": configured}
+
+
+def _pool_ids(record: Record) -> list[str]:
+    return [pool["PoolId"] for pool in (record, record.get("IPv6")) if pool and pool.get("PoolId")]
 
 
 def _bridge_rules(record: Record) -> BridgeRules | None:
@@ -523,8 +556,9 @@ def _bridge_rules(record: Record) -> BridgeRules | None:
     if record["Driver"] != "bridge" or not record.get("Subnet"):
         return None
     settings = BridgeSettings.of(_spec(record))
+    subnet6 = (record.get("IPv6") or {}).get("Subnet", "") if record.get("EnableIPv6") else ""
     return BridgeRules(settings.name, record["Subnet"], internal=bool(record.get("Internal")),
-                       masquerade=settings.masquerade)
+                       masquerade=settings.masquerade, subnet6=subnet6)
 
 
 def _flag(value: bool) -> str:

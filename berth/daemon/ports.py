@@ -33,6 +33,9 @@ def check_bindings(bindings: Mapping[str, Any]) -> None:
         split_port(port)
         for entry in entries or []:
             _host_ports(entry.get("HostPort") or "")
+            if ":" in (entry.get("HostIp") or ""):  # dockerd would proxy it in user space
+                raise InvalidArgument(f"berth publishes ports on the host's IPv4 addresses only, not on "
+                                      f"[{entry['HostIp']}]")
 
 
 def split_port(port: str) -> tuple[int, str]:

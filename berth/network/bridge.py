@@ -26,6 +26,7 @@ MTU_OPTION = "com.docker.network.driver.mtu"
 ICC_OPTION = "com.docker.network.bridge.enable_icc"
 MASQUERADE_OPTION = "com.docker.network.bridge.enable_ip_masquerade"
 DEFAULT_MTU = 1500
+IFA_F_NODAD = 0x02  # linux/if_addr.h
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,13 @@ def link_index(ipr: IPRoute, name: str) -> int | None:
         raise
 
 
+def made_link(ipr: IPRoute, name: str) -> int:
+    """The index of the interface `name` that was just made."""
+    if (index := link_index(ipr, name)) is None:
+        raise Conflict(f"interface {name} vanished as it was made")
+    return index
+
+
 def host_side(endpoint_id: str) -> str:
     """The name of an endpoint's veth end on the bridge (docker's pattern: veth + 7 characters)."""
     return f"veth{endpoint_id[:7]}"
@@ -87,12 +95,11 @@ class BridgeDriver:
                     ipr.link("add", ifname=settings.name, kind="bridge", mtu=settings.mtu)
                 except NetlinkError as error:
                     raise Conflict(f"cannot make bridge {settings.name}: {os.strerror(error.code)}") from None
-                index = link_index(ipr, settings.name)
-            if network.gateway:
-                gateway = ipaddress.ip_interface(network.gateway)
-                held = {(a.get_attr("IFA_ADDRESS"), a["prefixlen"]) for a in ipr.get_addr(index=index)}
+                index = made_link(ipr, settings.name)
+            held = {(a.get_attr("IFA_ADDRESS"), a["prefixlen"]) for a in ipr.get_addr(index=index)}
+            for gateway in (ipaddress.ip_interface(text) for text in (network.gateway, network.gateway6) if text):
                 if (str(gateway.ip), gateway.network.prefixlen) not in held:
-                    ipr.addr("add", index=index, address=str(gateway.ip), prefixlen=gateway.network.prefixlen)
+                    _add_address(ipr, index, gateway)
             ipr.link("set", index=index, state="up")
 
     def delete_network(self, network: NetworkSpec) -> None:
@@ -119,7 +126,7 @@ class BridgeDriver:
                          peer={"ifname": endpoint.ifname, "address": mac, "mtu": settings.mtu,
                                "net_ns_fd": namespace_fd})
                 try:
-                    index = link_index(ipr, outside)
+                    index = made_link(ipr, outside)
                     # hairpin: a container reaching its own published port through the host's address;
                     # isolated (icc=false): no frame from one isolated port to another, the host still reached
                     ipr.brport("set", index=index, mode=1, isolated=0 if settings.icc else 1)
@@ -130,26 +137,30 @@ class BridgeDriver:
                     raise
         finally:
             os.close(namespace_fd)
-        return {"MacAddress": mac, "IPv4Address": endpoint.address}
+        return {"MacAddress": mac, "IPv4Address": endpoint.address, "IPv6Address": endpoint.address6}
 
     @staticmethod
     def _configure_inside(netns_path: str, endpoint: EndpointSpec) -> None:
-        interface = ipaddress.ip_interface(endpoint.address)
         with netns.entered(netns_path):
             inside = IPRoute()
-            # berth's networks are IPv4 only: no link-local IPv6 either (as Docker 26 on IPv4-only
-            # networks). Else each new interface's duplicate-address and router probes flood every
-            # port of the bridge, and starts slow down as a network fills (150 containers: +10%).
-            with contextlib.suppress(FileNotFoundError), \
-                    open(f"/proc/sys/net/ipv6/conf/{endpoint.ifname}/disable_ipv6", "w") as knob:  # a kernel without IPv6
-                knob.write("1")
+            if not endpoint.address6:
+                # On an IPv4 network, no link-local IPv6 either (as Docker 26 on IPv4-only networks):
+                # else each new interface's duplicate-address and router probes flood every port of
+                # the bridge, and starts slow down as a network fills (150 containers: +10%).
+                with contextlib.suppress(FileNotFoundError), \
+                        open(f"/proc/sys/net/ipv6/conf/{endpoint.ifname}/disable_ipv6", "w") as knob:  # a kernel without IPv6
+                    knob.write("1")
         with inside:
-            index = link_index(inside, endpoint.ifname)
-            inside.addr("add", index=index, address=str(interface.ip), prefixlen=interface.network.prefixlen)
+            index = made_link(inside, endpoint.ifname)
+            for address in (endpoint.address, endpoint.address6):
+                if address:
+                    _add_address(inside, index, ipaddress.ip_interface(address))
             inside.link("set", index=index, state="up")
             inside.link("set", index=1, state="up")  # lo is always the first link of a namespace
             if endpoint.default_route and endpoint.gateway:
                 inside.route("add", dst="default", gateway=endpoint.gateway)
+            if endpoint.default_route and endpoint.gateway6:
+                inside.route("add", dst="::/0", gateway=endpoint.gateway6, family=socket.AF_INET6)
 
     def leave(self, network: NetworkSpec, endpoint_id: str, sandbox_ending: bool = False) -> None:
         """Delete the pair (both ends go together). When the container's namespace is ending, the
@@ -162,10 +173,18 @@ class BridgeDriver:
                 ipr.link("del", index=index)
 
 
-def routed_subnets() -> list[ipaddress.IPv4Network]:
-    """The IPv4 subnets the host has routes to (not the default route): a network made without a
-    subnet keeps clear of them, as dockerd's does."""
+def _add_address(ipr: IPRoute, index: int, interface: ipaddress.IPv4Interface | ipaddress.IPv6Interface) -> None:
+    """An address on a link; an IPv6 one usable at once, as no one else on a bridge network holds it
+    (no duplicate address detection, as Docker's)."""
+    flags = IFA_F_NODAD if interface.version == 6 else 0
+    ipr.addr("add", index=index, address=str(interface.ip), prefixlen=interface.network.prefixlen, flags=flags)
+
+
+def routed_subnets() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """The subnets the host has routes to (not the default routes): a network made without a subnet
+    keeps clear of them, as dockerd's does."""
     with IPRoute() as ipr:
-        return [ipaddress.IPv4Network(f"{route.get_attr('RTA_DST')}/{route['dst_len']}", strict=False)
-                for route in ipr.get_routes(family=socket.AF_INET, table=254)
+        return [ipaddress.ip_network(f"{route.get_attr('RTA_DST')}/{route['dst_len']}", strict=False)
+                for family in (socket.AF_INET, socket.AF_INET6)
+                for route in ipr.get_routes(family=family, table=254)
                 if route["dst_len"] and route.get_attr("RTA_DST")]

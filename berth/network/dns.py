@@ -18,12 +18,14 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+import dns.exception
 import dns.flags
 import dns.message
 import dns.name
 import dns.rcode
 import dns.rdataclass
 import dns.rdatatype
+import dns.reversename
 import dns.rrset
 
 from berth.network import netns
@@ -32,14 +34,13 @@ ADDRESS = "127.0.0.11"
 TTL = 600  # dockerd's
 FORWARD_TIMEOUT = 2.0
 _TCP_LENGTH = struct.Struct("!H")
-_IN_ADDR = dns.name.from_text("in-addr.arpa.")
 
 
 @dataclass
 class _Entry:
     container: str
     names: tuple[str, ...]  # lower case: name, aliases, short ID
-    address: str
+    addresses: tuple[str, ...]  # its IPv4 address, and its IPv6 one on an IPv6 network
     links: dict[str, str]  # its own names for others (`--link NAME:ALIAS` on a user network): alias -> name
 
 
@@ -51,13 +52,13 @@ class NameTable:
     _networks: dict[str, dict[str, _Entry]] = field(default_factory=dict)  # network -> endpoint ID -> entry
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def add(self, network: str, endpoint_id: str, container_id: str, names: Iterable[str], address: str,
+    def add(self, network: str, endpoint_id: str, container_id: str, names: Iterable[str], addresses: Iterable[str],
             links: Iterable[str] = ()) -> None:
         """An endpoint on `network`, found by its `names` and short ID; `links` ("NAME:ALIAS") name other
         containers of the network under aliases only this one sees."""
         aliases = {(alias or name).lower(): name.lower() for name, _, alias in (link.partition(":") for link in links)}
         entry = _Entry(container_id, tuple(dict.fromkeys(name.lower() for name in (*names, container_id[:12]) if name)),
-                       address, aliases)
+                       tuple(addresses), aliases)
         with self._lock:
             self._networks.setdefault(network, {})[endpoint_id] = entry
 
@@ -75,14 +76,14 @@ class NameTable:
                 wanted = asker.links.get(wanted, wanted)
                 for entry in entries.values():
                     if wanted in entry.names:
-                        found = [*(found or []), entry.address]
+                        found = [*(found or []), *entry.addresses]
             return found
 
     def reverse(self, container_id: str, address: str) -> str | None:
         with self._lock:
             for network, entries, _ in self._shared_with(container_id):
                 for entry in entries.values():
-                    if entry.address == address:
+                    if address in entry.addresses:
                         return f"{entry.names[0]}.{network}"
         return None
 
@@ -245,11 +246,11 @@ def _response(query: dns.message.Message, name: dns.name.Name, rdtype: dns.rdata
 
 
 def _address_of_ptr(name: dns.name.Name) -> str | None:
-    """The IPv4 address a PTR question is about (4.3.2.1.in-addr.arpa -> 1.2.3.4)."""
-    if not name.is_subdomain(_IN_ADDR):
+    """The address a PTR question is about (4.3.2.1.in-addr.arpa -> 1.2.3.4, and IPv6's ip6.arpa)."""
+    try:
+        return dns.reversename.to_address(name)
+    except (dns.exception.DNSException, ValueError):
         return None
-    labels = name.relativize(_IN_ADDR).labels
-    return ".".join(label.decode() for label in reversed(labels)) if len(labels) == 4 else None
 
 
 def _flags(wire: bytes) -> int:

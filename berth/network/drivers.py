@@ -40,6 +40,7 @@ class NetworkSpec:
     subnet: str = ""  # the IPv4 pool, "172.18.0.0/16"
     gateway: str = ""  # its gateway with the subnet's prefix, "172.18.0.1/16"
     internal: bool = False
+    gateway6: str = ""  # an IPv6 network's gateway with its subnet's prefix, "2001:db8::1/64"
 
 
 @dataclass
@@ -49,6 +50,8 @@ class EndpointSpec:
     id: str
     address: str = ""  # with the subnet's prefix, "172.18.0.2/16"
     gateway: str = ""  # the address of the network's gateway, "172.18.0.1"
+    address6: str = ""  # on an IPv6 network, "2001:db8::2/64"
+    gateway6: str = ""
     mac: str = ""  # chosen by the user (--mac-address); else the driver derives one
     ifname: str = "eth0"  # the interface's name inside the container
     default_route: bool = True  # the container's first network gives it its default route

@@ -1,5 +1,5 @@
 """berth's firewall: outbound NAT, published ports and isolation between networks, as nftables rules in
-a table of berth's own (`ip berth`). (Containers of one `icc=false` bridge are kept apart by the
+a table of berth's own (`inet berth`: IPv4 and IPv6 alike). (Containers of one `icc=false` bridge are kept apart by the
 bridge itself: its ports are isolated, berth.network.bridge.)
 
 The rules are declared, not patched: the firewall holds what should be (the bridge networks and the
@@ -38,6 +38,7 @@ class BridgeRules:
     subnet: str
     internal: bool = False  # no traffic in or out of the network but between its members
     masquerade: bool = True  # outbound NAT to the host's address
+    subnet6: str = ""  # an IPv6 network's, masqueraded as its IPv4 subnet is
 
 
 @dataclass(frozen=True)
@@ -102,23 +103,23 @@ class Firewall:
     def rules_for(self, address: str) -> list[str]:
         """The rules of berth's table that name `address` (not one it begins, such as 10.0.0.2 of
         10.0.0.20), as `nft` writes them (for `network explain`)."""
-        named = re.compile(rf"(?<![\d.]){re.escape(address)}(?![\d])")
+        named = re.compile(rf"(?<![\w.:]){re.escape(address)}(?![\w]|:\w*:)")
         with self._lock:
-            code, text, _ = self._nft.cmd(f"list table ip {self.table}")
+            code, text, _ = self._nft.cmd(f"list table inet {self.table}")
         return [line.strip() for line in (text if code == 0 else "").splitlines() if named.search(line)]
 
     # --- writing ------------------------------------------------------------------------------
     def _apply(self) -> None:
-        self._run([*_deleted(self.table), *self._ip_table()])
+        self._run([*_deleted(self.table), *self._table()])
 
     def _run(self, commands: list[dict[str, Any]]) -> None:
         code, _, error = self._nft.json_cmd({"nftables": commands})
         if code != 0:
             raise Unavailable(f"cannot write berth's firewall rules: {str(error).strip()}")
 
-    def _ip_table(self) -> list[dict[str, Any]]:
-        table = {"family": "ip", "table": self.table}
-        commands: list[dict[str, Any]] = [{"add": {"table": {"family": "ip", "name": self.table}}}]
+    def _table(self) -> list[dict[str, Any]]:
+        table = {"family": "inet", "table": self.table}
+        commands: list[dict[str, Any]] = [{"add": {"table": {"family": "inet", "name": self.table}}}]
         for name, kind, hook, priority in (("prerouting", "nat", "prerouting", -100), ("output", "nat", "output", -100),
                                            ("postrouting", "nat", "postrouting", 100),
                                            ("forward", "filter", "forward", 0)):
@@ -134,7 +135,7 @@ class Firewall:
             commands.append(_rule(table, chain, local, {"jump": {"target": "published"}}))
         for port in sorted(self.ports, key=lambda p: (p.host_port, p.proto, p.host_ip)):
             commands.append(_rule(table, "published", *_port_match(port),
-                                  {"dnat": {"addr": port.container_ip, "port": port.container_port}}))
+                                  {"dnat": {"family": "ip", "addr": port.container_ip, "port": port.container_port}}))
         bridges = sorted(self.bridges.values(), key=lambda rules: rules.bridge)
         names = [rules.bridge for rules in bridges]
         if names:
@@ -143,8 +144,10 @@ class Firewall:
         for rules in bridges:
             into, out_of = _meta("oifname", rules.bridge), _meta("iifname", rules.bridge)
             if rules.masquerade and not rules.internal:
-                commands.append(_rule(table, "postrouting", _ip("saddr", rules.subnet),
-                                      _meta("oifname", rules.bridge, "!="), {"masquerade": None}))
+                for subnet in (rules.subnet, rules.subnet6):
+                    if subnet:
+                        commands.append(_rule(table, "postrouting", _ip("saddr", subnet),
+                                              _meta("oifname", rules.bridge, "!="), {"masquerade": None}))
             # a published port reached through 127.0.0.1, or from a container of this bridge through
             # the host's address (hairpin): the answer must come back through the host
             for source in ("127.0.0.0/8", rules.subnet):
@@ -160,8 +163,9 @@ class Firewall:
 
 
 def _deleted(table: str) -> list[dict[str, Any]]:
-    """Delete berth's table, whether or not it exists (adding an empty one first makes it so)."""
-    return [{"add": {"table": {"family": "ip", "name": table}}}, {"delete": {"table": {"family": "ip", "name": table}}}]
+    """Delete berth's table, whether or not it exists (adding an empty one first makes it so), and the
+    IPv4-only `ip` table of that name that berth wrote before it had IPv6 networks."""
+    return [{verb: {"table": {"family": family, "name": table}}} for family in ("inet", "ip") for verb in ("add", "delete")]
 
 
 def _rule(table: dict[str, str], chain: str, *expressions: Any) -> dict[str, Any]:
@@ -173,9 +177,11 @@ def _meta(key: str, value: Any, op: str = "==") -> dict[str, Any]:
 
 
 def _ip(field: str, value: str) -> dict[str, Any]:
+    """A match on an IPv4 or IPv6 (as `value` is) source or destination address or subnet."""
     network, _, prefix = value.partition("/")
     right: Any = {"prefix": {"addr": network, "len": int(prefix)}} if prefix else network
-    return {"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": field}}, "right": right}}
+    protocol = "ip6" if ":" in network else "ip"
+    return {"match": {"op": "==", "left": {"payload": {"protocol": protocol, "field": field}}, "right": right}}
 
 
 def _dnat_done() -> dict[str, Any]:
@@ -196,7 +202,10 @@ def _enable_localnet(bridge: str) -> None:
         path.write_text("1")
 
 
-def enable_forwarding() -> None:
+def enable_forwarding(ipv6: bool = False) -> None:
     """IPv4 forwarding in this network namespace (daemon.json ip-forward), without which bridge
-    networks have no way out."""
+    networks have no way out; IPv6 forwarding too once an IPv6 network is made (as dockerd: the
+    host then stops taking router advertisements on interfaces that do not ask for them anyway)."""
     Path("/proc/sys/net/ipv4/ip_forward").write_text("1")
+    if ipv6:
+        Path("/proc/sys/net/ipv6/conf/all/forwarding").write_text("1")

@@ -70,7 +70,7 @@ class LocalIpam:
 
         def reserve(space: Record) -> None:
             for other in space["subnets"].values():
-                if _network(other, "subnet").overlaps(network):  # type: ignore[arg-type]
+                if _overlap(_network(other, "subnet"), network):
                     raise Conflict("Pool overlaps with other one on this address space")
             space["subnets"][pool.id] = pool.subnet
 
@@ -101,11 +101,14 @@ class LocalIpam:
             pool = Pool(**record)
             subnet = _network(pool.subnet, "subnet")
             reserved = {pool.gateway, *pool.aux_addresses.values(), *pool.allocated}
-            if subnet.version == 4 and subnet.prefixlen < 31:
-                reserved |= {str(subnet.network_address), str(subnet.broadcast_address)}
+            if subnet.num_addresses > 2:  # an IPv4 /31, an IPv6 /127 use both
+                reserved.add(str(subnet.network_address))  # IPv6's subnet-router anycast address
+                if subnet.version == 4:
+                    reserved.add(str(subnet.broadcast_address))
             if preferred:
                 if _address(preferred) not in subnet:
-                    raise InvalidArgument(f"address {preferred} is not within subnet {pool.subnet}")
+                    raise InvalidArgument(f"Invalid address {preferred}: It does not belong to any of this "
+                                          "network's subnets")
                 if str(_address(preferred)) in reserved:
                     raise Conflict(f"Address already in use: {preferred}")
                 chosen = str(_address(preferred))
@@ -152,6 +155,11 @@ def _network(text: str, what: str) -> Network:
         raise InvalidArgument(f"invalid {what}: {text}") from None
 
 
+def _overlap(one: Network, other: Network) -> bool:
+    """Whether two subnets share an address (never across families)."""
+    return one.version == other.version and one.overlaps(other)  # type: ignore[arg-type]
+
+
 def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     try:
         return ipaddress.ip_address(text)
@@ -179,17 +187,19 @@ DEFAULT_POOLS = (AddressPool("172.17.0.0/16", 16), *(AddressPool(f"172.{n}.0.0/1
                  AddressPool("192.168.0.0/16", 20))
 
 
-def request_free_pool(ipam: Ipam, pools: Iterable[AddressPool], avoid: Iterable[Network]) -> Pool:
-    """A pool of the first subnet out of `pools` that overlaps neither another pool nor any of `avoid`
-    (the host's routed subnets, as dockerd avoids them)."""
+def request_free_pool(ipam: Ipam, pools: Iterable[AddressPool], avoid: Iterable[Network], version: int = 4) -> Pool:
+    """A pool of the first IPv4 (or IPv6: `version`) subnet out of `pools` that overlaps neither another
+    pool nor any of `avoid` (the host's routed subnets, as dockerd avoids them)."""
     taken = list(avoid)
     for address_pool in pools:
+        if _network(address_pool.base, "address pool base").version != version:
+            continue
         for subnet in address_pool.subnets():
-            if any(subnet.overlaps(other) for other in taken if other.version == subnet.version):  # type: ignore[arg-type]
+            if any(_overlap(subnet, other) for other in taken):
                 continue
             try:
                 return ipam.request_pool(str(subnet))
             except Conflict:
                 continue
-    raise Unavailable("could not find an available, non-overlapping IPv4 address pool among the defaults "
-                      "to assign to the network")
+    raise Unavailable(f"could not find an available, non-overlapping IPv{version} address pool among the "
+                      "defaults to assign to the network")

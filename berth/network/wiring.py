@@ -11,6 +11,9 @@ from pyroute2 import IPRoute
 from berth.network import netns
 from berth.network.bridge import link_index
 
+FAMILIES = (socket.AF_INET, socket.AF_INET6)
+RTN_UNICAST = 1  # linux/rtnetlink.h: a route to a destination (not local, broadcast or multicast)
+
 
 def describe(netns_path: str) -> dict[str, Any]:
     """{"interfaces": [...], "routes": [...]} of the namespace at `netns_path`; a veth's entry has its
@@ -30,7 +33,8 @@ def describe(netns_path: str) -> dict[str, Any]:
                 entry["bridge"] = host_links[master].get_attr("IFLA_IFNAME") if master in host_links else ""
             interfaces.append(entry)
         names = {entry["index"]: entry["name"] for entry in interfaces}
-        routes = [_route(route, names) for route in inside.get_routes(family=socket.AF_INET, table=254)]
+        routes = [_route(route, names) for family in FAMILIES for route in inside.get_routes(family=family, table=254)
+                  if route["type"] == RTN_UNICAST and not _link_local(route.get_attr("RTA_DST") or "")]
     return {"interfaces": interfaces, "routes": routes}
 
 
@@ -40,8 +44,7 @@ def bridge_addresses(name: str) -> list[str]:
         index = link_index(host, name)
         if index is None:
             return []
-        return [f"{address.get_attr('IFA_ADDRESS')}/{address['prefixlen']}"
-                for address in host.get_addr(index=index, family=socket.AF_INET)]
+        return _addresses(host, index)
 
 
 def _interface(link: Any, ipr: Any) -> dict[str, Any]:
@@ -51,9 +54,19 @@ def _interface(link: Any, ipr: Any) -> dict[str, Any]:
         "kind": (info.get_attr("IFLA_INFO_KIND") if info else "") or ("loopback" if link["index"] == 1 else ""),
         "mac": link.get_attr("IFLA_ADDRESS"), "mtu": link.get_attr("IFLA_MTU"),
         "state": link.get_attr("IFLA_OPERSTATE"),
-        "addresses": [f"{address.get_attr('IFA_ADDRESS')}/{address['prefixlen']}"
-                      for address in ipr.get_addr(index=link["index"], family=socket.AF_INET)],
+        "addresses": _addresses(ipr, link["index"]),
     }
+
+
+def _addresses(ipr: Any, index: int) -> list[str]:
+    """A link's addresses with their prefixes, IPv4 then IPv6, but for the link-local ones every
+    IPv6 link has."""
+    return [f"{address.get_attr('IFA_ADDRESS')}/{address['prefixlen']}" for family in FAMILIES
+            for address in ipr.get_addr(index=index, family=family) if not _link_local(address.get_attr("IFA_ADDRESS"))]
+
+
+def _link_local(address: str) -> bool:
+    return address.lower().startswith("fe80:")
 
 
 def _route(route: Any, names: dict[int, str]) -> dict[str, str]:

@@ -271,8 +271,52 @@ def test_daemon_json_sets_the_default_bridge_and_the_pools(busybox_tar) -> None:
         daemon.berth("network", "create", "pooled")
         pooled = json.loads(daemon.berth("network", "inspect", "pooled").stdout)[0]["IPAM"]["Config"]
         assert pooled == [{"Subnet": "10.100.0.0/24", "Gateway": "10.100.0.1"}]
-        refused = daemon.berth("network", "create", "--ipv6", "six", check=False)
-        assert refused.returncode == 1 and "berth has no IPv6 networks yet" in refused.stderr
+        refused = daemon.berth("network", "create", "--ipv6", "six", check=False)  # no IPv6 pool among them
+        assert refused.returncode == 1 and "non-overlapping IPv6 address pool" in refused.stderr
+
+
+def test_an_ipv6_network_gives_its_containers_addresses_routes_and_names_of_both_families(daemon: Daemon) -> None:
+    daemon.berth("network", "create", "--ipv6", "--subnet", "fd00:b1::/64", "--subnet", "10.81.0.0/24", "six")
+    daemon.berth("network", "create", "--ipv6", "--subnet", "fd00:b2::/64", "other-six")
+    network = json.loads(daemon.berth("network", "inspect", "six").stdout)[0]
+    assert network["EnableIPv6"] is True
+    assert network["IPAM"]["Config"] == [{"Subnet": "10.81.0.0/24", "Gateway": "10.81.0.1"},
+                                         {"Subnet": "fd00:b1::/64", "Gateway": "fd00:b1::1"}]
+    first = run_d(daemon, "--network", "six", "--name", "six-a", "busybox", "sleep", "100")
+    chosen = run_d(daemon, "--network", "six", "--ip6", "fd00:b1::99", "--name", "six-b", "busybox", "sleep", "100")
+    stranger = run_d(daemon, "--network", "other-six", "busybox", "sleep", "100")
+    try:
+        settings = inspect(daemon, first)["NetworkSettings"]["Networks"]["six"]
+        assert (settings["IPAddress"], settings["GlobalIPv6Address"]) == ("10.81.0.2", "fd00:b1::2")
+        assert (settings["GlobalIPv6PrefixLen"], settings["IPv6Gateway"]) == (64, "fd00:b1::1")
+        settings = inspect(daemon, chosen)["NetworkSettings"]["Networks"]["six"]
+        assert settings["IPAMConfig"] == {"IPv6Address": "fd00:b1::99"} and settings["GlobalIPv6Address"] == "fd00:b1::99"
+        inside = daemon.berth("exec", first, "sh", "-c", "ip -6 route; cat /etc/hosts").stdout
+        assert "default via fd00:b1::1 dev eth0" in inside and f"fd00:b1::2\t{first[:12]}" in inside
+        assert daemon.berth("exec", first, "ping6", "-c", "1", "-W", "2", "six-b").returncode == 0
+        assert "Address: fd00:b1::99" in daemon.berth("exec", first, "nslookup", "six-b").stdout
+        assert "fd00:b1::99" in daemon.berth("network", "explain", chosen).stdout
+        stranger_address = inspect(daemon, stranger)["NetworkSettings"]["Networks"]["other-six"]["GlobalIPv6Address"]
+        across = daemon.berth("exec", first, "ping6", "-c", "1", "-W", "1", stranger_address, check=False)
+        assert across.returncode != 0  # networks are kept apart in IPv6 as in IPv4
+    finally:
+        daemon.berth("rm", "-f", first, chosen, stranger)
+        daemon.berth("network", "rm", "six", "other-six")
+
+
+@pytest.mark.parametrize(("args", "error"), [
+    (("--ip6", "zz"), "invalid IPv6 address: zz"),
+    (("--ip", "fd00::5"), "invalid IPv4 address: fd00::5"),
+    (("--ip6", "fd00:b3::5"), "user specified IP address is supported only when connecting to networks with user "
+                              "configured subnets"),
+])
+def test_addresses_a_network_cannot_give_are_refused(daemon: Daemon, args: tuple[str, ...], error: str) -> None:
+    daemon.berth("network", "create", "four-only")  # an IPv4 subnet of the default pools, no IPv6
+    try:
+        refused = daemon.berth("run", "--rm", "--network", "four-only", *args, "busybox", "true", check=False)
+        assert refused.returncode == 125 and error in refused.stderr
+    finally:
+        daemon.berth("network", "rm", "four-only")
 
 
 def test_names_keep_resolving_after_the_daemon_is_killed(fresh_daemon: Daemon) -> None:

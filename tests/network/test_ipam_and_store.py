@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from berth.errdefs import Conflict, InvalidArgument, Unavailable
-from berth.network.ipam import LocalIpam
+from berth.network.ipam import DEFAULT_POOLS, LocalIpam, request_free_pool
 from berth.network.store import LocalStore, StaleVersion
 
 
@@ -50,8 +50,22 @@ def test_a_chosen_address_must_be_free_and_inside_the_subnet(tmp_path: Path) -> 
         ipam.request_address(pool.id, preferred="10.9.0.7")
     with pytest.raises(Conflict, match="Address already in use"):
         ipam.request_address(pool.id, preferred="10.9.0.254")  # the gateway
-    with pytest.raises(InvalidArgument, match="not within subnet"):
+    with pytest.raises(InvalidArgument, match="Invalid address 10.10.0.1: It does not belong to any of this network's subnets"):
         ipam.request_address(pool.id, preferred="10.10.0.1")
+
+
+def test_an_ipv6_pool_hands_out_addresses_after_its_gateway_and_lives_beside_ipv4_ones(tmp_path: Path) -> None:
+    ipam = LocalIpam(LocalStore(tmp_path))
+    ipam.request_pool("10.0.0.0/8")
+    pool = ipam.request_pool("2001:db8::/64")  # no overlap across families
+    assert pool.gateway == "2001:db8::1"
+    assert [ipam.request_address(pool.id) for _ in range(2)] == ["2001:db8::2", "2001:db8::3"]
+    with pytest.raises(Conflict, match="Pool overlaps"):
+        ipam.request_pool("2001:db8::/48")
+    ranged = ipam.request_pool("2001:db9::/64", ip_range="2001:db9::/96", gateway="2001:db9::ffff")
+    assert ipam.request_address(ranged.id) == "2001:db9::1"  # the subnet-router anycast address is never given
+    with pytest.raises(Unavailable, match="non-overlapping IPv6 address pool"):
+        request_free_pool(ipam, DEFAULT_POOLS, [], version=6)  # dockerd's default pools are IPv4 only
 
 
 def test_pools_must_not_overlap_and_must_hold_their_gateway_and_range(tmp_path: Path) -> None:

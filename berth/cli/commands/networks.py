@@ -99,16 +99,7 @@ def create(attachable: bool, aux_address: tuple[str, ...], driver: str, gateway:
            ip_range: tuple[str, ...], ipam_driver: str, ipam_opt: tuple[str, ...], ipv6: bool,
            label: tuple[str, ...], opt: tuple[str, ...], subnet: tuple[str, ...], name: str) -> None:
     """Create a network."""
-    if len(gateway) > len(subnet) or len(ip_range) > len(subnet):
-        raise CLIError("every ip-range or gateway must have a corresponding subnet")
-    configs = [{"Subnet": value} for value in subnet]
-    for values, key in ((gateway, "Gateway"), (ip_range, "IPRange")):
-        for config, value in zip(configs, values, strict=False):
-            config[key] = value
-    if aux_address:
-        if not configs:
-            raise CLIError("no matching subnet for aux-address")
-        configs[0]["AuxiliaryAddresses"] = _key_values(aux_address, "aux-address")  # type: ignore[assignment]
+    configs = _ipam_configs(subnet, gateway, ip_range, _key_values(aux_address, "aux-address"))
     from berth.cli.runconfig import parse_labels
 
     labels = parse_labels(label)
@@ -133,6 +124,47 @@ def inspect(format_: str | None, verbose: bool, networks: tuple[str, ...]) -> No
             raise _no_such(err, name) from None
 
     inspect_all(api(), networks, network, format_)
+
+
+def _ipam_configs(subnets: tuple[str, ...], gateways: tuple[str, ...], ranges: tuple[str, ...],
+                  aux_addresses: dict[str, str]) -> list[dict[str, Any]]:
+    """IPAM.Config as the docker CLI makes it: each gateway, ip-range and auxiliary address goes with
+    the subnet that holds it (so IPv4 and IPv6 ones may come in any order)."""
+    import ipaddress
+
+    if len(gateways) > len(subnets) or len(ranges) > len(subnets):
+        raise CLIError("every ip-range or gateway must have a corresponding subnet")
+
+    def holding(value: str, what: str) -> dict[str, Any]:
+        try:
+            found = ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            raise CLIError(f"invalid {what}: {value}") from None
+        for config, network in zip(configs, networks, strict=True):
+            if network.version == found.version and found.subnet_of(network):  # type: ignore[arg-type]
+                return config
+        raise CLIError(f"no matching subnet for {what} {value}")
+
+    try:
+        networks = [ipaddress.ip_network(value, strict=False) for value in subnets]
+    except ValueError as error:
+        raise CLIError(f"invalid subnet: {error}") from None
+    configs: list[dict[str, Any]] = [{"Subnet": value} for value in subnets]
+    for value in gateways:
+        config = holding(value, "gateway")
+        if "Gateway" in config:
+            raise CLIError(f"cannot configure multiple gateways ({value}, {config['Gateway']}) for the same subnet "
+                           f"({config['Subnet']})")
+        config["Gateway"] = value
+    for value in ranges:
+        config = holding(value, "range")
+        if "IPRange" in config:
+            raise CLIError(f"cannot configure multiple ranges ({value}, {config['IPRange']}) on the same subnet "
+                           f"({config['Subnet']})")
+        config["IPRange"] = value
+    for key, value in aux_addresses.items():
+        holding(value, "aux-address").setdefault("AuxiliaryAddresses", {})[key] = value
+    return configs
 
 
 def _no_such(err: DaemonError, name: str) -> CLIError:
