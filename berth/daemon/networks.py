@@ -429,11 +429,13 @@ class NetworkService:
         spec = _spec(network)
         driver = self._driver(network["Driver"])
         wanted = request.get("IPAMConfig") or {}
-        pools = {4: network if network.get("PoolId") else None, 6: network.get("IPv6") if network.get("EnableIPv6") else None}
+        pools = {4: network if network.get("PoolId") else None, 6: network.get("IPv6")}
         for version, pool in pools.items():
             if wanted.get(f"IPv{version}Address") and not (pool and pool.get("Configured", True)):  # (older records: chosen)
                 raise InvalidArgument("user specified IP address is supported only when connecting to networks "
                                       "with user configured subnets")
+        # as dockerd: an IPv6 subnet gives no addresses until the network has IPv6 on, --ip6 or not
+        pools[6] = pools[6] if network.get("EnableIPv6") else None
         held: list[tuple[str, str]] = []  # (pool, address) handed out here, given back if the join fails
         try:
             for version, pool in pools.items():

@@ -304,6 +304,18 @@ def test_an_ipv6_network_gives_its_containers_addresses_routes_and_names_of_both
         daemon.berth("network", "rm", "six", "other-six")
 
 
+def test_an_ipv6_subnet_without_ipv6_on_gives_no_ipv6_address_as_with_dockerd(daemon: Daemon) -> None:
+    daemon.berth("network", "create", "--subnet", "fd00:b4::/64", "six-off")
+    try:
+        box = run_d(daemon, "--network", "six-off", "--ip6", "fd00:b4::5", "busybox", "sleep", "100")
+        settings = inspect(daemon, box)["NetworkSettings"]["Networks"]["six-off"]
+        assert settings["IPAMConfig"] == {"IPv6Address": "fd00:b4::5"} and settings["GlobalIPv6Address"] == ""
+        assert "inet6" not in daemon.berth("exec", box, "ip", "-6", "addr", "show", "eth0").stdout
+        daemon.berth("rm", "-f", box)
+    finally:
+        daemon.berth("network", "rm", "six-off")
+
+
 @pytest.mark.parametrize(("args", "error"), [
     (("--ip6", "zz"), "invalid IPv6 address: zz"),
     (("--ip", "fd00::5"), "invalid IPv4 address: fd00::5"),
