@@ -21,6 +21,7 @@ from typing import Any
 from berth.daemon.config import DefaultBridge
 from berth.daemon.namespaces import joined_container
 from berth.errdefs import Conflict, Forbidden, InvalidArgument, NotFound
+from berth.image.filters import check_keys, labels_match, parse_until
 from berth.network import netns
 from berth.network.bridge import ICC_OPTION, MASQUERADE_OPTION, MTU_OPTION, NAME_OPTION, BridgeSettings
 from berth.network.dns import NameTable
@@ -29,7 +30,7 @@ from berth.network.firewall import BridgeRules, Firewall, PortRule, enable_forwa
 from berth.network.ipam import DEFAULT_POOLS, AddressPool, LocalIpam, Network, Pool, request_free_pool
 from berth.network.portmapper import PortMapper, PortRequest
 from berth.network.store import LocalStore, NetworkStore, Record
-from berth.timestamps import rfc3339_nano
+from berth.timestamps import parse_seconds, rfc3339_nano
 
 BUILTIN = {"none": "null", "host": "host"}  # name -> driver, in dockerd's order
 PREDEFINED = ("none", "host", "bridge")  # names no user network may take (dockerd's, bridge included)
@@ -267,15 +268,19 @@ class NetworkService:
             self.ipam.release_pool(pool_id)
 
     def prune(self, filters: dict[str, list[str]]) -> list[str]:
-        """POST /networks/prune: the user networks no container is on go; their names."""
-        for key in filters:
-            if key not in ("label", "until"):
-                raise InvalidArgument(f"Invalid filter '{key}'")
+        """POST /networks/prune: the user networks no container is on go, those made before `until`
+        and with (`label`) or without (`label!`) the labels given; their names."""
+        check_keys(filters, ("until", "label", "label!"))
+        until = min((parse_until(value) for value in filters.get("until", [])), default=None)
         gone = []
         for record in self._records():
             if record["Name"] in PREDEFINED or self.endpoints(record["Name"]):
                 continue
-            if not self._passes(record, {key: values for key, values in filters.items() if key == "label"}):
+            if until is not None and parse_seconds(record["Created"]) > until:
+                continue
+            labels = record.get("Labels")
+            if not (labels_match(filters.get("label", []), labels)
+                    and labels_match(filters.get("label!", []), labels, negate=True)):
                 continue
             self._unmake(record)
             gone.append(record["Name"])

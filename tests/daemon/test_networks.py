@@ -178,3 +178,17 @@ def test_an_ambiguous_id_prefix_is_refused_in_dockerd_s_words(tmp_path) -> None:
     with pytest.raises(InvalidArgument, match=f"^network {prefix} is ambiguous \\({count} matches found based on "
                                               "ID prefix\\)$"):
         service.remove(prefix)
+
+
+def test_prune_removes_the_unused_networks_its_filters_select(tmp_path) -> None:
+    service = NetworkService(tmp_path, drivers=[Wiring(prepared=True)])
+    for name, labels in (("old-keep", {"keep": "yes"}), ("old-drop", {}), ("busy", {})):
+        service.create({"Name": name, "Driver": "wiring", "Labels": labels})
+    service.join(C1, ["busy"], 7, name="web")
+    assert service.prune({"until": ["1h"]}) == []  # all were made just now
+    assert service.prune({"label!": ["keep"]}) == ["old-drop"]  # busy has a container on it
+    service.create({"Name": "new", "Driver": "wiring", "Labels": {"keep": "no"}})
+    assert service.prune({"label": ["keep=no"]}) == ["new"]
+    with pytest.raises(InvalidArgument, match="Invalid filter 'name'"):
+        service.prune({"name": ["old-keep"]})
+    assert [n["Name"] for n in service.list_networks({})] == ["none", "host", "busy", "old-keep"]
