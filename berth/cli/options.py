@@ -90,8 +90,14 @@ class Syntax:
                explicit: bool) -> None:
         name, (_, kwargs), flag_value = found
         if flag_value is not None:
-            if explicit:
-                raise NotQuick  # `--rm=true`: click's error message
+            if explicit:  # `--rm=false`, `--sig-proxy=true`: Go's booleans
+                from berth.strconv import parse_bool
+
+                try:
+                    params[name] = parse_bool(rest.pop(0)) == flag_value
+                except ValueError:
+                    raise NotQuick from None  # click's path words the error
+                return
             params[name] = flag_value
             return
         if not rest:

@@ -5,6 +5,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from berth.cli.commands import inspect, io, lifecycle, ps, run
+from berth.cli.lazy import spell_out_switches
 from berth.cli.main import GLOBAL_OPTIONS
 from berth.cli.options import Command, NotQuick, to_click
 
@@ -15,7 +16,9 @@ COMMANDS = {"run": run.run, "create": run.create, "exec": io.exec_, "logs": io.l
 
 
 def click_params(command: Command, args: list[str]) -> dict:
-    return to_click(command).make_context(command.name, list(args)).params
+    """What click gives the command, after the spelling docker allows and click does not (berth.cli.lazy)."""
+    parsed = to_click(command)
+    return parsed.make_context(command.name, spell_out_switches(parsed, list(args))).params
 
 
 @pytest.mark.parametrize(("name", "args"), [
@@ -42,10 +45,30 @@ def test_common_command_lines_parse_as_click_parses_them(name: str, args: list[s
     assert command.parse(args) == click_params(command, args)
 
 
+@pytest.mark.parametrize(("name", "args", "expected"), [
+    ("run", ["--rm=false", "--sig-proxy=false", "busybox"], {"rm": False, "sig_proxy": False}),
+    ("run", ["--rm=1", "--no-sig-proxy=false", "--privileged=False", "busybox"], {"rm": True, "sig_proxy": True,
+                                                                                 "privileged": False}),
+    ("attach", ["--sig-proxy=f", "c1"], {"sig_proxy": False}),
+])
+def test_a_switch_takes_a_go_boolean_as_docker_s_do(name: str, args: list[str], expected: dict) -> None:
+    command = COMMANDS[name]
+    quick = command.parse(args)
+    assert quick == click_params(command, args)
+    assert {key: quick[key] for key in expected} == expected
+
+
+def test_click_takes_the_rarer_spellings_of_a_switch_as_docker_does() -> None:
+    assert spell_out_switches(to_click(run.run), ["-i=true", "-t=0", "--name", "--rm=x", "--no-sig-proxy=true",
+                                                 "busybox", "ls", "--rm=true"]) == ["-i", "--name", "--rm=x",
+                                                                                    "--no-sig-proxy", "busybox", "ls",
+                                                                                    "--rm=true"]
+
+
 @pytest.mark.parametrize(("name", "args"), [
     ("run", ["--help"]),
     ("run", ["--no-such-flag", "busybox"]),
-    ("run", ["--rm=true", "busybox"]),
+    ("run", ["--rm=maybe", "busybox"]),
     ("run", ["-a", "STDOUT", "busybox"]),      # click matches this choice case-insensitively
     ("run", ["--cpu-shares", "many", "busybox"]),
     ("run", ["--name"]),
