@@ -54,9 +54,10 @@ def prepare_layer_dirs(directory: Path, init_binary: str | None = None) -> None:
 
 
 def is_mounted(path: Path) -> bool:
-    target = str(path)
-    with open("/proc/self/mountinfo") as mountinfo:
-        return any(line.split()[4] == target for line in mountinfo)
+    """Whether something is mounted at `path` (an overlay or a tmpfs: another file system than its
+    directory's). Asked of the inodes, not of /proc/self/mountinfo, which the kernel writes out whole
+    for each reader: with 150 containers' mounts, 3 ms of every start."""
+    return os.path.ismount(path)
 
 
 def mount_rootfs(directory: Path, lower_dirs: list[Path]) -> Path:

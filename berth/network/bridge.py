@@ -130,6 +130,7 @@ class BridgeDriver:
                     # hairpin: a container reaching its own published port through the host's address;
                     # isolated (icc=false): no frame from one isolated port to another, the host still reached
                     ipr.brport("set", index=index, mode=1, isolated=0 if settings.icc else 1)
+                    _without_ipv6(outside)  # a bridge port: no addresses, no probes
                     ipr.link("set", index=index, state="up")
                     self._configure_inside(netns_path, endpoint)
                 except BaseException:
@@ -143,13 +144,8 @@ class BridgeDriver:
     def _configure_inside(netns_path: str, endpoint: EndpointSpec) -> None:
         with netns.entered(netns_path):
             inside = IPRoute()
-            if not endpoint.address6:
-                # On an IPv4 network, no link-local IPv6 either (as Docker 26 on IPv4-only networks):
-                # else each new interface's duplicate-address and router probes flood every port of
-                # the bridge, and starts slow down as a network fills (150 containers: +10%).
-                with contextlib.suppress(FileNotFoundError), \
-                        open(f"/proc/sys/net/ipv6/conf/{endpoint.ifname}/disable_ipv6", "w") as knob:  # a kernel without IPv6
-                    knob.write("1")
+            if not endpoint.address6:  # on an IPv4 network, no link-local IPv6 either (as Docker 26's)
+                _without_ipv6(endpoint.ifname)
         with inside:
             index = made_link(inside, endpoint.ifname)
             for address in (endpoint.address, endpoint.address6):
@@ -171,6 +167,15 @@ class BridgeDriver:
         with IPRoute() as ipr:
             if (index := link_index(ipr, host_side(endpoint_id))) is not None:
                 ipr.link("del", index=index)
+
+
+def _without_ipv6(interface: str) -> None:
+    """Turn IPv6 off on an interface of the calling thread's namespace, before it is up: else its
+    duplicate-address, router and multicast probes flood every port of the bridge, and starts slow
+    down as a network fills."""
+    with contextlib.suppress(FileNotFoundError), \
+            open(f"/proc/sys/net/ipv6/conf/{interface}/disable_ipv6", "w") as knob:  # a kernel without IPv6
+        knob.write("1")
 
 
 def _add_address(ipr: IPRoute, index: int, interface: ipaddress.IPv4Interface | ipaddress.IPv6Interface) -> None:
