@@ -97,7 +97,7 @@ class Firewall:
         """Remove berth's table."""
         with self._lock:
             self.bridges, self.ports = {}, set()
-            self._run([*_deleted(self.table)])
+            self._run([*_deleted(self.table), *self._admitted_by_others()])
 
     # --- what is ------------------------------------------------------------------------------
     def rules_for(self, address: str) -> list[str]:
@@ -110,7 +110,27 @@ class Firewall:
 
     # --- writing ------------------------------------------------------------------------------
     def _apply(self) -> None:
-        self._run([*_deleted(self.table), *self._table()])
+        self._run([*_deleted(self.table), *self._table(), *self._admitted_by_others()])
+
+    def _admitted_by_others(self) -> list[dict[str, Any]]:
+        """Rules that let the bridges' traffic through the forward chains of iptables' `filter` tables
+        where there are such (dockerd's drops by default what it did not make: without them, no
+        packet of a berth network would pass, bridged ones included once dockerd loaded br_netfilter).
+        berth's own there, told apart by their comment, are made anew; no other rule is touched."""
+        commands: list[dict[str, Any]] = []
+        for family in ("ip", "ip6"):
+            chain = {"family": family, "table": "filter", "chain": "FORWARD"}
+            code, listed, _ = self._nft.json_cmd({"nftables": [{"list": {"chain": {"family": family, "table": "filter", "name": "FORWARD"}}}]})
+            if code != 0:  # no such chain: nothing in the way
+                continue
+            for item in listed["nftables"]:
+                if (rule := item.get("rule")) and rule.get("comment") == self.table:
+                    commands.append({"delete": {"rule": {**chain, "handle": rule["handle"]}}})
+            for bridge in sorted(self.bridges):
+                for key in ("iifname", "oifname"):
+                    commands.append({"insert": {"rule": {**chain, "comment": self.table,
+                                                         "expr": [_meta(key, bridge), {"accept": None}]}}})
+        return commands
 
     def _run(self, commands: list[dict[str, Any]]) -> None:
         code, _, error = self._nft.json_cmd({"nftables": commands})
