@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from nftables import Nftables
 from pyroute2 import IPRoute
 
 from berth.network import netns
@@ -139,6 +140,44 @@ def test_icc_false_keeps_a_bridges_containers_apart(daemon: Daemon) -> None:
     finally:
         daemon.berth("rm", "-f", "lonely-web", check=False)
         daemon.berth("network", "rm", "lonely", check=False)
+
+
+def test_a_container_cannot_reach_the_hosts_loopback_through_its_bridge(daemon: Daemon) -> None:
+    # route_localnet on berth's bridges (for ports published on 127.0.0.1) would let a container that
+    # routes 127.0.0.1 to its gateway reach the host's loopback-only services: berth's guard drops that
+    with netns.entered(str(daemon.netns)):
+        service = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # a loopback-only service of the host
+    service.bind(("127.0.0.1", 0))
+    service.settimeout(2)
+    gateway = json.loads(daemon.berth("network", "inspect", "bridge").stdout)[0]["IPAM"]["Config"][0]["Gateway"]
+    attack = ["run", "--rm", "--cap-add", "NET_ADMIN", "--sysctl", "net.ipv4.conf.eth0.route_localnet=1", "busybox",
+              "sh", "-c", "ip route del local 127.0.0.1 table local && ip route del local 127.0.0.0/8 table local && "
+              f"ip route add 127.0.0.1/32 via {gateway} dev eth0 && "
+              f"timeout 2 tftp -g -r leaked 127.0.0.1 {service.getsockname()[1]}"]  # a UDP datagram naming `leaked`
+
+    def delivered() -> bool:
+        daemon.berth(*attack, check=False)  # tftp gets no answer
+        try:
+            return b"leaked" in service.recv(100)
+        except TimeoutError:
+            return False
+
+    with service:
+        assert not delivered()
+        # the guard is what stops it: without it, the datagram gets through
+        with netns.entered(str(daemon.netns)):
+            Nftables().cmd("flush chain inet berth guard")
+        try:
+            assert delivered()
+        finally:
+            daemon.berth("network", "create", "rewrite-rules")  # berth writes its table whole again
+            daemon.berth("network", "rm", "rewrite-rules")
+        assert "127.0.0.0/8 drop" in nft_in(daemon, "list chain inet berth guard")
+
+
+def nft_in(daemon: Daemon, command: str) -> str:
+    with netns.entered(str(daemon.netns)):
+        return Nftables().cmd(command)[1]
 
 
 def test_published_ports_survive_a_daemon_killed_and_leave_nothing_when_gone(fresh_daemon: Daemon) -> None:
