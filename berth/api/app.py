@@ -4,7 +4,7 @@ from __future__ import annotations
 import berth
 from berth import errdefs
 from berth.api.http import ApiError, HttpServer, Router
-from berth.api.routes import containers, execs, images, networks, swarm, system, volumes
+from berth.api.routes import builds, containers, execs, images, networks, swarm, system, volumes
 from berth.daemon.engine import Engine
 
 SERVER_HEADERS = [
@@ -33,6 +33,6 @@ def translate(exc: Exception) -> ApiError | None:
 
 def build_server(engine: Engine) -> HttpServer:
     router = Router()
-    for module in (system, containers, execs, images, networks, volumes, swarm):
+    for module in (system, containers, execs, images, networks, volumes, swarm, builds):
         module.register(router, engine)
     return HttpServer(router, SERVER_HEADERS, translate)

@@ -51,6 +51,7 @@ CONTAINER_COMMANDS = {
 }
 
 IMAGE_COMMANDS = {
+    "build": _C + "build:build",
     "history": _C + "images:history",
     "import": _C + "images:import_",
     "inspect": _C + "inspect:image_inspect",
@@ -85,7 +86,7 @@ TOP_LEVEL = {
         "ps", "rename", "restart", "rm", "run", "start", "stats", "stop", "top", "unpause", "update", "wait")},
     "images": IMAGE_COMMANDS["ls"],
     "rmi": IMAGE_COMMANDS["rm"],
-    **{name: IMAGE_COMMANDS[name] for name in ("history", "import", "load", "pull", "push", "save", "tag")},
+    **{name: IMAGE_COMMANDS[name] for name in ("build", "history", "import", "load", "pull", "push", "save", "tag")},
     "inspect": _C + "inspect:inspect",
     "events": SYSTEM_COMMANDS["events"],
     "info": SYSTEM_COMMANDS["info"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 
+from berth.daemon.builds import BuildService
 from berth.daemon.config import DaemonConfig
 from berth.daemon.connections import NetworkConnections
 from berth.daemon.container import HAS_PROCESS
@@ -44,6 +45,7 @@ class Engine:
         self.images = Images(self.image_store, self.events, self.containers)
         self.volumes = VolumeService(config.data_root, self.containers.users_of_volume)
         self.container_files = ContainerFiles(self.containers, self.image_store)
+        self.builds = BuildService(config.data_root, self.containers, self.image_store)
         self.execs = ExecService(self.containers)
         self.health = HealthMonitor(self.containers, self.execs)
         self.system = SystemService(config, self.containers, self.image_store)

@@ -398,6 +398,25 @@ class ImageService:
                 os_name=base.get("os", "linux"), container=container_id, container_config=container_config)
             return self._add_image(config_bytes, parent, names)
 
+    def add_step(self, parent: str | None, config: dict, created_by: str, author: str, changes: Path | None) -> str:
+        """A build step's image: `parent`, the layer of what the overlay upper directory `changes`
+        holds (none for a step that changes the configuration only), `config`, and a history entry."""
+        base = self.image_config(parent) if parent else {}
+        base_diff_ids = list((base.get("rootfs") or {}).get("diff_ids") or [])
+        with self.refs.lease("build"):
+            layer = self._layer_from_tree(changes, chain_ids(base_diff_ids)[-1] if base_diff_ids else None) \
+                if changes is not None else None
+            empty = layer is None or layer.diff_id == EMPTY_LAYER_DIFF_ID
+            created = rfc3339_nano()
+            config_bytes = image_config(
+                config={**CONTAINER_CONFIG_DEFAULTS, **config},
+                diff_ids=base_diff_ids + ([] if empty or layer is None else [layer.diff_id]),
+                history=list(base.get("history") or []) + [history_entry(created, created_by=created_by,
+                                                                         empty_layer=empty)],
+                created=created, author=author, architecture=base.get("architecture"),
+                variant=base.get("variant", ""), os_name=base.get("os", "linux"))
+            return self._add_image(config_bytes, parent, [])
+
     def _layer_from_tree(self, upper_dir: Path, parent_chain: str | None) -> Layer:
         pipe = ChunkPipe()
 

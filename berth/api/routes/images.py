@@ -111,10 +111,6 @@ def register(router: Router, engine: Engine) -> None:
         await files.write(request.params["id"], request.arg("path") or "", request.stream)
         return Response(b"", 200, "text/plain")
 
-    @router.route("POST", "/build/prune")
-    async def prune_build_cache(request: Request) -> Response:
-        return json_response({"CachesDeleted": None, "SpaceReclaimed": 0})  # no builder yet, so no cache
-
     @router.route("GET", "/containers/{id}/export")
     async def export(request: Request) -> StreamResponse:
         return StreamResponse(await files.export(request.params["id"]), "application/x-tar")

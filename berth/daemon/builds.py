@@ -1,0 +1,196 @@
+"""`POST /build`: a context (a tar) and a Dockerfile in it, built by berth.build's classic builder on
+the daemon's containers and images.
+
+The context is unpacked (never outside its directory) into a scratch directory of the daemon's data
+root; RUN steps are containers like any other (on the network the build asks for); the files of a
+COPY land in a snapshot of the image (an overlay of its layers over a fresh directory, mounted for
+the step alone), whose upper directory becomes the step's layer. The cache is a table of cache keys
+to the images steps made, kept in the data root; an entry whose image is gone is not used.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import secrets
+import shutil
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from berth.atomicfile import write_atomic
+from berth.build.builder import Builder, BuildError, BuildOptions, Snapshot
+from berth.daemon.containers import ContainerService
+from berth.daemon.logs import LogQuery
+from berth.errdefs import InvalidArgument, NotFound
+from berth.image.service import ImageService
+from berth.layer.apply import LayerError, apply_tar
+from berth.layer.compression import decompressed
+from berth.linux import syscalls
+from berth.runtime.mounts import resolve_in_root
+from berth.threadpipe import consume_in_thread
+
+__all__ = ["BuildError", "BuildOptions", "BuildService", "parse_build_args"]  # what the API route takes from here
+
+# what a RUN step's container keeps of the stage's configuration
+_RUN_CONFIG_KEYS = ("Cmd", "Entrypoint", "Env", "User", "WorkingDir", "Shell", "Labels", "StopSignal")
+
+
+class BuildService:
+    def __init__(self, data_root: Path, containers: ContainerService, images: ImageService) -> None:
+        self.root = data_root / "builder"
+        self.containers = containers
+        self.images = images
+        self._cache_lock = asyncio.Lock()
+
+    async def receive(self, context: AsyncIterator[bytes]) -> Path:
+        """Unpack a build's context (the whole request body) into a scratch directory of its own."""
+        work = self.root / f"build-{secrets.token_hex(8)}"
+        (work / "context").mkdir(parents=True)
+        try:
+            await consume_in_thread(context, lambda stream: _unpack_context(stream, work / "context"))
+        except BaseException:
+            await asyncio.to_thread(shutil.rmtree, work, True)
+            raise
+        return work
+
+    async def build(self, work: Path, dockerfile: str, options: BuildOptions,
+                    emit: Callable[[dict[str, Any]], Awaitable[None]]) -> str:
+        """Build the context `receive` unpacked, then remove it: the image ID (BerthError for a
+        failed build)."""
+        try:
+            text = await asyncio.to_thread(_read_dockerfile, work / "context", dockerfile or "Dockerfile")
+            builder = Builder(_Backend(self, work), work / "context", text, options, emit)
+            return await builder.build()
+        finally:
+            await asyncio.to_thread(shutil.rmtree, work, True)
+
+    # --- the build cache ------------------------------------------------------------------------
+    def _cache_path(self) -> Path:
+        return self.root / "cache.json"
+
+    def cached(self, key: str) -> str | None:
+        try:
+            image_id = json.loads(self._cache_path().read_text()).get(key)
+        except (OSError, ValueError):
+            return None
+        try:
+            return self.images.resolve(image_id) if image_id else None
+        except NotFound:
+            return None
+
+    def remember(self, key: str, image_id: str) -> None:
+        try:
+            table = json.loads(self._cache_path().read_text())
+        except (OSError, ValueError):
+            table = {}
+        table[key] = image_id
+        self.root.mkdir(parents=True, exist_ok=True)
+        write_atomic(self._cache_path(), json.dumps(table).encode())
+
+    def prune(self) -> int:
+        """`builder prune`: forget the cache (its images stay until image prune); entries forgotten."""
+        try:
+            count = len(json.loads(self._cache_path().read_text()))
+        except (OSError, ValueError):
+            return 0
+        self._cache_path().unlink(missing_ok=True)
+        return count
+
+
+class _Backend:
+    """berth.build's Backend on the daemon's services."""
+
+    def __init__(self, service: BuildService, work: Path) -> None:
+        self.service = service
+        self.containers = service.containers
+        self.images = service.images
+        self.work = work
+
+    async def resolve_image(self, ref: str) -> str:
+        return await asyncio.to_thread(self.images.resolve, ref)
+
+    def image_config(self, image_id: str) -> dict[str, Any]:
+        return self.images.image_config(image_id)
+
+    async def run(self, image_id: str | None, config: dict[str, Any], host_config: dict[str, Any],
+                  output: Callable[[bytes], Awaitable[None]]) -> tuple[str, int, Path]:
+        if image_id is None:
+            raise InvalidArgument("a RUN needs an image with a shell: `FROM scratch` has none")
+        body = {"Image": image_id, **{key: config.get(key) for key in _RUN_CONFIG_KEYS},
+                "HostConfig": {key: value for key, value in host_config.items() if value}}
+        container, _ = await self.containers.create(body, None)
+        await output(f" ---> Running in {container.id[:12]}\n".encode())
+        await self.containers.start(container.id)
+        _, entries = self.containers.logs(container.id, LogQuery(), follow=True)
+        async for entry in entries:
+            await output(entry.data)
+        code = await self.containers.wait(container.id, "not-running")
+        return container.id, code, self.containers.directory(container) / "diff"
+
+    async def remove(self, container_id: str) -> None:
+        await self.containers.remove(container_id, force=True)
+
+    @contextlib.asynccontextmanager
+    async def snapshot(self, image_id: str | None) -> AsyncIterator[Snapshot]:
+        place = self.work / f"snapshot-{secrets.token_hex(6)}"
+        changes, work, root = place / "diff", place / "work", place / "rootfs"
+        for directory in (changes, work, root):
+            directory.mkdir(parents=True)
+        lowers = await asyncio.to_thread(self.images.layer_dirs, image_id) if image_id else []
+        if not lowers:  # scratch: the changes are the whole filesystem
+            try:
+                yield Snapshot(changes, changes)
+            finally:
+                await asyncio.to_thread(shutil.rmtree, place, True)
+            return
+        options = f"lowerdir={':'.join(str(d) for d in lowers)},upperdir={changes},workdir={work}"
+        await asyncio.to_thread(syscalls.mount, "overlay", str(root), "overlay", 0, options)
+        try:
+            yield Snapshot(root, changes)
+        finally:
+            await asyncio.to_thread(syscalls.umount2, str(root), syscalls.MNT_DETACH)
+            await asyncio.to_thread(shutil.rmtree, place, True)
+
+    async def commit(self, parent: str | None, config: dict[str, Any], created_by: str, author: str,
+                     changes: Path | None) -> str:
+        return await asyncio.to_thread(self.images.add_step, parent, config, created_by, author, changes)
+
+    async def tag(self, image_id: str, name: str) -> None:
+        await asyncio.to_thread(self.images.tag, image_id, name, None)
+
+    def cached(self, key: str) -> str | None:
+        return self.service.cached(key)
+
+    def remember(self, key: str, image_id: str) -> None:
+        self.service.remember(key, image_id)
+
+
+def _unpack_context(stream: BinaryIO, target: Path) -> None:
+    """The context tar (plain or compressed), unpacked under `target` and nowhere else."""
+    plain, _ = decompressed(stream)
+    try:
+        apply_tar(plain, target, whiteouts=False)
+    except (LayerError, EOFError) as error:
+        raise InvalidArgument(f"the build context is not a valid tar archive: {error}") from None
+
+
+def _read_dockerfile(context: Path, name: str) -> bytes:
+    try:
+        return Path(resolve_in_root(str(context), name)).read_bytes()
+    except OSError:
+        raise InvalidArgument(f"Cannot locate specified Dockerfile: {name}") from None
+
+
+def parse_build_args(text: str | None) -> dict[str, str | None]:
+    """`buildargs` of the query: a JSON object (a null value: take it from the environment, which
+    the daemon does not have, so unset)."""
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise InvalidArgument(f"invalid buildargs: {text}") from None
+    if not isinstance(value, dict):
+        raise InvalidArgument(f"invalid buildargs: {text}")
+    return {str(key): (None if item is None else str(item)) for key, item in value.items()}
