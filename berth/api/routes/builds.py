@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -12,6 +13,7 @@ from berth.daemon.engine import Engine
 from berth.errdefs import BerthError
 
 _DONE = object()
+log = logging.getLogger("berth.api")
 
 
 def _options(request: Request) -> BuildOptions:
@@ -45,7 +47,9 @@ def register(router: Router, engine: Engine) -> None:
                 image_id = await engine.builds.build(work, request.arg("dockerfile") or "", options, emit)
                 if quiet:
                     await messages.put({"stream": image_id + "\n"})
-            except BerthError as error:
+            except Exception as error:  # noqa: BLE001 - every failure ends the stream with its message
+                if not isinstance(error, BerthError):
+                    log.exception("build failed")
                 code = error.code if isinstance(error, BuildError) else 0
                 detail: dict[str, Any] = {"message": str(error), **({"code": code} if code else {})}
                 await messages.put({"errorDetail": detail, "error": str(error)})
