@@ -21,7 +21,8 @@ from typing import Any, BinaryIO
 from berth.atomicfile import write_atomic
 from berth.build.builder import Builder, BuildError, BuildOptions, Snapshot
 from berth.daemon.containers import ContainerService
-from berth.daemon.logs import LogQuery
+from berth.daemon.logs import STDERR, LogQuery
+from berth.dockerignore import excluded, read_patterns
 from berth.errdefs import InvalidArgument, NotFound
 from berth.image.service import ImageService
 from berth.layer.apply import LayerError, apply_tar
@@ -60,6 +61,7 @@ class BuildService:
         failed build)."""
         try:
             text = await asyncio.to_thread(_read_dockerfile, work / "context", dockerfile or "Dockerfile")
+            await asyncio.to_thread(_drop_build_files, work / "context", dockerfile or "Dockerfile")
             builder = Builder(_Backend(self, work), work / "context", text, options, emit)
             return await builder.build()
         finally:
@@ -123,8 +125,8 @@ class _Backend:
         await output(f" ---> Running in {container.id[:12]}\n".encode())
         await self.containers.start(container.id)
         _, entries = self.containers.logs(container.id, LogQuery(), follow=True)
-        async for entry in entries:
-            await output(entry.data)
+        async for entry in entries:  # what goes to stderr in red, as dockerd's builder shows it
+            await output(b"\x1b[91m" + entry.data + b"\x1b[0m" if entry.stream == STDERR else entry.data)
         code = await self.containers.wait(container.id, "not-running")
         return container.id, code, self.containers.directory(container) / "diff"
 
@@ -180,6 +182,19 @@ def _read_dockerfile(context: Path, name: str) -> bytes:
         return Path(resolve_in_root(str(context), name)).read_bytes()
     except OSError:
         raise InvalidArgument(f"Cannot locate specified Dockerfile: {name}") from None
+
+
+def _drop_build_files(context: Path, dockerfile: str) -> None:
+    """The Dockerfile and .dockerignore stay out of COPY and ADD when .dockerignore names them (the
+    client sent them anyway: the builder needs them)."""
+    ignore = context / ".dockerignore"
+    if not ignore.is_file():
+        return
+    patterns = read_patterns(ignore.read_text(errors="replace"))
+    for name in (dockerfile, ".dockerignore"):
+        if excluded(name, patterns):
+            with contextlib.suppress(OSError):
+                Path(resolve_in_root(str(context), name)).unlink()
 
 
 def parse_build_args(text: str | None) -> dict[str, str | None]:

@@ -154,10 +154,9 @@ class NetworkService:
 
     def _matches(self, ref: str) -> list[str]:
         """The names of the networks `ref` may name (NotFound if none)."""
-        records = self._records()
-        if any(record["Name"] == ref for record in records):
+        if ref and self.store.get(NETWORKS, ref) is not None:  # a name: one read, no listing
             return [ref]
-        found = [record["Name"] for record in records if ref and record["Id"].startswith(ref)]
+        found = [record["Name"] for record in self._records() if ref and record["Id"].startswith(ref)]
         if not found:
             raise NotFound(f"network {ref} not found")
         return found
@@ -178,7 +177,7 @@ class NetworkService:
         for `container:NAME`, else what the driver of network `mode` says."""
         if joined_container(mode):
             return Sandbox.JOINED
-        record = self._record(DEFAULT_NETWORK if mode == "default" else mode)
+        record = self._record(self.resolve(DEFAULT_NETWORK if mode == "default" else mode))
         return self._driver(record["Driver"]).sandbox(_spec(record))
 
     def create(self, body: dict[str, Any]) -> dict[str, str]:

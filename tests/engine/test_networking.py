@@ -343,3 +343,14 @@ def test_names_keep_resolving_after_the_daemon_is_killed(fresh_daemon: Daemon) -
                "the embedded DNS server to answer again")
     daemon.berth("rm", "-f", db, app)
     daemon.berth("network", "rm", "kept")
+
+
+def test_run_names_a_network_by_its_id_or_a_prefix_of_it(daemon: Daemon) -> None:
+    network_id = daemon.berth("network", "create", "by-id").stdout.strip()
+    try:
+        for ref in (network_id, network_id[:12]):
+            box = run_d(daemon, "--network", ref, "busybox", "sleep", "100")
+            assert list(inspect(daemon, box)["NetworkSettings"]["Networks"]) == ["by-id"]
+            daemon.berth("rm", "-f", box)
+    finally:
+        daemon.berth("network", "rm", "by-id")

@@ -35,6 +35,9 @@ def register(router: Router, engine: Engine) -> None:
         assert context is not None
         options = _options(request)
         quiet = request.flag("q")
+        # as dockerd, the first `dockerfile` (docker-py sends a Dockerfile from outside the context
+        # as its name in the tar, then its text)
+        dockerfile = next(iter(request.args("dockerfile")), "")
         work = await engine.builds.receive(context)  # the whole body before the answer starts
         messages: asyncio.Queue[Any] = asyncio.Queue()
 
@@ -44,7 +47,7 @@ def register(router: Router, engine: Engine) -> None:
 
         async def run() -> None:
             try:
-                image_id = await engine.builds.build(work, request.arg("dockerfile") or "", options, emit)
+                image_id = await engine.builds.build(work, dockerfile, options, emit)
                 if quiet:
                     await messages.put({"stream": image_id + "\n"})
             except Exception as error:  # noqa: BLE001 - every failure ends the stream with its message

@@ -12,9 +12,9 @@ from typing import Any, BinaryIO
 
 import click
 
-from berth.cli.dockerignore import excluded, read_patterns
 from berth.cli.errors import CLIError
 from berth.cli.session import api
+from berth.dockerignore import excluded, read_patterns
 
 _SETTINGS = {"help_option_names": ["--help"]}
 
