@@ -2,9 +2,9 @@
 the daemon's containers and images.
 
 The context is unpacked (never outside its directory) into a scratch directory of the daemon's data
-root; RUN steps are containers like any other (on the network the build asks for); the files of a
-COPY land in a snapshot of the image (an overlay of its layers over a fresh directory, mounted for
-the step alone), whose upper directory becomes the step's layer. The cache is a table of cache keys
+root; RUN steps are containers like any other (on the network the build asks for); COPY, ADD and
+WORKDIR see the image's filesystem (its layers mounted read-only for the step) to know what is there,
+and their tar of the files they add is the step's layer. The cache is a table of cache keys
 to the images steps made, kept in the data root; an entry whose image is gone is not used.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from berth.atomicfile import write_atomic
-from berth.build.builder import Builder, BuildError, BuildOptions, Snapshot
+from berth.build.builder import Builder, BuildError, BuildOptions
 from berth.daemon.containers import ContainerService
 from berth.daemon.logs import STDERR, LogQuery
 from berth.dockerignore import excluded, read_patterns
@@ -134,29 +134,29 @@ class _Backend:
         await self.containers.remove(container_id, force=True)
 
     @contextlib.asynccontextmanager
-    async def snapshot(self, image_id: str | None) -> AsyncIterator[Snapshot]:
-        place = self.work / f"snapshot-{secrets.token_hex(6)}"
-        changes, work, root = place / "diff", place / "work", place / "rootfs"
-        for directory in (changes, work, root):
+    async def filesystem(self, image_id: str | None) -> AsyncIterator[Path]:
+        place = self.work / f"filesystem-{secrets.token_hex(6)}"
+        upper, work, root = place / "diff", place / "work", place / "rootfs"
+        for directory in (upper, work, root):
             directory.mkdir(parents=True)
         lowers = await asyncio.to_thread(self.images.layer_dirs, image_id) if image_id else []
-        if not lowers:  # scratch: the changes are the whole filesystem
+        if not lowers:  # scratch: nothing there
             try:
-                yield Snapshot(changes, changes)
+                yield root
             finally:
                 await asyncio.to_thread(shutil.rmtree, place, True)
             return
-        options = f"lowerdir={':'.join(str(d) for d in lowers)},upperdir={changes},workdir={work}"
-        await asyncio.to_thread(syscalls.mount, "overlay", str(root), "overlay", 0, options)
+        options = f"lowerdir={':'.join(str(d) for d in lowers)},upperdir={upper},workdir={work}"
+        await asyncio.to_thread(syscalls.mount, "overlay", str(root), "overlay", syscalls.MS_RDONLY, options)
         try:
-            yield Snapshot(root, changes)
+            yield root
         finally:
             await asyncio.to_thread(syscalls.umount2, str(root), syscalls.MNT_DETACH)
             await asyncio.to_thread(shutil.rmtree, place, True)
 
     async def commit(self, parent: str | None, config: dict[str, Any], created_by: str, author: str,
-                     changes: Path | None) -> str:
-        return await asyncio.to_thread(self.images.add_step, parent, config, created_by, author, changes)
+                     changes: Path | None, layer_tar: Path | None = None) -> str:
+        return await asyncio.to_thread(self.images.add_step, parent, config, created_by, author, changes, layer_tar)
 
     async def tag(self, image_id: str, name: str) -> None:
         await asyncio.to_thread(self.images.tag, image_id, name, None)

@@ -398,14 +398,21 @@ class ImageService:
                 os_name=base.get("os", "linux"), container=container_id, container_config=container_config)
             return self._add_image(config_bytes, parent, names)
 
-    def add_step(self, parent: str | None, config: dict, created_by: str, author: str, changes: Path | None) -> str:
-        """A build step's image: `parent`, the layer of what the overlay upper directory `changes`
-        holds (none for a step that changes the configuration only), `config`, and a history entry."""
+    def add_step(self, parent: str | None, config: dict, created_by: str, author: str,
+                 changes: Path | None = None, layer_tar: Path | None = None) -> str:
+        """A build step's image: `parent`, a layer of what the overlay upper directory `changes` holds
+        or of the tar `layer_tar` (neither: a step that changes the configuration only), `config`,
+        and a history entry."""
         base = self.image_config(parent) if parent else {}
         base_diff_ids = list((base.get("rootfs") or {}).get("diff_ids") or [])
+        parent_chain = chain_ids(base_diff_ids)[-1] if base_diff_ids else None
         with self.refs.lease("build"):
-            layer = self._layer_from_tree(changes, chain_ids(base_diff_ids)[-1] if base_diff_ids else None) \
-                if changes is not None else None
+            layer = None
+            if changes is not None:
+                layer = self._layer_from_tree(changes, parent_chain)
+            elif layer_tar is not None:
+                with open(layer_tar, "rb") as tar:
+                    layer = self.layers.create(parent_chain, tar)
             empty = layer is None or layer.diff_id == EMPTY_LAYER_DIFF_ID
             created = rfc3339_nano()
             config_bytes = image_config(

@@ -14,6 +14,7 @@ from berth.errdefs import DataLoss
 CHUNK = 1 << 20
 ALIGN = 4096  # O_DIRECT wants offsets, lengths and memory aligned to the logical block size
 DIRECT_MIN = 1 << 20  # smaller files are written through the page cache
+_ZEROS = memoryview(bytes(CHUNK))
 
 
 class ShortContent(DataLoss, EOFError):
@@ -48,8 +49,14 @@ def _write_all(fd: int, view: memoryview, offset: int) -> None:
 
 def copy_to_file(source: IO[bytes], fd: int, length: int) -> None:
     """Write `length` bytes of `source` into the empty file `fd`, skipping all-zero chunks (holes)."""
+    if length < CHUNK:  # most files of a tree: one read, one write, no buffer to set up
+        data = bytearray(length)
+        _fill(source, memoryview(data))
+        if any(data):
+            _write_all(fd, memoryview(data), 0)
+        return
     view = memoryview(mmap.mmap(-1, CHUNK))  # page-aligned, as O_DIRECT needs; unmapped when dropped
-    zeros = memoryview(bytes(CHUNK))
+    zeros = _ZEROS
     direct = length >= DIRECT_MIN and _set_direct(fd, True)
     offset = 0
     while offset < length:
