@@ -26,6 +26,30 @@ fi
 berth run --rm busybox echo hello from berth
 
 echo
+echo "== build: the course's Dockerfile instructions, an image made of a stack of layers"
+demo_context=$(mktemp -d)
+trap 'rm -rf "$demo_context"' EXIT
+cat > "$demo_context/hello.sh" <<'SCRIPT'
+#!/bin/sh
+echo "hello from $APP_NAME, built by berth (version $VERSION)"
+SCRIPT
+cat > "$demo_context/Dockerfile" <<'DOCKERFILE'
+FROM busybox
+LABEL maintainer="berth demo" version="1.0" description="the course's helloworld"
+ENV APP_NAME=helloworld VERSION=1.0
+WORKDIR /app
+COPY hello.sh /app/
+RUN chmod +x /app/hello.sh && \
+    echo "built at image time" > /app/built.txt
+EXPOSE 8000
+ENTRYPOINT ["/app/hello.sh"]
+DOCKERFILE
+berth build -t helloworld "$demo_context"
+berth run --rm helloworld
+echo "-- its layers (berth history helloworld)"
+berth history helloworld
+
+echo
 echo "== networks: two containers on a bridge network of their own, talking by name"
 berth rm -f demo-server demo-web >/dev/null 2>&1 || true
 berth network rm demo-net >/dev/null 2>&1 || true

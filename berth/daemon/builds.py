@@ -24,6 +24,7 @@ from berth.daemon.containers import ContainerService
 from berth.daemon.logs import STDERR, LogQuery
 from berth.dockerignore import excluded, read_patterns
 from berth.errdefs import InvalidArgument, NotFound
+from berth.image import reference
 from berth.image.service import ImageService
 from berth.layer.apply import LayerError, apply_tar
 from berth.layer.compression import decompressed
@@ -158,8 +159,9 @@ class _Backend:
                      changes: Path | None, layer_tar: Path | None = None) -> str:
         return await asyncio.to_thread(self.images.add_step, parent, config, created_by, author, changes, layer_tar)
 
-    async def tag(self, image_id: str, name: str) -> None:
+    async def tag(self, image_id: str, name: str) -> str:
         await asyncio.to_thread(self.images.tag, image_id, name, None)
+        return reference.parse(self.images.tag_name(name)).familiar
 
     def cached(self, key: str) -> str | None:
         return self.service.cached(key)
