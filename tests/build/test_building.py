@@ -15,6 +15,7 @@ DOCKER = shutil.which("docker")
 
 
 def context(tmp_path: Path, dockerfile: str, **files: str) -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     for name, content in files.items():
         path = tmp_path / name.replace("__", "/")
         path.parent.mkdir(parents=True, exist_ok=True)
