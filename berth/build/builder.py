@@ -66,10 +66,10 @@ class Backend(Protocol):
         """The image's filesystem (empty for None: `scratch`), mounted while the context lasts."""
 
     async def commit(self, parent: str | None, config: dict[str, Any], created_by: str, author: str,
-                     changes: Path | None, layer_tar: Path | None = None) -> str:
+                     changes: Path | None, layer_tar: Path | None = None, epoch: int | None = None) -> str:
         """The step's image: `parent`, a layer of the changes in the directory `changes` or of the
         tar `layer_tar` (neither: a step that changes the configuration only), `config` and a
-        history entry."""
+        history entry; with `epoch` (SOURCE_DATE_EPOCH) as its time and the latest of its files'."""
 
     async def tag(self, image_id: str, name: str) -> str:
         """Give the image the name; the name in full (`hello` -> `hello:latest`)."""
@@ -125,6 +125,7 @@ class Builder:
         self.used_args: set[str] = set()
         self.step = 0
         self.total = len(self.parsed.instructions)
+        self.epoch = _epoch(options.build_args.get("SOURCE_DATE_EPOCH"))  # a reproducible build's time
 
     async def build(self) -> str:
         """Build up to the target stage (the last by default); the final image's ID."""
@@ -155,10 +156,10 @@ class Builder:
         if self.options.labels:
             stage.config["Labels"] = {**(stage.config.get("Labels") or {}), **self.options.labels}
             stage.image_id = await self.backend.commit(stage.image_id, stage.config, _nop("LABEL", _labels(
-                self.options.labels)), stage.author, None)
+                self.options.labels)), stage.author, None, epoch=self.epoch)
         if stage.image_id is None:
             raise BuildError("No image was generated. Is your Dockerfile empty?")
-        unused = sorted(set(self.options.build_args) - self.used_args - PROXY_ARGS)
+        unused = sorted(set(self.options.build_args) - self.used_args - PROXY_ARGS - {"SOURCE_DATE_EPOCH"})
         if unused:
             await self._say(f"[Warning] One or more build-args {unused} were not consumed\n")
         await self.emit({"aux": {"ID": stage.image_id}})
@@ -236,7 +237,8 @@ class Builder:
             stage.image_id = found
             await self._say(f" ---> Using cache\n ---> {_short(found)}\n")
             return
-        stage.image_id = await self.backend.commit(stage.image_id, stage.config, created_by, stage.author, None)
+        stage.image_id = await self.backend.commit(stage.image_id, stage.config, created_by, stage.author, None,
+                                                   epoch=self.epoch)
         self.backend.remember(key, stage.image_id)
         await self._say(f" ---> {_short(stage.image_id)}\n")
 
@@ -429,7 +431,7 @@ class Builder:
                     copying.copy_tar(sources, destination, is_dir=lambda path: _is_dir(rootfs, path),
                                      exists=lambda path: _exists(rootfs, path), owner=owner, mode=mode,
                                      unpack_archives=unpack, out=out, instruction=what, several=several,
-                                     downloaded=frozenset(downloaded))
+                                     downloaded=frozenset(downloaded), clamp_mtime=self.epoch)
 
                 await self._file_step(stage, created_by, inputs, write)
 
@@ -452,7 +454,8 @@ class Builder:
             def write(rootfs: Path, out: Any) -> None:
                 copying.copy_tar(sources, destination, is_dir=lambda path: _is_dir(rootfs, path),
                                  exists=lambda path: _exists(rootfs, path), owner=owner, mode=mode,
-                                 unpack_archives=False, out=out, instruction="COPY", several=several)
+                                 unpack_archives=False, out=out, instruction="COPY", several=several,
+                                 clamp_mtime=self.epoch)
 
             inputs = {"heredocs": [h.content for h in instruction.heredocs], "owner": [owner.uid, owner.gid]}
             await self._file_step(stage, _nop("COPY", f"<<heredoc in {destination} "), inputs, write)
@@ -503,7 +506,7 @@ class Builder:
                 await asyncio.to_thread(write, root, tar)
             tar.flush()
             stage.image_id = await self.backend.commit(stage.image_id, stage.config, created_by, stage.author,
-                                                       None, Path(tar.name))
+                                                       None, Path(tar.name), epoch=self.epoch)
         self.backend.remember(key, stage.image_id)
         await self._say(f" ---> {_short(stage.image_id)}\n")
 
@@ -535,7 +538,7 @@ class Builder:
             if code != 0:
                 raise BuildError(f"The command '{shown}' returned a non-zero code: {code}", code)
             stage.image_id = await self.backend.commit(stage.image_id, stage.config, created_by, stage.author,
-                                                       changes)
+                                                       changes, epoch=self.epoch)
         finally:
             if not keep:
                 await self._say(f"Removing intermediate container {container[:12]}\n")
@@ -579,6 +582,15 @@ def _nop(instruction: str, text: str) -> str:
     (two spaces before a configuration change, one before files)."""
     space = "  " if instruction.lower() in CONFIG_ONLY else " "
     return f"/bin/sh -c #(nop){space}{instruction} {text}"
+
+
+def _epoch(value: str | None) -> int | None:
+    """SOURCE_DATE_EPOCH, seconds since 1970 (None when unset)."""
+    if not value:
+        return None
+    if not value.isdigit():
+        raise BuildError(f"invalid SOURCE_DATE_EPOCH: {value}")
+    return int(value)
 
 
 def _labels(labels: dict[str, str]) -> str:

@@ -13,7 +13,10 @@ import tarfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsRead
 
 from berth.errdefs import InvalidArgument
 
@@ -51,17 +54,18 @@ def find_sources(root: Path, patterns: list[str], instruction: str) -> list[Path
 
 def copy_tar(sources: list[Path], destination: str, *, is_dir: Callable[[str], bool], exists: Callable[[str], bool],
              owner: Ownership, mode: int | None, unpack_archives: bool, out: BinaryIO, instruction: str,
-             several: bool, downloaded: frozenset[Path] = frozenset()) -> None:
+             several: bool, downloaded: frozenset[Path] = frozenset(), clamp_mtime: int | None = None) -> None:
     """Write to `out` a tar of what copying `sources` to the absolute `destination` adds to an image
     whose paths `is_dir` and `exists` answer for. `several`: the instruction named more than one
     source or a glob, so the destination must be a directory. `downloaded`: the sources ADD fetched
-    from URLs, never unpacked."""
+    from URLs, never unpacked. `clamp_mtime`: no entry's time later than this (SOURCE_DATE_EPOCH)."""
     into_directory = destination.endswith("/") or several or is_dir(destination)
     if several and not destination.endswith("/"):
         raise CopyError(f"When using {instruction} with more than one source file, the destination must be a "
                         "directory and end with a /")
     destination = posixpath.normpath(destination)
-    with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+    with _ClampedTar.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar:
+        tar.clamp = clamp_mtime
         made: set[str] = set()
 
         def parents(path: str) -> None:
@@ -92,6 +96,16 @@ def copy_tar(sources: list[Path], destination: str, *, is_dir: Callable[[str], b
                 target = posixpath.join(destination, source.name) if into_directory else destination
                 parents(target)
                 _add(tar, source, target, owner, mode)
+
+
+class _ClampedTar(tarfile.TarFile):
+    """A tar whose entries' times are no later than `clamp` (when set), in whole seconds."""
+
+    clamp: int | None = None
+
+    def addfile(self, tarinfo: tarfile.TarInfo, fileobj: SupportsRead[bytes] | None = None) -> None:
+        tarinfo.mtime = int(tarinfo.mtime) if self.clamp is None else min(int(tarinfo.mtime), self.clamp)
+        super().addfile(tarinfo, fileobj)
 
 
 def _walk(directory: Path) -> Iterator[tuple[Path, str]]:

@@ -156,8 +156,9 @@ class _Backend:
             await asyncio.to_thread(shutil.rmtree, place, True)
 
     async def commit(self, parent: str | None, config: dict[str, Any], created_by: str, author: str,
-                     changes: Path | None, layer_tar: Path | None = None) -> str:
-        return await asyncio.to_thread(self.images.add_step, parent, config, created_by, author, changes, layer_tar)
+                     changes: Path | None, layer_tar: Path | None = None, epoch: int | None = None) -> str:
+        return await asyncio.to_thread(self.images.add_step, parent, config, created_by, author, changes, layer_tar,
+                                       epoch)
 
     async def tag(self, image_id: str, name: str) -> str:
         await asyncio.to_thread(self.images.tag, image_id, name, None)

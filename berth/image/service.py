@@ -399,22 +399,22 @@ class ImageService:
             return self._add_image(config_bytes, parent, names)
 
     def add_step(self, parent: str | None, config: dict, created_by: str, author: str,
-                 changes: Path | None = None, layer_tar: Path | None = None) -> str:
+                 changes: Path | None = None, layer_tar: Path | None = None, epoch: int | None = None) -> str:
         """A build step's image: `parent`, a layer of what the overlay upper directory `changes` holds
         or of the tar `layer_tar` (neither: a step that changes the configuration only), `config`,
-        and a history entry."""
+        and a history entry. `epoch` (SOURCE_DATE_EPOCH) is its time, and the latest of its files'."""
         base = self.image_config(parent) if parent else {}
         base_diff_ids = list((base.get("rootfs") or {}).get("diff_ids") or [])
         parent_chain = chain_ids(base_diff_ids)[-1] if base_diff_ids else None
         with self.refs.lease("build"):
             layer = None
             if changes is not None:
-                layer = self._layer_from_tree(changes, parent_chain)
+                layer = self._layer_from_tree(changes, parent_chain, epoch)
             elif layer_tar is not None:
                 with open(layer_tar, "rb") as tar:
                     layer = self.layers.create(parent_chain, tar)
             empty = layer is None or layer.diff_id == EMPTY_LAYER_DIFF_ID
-            created = rfc3339_nano()
+            created = rfc3339_nano(epoch * 10**9 if epoch is not None else None)
             config_bytes = image_config(
                 config={**CONTAINER_CONFIG_DEFAULTS, **config},
                 diff_ids=base_diff_ids + ([] if empty or layer is None else [layer.diff_id]),
@@ -424,12 +424,12 @@ class ImageService:
                 variant=base.get("variant", ""), os_name=base.get("os", "linux"))
             return self._add_image(config_bytes, parent, [])
 
-    def _layer_from_tree(self, upper_dir: Path, parent_chain: str | None) -> Layer:
+    def _layer_from_tree(self, upper_dir: Path, parent_chain: str | None, clamp_mtime: int | None = None) -> Layer:
         pipe = ChunkPipe()
 
         def produce() -> None:
             try:
-                write_tree(upper_dir, pipe, overlay=True)
+                write_tree(upper_dir, pipe, overlay=True, clamp_mtime=clamp_mtime)
                 pipe.close()
             except BaseException as exc:  # handed to the reading side
                 pipe.fail(exc)

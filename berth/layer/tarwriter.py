@@ -38,9 +38,11 @@ def is_opaque(dir_fd: int) -> bool:
 class TreeTarWriter:
     """Writes one tar; entries are sorted by name, directories before their contents."""
 
-    def __init__(self, out: Sink, overlay: bool) -> None:
+    def __init__(self, out: Sink, overlay: bool, clamp_mtime: int | None = None) -> None:
+        """`clamp_mtime`: no entry's time later than this (a reproducible build's SOURCE_DATE_EPOCH)."""
         self._out = out
         self._overlay = overlay
+        self._clamp = clamp_mtime
         self._links: dict[tuple[int, int], str] = {}
 
     def write_tree(self, root: str | os.PathLike) -> None:
@@ -77,7 +79,7 @@ class TreeTarWriter:
         info.mode = stat.S_IMODE(st.st_mode)
         info.uid, info.gid = st.st_uid, st.st_gid
         info.uname = info.gname = ""
-        info.mtime = int(st.st_mtime)
+        info.mtime = int(st.st_mtime) if self._clamp is None else min(int(st.st_mtime), self._clamp)
         return info
 
     def _header(self, info: tarfile.TarInfo, xattrs: dict[str, str]) -> None:
@@ -150,9 +152,9 @@ def _xattrs(target: int | str) -> dict[str, str]:
     return result
 
 
-def write_tree(root: str | os.PathLike, out: Sink, overlay: bool = False) -> None:
-    """Write the tree at `root` to `out` as a tar stream."""
-    TreeTarWriter(out, overlay).write_tree(root)
+def write_tree(root: str | os.PathLike, out: Sink, overlay: bool = False, clamp_mtime: int | None = None) -> None:
+    """Write the tree at `root` to `out` as a tar stream (no time later than `clamp_mtime`)."""
+    TreeTarWriter(out, overlay, clamp_mtime).write_tree(root)
 
 
 class ArchiveWriter:

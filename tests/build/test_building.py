@@ -154,6 +154,19 @@ def test_add_fetches_a_url_and_keeps_an_archive_packed(daemon: Daemon, tmp_path:
         server.shutdown()
 
 
+def test_source_date_epoch_makes_a_build_reproducible(daemon: Daemon, tmp_path: Path) -> None:
+    root = context(tmp_path, "FROM busybox\nENV A=1\nWORKDIR /w\nCOPY f /w/\nRUN echo made > /w/made && mkdir -p /w/d\n",
+                   f="content\n")
+    env_build = ["build", "-q", "--no-cache", str(root)]
+    first = daemon.berth("build", "-q", "--no-cache", "--build-arg", "SOURCE_DATE_EPOCH=1700000000", str(root))
+    (root / "f").touch()  # a newer file time, clamped to the epoch all the same
+    second = daemon.berth("build", "-q", "--no-cache", "--build-arg", "SOURCE_DATE_EPOCH=1700000000", str(root))
+    assert first.stdout == second.stdout
+    assert json.loads(daemon.berth("image", "inspect", first.stdout.strip()).stdout)[0]["Created"] \
+        == "2023-11-14T22:13:20Z"
+    assert daemon.berth(*env_build).stdout != daemon.berth(*env_build).stdout  # without it, times differ
+
+
 @pytest.mark.parametrize(("dockerfile", "line", "message"), [
     ("FROM busybox\nFROBNICATE x\n", 2, "unknown instruction: FROBNICATE"),
     ("RUN true\n", 1, "Please provide a source image with `from` prior to commit"),

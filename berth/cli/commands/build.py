@@ -47,8 +47,11 @@ def build(add_host: tuple[str, ...], build_arg: tuple[str, ...], file_: str | No
 
     if "://" in context:
         raise CLIError("berth build: a context URL is not supported yet; clone or download it first")
+    build_args = _build_args(build_arg)
+    if "SOURCE_DATE_EPOCH" in os.environ:  # a reproducible build, asked for by the environment
+        build_args.setdefault("SOURCE_DATE_EPOCH", os.environ["SOURCE_DATE_EPOCH"])
     params: dict[str, Any] = {
-        "t": list(tag) or None, "buildargs": json.dumps(_build_args(build_arg)) if build_arg else None,
+        "t": list(tag) or None, "buildargs": json.dumps(build_args) if build_args else None,
         "labels": json.dumps(parse_labels(label)) if label else None, "nocache": no_cache or None,
         "rm": "1" if rm else "0", "forcerm": force_rm or None, "networkmode": network, "target": target,
         "q": quiet or None, "extrahosts": ",".join(add_host) or None, "pull": pull or None, "platform": platform,
