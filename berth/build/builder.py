@@ -79,6 +79,10 @@ class Backend(Protocol):
 
     def remember(self, key: str, image_id: str) -> None: ...
 
+    def cached_child(self, sources: list[str], parent: str | None, created_by: str) -> str | None:
+        """`--cache-from`: an image in the history of the images `sources` names (those that exist)
+        whose parent is `parent` and whose last step is `created_by`."""
+
 
 @dataclass
 class BuildOptions:
@@ -90,6 +94,7 @@ class BuildOptions:
     remove: bool = True  # intermediate containers of steps that succeeded
     force_remove: bool = False  # ... and of those that failed
     network_mode: str = ""
+    cache_from: list[str] = field(default_factory=list)  # images whose history is the only cache
     extra_hosts: list[str] = field(default_factory=list)
 
 
@@ -230,12 +235,26 @@ class Builder:
         except ExpansionError as error:
             raise DockerfileError(str(error), instruction.start_line) from None
 
+    async def _from_cache(self, stage: Stage, key: str, created_by: str) -> bool:
+        """Take the step's image from the cache when it has one: the table of earlier steps, or with
+        `--cache-from` only the images named there (a child of the stage's image made by the same
+        step); say so as Docker does."""
+        if self.options.no_cache:
+            return False
+        if self.options.cache_from:
+            found = self.backend.cached_child(self.options.cache_from, stage.image_id, created_by)
+        else:
+            found = self.backend.cached(key)
+        if found is None:
+            return False
+        stage.image_id = found
+        await self._say(f" ---> Using cache\n ---> {_short(found)}\n")
+        return True
+
     async def _config_step(self, stage: Stage, created_by: str) -> None:
         """A step that changes the configuration only: its image, from the cache when it can."""
         key = _cache_key(stage.image_id, created_by, stage.config, {})
-        if not self.options.no_cache and (found := self.backend.cached(key)):
-            stage.image_id = found
-            await self._say(f" ---> Using cache\n ---> {_short(found)}\n")
+        if await self._from_cache(stage, key, created_by):
             return
         stage.image_id = await self.backend.commit(stage.image_id, stage.config, created_by, stage.author, None,
                                                    epoch=self.epoch)
@@ -425,7 +444,8 @@ class Builder:
                           "urls": {url: _checksum(Path(fetched), [path]) for url, path in zip(urls, downloaded,
                                                                                                 strict=True)},
                           "owner": [owner.uid, owner.gid], "mode": mode}
-                created_by = _nop(what, f"{' '.join(patterns)} in {destination} ")
+                kind = "multi" if several else "dir" if sources[0].is_dir() else "file"
+                created_by = _nop(what, f"{kind}:{_cache_key(None, '', {}, inputs)} in {destination} ")
 
                 def write(rootfs: Path, out: Any) -> None:
                     copying.copy_tar(sources, destination, is_dir=lambda path: _is_dir(rootfs, path),
@@ -497,9 +517,7 @@ class Builder:
         """A step that adds files: the tar `write` makes (it sees the image's filesystem, to know
         what is there already) is the step's layer."""
         key = _cache_key(stage.image_id, created_by, stage.config, inputs)
-        if not self.options.no_cache and (found := self.backend.cached(key)):
-            stage.image_id = found
-            await self._say(f" ---> Using cache\n ---> {_short(found)}\n")
+        if await self._from_cache(stage, key, created_by):
             return
         with tempfile.NamedTemporaryFile(prefix="berth-layer-", suffix=".tar") as tar:
             async with self.backend.filesystem(stage.image_id) as root:
@@ -523,9 +541,7 @@ class Builder:
         shown = " ".join(command)
         created_by = f"|{len(build_env)} {' '.join(build_env)} {shown}" if build_env else shown
         key = _cache_key(stage.image_id, created_by, stage.config, {})
-        if not self.options.no_cache and (found := self.backend.cached(key)):
-            stage.image_id = found
-            await self._say(f" ---> Using cache\n ---> {_short(found)}\n")
+        if await self._from_cache(stage, key, created_by):
             return
         config = {**stage.config, "Cmd": command, "Entrypoint": None,
                   "Env": [*(stage.config.get("Env") or []), *build_env]}

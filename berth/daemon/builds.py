@@ -170,6 +170,18 @@ class _Backend:
     def remember(self, key: str, image_id: str) -> None:
         self.service.remember(key, image_id)
 
+    def cached_child(self, sources: list[str], parent: str | None, created_by: str) -> str | None:
+        for source in sources:
+            try:
+                image_id = self.images.resolve(source)
+            except NotFound:
+                continue  # as dockerd: a cache source that is not there is no source
+            for candidate, candidate_parent in self.images.lineage(image_id):
+                history = self.images.image_config(candidate).get("history") or []
+                if candidate_parent == parent and history and history[-1].get("created_by") == created_by:
+                    return candidate
+        return None
+
 
 def _unpack_context(stream: BinaryIO, target: Path) -> None:
     """The context tar (plain or compressed), unpacked under `target` and nowhere else."""

@@ -120,6 +120,15 @@ class ImageService:
                 self._configs[image_id] = cached
         return json.loads(json.dumps(cached))
 
+    def lineage(self, image_id: str) -> list[tuple[str, str | None]]:
+        """The image and the images it was built on, each with its parent: (ID, parent ID)."""
+        found = []
+        current: str | None = image_id
+        while current and (record := self.catalog.get(current)) is not None:
+            found.append((current, record.parent))
+            current = record.parent
+        return found
+
     def _diff_ids(self, image_id: str) -> list[str]:
         return list((self.image_config(image_id).get("rootfs") or {}).get("diff_ids") or [])
 

@@ -74,6 +74,17 @@ def test_a_rebuild_with_nothing_changed_uses_the_cache_and_a_changed_file_invali
     assert "Using cache" not in daemon.berth("build", "--no-cache", str(root)).stdout
 
 
+def test_cache_from_takes_only_the_history_of_the_images_it_names(daemon: Daemon, tmp_path: Path) -> None:
+    root = context(tmp_path, "FROM busybox\nENV FOO=bar\nCOPY f /f\nRUN touch /baz\n", f="x\n")
+    daemon.berth("build", "-t", "cache-source:1", str(root))
+    reused = daemon.berth("build", "--cache-from", "cache-source:1", str(root)).stdout
+    assert reused.count("Using cache") == 3
+    history = daemon.berth("history", "--no-trunc", "--format", "{{.CreatedBy}}", "cache-source:1").stdout
+    assert "/bin/sh -c #(nop) COPY file:" in history  # the copied content's checksum, as Docker writes it
+    elsewhere = daemon.berth("build", "--cache-from", "nosuch:1", str(root)).stdout
+    assert "Using cache" not in elsewhere
+
+
 def test_stages_copy_from_each_other_and_target_stops_the_build(daemon: Daemon, tmp_path: Path) -> None:
     root = context(tmp_path, """\
 ARG BASE=busybox

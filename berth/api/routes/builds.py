@@ -24,8 +24,17 @@ def _options(request: Request) -> BuildOptions:
     return BuildOptions(
         tags=request.args("t"), build_args=parse_build_args(request.arg("buildargs")), labels=labels,
         target=request.arg("target") or "", no_cache=request.flag("nocache"), remove=request.flag("rm", True),
+        cache_from=_json_list(request.arg("cachefrom")),
         force_remove=request.flag("forcerm"), network_mode=request.arg("networkmode") or "",
         extra_hosts=[host for value in request.args("extrahosts") for host in value.split(",") if host])
+
+
+def _json_list(text: str | None) -> list[str]:
+    try:
+        value = json.loads(text) if text else []
+    except ValueError:
+        raise ApiError(400, f"invalid cachefrom: {text}") from None
+    return [str(item) for item in value] if isinstance(value, list) else []
 
 
 def register(router: Router, engine: Engine) -> None:

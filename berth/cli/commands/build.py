@@ -22,6 +22,7 @@ _SETTINGS = {"help_option_names": ["--help"]}
 @click.command(context_settings=_SETTINGS, short_help="Build an image from a Dockerfile")
 @click.option("--add-host", multiple=True, metavar="list", help="Add a custom host-to-IP mapping (host:ip)")
 @click.option("--build-arg", multiple=True, metavar="list", help="Set build-time variables")
+@click.option("--cache-from", multiple=True, metavar="strings", help="Images to consider as cache sources")
 @click.option("-f", "--file", "file_", metavar="string", help="Name of the Dockerfile (Default is 'PATH/Dockerfile')")
 @click.option("--force-rm", is_flag=True, help="Always remove intermediate containers")
 @click.option("--iidfile", metavar="string", help="Write the image ID to the file")
@@ -36,7 +37,8 @@ _SETTINGS = {"help_option_names": ["--help"]}
 @click.option("-t", "--tag", multiple=True, metavar="list", help="Name and optionally a tag in the 'name:tag' format")
 @click.option("--target", metavar="string", help="Set the target build stage to build.")
 @click.argument("context", metavar="PATH | URL | -")
-def build(add_host: tuple[str, ...], build_arg: tuple[str, ...], file_: str | None, force_rm: bool,
+def build(add_host: tuple[str, ...], build_arg: tuple[str, ...], cache_from: tuple[str, ...], file_: str | None,
+          force_rm: bool,
           iidfile: str | None, label: tuple[str, ...], network: str, no_cache: bool, platform: str | None,
           progress: str, pull: bool, quiet: bool, rm: bool, tag: tuple[str, ...], target: str | None,
           context: str) -> None:
@@ -55,6 +57,7 @@ def build(add_host: tuple[str, ...], build_arg: tuple[str, ...], file_: str | No
         "labels": json.dumps(parse_labels(label)) if label else None, "nocache": no_cache or None,
         "rm": "1" if rm else "0", "forcerm": force_rm or None, "networkmode": network, "target": target,
         "q": quiet or None, "extrahosts": ",".join(add_host) or None, "pull": pull or None, "platform": platform,
+        "cachefrom": json.dumps(list(cache_from)) if cache_from else None,
     }
     with tempfile.TemporaryFile(prefix="berth-context-") as upload:
         params["dockerfile"] = _write_context(context, file_, upload)
