@@ -18,6 +18,7 @@ from berth.cli.registry import (
     NETWORK_COMMANDS,
     SYSTEM_COMMANDS,
     TOP_LEVEL,
+    VOLUME_COMMANDS,
 )
 from berth.cli.session import Session
 
@@ -40,6 +41,7 @@ _management_group("container", CONTAINER_COMMANDS, "Manage containers")
 _management_group("image", IMAGE_COMMANDS, "Manage images")
 _management_group("network", NETWORK_COMMANDS, "Manage networks")
 _management_group("system", SYSTEM_COMMANDS, "Manage berth")
+_management_group("volume", VOLUME_COMMANDS, "Manage volumes")
 
 
 def _usage_message(err: click.UsageError) -> tuple[str, int]:

@@ -72,6 +72,10 @@ NETWORK_COMMANDS = {
     for name in ("connect", "create", "disconnect", "explain", "inspect", "ls", "prune", "rm")
 } | {"list": _C + "networks:ls", "remove": _C + "networks:rm"}
 
+VOLUME_COMMANDS = {
+    name: _C + f"volumes:{name}" for name in ("create", "inspect", "ls", "prune", "rm")
+} | {"list": _C + "volumes:ls", "remove": _C + "volumes:rm"}
+
 SYSTEM_COMMANDS = {
     "check": _C + "system:check",
     "df": _C + "system:df",

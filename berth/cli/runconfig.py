@@ -194,7 +194,7 @@ def _parse_mount(value: str) -> dict[str, Any]:
     for field in value.split(","):
         key, equals, text = field.partition("=")
         key = key.strip().lower()
-        if not equals and key not in ("readonly", "ro"):
+        if not equals and key not in ("readonly", "ro", "volume-nocopy"):
             raise refuse(f"invalid field '{field}' must be a key=value pair")
         if key == "type":
             mount["Type"] = text
@@ -214,8 +214,21 @@ def _parse_mount(value: str) -> dict[str, Any]:
             except (FlagError, ValueError):
                 raise refuse(f"invalid value for {key}: {text}") from None
             mount.setdefault("TmpfsOptions", {})["SizeBytes" if key == "tmpfs-size" else "Mode"] = number
-        elif key not in ("volume-driver", "volume-label", "volume-nocopy", "volume-opt", "consistency"):
-            raise refuse(f"unexpected key '{key}' in '{field}'")  # (volume options: the daemon refuses volumes)
+        elif key == "volume-nocopy":
+            if text.lower() not in ("", "1", "true", "0", "false"):
+                raise refuse(f"invalid value for {key}: {text}")
+            mount.setdefault("VolumeOptions", {})["NoCopy"] = text.lower() in ("", "1", "true")
+        elif key == "volume-label":
+            name, _, label = text.partition("=")
+            mount.setdefault("VolumeOptions", {}).setdefault("Labels", {})[name] = label
+        elif key == "volume-opt":
+            name, _, option = text.partition("=")
+            driver = mount.setdefault("VolumeOptions", {}).setdefault("DriverConfig", {})
+            driver.setdefault("Options", {})[name] = option
+        elif key == "volume-driver":
+            mount.setdefault("VolumeOptions", {}).setdefault("DriverConfig", {})["Name"] = text
+        elif key != "consistency":
+            raise refuse(f"unexpected key '{key}' in '{field}'")
     if not mount.get("Target"):
         raise refuse("target is required")
     return mount

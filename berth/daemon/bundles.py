@@ -27,8 +27,10 @@ from berth.image.service import ImageService
 from berth.monitor.request import RunRequest
 from berth.network.dns import EmbeddedDns, upstream_servers
 from berth.network.drivers import Sandbox
+from berth.runtime.mounts import resolve_in_root
 from berth.runtime.ocispec import Spec
 from berth.runtime.seccomp import PROGRAM_ANNOTATION, compile_program, program_name
+from berth.volume.fill import fill
 
 
 class Bundles:
@@ -89,6 +91,7 @@ class Bundles:
             linked = links.resolve(container, self.records.get)
             lower_dirs = await asyncio.to_thread(self.images.layer_dirs, container.image_id)
             rootfs = fs.mount_rootfs(directory, lower_dirs)
+            await asyncio.to_thread(_fill_volumes, container, rootfs)
             etc_dir = self._etc_files(container, links.hosts_lines(linked))
             spec = build_spec(container, rootfs, etc_dir, self.cgroup(container), self._init_to_join, sandbox,
                               self._shm_to_share(container),
@@ -270,3 +273,15 @@ def _add_seccomp_program(spec: Spec, state_dir: Path) -> None:
 def _compiled_program(seccomp_json: str) -> bytes:
     """linux.seccomp compiled to BPF; the same profile and capabilities give the same program."""
     return compile_program(json.loads(seccomp_json))
+
+
+def _fill_volumes(container: Container, rootfs: Path) -> None:
+    """At a container's first start, its new volumes take what the image has at their paths."""
+    for mount in container.mounts:
+        if mount.get("Type") == "volume" and mount.get("Name") in container.fill_volumes:
+            try:
+                source = Path(resolve_in_root(str(rootfs), mount["Destination"]))
+            except OSError:
+                continue
+            fill(source, Path(mount["Source"]))
+    container.fill_volumes = []

@@ -113,6 +113,8 @@ class Container:
     has_been_started: bool = False
     runtime: str = "berth"
     mounts: list[dict[str, Any]] = field(default_factory=list)
+    anonymous_volumes: list[str] = field(default_factory=list)  # made for it alone: `rm -v` removes them
+    fill_volumes: list[str] = field(default_factory=list)  # to fill with the image's content at the first start
     # the networks it is on, by name: Engine API EndpointSettings, what was asked (IPAMConfig, Aliases,
     # NetworkID) and, while it runs, what it got (EndpointID, IPAddress, Gateway, MacAddress...)
     networks: dict[str, dict[str, Any]] = field(default_factory=dict)

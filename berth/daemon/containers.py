@@ -41,6 +41,7 @@ from berth.daemon.spec import SpecError, parse_signal, resources
 from berth.daemon.streams import MonitorChannel, OutputHub, StdinFunnel, relay
 from berth.daemon.tasks import Monitors, Task, TaskError
 from berth.daemon.top import process_table
+from berth.daemon.volumes import VolumeService
 from berth.errdefs import BerthError, Conflict, InvalidArgument, NotFound, NotModified
 from berth.image.errors import ImageNotFound
 from berth.image.service import ContainerUse, ImageService
@@ -100,7 +101,8 @@ class ContainerService:
         self.monitors = monitors
         self.records = ContainerRecords(config.data_root)
         self.bundles = bundles(self.records) if bundles else Bundles(config, images, self.records, networks)
-        self.new_containers = NewContainers(config, images, networks, self.records)
+        self.volumes = VolumeService(config.data_root, self.users_of_volume)
+        self.new_containers = NewContainers(config, images, networks, self.records, self.volumes)
         self.containers = self.records.by_id  # by id; read-only outside the service
         self.live: dict[str, Live] = {}
         self.clock = clock
@@ -418,7 +420,8 @@ class ContainerService:
         return await self._exit_future(live)
 
     # --- remove, rename --------------------------------------------------------------------
-    async def remove(self, ref: str, force: bool) -> None:
+    async def remove(self, ref: str, force: bool, volumes: bool = False) -> None:
+        """`docker rm`: with `volumes` (`-v`), its anonymous volumes go too."""
         container = self.get(ref)
         live = self.live[container.id]
         if container.state.status in ACTIVE:
@@ -436,9 +439,11 @@ class ContainerService:
                     await asyncio.to_thread(task.resume)
                 await exited
         if container.id in self.containers:
-            await self._remove(container, live)
+            await self._remove(container, live, volumes)
 
-    async def _remove(self, container: Container, live: Live) -> None:
+    async def _remove(self, container: Container, live: Live, volumes: bool = True) -> None:
+        """Remove the container; with `volumes`, its anonymous volumes that no other container uses
+        (`rm -v`, and always for `--rm`, as dockerd)."""
         if container.state.status == Status.REMOVING:
             return
         container.state.status = Status.REMOVING
@@ -446,12 +451,19 @@ class ContainerService:
         await asyncio.to_thread(self._delete_files, container)
         self.records.discard(container.id)
         self.live.pop(container.id, None)
+        if volumes:
+            await asyncio.to_thread(self._remove_anonymous_volumes, container)
         live.hub.close()  # a client still attached (to a stopped container) sees its stream end
         self.emit(container, "destroy")
         if live.removal is None:
             live.removal = asyncio.get_running_loop().create_future()
         if not live.removal.done():
             live.removal.set_result(container.state.exit_code)
+
+    def _remove_anonymous_volumes(self, container: Container) -> None:
+        for name in container.anonymous_volumes:
+            with contextlib.suppress(NotFound, Conflict):  # gone already, or another container uses it
+                self.volumes.remove(name)
 
     def _delete_files(self, container: Container) -> None:
         self._release_resources(container)

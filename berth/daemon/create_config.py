@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, cast
 
 from berth.daemon import ports
@@ -242,7 +243,7 @@ def bind_mounts(host_config: Mapping[str, Any]) -> list[dict[str, Any]]:
         source, destination = parts[0], parts[1]
         mode = parts[2] if len(parts) == 3 else ""
         if not source.startswith("/"):
-            raise InvalidArgument(f"invalid volume specification: '{bind}': named volumes are not supported yet")
+            continue  # a named volume: volume_requests
         if not destination.startswith("/"):
             raise InvalidArgument(f"invalid volume specification: '{bind}': invalid mount config for type \"bind\": "
                                   f"invalid mount path: '{destination}' mount path must be absolute")
@@ -257,6 +258,42 @@ def bind_mounts(host_config: Mapping[str, Any]) -> list[dict[str, Any]]:
     return mounts
 
 
+@dataclass(frozen=True)
+class VolumeRequest:
+    """A volume a new container asks for: `name` ("" for a new anonymous one) at `destination`."""
+
+    name: str
+    destination: str
+    rw: bool
+    mode: str  # as inspect's Mounts shows it
+    fill: bool  # filled with the image's content at `destination` when new and empty (not `nocopy`)
+
+
+def volume_requests(host_config: Mapping[str, Any], config: Mapping[str, Any], bound: set[str]) -> list[VolumeRequest]:
+    """The volumes of `-v NAME:/path[:opts]`, `--mount type=volume` and of Config.Volumes (`-v /path`
+    and the image's VOLUME: anonymous ones) that no bind (at a path of `bound`) or tmpfs covers."""
+    found: list[VolumeRequest] = []
+    for bind in host_config.get("Binds") or []:
+        parts = bind.split(":")
+        if len(parts) in (2, 3) and not parts[0].startswith("/"):
+            options = parts[2].split(",") if len(parts) == 3 else []
+            if not set(options) <= {"ro", "rw", "z", "Z", "nocopy"}:
+                raise InvalidArgument(f"invalid mode: {parts[2]}")
+            found.append(VolumeRequest(parts[0], parts[1], "ro" not in options, parts[2] if len(parts) == 3 else "z",
+                                       "nocopy" not in options))
+    for mount in host_config.get("Mounts") or []:
+        if mount.get("Type") == "volume":
+            options = mount.get("VolumeOptions") or {}
+            found.append(VolumeRequest(mount.get("Source") or "", mount["Target"], not mount.get("ReadOnly"), "z",
+                                       not options.get("NoCopy")))
+    taken = {request.destination for request in found} | bound
+    taken |= set(host_config.get("Tmpfs") or {}) | {mount.get("Target") for mount in host_config.get("Mounts") or []}
+    for path in sorted(config.get("Volumes") or {}):
+        if path not in taken:
+            found.append(VolumeRequest("", path, True, "", True))
+    return found
+
+
 def _mount_option_bind(mount: dict[str, Any]) -> dict[str, Any]:
     source, target = mount.get("Source") or "", mount.get("Target") or ""
     if not target.startswith("/"):
@@ -269,13 +306,11 @@ def _mount_option_bind(mount: dict[str, Any]) -> dict[str, Any]:
 
 
 def check_mounts(host_config: Mapping[str, Any]) -> None:
-    """Refuse the --mount kinds berth does not have (named volumes), as dockerd words a bad type."""
+    """Refuse the --mount kinds berth does not have, as dockerd words a bad type."""
     for mount in host_config.get("Mounts") or []:
         kind = mount.get("Type")
-        if kind == "volume":
-            raise InvalidArgument("invalid mount config for type \"volume\": named volumes are not supported yet")
-        if kind not in ("bind", "tmpfs"):
+        if kind not in ("bind", "tmpfs", "volume"):
             raise InvalidArgument(f'mount type unknown: "{kind}"')
-        if kind == "tmpfs" and not (mount.get("Target") or "").startswith("/"):
-            raise InvalidArgument(f'invalid mount config for type "tmpfs": invalid mount path: '
+        if kind in ("tmpfs", "volume") and not (mount.get("Target") or "").startswith("/"):
+            raise InvalidArgument(f'invalid mount config for type "{kind}": invalid mount path: '
                                   f"'{mount.get('Target') or ''}' mount path must be absolute")

@@ -13,13 +13,14 @@ from berth.daemon import rootfs as fs
 from berth.daemon.apitypes import HostConfig
 from berth.daemon.config import ConfigError, DaemonConfig
 from berth.daemon.container import Container, check_endpoint_request, endpoint_settings
-from berth.daemon.create_config import bind_mounts, merge_config, normalize_host_config
+from berth.daemon.create_config import bind_mounts, merge_config, normalize_host_config, volume_requests
 from berth.daemon.health import check_healthcheck
 from berth.daemon.limits import discard_unsupported
 from berth.daemon.names import random_name
 from berth.daemon.namespaces import joined_container, shared_with, spec_namespaces
 from berth.daemon.networks import DEFAULT_NETWORK, PREDEFINED, NetworkService
 from berth.daemon.records import NAME_PATTERN, ContainerRecords
+from berth.daemon.volumes import VolumeService
 from berth.errdefs import InvalidArgument, NotFound
 from berth.image.config import matches_platform, platform_of
 from berth.image.errors import ImageNotFound
@@ -30,11 +31,12 @@ from berth.timestamps import rfc3339_nano
 
 class NewContainers:
     def __init__(self, config: DaemonConfig, images: ImageService, networks: NetworkService,
-                 records: ContainerRecords) -> None:
+                 records: ContainerRecords, volumes: VolumeService) -> None:
         self.config = config
         self.images = images
         self.networks = networks
         self.records = records
+        self.volumes = volumes
 
     async def make(self, body: dict[str, Any], name: str | None,
                    platform: str | None = None) -> tuple[Container, list[str]]:
@@ -90,10 +92,11 @@ class NewContainers:
         except ConfigError as exc:
             raise InvalidArgument(str(exc)) from None
         host_config["Runtime"] = runtime
+        mounts, anonymous_volumes, fill_volumes = self._mounts_of_new(host_config, config)
         container = Container(
             id=container_id, name=name, created=rfc3339_nano(), image=image_ref, image_id=image_id,
             path=command[0], args=command[1:], config=config, host_config=host_config,
-            runtime=runtime, mounts=self._mounts_of_new(host_config),
+            runtime=runtime, mounts=mounts, anonymous_volumes=anonymous_volumes, fill_volumes=fill_volumes,
             networks={} if network_owner else self._networks_of_new(host_config, body.get("NetworkingConfig") or {}),
         )
         return container, warnings
@@ -118,10 +121,23 @@ class NewContainers:
         check_endpoint_request(requested, user_defined=name not in PREDEFINED)
         return {name: endpoint_settings(self.networks.id_of(name), requested)}
 
-    def _mounts_of_new(self, host_config: Mapping[str, Any]) -> list[dict[str, Any]]:
-        """A new container's binds, then those of the containers named by `--volumes-from NAME[:ro|rw]`
-        (with the mode given, if one is), except where a bind of its own has the same destination."""
+    def _mounts_of_new(self, host_config: Mapping[str, Any], config: Mapping[str, Any]) -> tuple[
+            list[dict[str, Any]], list[str], list[str]]:
+        """A new container's binds and volumes (made now when missing), then those of the containers
+        named by `--volumes-from NAME[:ro|rw]` (with the mode given, if one is), except where one of
+        its own has the same destination; the names of its anonymous volumes, and of those to fill
+        with the image's content at their first mount."""
         mounts = bind_mounts(host_config)
+        anonymous, fill = [], []
+        for request in volume_requests(host_config, config, {mount["Destination"] for mount in mounts}):
+            volume = self.volumes.create({"Name": request.name})
+            if not request.name:
+                anonymous.append(volume["Name"])
+            if request.fill:
+                fill.append(volume["Name"])
+            mounts.append({"Type": "volume", "Name": volume["Name"], "Source": volume["Mountpoint"],
+                           "Destination": request.destination, "Driver": volume["Driver"], "Mode": request.mode,
+                           "RW": request.rw, "Propagation": ""})
         for entry in host_config.get("VolumesFrom") or []:
             ref, _, mode = entry.partition(":")
             if mode not in ("", "ro", "rw"):
@@ -130,7 +146,7 @@ class NewContainers:
             taken = {mount["Destination"] for mount in mounts}
             mounts += [{**mount, "RW": mount["RW"] if not mode else mode == "rw"}
                        for mount in source.mounts if mount["Destination"] not in taken]
-        return mounts
+        return mounts, anonymous, fill
 
     def _existing(self, ref: str) -> Container:
         """A container another one names (to join or copy from): 400 if there is none, as dockerd."""

@@ -18,7 +18,6 @@ from berth.daemon.images import Images
 from berth.daemon.networks import NetworkService
 from berth.daemon.system import SystemService
 from berth.daemon.tasks import ZygoteMonitors
-from berth.daemon.volumes import VolumeService
 from berth.image.service import ImageService
 from berth.monitor import client as monitor
 from berth.network.bridge import BridgeDriver, routed_subnets
@@ -43,7 +42,7 @@ class Engine:
         rules_for = self.networks.firewall.rules_for if self.networks.firewall else lambda address: []
         self.connections = NetworkConnections(self.containers, self.networks, self.events, rules_for)
         self.images = Images(self.image_store, self.events, self.containers)
-        self.volumes = VolumeService(config.data_root, self.containers.users_of_volume)
+        self.volumes = self.containers.volumes
         self.container_files = ContainerFiles(self.containers, self.image_store)
         self.builds = BuildService(config.data_root, self.containers, self.image_store)
         self.execs = ExecService(self.containers)

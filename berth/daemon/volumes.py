@@ -1,9 +1,8 @@
 """The daemon's volumes: `docker volume` through the volume drivers (berth.volume.drivers).
 
-Containers do not mount named or anonymous volumes yet: issue 11 calls `mount` at a container's
-start and `unmount` at its exit. What uses a volume is asked of the container service (`users`,
-from the containers' records, so it holds across restarts), so a volume in use is never removed
-nor pruned.
+Containers are given their volumes at create (berth.daemon.creation, from the volume's mount point).
+What uses a volume is asked of the container service (`users`, from the containers' records, so it
+holds across restarts), so a volume in use is never removed nor pruned.
 """
 from __future__ import annotations
 

@@ -85,7 +85,7 @@ def register(router: Router, engine: Engine) -> None:
         if request.flag("link"):
             await containers.remove_link(request.params["id"])
         else:
-            await containers.remove(request.params["id"], request.flag("force"))
+            await containers.remove(request.params["id"], request.flag("force"), request.flag("v"))
         return NO_CONTENT
 
     @router.route("POST", "/containers/{id}/rename")

@@ -1,0 +1,59 @@
+"""Volumes in containers (issue 11): named and anonymous volumes are mounted, filled from the image
+at their first use, outlive their containers (and a daemon killed), and go with `rm -v` or `--rm`."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.daemon_harness import Daemon
+
+
+def mounts(daemon: Daemon, container: str) -> list[dict]:
+    return json.loads(daemon.berth("inspect", "-f", "{{json .Mounts}}", container).stdout)
+
+
+def volume_names(daemon: Daemon) -> set[str]:
+    return set(daemon.berth("volume", "ls", "-q").stdout.split())
+
+
+def test_data_in_a_named_volume_outlives_its_containers_and_a_killed_daemon(fresh_daemon: Daemon) -> None:
+    daemon = fresh_daemon
+    daemon.berth("run", "--rm", "-v", "keep:/data", "busybox", "sh", "-c", "echo kept > /data/file")
+    assert "keep" in volume_names(daemon)  # made on first use
+    daemon.kill9()
+    daemon.start()
+    assert daemon.berth("run", "--rm", "-v", "keep:/data:ro", "busybox", "cat", "/data/file").stdout == "kept\n"
+    refused = daemon.berth("run", "--rm", "-v", "keep:/data:ro", "busybox", "touch", "/data/x", check=False)
+    assert refused.returncode != 0 and "Read-only file system" in refused.stderr
+    user = daemon.berth("run", "-d", "-v", "keep:/data", "busybox", "sleep", "100").stdout.strip()
+    in_use = daemon.berth("volume", "rm", "keep", check=False)
+    assert in_use.returncode == 1 and f"remove keep: volume is in use - [{user}]" in in_use.stderr
+    daemon.berth("rm", "-f", user)
+    daemon.berth("volume", "rm", "keep")
+
+
+def test_a_new_volume_takes_the_image_s_content_unless_nocopy(daemon: Daemon) -> None:
+    filled = daemon.berth("run", "--rm", "-v", "filled:/var", "busybox", "sh", "-c",
+                          "ls /var && stat -c '%U %a' /var/spool").stdout
+    assert filled.split() == ["spool", "www", "root", "755"]  # what busybox's /var holds
+    empty = daemon.berth("run", "--rm", "--mount", "type=volume,source=empty,target=/var,volume-nocopy", "busybox",
+                         "ls", "-A", "/var").stdout
+    assert empty == ""
+    daemon.berth("volume", "rm", "filled", "empty")
+
+
+def test_anonymous_volumes_are_mounted_and_go_with_rm_v(daemon: Daemon, tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM busybox\nRUN mkdir /seeded && echo seed > /seeded/s\nVOLUME /seeded\n")
+    daemon.berth("build", "-t", "with-volume:1", str(tmp_path))
+    before = volume_names(daemon)
+    box = daemon.berth("run", "-d", "-v", "/scratch", "with-volume:1", "sleep", "100").stdout.strip()
+    shown = {mount["Destination"]: mount for mount in mounts(daemon, box)}
+    assert set(shown) == {"/scratch", "/seeded"} and all(m["Type"] == "volume" and m["Mode"] == "" for m in shown.values())
+    assert daemon.berth("exec", box, "cat", "/seeded/s").stdout == "seed\n"  # the image's content, copied in
+    assert volume_names(daemon) - before == {m["Name"] for m in shown.values()}
+    friend = daemon.berth("run", "--rm", "--volumes-from", box, "busybox", "cat", "/seeded/s").stdout
+    assert friend == "seed\n"
+    daemon.berth("rm", "-f", "-v", box)
+    assert volume_names(daemon) == before
+    daemon.berth("run", "--rm", "-v", "/gone", "busybox", "true")  # --rm takes its anonymous volumes too
+    assert volume_names(daemon) == before
