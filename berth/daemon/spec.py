@@ -128,6 +128,7 @@ def _mounts(container: Container, etc_dir: Path, shm_source: str | None) -> list
         {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue", "options": ["nosuid", "noexec", "nodev"]},
         *([shm] if host_config.get("IpcMode") != "none" else []),  # --ipc none: no /dev/shm, as dockerd
     ]
+    system = len(mounts)
     for destination, source in etc_binds(etc_dir):
         mounts.append({"destination": destination, "type": "bind", "source": source, "options": ["rbind", "rprivate"]})
     for path, tmpfs_options in (host_config.get("Tmpfs") or {}).items():
@@ -150,6 +151,8 @@ def _mounts(container: Container, etc_dir: Path, shm_source: str | None) -> list
             raise SpecError("--init needs tini: install Debian's tini package")
         mounts.append({"destination": INIT_IN_CONTAINER, "type": "bind", "source": init,
                        "options": ["bind", "ro"]})
+    # as dockerd: a mount before those inside it (a volume on /etc, then /etc/hosts over it)
+    mounts[system:] = sorted(mounts[system:], key=lambda mount: len(Path(mount["destination"]).parts))
     return mounts
 
 
