@@ -240,38 +240,23 @@ def _words(rest: str, escape: str) -> list[str]:
     position = 0
     while position < len(rest):
         char = rest[position]
-        if not in_word and not quote:
-            if char.isspace():
-                position += 1
-                continue
-            in_word = True
-        if quote:
-            if char == quote:
-                quote = ""
-            elif char == escape and quote != "'":
-                if position + 1 == len(rest):
-                    position += 1
-                    continue
-                word += char
-                position += 1
-                char = rest[position]
-            word += char
-        elif char.isspace():
-            if blank_ok or word:
+        position += 1
+        if not quote and char.isspace():
+            if in_word and (blank_ok or word):
                 words.append(word)
             word, blank_ok, in_word = "", False, False
-        else:
-            if char in "'\"":
-                quote, blank_ok = char, True
-            if char == escape:
-                if position + 1 == len(rest):
-                    position += 1
-                    continue
-                word += char
-                position += 1
-                char = rest[position]
-            word += char
-        position += 1
+            continue
+        in_word = True
+        if quote and char == quote:
+            quote = ""
+        elif not quote and char in "'\"":
+            quote, blank_ok = char, True
+        elif char == escape and quote != "'":  # escapes the next character, kept with it
+            if position == len(rest):
+                continue
+            char += rest[position]
+            position += 1
+        word += char
     if in_word and (blank_ok or word):
         words.append(word)
     return words

@@ -150,18 +150,14 @@ def _ipam_configs(subnets: tuple[str, ...], gateways: tuple[str, ...], ranges: t
     except ValueError as error:
         raise CLIError(f"invalid subnet: {error}") from None
     configs: list[dict[str, Any]] = [{"Subnet": value} for value in subnets]
-    for value in gateways:
-        config = holding(value, "gateway")
-        if "Gateway" in config:
-            raise CLIError(f"cannot configure multiple gateways ({value}, {config['Gateway']}) for the same subnet "
-                           f"({config['Subnet']})")
-        config["Gateway"] = value
-    for value in ranges:
-        config = holding(value, "range")
-        if "IPRange" in config:
-            raise CLIError(f"cannot configure multiple ranges ({value}, {config['IPRange']}) on the same subnet "
-                           f"({config['Subnet']})")
-        config["IPRange"] = value
+    for values, key, what, plural in ((gateways, "Gateway", "gateway", "gateways"), (ranges, "IPRange", "range", "ranges")):
+        for value in values:
+            config = holding(value, what)
+            if key in config:
+                on = "for the same" if key == "Gateway" else "on the same"
+                raise CLIError(f"cannot configure multiple {plural} ({value}, {config[key]}) {on} subnet "
+                               f"({config['Subnet']})")
+            config[key] = value
     for key, value in aux_addresses.items():
         holding(value, "aux-address").setdefault("AuxiliaryAddresses", {})[key] = value
     return configs
