@@ -15,6 +15,8 @@ def remove_built_images(request: pytest.FixtureRequest) -> Iterator[None]:
     daemon = request.getfixturevalue("daemon")
     before = set(daemon.berth("images", "-aq", "--no-trunc").stdout.split())
     yield
+    if leftover := daemon.berth("ps", "-aq").stdout.split():  # a failed RUN's container holds its image
+        daemon.berth("rm", "-f", *leftover, check=False)
     made = [image for image in daemon.berth("images", "-aq", "--no-trunc").stdout.split() if image not in before]
     if made:  # newest first: children before the images they were built on
         daemon.berth("rmi", "-f", *dict.fromkeys(made), check=False)
