@@ -24,6 +24,8 @@ def go_quote(text: str) -> str:
             out.append("\\" + char)
         elif char in _GO_ESCAPES:
             out.append(_GO_ESCAPES[char])
+        elif 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8 (decoded with surrogateescape)
+            out.append(f"\\x{code - 0xDC00:02x}")
         elif char.isprintable() or char == " ":
             out.append(char)
         elif code < 0x80:

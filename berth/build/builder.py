@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from berth.build import copying
 from berth.build.dockerfile import Dockerfile, DockerfileError, Instruction, parse
-from berth.build.shellwords import ExpansionError, process_word, process_words
+from berth.build.shellwords import ShellWordError, process_word, process_words
 from berth.durations import parse_go_duration
 from berth.errdefs import BerthError, InvalidArgument, NotFound
 
@@ -226,13 +226,13 @@ class Builder:
             raise DockerfileError(f"unknown instruction: {instruction.name.upper()}", instruction.start_line)
         try:
             await handler(stage, instruction)
-        except ExpansionError as error:
+        except ShellWordError as error:
             raise DockerfileError(str(error), instruction.start_line) from None
 
     def _expand(self, how: Callable[..., Any], text: str, env: dict[str, str], instruction: Instruction) -> Any:
         try:
             return how(text, env, self.parsed.escape)
-        except ExpansionError as error:
+        except ShellWordError as error:
             raise DockerfileError(str(error), instruction.start_line) from None
 
     async def _from_cache(self, stage: Stage, key: str, created_by: str) -> bool:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from berth.build.dockerfile import DockerfileError, dump, parse
-from berth.build.shellwords import ExpansionError, process_word, process_words
+from berth.build.shellwords import ShellWordError, process_word, process_words
 
 DATA = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "buildkit"
 if not DATA.is_dir():  # a missing data set fails the suite: it must not pass by running nothing
@@ -50,7 +50,7 @@ def env_var_cases() -> list[tuple[str, str, str]]:
 @pytest.mark.parametrize(("line", "text", "expected"), env_var_cases(), ids=lambda value: value)
 def test_a_word_expands_as_buildkit_expands_it(line: str, text: str, expected: str) -> None:
     if expected == "error":
-        with pytest.raises(ExpansionError):
+        with pytest.raises(ShellWordError):
             process_word(text, SHELL_ENV)
     else:
         assert process_word(text, SHELL_ENV) == expected
@@ -75,7 +75,7 @@ def words_cases() -> list[tuple[str, dict[str, str], str, list[str] | None]]:
 def test_words_split_as_buildkit_splits_them(line: str, env: dict[str, str], text: str,
                                              expected: list[str] | None) -> None:
     if expected is None:
-        with pytest.raises(ExpansionError):
+        with pytest.raises(ShellWordError):
             process_words(text, env)
     else:
         assert process_words(text, env) == expected
