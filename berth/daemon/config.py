@@ -96,8 +96,9 @@ def load_config(config_file: Path | None, overrides: dict[str, Any]) -> DaemonCo
             raise ConfigError(f"unable to configure the berth daemon with file {config_file}: {exc}") from None
         unknown = set(settings) - _KNOWN_KEYS
         if unknown:
-            raise ConfigError(f"the following directives don't match any configuration option: "
-                              f"{', '.join(sorted(unknown))}")
+            raise ConfigError(f"unable to configure the berth daemon with file {config_file}: the following "
+                              f"directives don't match any configuration option: {', '.join(sorted(unknown))}"
+                              + _suggestions(sorted(unknown)))
     settings.update({k: v for k, v in overrides.items() if v is not None})
     runtimes = {
         name: RuntimeEntry(name, entry["path"], list(entry.get("runtimeArgs", [])))
@@ -168,3 +169,13 @@ def _read_seccomp_profile(path: str) -> str:
     except ProfileError as exc:
         raise ConfigError(f"seccomp profile ({path}): {exc}") from None
     return text
+
+
+def _suggestions(unknown: list[str]) -> str:
+    """`; did you mean insecure-registries for insecure-registeries?` for keys one typo away from a known one (the course's own
+    daemon.json has `insecure-registeries`)."""
+    import difflib
+
+    near = [f"{match[0]} for {key}" for key in unknown
+            if (match := difflib.get_close_matches(key, sorted(_KNOWN_KEYS), n=1, cutoff=0.8))]
+    return f"; did you mean {', '.join(near)}?" if near else ""

@@ -117,6 +117,16 @@ def test_daemon_json_is_read_and_flags_win(tmp_path):
         load_config(path, {})
 
 
+def test_the_course_s_misspelt_key_is_refused_with_the_file_and_the_right_spelling(tmp_path):
+    path = tmp_path / "daemon.json"
+    path.write_text('{"insecure-registeries": ["192.168.12.45:5000"]}')  # as the course writes it
+    with pytest.raises(ConfigError) as refused:
+        load_config(path, {})
+    assert str(refused.value) == (f"unable to configure the berth daemon with file {path}: the following directives "
+                                  "don't match any configuration option: insecure-registeries; did you mean "
+                                  "insecure-registries for insecure-registeries?")
+
+
 def test_a_seccomp_profile_in_daemon_json_is_read_and_checked_at_start(tmp_path):
     path, profile = tmp_path / "daemon.json", tmp_path / "profile.json"
     profile.write_text('{"defaultAction": "SCMP_ACT_ALLOW"}')
