@@ -109,7 +109,8 @@ class Bundles:
         runtime = self.config.runtime(container.runtime)
         request: RunRequest = {
             "op": "run", "id": container.id, "bundle": str(state_dir), "state_dir": str(state_dir),
-            "log_path": str(self.log_path(container)), "tty": bool(container.config.get("Tty")),
+            "log_path": str(self.log_path(container)) if container.keeps_logs else None,
+            "tty": bool(container.config.get("Tty")),
             "stdin": bool(container.config.get("OpenStdin")), "runtime": runtime.path,
             "runtime_args": runtime.args, "runtime_root": str(self.runtime_root(runtime)),
         }

@@ -151,7 +151,7 @@ class Container:
             "ResolvConfPath": str(directory / "resolv.conf"),
             "HostnamePath": str(directory / "hostname"),
             "HostsPath": str(directory / "hosts"),
-            "LogPath": str(directory / f"{self.id}-json.log"),
+            "LogPath": str(directory / f"{self.id}-json.log") if self.keeps_logs else "",
             "Name": "/" + self.name,
             "RestartCount": self.restart_count,
             "Driver": "overlay2",
@@ -175,6 +175,11 @@ class Container:
                        if key not in OMITTED_WHEN_EMPTY or not _empty(value)},
             "NetworkSettings": self.network_settings(),
         }
+
+    @property
+    def keeps_logs(self) -> bool:
+        """Whether its output is kept, to read back (`logs`): not with the `none` log driver."""
+        return (self.host_config.get("LogConfig") or {}).get("Type") != "none"
 
     def network_settings(self) -> dict[str, Any]:
         """NetworkSettings as dockerd shows it: the endpoint on each network, and at its top the one

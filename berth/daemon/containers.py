@@ -42,7 +42,7 @@ from berth.daemon.streams import MonitorChannel, OutputHub, StdinFunnel, relay
 from berth.daemon.tasks import Monitors, Task, TaskError
 from berth.daemon.top import process_table
 from berth.daemon.volumes import VolumeService
-from berth.errdefs import BerthError, Conflict, InvalidArgument, NotFound, NotModified
+from berth.errdefs import BerthError, Conflict, InvalidArgument, NotFound, NotModified, Unimplemented
 from berth.image.errors import ImageNotFound
 from berth.image.service import ContainerUse, ImageService
 from berth.linux.processes import exists as process_alive
@@ -536,7 +536,7 @@ class ContainerService:
         container = self.get(ref)
         live = self.live[container.id]
         earlier = None
-        if replay is not None:
+        if replay is not None and container.keeps_logs:
             earlier = ((entry.stream, entry.data) async for entry in self.logs(container.id, replay, False)[1])
         return AttachHandle(container, live.hub.subscribe(), live.stdin, live.hub, earlier)
 
@@ -552,6 +552,8 @@ class ContainerService:
 
     def logs(self, ref: str, query: LogQuery, follow: bool) -> tuple[Container, AsyncIterator[LogEntry]]:
         container = self.get(ref)
+        if not container.keeps_logs:
+            raise Unimplemented("configured logging driver does not support reading")
         running = lambda: container.state.status in ACTIVE  # noqa: E731
         return container, read_logs(self.log_path(container), query, follow, running)
 

@@ -183,8 +183,13 @@ def log_config(requested: dict[str, Any] | None) -> dict[str, Any]:
     options = dict((requested or {}).get("Config") or {})
     if driver not in LOG_DRIVERS:
         raise InvalidArgument(f'error looking up logging plugin {driver}: plugin "{driver}" not found')
+    if driver == "none":  # nothing kept: `logs` cannot read it back
+        if options:
+            raise InvalidArgument(f"unknown log opt '{next(iter(options))}' for none log driver")
+        return {"Type": driver, "Config": {}}
     if driver != "json-file":
-        raise InvalidArgument(f"the {driver} logging driver is not supported by berth yet: it writes json-file logs")
+        raise InvalidArgument(f"the {driver} logging driver is not supported by berth yet: it writes json-file "
+                              "logs, or none")
     for option in options:
         if option not in JSON_FILE_OPTIONS:
             raise InvalidArgument(f"unknown log opt '{option}' for json-file log driver")

@@ -100,3 +100,13 @@ def test_exec_into_a_stopped_container_is_refused(daemon):
     result = daemon.berth("exec", container_id, "true", check=False)
     assert result.returncode != 0
     assert "is not running" in result.stderr
+
+
+def test_the_none_log_driver_keeps_nothing_to_read_back(daemon):
+    assert daemon.berth("run", "--rm", "--log-driver", "none", "busybox", "echo", "seen live").stdout == "seen live\n"
+    box = daemon.berth("run", "-d", "--log-driver", "none", "busybox", "echo", "gone").stdout.strip()
+    daemon.berth("wait", box)
+    refused = daemon.berth("logs", box, check=False)
+    assert refused.returncode == 1 and "configured logging driver does not support reading" in refused.stderr
+    assert daemon.berth("inspect", "-f", "{{.LogPath}}", box).stdout == "\n"
+    daemon.berth("rm", box)
