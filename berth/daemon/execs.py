@@ -66,6 +66,7 @@ class ExecService:
         self.sessions: dict[str, ExecSession] = {}
 
     def create(self, ref: str, config: dict[str, Any]) -> ExecSession:
+        config = _canonical_keys(config)
         container = self.containers.get(ref)
         if container.state.status not in HAS_PROCESS:
             raise NotRunning(f"Container {container.id} is not running")
@@ -175,3 +176,14 @@ class ExecService:
             session.pending_size = (height, width)  # clients resize as soon as they hold the stream
         else:
             await session.channel.resize(height, width)
+
+
+EXEC_CONFIG_KEYS = ("AttachStdin", "AttachStdout", "AttachStderr", "ConsoleSize", "DetachKeys", "Tty", "Env", "Cmd",
+                    "Privileged", "User", "WorkingDir")
+
+
+def _canonical_keys(config: dict[str, Any]) -> dict[str, Any]:
+    """ExecConfig with its keys as dockerd reads them: Go matches JSON names without regard to case
+    (docker-py sends `detachKeys`)."""
+    names = {key.lower(): key for key in EXEC_CONFIG_KEYS}
+    return {names.get(key.lower(), key): value for key, value in config.items()}

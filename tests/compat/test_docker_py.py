@@ -86,3 +86,13 @@ def test_an_exec_made_with_a_tty_and_started_without_one_comes_as_frames(client)
         assert client.api.exec_start(made) == b"out\r\nerr\r\n"
     finally:
         container.remove(force=True)
+
+
+def test_an_exec_takes_its_fields_in_any_case_as_dockerd_does(client):
+    """docker-py sends the detach keys of its config file as `detachKeys`; Go's JSON matches any case."""
+    container = client.containers.run("busybox", ["sleep", "100"], detach=True)
+    try:
+        made = client.api.exec_create(container.id, ["true"], detach_keys="ctrl-p")
+        assert client.api.exec_inspect(made)["DetachKeys"] == "ctrl-p"
+    finally:
+        container.remove(force=True)
