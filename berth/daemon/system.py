@@ -84,7 +84,8 @@ async def disk_usage(containers: ContainerService, images: ImageService) -> dict
     """`GET /system/df`: images, containers (with sizes), volumes and build cache."""
     usage = await asyncio.to_thread(images.disk_usage, containers.users_of_image)
     summaries = await containers.summaries(True, {}, None, size=True)
-    return {**usage, "Containers": summaries, "Volumes": [], "BuildCache": [], "BuilderSize": 0}
+    volumes = await asyncio.to_thread(containers.volumes.usage)
+    return {**usage, "Containers": summaries, "Volumes": volumes, "BuildCache": [], "BuilderSize": 0}
 
 
 class SystemService:

@@ -76,6 +76,12 @@ class VolumeService:
         found = [volume for driver in self.drivers.values() for volume in driver.list_volumes()]
         return {"Volumes": [_api(volume) for volume in found if self._passes(volume, filters)], "Warnings": None}
 
+    def usage(self) -> list[dict[str, Any]]:
+        """`system df`: every volume with its size and how many containers use it (UsageData)."""
+        found = [volume for driver in self.drivers.values() for volume in driver.list_volumes()]
+        return [{**_api(volume), "UsageData": {"Size": self._driver(volume.driver).size(volume.name),
+                                                "RefCount": len(self.users(volume.name))}} for volume in found]
+
     def remove(self, name: str, force: bool = False) -> None:
         """DELETE /volumes/{name}: refused while a container uses it, even with `force`, which only
         makes a missing volume no error."""

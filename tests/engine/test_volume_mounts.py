@@ -26,6 +26,12 @@ def test_data_in_a_named_volume_outlives_its_containers_and_a_killed_daemon(fres
     refused = daemon.berth("run", "--rm", "-v", "keep:/data:ro", "busybox", "touch", "/data/x", check=False)
     assert refused.returncode != 0 and "Read-only file system" in refused.stderr
     user = daemon.berth("run", "-d", "-v", "keep:/data", "busybox", "sleep", "100").stdout.strip()
+    listed = [line.split() for line in daemon.berth("system", "df", "-v").stdout.splitlines()]
+    assert ["keep", "1", "5B"] in listed  # system df counts it, and the container using it
+    copied_in = Path(daemon.base) / "copied"
+    copied_in.write_text("via cp\n")
+    daemon.berth("cp", str(copied_in), f"{user}:/data/")  # docker cp reaches into a volume
+    assert daemon.berth("exec", user, "cat", "/data/copied").stdout == "via cp\n"
     in_use = daemon.berth("volume", "rm", "keep", check=False)
     assert in_use.returncode == 1 and f"remove keep: volume is in use - [{user}]" in in_use.stderr
     daemon.berth("rm", "-f", user)

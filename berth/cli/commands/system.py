@@ -228,7 +228,10 @@ def df(format_: str | None, verbose: bool) -> None:
     click.echo("Containers space usage:\n")
     click.echo(render(DF_CONTAINERS, containers, ContainerContext.TITLES))
     click.echo("Local Volumes space usage:\n")
-    click.echo(tabwrite("VOLUME NAME\tLINKS\tSIZE\n"))
+    volume_rows = "".join(f"{volume['Name']}\t{(volume.get('UsageData') or {}).get('RefCount', 0)}\t"
+                          f"{human_size(max((volume.get('UsageData') or {}).get('Size', 0), 0))}\n"
+                          for volume in sorted(usage.get("Volumes") or [], key=lambda v: v["Name"]))
+    click.echo(tabwrite("VOLUME NAME\tLINKS\tSIZE\n" + volume_rows))
     cache = sum(entry.get("Size", 0) for entry in usage.get("BuildCache") or [])
     click.echo(f"Build cache usage: {human_size(cache)}\n")
     click.echo(tabwrite("CACHE ID\tCACHE TYPE\tSIZE\tCREATED\tLAST USED\tUSAGE\tSHARED\n"), nl=False)
