@@ -185,6 +185,7 @@ class ContainerService:
     async def _launch(self, container: Container, live: Live) -> None:
         prime_cgroup_move()  # again: the grace period a create started may be over by now
         try:
+            await asyncio.to_thread(self._mount_volumes, container)
             request = await self.bundles.prepare(container)
         except InvalidArgument as exc:
             await self._record_failed_start(container, str(exc), 125)
@@ -459,6 +460,12 @@ class ContainerService:
             live.removal = asyncio.get_running_loop().create_future()
         if not live.removal.done():
             live.removal.set_result(container.state.exit_code)
+
+    def _mount_volumes(self, container: Container) -> None:
+        """Volumes backed by a file system of their own (type/device/o) have it mounted."""
+        for mount in container.mounts:
+            if mount.get("Type") == "volume":
+                self.volumes.mount(mount["Name"], container.id)
 
     def _remove_anonymous_volumes(self, container: Container) -> None:
         for name in container.anonymous_volumes:

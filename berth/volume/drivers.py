@@ -5,11 +5,12 @@ one starts, for the host path to bind (mount) and to give it back after (unmount
 driver keeps each volume as a directory under the data root, `volumes/<name>/_data`, with what it
 was created with beside it in `volumes/<name>/volume.json`. Like dockerd's, it takes the mount options
 `type`, `device` and `o` (a tmpfs, a bind or an NFS share to back the volume), kept with the
-volume; mounting them at a container's start is issue 11's.
+volume and mounted on its directory when a container first needs it.
 """
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import time
@@ -18,7 +19,8 @@ from pathlib import Path
 from typing import Protocol
 
 from berth.atomicfile import write_atomic
-from berth.errdefs import InvalidArgument, NotFound, Unimplemented
+from berth.errdefs import InvalidArgument, NotFound
+from berth.linux import syscalls
 from berth.timestamps import rfc3339_nano
 
 NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]+$")
@@ -104,6 +106,8 @@ class LocalDriver:
     def remove(self, name: str) -> None:
         directory = self._directory(name)
         self.get(name)
+        while _mounted(directory / "_data"):  # a type/device/o volume's file system: never delete through it
+            syscalls.umount2(str(directory / "_data"), syscalls.MNT_DETACH)
         (directory / "volume.json").unlink()  # first: a crash part-way leaves no volume pointing at half a tree
         shutil.rmtree(directory, ignore_errors=True)
 
@@ -111,11 +115,22 @@ class LocalDriver:
         return Path(self.get(name).mountpoint)
 
     def mount(self, name: str, container_id: str) -> Path:
+        """The volume's directory; for one made with `type`/`device`/`o`, that file system mounted
+        there first (once: it stays until the volume is removed), as `mount -t TYPE -o O DEVICE`."""
         volume = self.get(name)
-        if volume.options:
-            raise Unimplemented(f"volume {name}: mounting a local volume's type, device and o options is "
-                                "not in this berth yet")
-        return Path(volume.mountpoint)
+        data = Path(volume.mountpoint)
+        if volume.options and not _mounted(data):
+            kind, device = volume.options.get("type", ""), volume.options.get("device", "")
+            flags, rest = _mount_flags(volume.options.get("o", ""))
+            if kind == "none" and not flags & syscalls.MS_BIND:
+                raise InvalidArgument(f"volume {name}: type none needs o=bind")
+            try:
+                syscalls.mount(device, str(data), None if kind == "none" else kind, flags, rest)
+            except OSError as error:
+                raise InvalidArgument(f"error while mounting volume '{data}': failed to mount local volume: "
+                                      f"mount {device}:{data}, flags: {flags:#x}, data: {rest}: "
+                                      f"{os.strerror(error.errno or 0).lower()}") from None
+        return data
 
     def unmount(self, name: str, container_id: str) -> None:
         self.get(name)
@@ -126,6 +141,30 @@ class LocalDriver:
             if path.is_file() and not path.is_symlink():
                 total += path.lstat().st_size
         return total
+
+
+_FLAGS = {"ro": "MS_RDONLY", "bind": "MS_BIND", "rbind": "MS_BIND|MS_REC", "nosuid": "MS_NOSUID",
+          "nodev": "MS_NODEV", "noexec": "MS_NOEXEC", "sync": "MS_SYNCHRONOUS", "noatime": "MS_NOATIME"}
+
+
+def _mounted(path: Path) -> bool:
+    """Whether something is mounted at `path`, by the mount table: a bind of a directory of the same
+    file system looks like any directory to stat."""
+    target = str(path)
+    with open("/proc/self/mountinfo") as table:
+        return any(line.split()[4].replace("\\040", " ") == target for line in table)
+
+
+def _mount_flags(options: str) -> tuple[int, str]:
+    """`o`'s mount flags (ro, bind, nosuid...) and the rest, passed to the file system as data."""
+    flags, rest = 0, []
+    for option in filter(None, options.split(",")):
+        if option in _FLAGS:
+            for name in _FLAGS[option].split("|"):
+                flags |= getattr(syscalls, name)
+        elif option != "rw":
+            rest.append(option)
+    return flags, ",".join(rest)
 
 
 def _check_options(options: dict[str, str]) -> None:

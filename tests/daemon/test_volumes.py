@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from berth.daemon.volumes import VolumeService
-from berth.errdefs import Conflict, InvalidArgument, NotFound, Unimplemented
+from berth.errdefs import Conflict, InvalidArgument, NotFound
 from berth.volume.drivers import LocalDriver
 
 
@@ -84,8 +84,6 @@ def test_the_local_driver_takes_dockerd_s_mount_options(tmp_path: Path) -> None:
         assert str(refused.value) == f"create other: {message}"
     assert not (tmp_path / "volumes" / "other").exists()
     assert volumes.prune({}) == {"VolumesDeleted": [], "SpaceReclaimed": 0}  # its data lives elsewhere: kept
-    with pytest.raises(Unimplemented, match="mounting a local volume's type, device and o options"):
-        volumes.mount("scratch", "c0ffee")  # issue 11
 
 
 def test_a_volume_s_path_and_mount_are_its_data_directory(tmp_path: Path) -> None:

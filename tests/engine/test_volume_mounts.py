@@ -63,3 +63,20 @@ def test_anonymous_volumes_are_mounted_and_go_with_rm_v(daemon: Daemon, tmp_path
     assert volume_names(daemon) == before
     daemon.berth("run", "--rm", "-v", "/gone", "busybox", "true")  # --rm takes its anonymous volumes too
     assert volume_names(daemon) == before
+
+
+def test_a_volume_can_be_backed_by_a_tmpfs_or_a_bind_and_removing_it_keeps_the_bound_files(
+        daemon: Daemon, tmp_path: Path) -> None:
+    daemon.berth("volume", "create", "-o", "type=tmpfs", "-o", "device=tmpfs", "-o", "o=size=1m,uid=1000", "small")
+    shown = daemon.berth("run", "--rm", "-v", "small:/data", "busybox", "sh", "-c",
+                         "df /data | tail -1; stat -c %u /data").stdout.split()
+    assert shown[0] == "tmpfs" and shown[1] == "1024" and shown[-1] == "1000"
+    source = tmp_path / "shared"
+    source.mkdir()
+    (source / "host-file").write_text("from the host\n")
+    daemon.berth("volume", "create", "-o", "type=none", "-o", f"device={source}", "-o", "o=bind", "bound")
+    for _ in range(2):  # mounted once, whatever the number of starts
+        assert daemon.berth("run", "--rm", "-v", "bound:/b", "busybox", "cat", "/b/host-file").stdout == \
+            "from the host\n"
+    daemon.berth("volume", "rm", "small", "bound")
+    assert (source / "host-file").read_text() == "from the host\n"  # unmounted before its directory went
