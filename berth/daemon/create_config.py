@@ -272,6 +272,8 @@ class VolumeRequest:
     rw: bool
     mode: str  # as inspect's Mounts shows it
     fill: bool  # filled with the image's content at `destination` when new and empty (not `nocopy`)
+    options: tuple[tuple[str, str], ...] = ()  # a new volume's driver options (`volume-opt`)
+    labels: tuple[tuple[str, str], ...] = ()  # and labels (`volume-label`)
 
 
 def volume_requests(host_config: Mapping[str, Any], config: Mapping[str, Any], bound: set[str]) -> list[VolumeRequest]:
@@ -290,7 +292,9 @@ def volume_requests(host_config: Mapping[str, Any], config: Mapping[str, Any], b
         if mount.get("Type") == "volume":
             options = mount.get("VolumeOptions") or {}
             found.append(VolumeRequest(mount.get("Source") or "", mount["Target"], not mount.get("ReadOnly"), "z",
-                                       not options.get("NoCopy")))
+                                       not options.get("NoCopy"),
+                                       tuple(((options.get("DriverConfig") or {}).get("Options") or {}).items()),
+                                       tuple((options.get("Labels") or {}).items())))
     taken = {request.destination for request in found} | bound
     taken |= set(host_config.get("Tmpfs") or {}) | {mount.get("Target") for mount in host_config.get("Mounts") or []}
     for path in sorted(config.get("Volumes") or {}):

@@ -130,7 +130,8 @@ class NewContainers:
         mounts = bind_mounts(host_config)
         anonymous, fill = [], []
         for request in volume_requests(host_config, config, {mount["Destination"] for mount in mounts}):
-            volume = self.volumes.create({"Name": request.name})
+            volume = self.volumes.create({"Name": request.name, "DriverOpts": dict(request.options),
+                                          "Labels": dict(request.labels)})
             if not request.name:
                 anonymous.append(volume["Name"])
             if request.fill:

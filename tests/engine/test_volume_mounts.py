@@ -78,5 +78,9 @@ def test_a_volume_can_be_backed_by_a_tmpfs_or_a_bind_and_removing_it_keeps_the_b
     for _ in range(2):  # mounted once, whatever the number of starts
         assert daemon.berth("run", "--rm", "-v", "bound:/b", "busybox", "cat", "/b/host-file").stdout == \
             "from the host\n"
-    daemon.berth("volume", "rm", "small", "bound")
+    mounted = daemon.berth("run", "--rm", "--mount", "type=volume,source=asked,target=/d,volume-opt=type=tmpfs,"
+                           "volume-opt=device=tmpfs,volume-label=course=docker", "busybox", "df", "/d").stdout
+    assert mounted.splitlines()[-1].startswith("tmpfs")  # --mount's volume options make the new volume
+    assert daemon.berth("volume", "inspect", "-f", "{{json .Labels}}", "asked").stdout == '{"course":"docker"}\n'
+    daemon.berth("volume", "rm", "small", "bound", "asked")
     assert (source / "host-file").read_text() == "from the host\n"  # unmounted before its directory went
