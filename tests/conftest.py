@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import system_files
 from tests.daemon_harness import Daemon, isolate, running_daemon
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +37,7 @@ AS_ROOT = os.geteuid() == 0
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    system_files.watch()
     config.addinivalue_line("markers", "root: needs root and the kernel (namespaces, mounts, cgroups, a daemon)")
     config.addinivalue_line("markers", "any_user: runs as any user, though its directory is one of ROOT_DIRECTORIES")
     if AS_ROOT:
@@ -130,6 +132,10 @@ def stray_state() -> list[str]:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """After the whole suite (as root): no stray interfaces, rules or mounts, or the session fails."""
+    if session.testscollected and (gaps := system_files.unlisted()):
+        sys.stderr.write("the tests read files of packages scripts/system-deps.sh does not install:\n"
+                         + "".join(f"  {gap}\n" for gap in gaps))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
     if not AS_ROOT or session.testscollected == 0:
         return
     stray = stray_state()
