@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from berth.atomicfile import write_atomic
+from berth.build import copying
 from berth.build.builder import Builder, BuildError, BuildOptions
 from berth.daemon.containers import ContainerService
 from berth.daemon.logs import STDERR, LogQuery
@@ -51,6 +52,20 @@ class BuildService:
         (work / "context").mkdir(parents=True)
         try:
             await consume_in_thread(context, lambda stream: _unpack_context(stream, work / "context"))
+        except BaseException:
+            await asyncio.to_thread(shutil.rmtree, work, True)
+            raise
+        return work
+
+    async def receive_remote(self, url: str) -> Path:
+        """A context from a URL (`docker build http://…/context.tar`): a tar, plain or compressed, or a
+        Dockerfile alone."""
+        if not url.startswith(("http://", "https://")):
+            raise InvalidArgument(f"unable to prepare context: berth takes a context from http(s) URLs only, not {url}")
+        work = self.root / f"build-{secrets.token_hex(8)}"
+        (work / "context").mkdir(parents=True)
+        try:
+            await asyncio.to_thread(_fetch_context, url, work)
         except BaseException:
             await asyncio.to_thread(shutil.rmtree, work, True)
             raise
@@ -190,6 +205,21 @@ def _unpack_context(stream: BinaryIO, target: Path) -> None:
         apply_tar(plain, target, whiteouts=False)
     except (LayerError, EOFError) as error:
         raise InvalidArgument(f"the build context is not a valid tar archive: {error}") from None
+
+
+def _fetch_context(url: str, work: Path) -> None:
+    """Download the context at `url` into `work`, then unpack it into `work/context` (a file that is
+    no tar archive is the Dockerfile)."""
+    download = copying.download(url, work)
+    with open(download, "rb") as stream:
+        plain, _ = decompressed(stream)
+        head = plain.read(512)
+    with open(download, "rb") as stream:
+        if len(head) == 512 and head[257:262] == b"ustar":
+            _unpack_context(stream, work / "context")
+        else:
+            (work / "context" / "Dockerfile").write_bytes(stream.read())
+    download.unlink()
 
 
 def _read_dockerfile(context: Path, name: str) -> bytes:

@@ -161,6 +161,15 @@ def test_add_fetches_a_url_and_keeps_an_archive_packed(daemon: Daemon, tmp_path:
         missing = daemon.berth("build", str(context(tmp_path / "ctx2", f"FROM busybox\nADD {url}/nosuch /x\n")),
                                check=False)
         assert missing.returncode == 1 and f"failed to GET {url}/nosuch" in missing.stderr
+        # a whole context from a URL: a tar, or a Dockerfile alone
+        with tarfile.open(served / "context.tar.gz", "w:gz") as archive:
+            archive.add(context(tmp_path / "ctx3", "FROM busybox\nCOPY note /note\nCMD cat /note\n",
+                                note="from afar\n"), arcname=".")
+        daemon.berth("build", "-t", "remote:1", f"{url}/context.tar.gz")
+        assert daemon.berth("run", "--rm", "remote:1").stdout == "from afar\n"
+        (served / "Dockerfile.txt").write_text("FROM busybox\nCMD echo alone\n")
+        daemon.berth("build", "-t", "remote:2", f"{url}/Dockerfile.txt")
+        assert daemon.berth("run", "--rm", "remote:2").stdout == "alone\n"
     finally:
         server.shutdown()
 

@@ -47,7 +47,11 @@ def register(router: Router, engine: Engine) -> None:
         # as dockerd, the first `dockerfile` (docker-py sends a Dockerfile from outside the context
         # as its name in the tar, then its text)
         dockerfile = next(iter(request.args("dockerfile")), "")
-        work = await engine.builds.receive(context)  # the whole body before the answer starts
+        remote = request.arg("remote")
+        if remote:
+            work = await engine.builds.receive_remote(remote)
+        else:
+            work = await engine.builds.receive(context)  # the whole body before the answer starts
         messages: asyncio.Queue[Any] = asyncio.Queue()
 
         async def emit(message: dict[str, Any]) -> None:

@@ -47,8 +47,6 @@ def build(add_host: tuple[str, ...], build_arg: tuple[str, ...], cache_from: tup
 
     from berth.cli.runconfig import parse_labels
 
-    if "://" in context:
-        raise CLIError("berth build: a context URL is not supported yet; clone or download it first")
     build_args = _build_args(build_arg)
     if "SOURCE_DATE_EPOCH" in os.environ:  # a reproducible build, asked for by the environment
         build_args.setdefault("SOURCE_DATE_EPOCH", os.environ["SOURCE_DATE_EPOCH"])
@@ -59,12 +57,16 @@ def build(add_host: tuple[str, ...], build_arg: tuple[str, ...], cache_from: tup
         "q": quiet or None, "extrahosts": ",".join(add_host) or None, "pull": pull or None, "platform": platform,
         "cachefrom": json.dumps(list(cache_from)) if cache_from else None,
     }
-    with tempfile.TemporaryFile(prefix="berth-context-") as upload:
-        params["dockerfile"] = _write_context(context, file_, upload)
-        upload.seek(0)
-        response = api().request("POST", "/build", params, data=upload,
-                                 headers={"Content-Type": "application/x-tar"})
+    if context.startswith(("http://", "https://")):  # the daemon fetches it (a tar, or a Dockerfile)
+        response = api().request("POST", "/build", {**params, "remote": context, "dockerfile": file_})
         image_id = _show(response.iter_json(), quiet)
+    else:
+        with tempfile.TemporaryFile(prefix="berth-context-") as upload:
+            params["dockerfile"] = _write_context(context, file_, upload)
+            upload.seek(0)
+            response = api().request("POST", "/build", params, data=upload,
+                                     headers={"Content-Type": "application/x-tar"})
+            image_id = _show(response.iter_json(), quiet)
     if iidfile:
         Path(iidfile).write_text(image_id)
 
