@@ -213,6 +213,7 @@ class Storage:
 
     def delete_manifest(self, name: str, digest: str) -> None:
         """Remove a manifest: first the tags that name it, then its referrer entry, then the revision."""
+        self.require(name)
         record = self.revision(name, digest)
         for tag, tagged in self.tags(name).items():
             if tagged == digest:
