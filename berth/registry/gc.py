@@ -52,7 +52,6 @@ def collect(storage: Storage, delete_untagged: bool = False, dry_run: bool = Fal
                     storage.delete_manifest(name, digest)
                 for digest in report.links[name]:
                     storage.unlink_blob(name, digest)
-                report.uploads += uploads.expire(name)
         for digest in list(storage.blobs.digests()):
             info = storage.blobs.info(digest)
             if digest not in kept and info.created < fresh:
@@ -61,7 +60,8 @@ def collect(storage: Storage, delete_untagged: bool = False, dry_run: bool = Fal
                 if not dry_run:
                     storage.blobs.delete(digest)
         if not dry_run:
-            _drop_stray_ingests(storage, fresh)
+            report.uploads = uploads.expire()
+            _drop_stray_ingests(storage, uploads, fresh)
     report.manifests = {name: found for name, found in report.manifests.items() if found}
     report.links = {name: found for name, found in report.links.items() if found}
     return report
@@ -97,9 +97,9 @@ def _kept_manifests(storage: Storage, name: str, revisions: dict[str, manifests.
     return kept
 
 
-def _drop_stray_ingests(storage: Storage, fresh: float) -> None:
+def _drop_stray_ingests(storage: Storage, uploads: Uploads, fresh: float) -> None:
     """Ingests idle since before `fresh` that no upload session owns: a crashed monolithic upload's."""
-    sessions = {Uploads.ingest_ref(record.name) for record in storage.repositories_dir.glob("**/_uploads/*")}
+    sessions = {Uploads.ingest_ref(upload_id) for _name, upload_id in uploads.sessions()}
     for ingest in storage.blobs.ingests():
         if ingest.ref not in sessions and ingest.updated < fresh:
             storage.blobs.abort(ingest.ref)

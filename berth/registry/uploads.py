@@ -94,18 +94,27 @@ class Uploads:
         for session in stale:
             session.writer.close()
 
-    def expire(self, name: str, expiry: float = UPLOAD_EXPIRY) -> list[str]:
-        """Drop the repository's sessions with no write for `expiry` seconds; returns their ids."""
+    def sessions(self) -> list[tuple[str, str]]:
+        """(repository, id) of every session on disk, open or not."""
+        root = self.storage.repositories_dir
+        return [(str(record.parent.parent.relative_to(root)), record.name)
+                for record in root.glob(f"**/{UPLOADS}/*") if names.is_upload_id(record.name)]
+
+    def expire(self, expiry: float = UPLOAD_EXPIRY) -> list[str]:
+        """Drop the sessions with no write for `expiry` seconds; returns their ids."""
         limit = time.time() - expiry
         dropped = []
-        directory = self.storage.path(name) / UPLOADS
-        for record in directory.glob("[0-9a-f]*") if directory.is_dir() else []:
+        for name, upload_id in self.sessions():
+            record = self._record(name, upload_id)
             try:
-                updated = self.storage.blobs.status(self.ingest_ref(record.name)).updated
-            except NotFound:
                 updated = record.stat().st_mtime
-            if max(updated, record.stat().st_mtime) < limit:
-                self.storage.blobs.abort(self.ingest_ref(record.name))
+                updated = max(self.storage.blobs.status(self.ingest_ref(upload_id)).updated, updated)
+            except FileNotFoundError:
+                continue  # finished or cancelled in the meantime
+            except NotFound:
+                pass  # no data written yet
+            if updated < limit:
+                self.storage.blobs.abort(self.ingest_ref(upload_id))
                 record.unlink(missing_ok=True)
-                dropped.append(record.name)
+                dropped.append(upload_id)
         return dropped

@@ -119,6 +119,10 @@ class RunningRegistry:
         async def stop() -> None:
             self.server.close()
             await self.server.wait_closed()
+            connections = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+            for task in connections:
+                task.cancel()
+            await asyncio.gather(*connections, return_exceptions=True)
 
         asyncio.run_coroutine_threadsafe(stop(), self.loop).result()
         self.loop.call_soon_threadsafe(self.loop.stop)
