@@ -2,6 +2,7 @@
 "Deleting tags / manifests", for OCI and Docker schema2 manifests and indexes."""
 from __future__ import annotations
 
+import json
 import threading
 
 from tests.registry.conftest import (
@@ -43,8 +44,8 @@ def test_put_answers_201_with_location_and_digest(client: Client) -> None:
 
 def test_the_bytes_are_stored_exactly_as_pushed(client: Client) -> None:
     config = client.push_blob("app", b"{}")
-    raw = ('{\n  "schemaVersion": 2,\n  "mediaType": "%s",\n  "config": {"mediaType": "%s", "digest": "%s", '
-           '"size": 2},\n  "layers": []\n}\n' % (OCI_MANIFEST, OCI_CONFIG, config)).encode()
+    config_descriptor = json.dumps(descriptor(OCI_CONFIG, b"{}", config))
+    raw = f'{{\n  "schemaVersion": 2,\n  "mediaType": "{OCI_MANIFEST}",\n  "config": {config_descriptor},\n  "layers": []\n}}\n'.encode()
     assert client.request("PUT", "/v2/app/manifests/pretty", raw, {"Content-Type": OCI_MANIFEST}).status == 201
     reply = client.request("GET", "/v2/app/manifests/pretty")
     assert reply.body == raw and reply.header("Docker-Content-Digest") == digest_of(raw)
