@@ -96,6 +96,7 @@ TOP_LEVEL = {
     "info": SYSTEM_COMMANDS["info"],
     "version": _C + "system:version",
     "daemon": _C + "system:daemon",
+    "registry": _C + "system:registry",
 }
 
 

@@ -331,6 +331,19 @@ def daemon(args: tuple[str, ...]) -> None:
         raise CLIError(f"cannot run berthd: {err.strerror}") from None
 
 
+@click.command(context_settings={**_SETTINGS, "ignore_unknown_options": True, "allow_extra_args": True,
+                                 "help_option_names": []},
+               short_help="Run berth's registry server: serve, garbage-collect (arguments are passed on)")
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def registry(args: tuple[str, ...]) -> None:
+    """Run berth's registry server, a program of its own (`python -m berth.registry`): `berth registry serve
+    [OPTIONS]`, `berth registry garbage-collect [OPTIONS]`; the CLI imports none of its code."""
+    try:
+        os.execv(sys.executable, [sys.executable, "-m", "berth.registry", *args])
+    except OSError as err:
+        raise CLIError(f"cannot run the registry: {err.strerror}") from None
+
+
 def _security_option_lines(option: str) -> list[str]:
     """`name=seccomp,profile=default` as docker info shows it: the name, then each setting below it."""
     lines = []
