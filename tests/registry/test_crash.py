@@ -24,7 +24,7 @@ class RegistryProcess:
     def __init__(self, root: Path) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "berth.registry", "serve", "--address", "127.0.0.1:0", "--root", str(root)],
-            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+            cwd=ROOT, env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             text=True)
         assert self.process.stdout is not None
         line = self.process.stdout.readline()
