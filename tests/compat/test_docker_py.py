@@ -96,3 +96,8 @@ def test_an_exec_takes_its_fields_in_any_case_as_dockerd_does(client):
         assert client.api.exec_inspect(made)["DetachKeys"] == "ctrl-p"
     finally:
         container.remove(force=True)
+
+
+def test_a_load_that_fails_reports_its_error_in_the_stream_as_dockerd_does(client):
+    with pytest.raises(docker.errors.ImageLoadError, match="invalid archive"):
+        client.images.load(b"not a tar archive")

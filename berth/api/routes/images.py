@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator
 
 from berth.api.http import Request, Response, Router, StreamResponse, json_line, json_response
 from berth.daemon.engine import Engine
+from berth.errdefs import BerthError
 
 PATH_STAT_HEADER = "X-Docker-Container-Path-Stat"
 
@@ -48,7 +49,11 @@ def register(router: Router, engine: Engine) -> None:
     @router.route("POST", "/images/load", streams_body=True)
     async def load(request: Request) -> StreamResponse:
         assert request.stream is not None
-        return _messages([{"stream": message + "\n"} for message in await images.load(request.stream)])
+        try:
+            loaded = await images.load(request.stream)
+        except BerthError as error:  # as dockerd: the answer has begun, so the error comes in the stream
+            return _messages([{"errorDetail": {"message": str(error)}, "error": str(error)}])
+        return _messages([{"stream": message + "\n"} for message in loaded])
 
     @router.route("GET", "/images/get")
     async def save_many(request: Request) -> StreamResponse:
