@@ -13,6 +13,7 @@ gives one), and what it has to say goes to `emit`, as the Engine API's build str
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import os
@@ -145,15 +146,17 @@ class Builder:
             line = instructions[index].start_line if index < len(instructions) else 0
             raise DockerfileError("no build stage in current context" if index == len(instructions)
                                   else "Please provide a source image with `from` prior to commit", line)
-        targets = [self._stage_name(i, meta_args) for i in instructions if i.name == "from"]
+        targets = [_stage_name(i) for i in instructions if i.name == "from"]
         if self.options.target and self.options.target.lower() not in targets:
             raise BuildError(f"failed to reach build target {self.options.target} in Dockerfile")
         stage: Stage | None = None
+        stages_made = 0
         for instruction in instructions[index:]:
             if instruction.name == "from":
                 if stage is not None and stage.name and stage.name == self.options.target.lower():
                     break
-                stage = await self._from(instruction, meta_args, len(self.stages) // 2)
+                stage = await self._from(instruction, meta_args, stages_made)
+                stages_made += 1
                 continue
             assert stage is not None
             await self._dispatch(stage, instruction)
@@ -181,16 +184,12 @@ class Builder:
         self.step += 1
         await self._say(f"Step {self.step}/{self.total} : {instruction.original}\n")
 
-    def _stage_name(self, instruction: Instruction, meta_args: dict[str, str]) -> str:
-        args = instruction.args
-        return args[2].lower() if len(args) == 3 and args[1].lower() == "as" else ""
-
     async def _from(self, instruction: Instruction, meta_args: dict[str, str], index: int) -> Stage:
         await self._say_step(instruction)
         args = instruction.args
         if len(args) not in (1, 3) or (len(args) == 3 and args[1].lower() != "as"):
             raise DockerfileError("FROM requires either one or three arguments", instruction.start_line)
-        name = self._stage_name(instruction, meta_args)
+        name = _stage_name(instruction)
         ref = self._expand(process_word, args[0], meta_args, instruction)
         if ref.lower() in self.stages:
             parent = self.stages[ref.lower()]
@@ -490,7 +489,7 @@ class Builder:
     def _source_root(self, source: str) -> AbstractAsyncContextManager[Path]:
         """Where COPY's sources are: the context, or another stage's (or an image's) filesystem."""
         if not source:
-            return _Fixed(self.context)
+            return contextlib.nullcontext(self.context)
         stage = self.stages.get(source.lower())
         return _Root(self.backend, stage.image_id if stage else None, "" if stage else source)
 
@@ -536,8 +535,8 @@ class Builder:
             command = self._command(stage, instruction)
         if not command:
             raise DockerfileError("RUN requires at least one argument", instruction.start_line)
-        build_env = [f"{key}={value}" for key, value in sorted(stage.args.items())
-                     if key not in dict(entry.split("=", 1) for entry in stage.config.get("Env") or [] if "=" in entry)]
+        set_by_env = {entry.split("=", 1)[0] for entry in stage.config.get("Env") or [] if "=" in entry}
+        build_env = [f"{key}={value}" for key, value in sorted(stage.args.items()) if key not in set_by_env]
         shown = " ".join(command)
         created_by = f"|{len(build_env)} {' '.join(build_env)} {shown}" if build_env else shown
         key = _cache_key(stage.image_id, created_by, stage.config, {})
@@ -561,17 +560,6 @@ class Builder:
                 await self.backend.remove(container)
         self.backend.remember(key, stage.image_id)
         await self._say(f" ---> {_short(stage.image_id)}\n")
-
-
-class _Fixed:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    async def __aenter__(self) -> Path:
-        return self.path
-
-    async def __aexit__(self, *exc: object) -> None:
-        pass
 
 
 class _Root:
@@ -598,6 +586,12 @@ def _nop(instruction: str, text: str) -> str:
     (two spaces before a configuration change, one before files)."""
     space = "  " if instruction.lower() in CONFIG_ONLY else " "
     return f"/bin/sh -c #(nop){space}{instruction} {text}"
+
+
+def _stage_name(instruction: Instruction) -> str:
+    """The name of the stage a FROM starts (`FROM image AS name`), "" when it has none."""
+    args = instruction.args
+    return args[2].lower() if len(args) == 3 and args[1].lower() == "as" else ""
 
 
 def _epoch(value: str | None) -> int | None:
@@ -675,9 +669,7 @@ def _make_directory(rootfs: Path, path: str, out: Any) -> None:
         for part in [p for p in path.split("/") if p]:
             current = posixpath.join(current, part)
             if not _exists(rootfs, current):
-                entry = tarfile.TarInfo(current.lstrip("/"))
-                entry.type, entry.mode = tarfile.DIRTYPE, 0o755
-                tar.addfile(entry)
+                tar.addfile(copying.directory_entry(current, copying.Ownership()))
 
 
 def _checksum(root: Path, sources: list[Path]) -> str:

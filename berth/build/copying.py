@@ -75,7 +75,7 @@ def copy_tar(sources: list[Path], destination: str, *, is_dir: Callable[[str], b
                 return
             parents(parent)
             made.add(parent)
-            tar.addfile(_directory(parent, owner))
+            tar.addfile(directory_entry(parent, owner))
 
         for source in sources:
             info = os.lstat(source)
@@ -83,14 +83,14 @@ def copy_tar(sources: list[Path], destination: str, *, is_dir: Callable[[str], b
                 parents(posixpath.join(destination, "x"))
                 if not exists(destination) and destination not in made:
                     made.add(destination)
-                    tar.addfile(_directory(destination, owner, info))
+                    tar.addfile(directory_entry(destination, owner, info))
                 for path, name in _walk(source):
                     _add(tar, path, posixpath.join(destination, name), owner, mode)
             elif unpack_archives and source not in downloaded and _is_archive(source):
                 parents(posixpath.join(destination, "x"))
                 if not exists(destination) and destination not in made:
                     made.add(destination)
-                    tar.addfile(_directory(destination, owner))
+                    tar.addfile(directory_entry(destination, owner))
                 _unpack_into(tar, source, destination)
             else:
                 target = posixpath.join(destination, source.name) if into_directory else destination
@@ -118,7 +118,8 @@ def _walk(directory: Path) -> Iterator[tuple[Path, str]]:
             yield path, str(path.relative_to(directory))
 
 
-def _directory(path: str, owner: Ownership, like: os.stat_result | None = None) -> tarfile.TarInfo:
+def directory_entry(path: str, owner: Ownership, like: os.stat_result | None = None) -> tarfile.TarInfo:
+    """A tar entry for directory `path`: `like`'s mode and time, else 0755 and no time."""
     entry = tarfile.TarInfo(path.lstrip("/"))
     entry.type = tarfile.DIRTYPE
     entry.mode = stat.S_IMODE(like.st_mode) if like else 0o755

@@ -107,6 +107,21 @@ RUN exit 7
     assert unknown.returncode == 1 and "failed to reach build target nosuch in Dockerfile" in unknown.stderr
 
 
+def test_stages_without_names_are_found_by_their_number(daemon: Daemon, tmp_path: Path) -> None:
+    root = context(tmp_path, """\
+FROM busybox
+RUN echo first > /made
+FROM busybox
+RUN echo second > /made
+FROM busybox
+COPY --from=0 /made /from-0
+COPY --from=1 /made /from-1
+CMD cat /from-0 /from-1
+""")
+    daemon.berth("build", "-t", "numbered:1", str(root))
+    assert daemon.berth("run", "--rm", "numbered:1").stdout == "first\nsecond\n"
+
+
 def test_dockerignore_leaves_files_out_of_the_context(daemon: Daemon, tmp_path: Path) -> None:
     root = context(tmp_path, "FROM busybox\nCOPY . /ctx/\nCMD find /ctx -type f\n",
                    **{".dockerignore": "secret*\n**/*.log\n!keep.log\nbuild\n", "secret.key": "k", "app.py": "",
