@@ -44,28 +44,27 @@ class BuildService:
         self.root = data_root / "builder"
         self.containers = containers
         self.images = images
-        self._cache_lock = asyncio.Lock()
+        self._cache: dict[str, str] | None = None  # cache.json, read at the first build
 
     async def receive(self, context: AsyncIterator[bytes]) -> Path:
         """Unpack a build's context (the whole request body) into a scratch directory of its own."""
-        work = self.root / f"build-{secrets.token_hex(8)}"
-        (work / "context").mkdir(parents=True)
-        try:
-            await consume_in_thread(context, lambda stream: _unpack_context(stream, work / "context"))
-        except BaseException:
-            await asyncio.to_thread(shutil.rmtree, work, True)
-            raise
-        return work
+        return await self._scratch(lambda work: consume_in_thread(
+            context, lambda stream: _unpack_context(stream, work / "context")))
 
     async def receive_remote(self, url: str) -> Path:
         """A context from a URL (`docker build http://…/context.tar`): a tar, plain or compressed, or a
         Dockerfile alone."""
         if not url.startswith(("http://", "https://")):
             raise InvalidArgument(f"unable to prepare context: berth takes a context from http(s) URLs only, not {url}")
+        return await self._scratch(lambda work: asyncio.to_thread(_fetch_context, url, work))
+
+    async def _scratch(self, fill: Callable[[Path], Awaitable[None]]) -> Path:
+        """A build's scratch directory with its context in `context/`, as `fill` puts it there;
+        nothing is left when that fails."""
         work = self.root / f"build-{secrets.token_hex(8)}"
         (work / "context").mkdir(parents=True)
         try:
-            await asyncio.to_thread(_fetch_context, url, work)
+            await fill(work)
         except BaseException:
             await asyncio.to_thread(shutil.rmtree, work, True)
             raise
@@ -87,31 +86,31 @@ class BuildService:
     def _cache_path(self) -> Path:
         return self.root / "cache.json"
 
+    def _table(self) -> dict[str, str]:
+        if self._cache is None:
+            try:
+                self._cache = dict(json.loads(self._cache_path().read_text()))
+            except (OSError, ValueError):
+                self._cache = {}
+        return self._cache
+
     def cached(self, key: str) -> str | None:
-        try:
-            image_id = json.loads(self._cache_path().read_text()).get(key)
-        except (OSError, ValueError):
-            return None
+        image_id = self._table().get(key)
         try:
             return self.images.resolve(image_id) if image_id else None
         except NotFound:
             return None
 
     def remember(self, key: str, image_id: str) -> None:
-        try:
-            table = json.loads(self._cache_path().read_text())
-        except (OSError, ValueError):
-            table = {}
+        table = self._table()
         table[key] = image_id
         self.root.mkdir(parents=True, exist_ok=True)
         write_atomic(self._cache_path(), json.dumps(table).encode())
 
     def prune(self) -> int:
         """`builder prune`: forget the cache (its images stay until image prune); entries forgotten."""
-        try:
-            count = len(json.loads(self._cache_path().read_text()))
-        except (OSError, ValueError):
-            return 0
+        count = len(self._table())
+        self._cache = {}
         self._cache_path().unlink(missing_ok=True)
         return count
 
