@@ -97,6 +97,8 @@ TOP_LEVEL = {
     "version": _C + "system:version",
     "daemon": _C + "system:daemon",
     "registry": _C + "system:registry",
+    "login": _C + "registries:login",
+    "logout": _C + "registries:logout",
 }
 
 

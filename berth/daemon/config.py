@@ -48,6 +48,8 @@ class DaemonConfig:
     default_runtime: str = "berth"
     runtimes: dict[str, RuntimeEntry] = field(default_factory=dict)
     insecure_registries: list[str] = field(default_factory=list)
+    registry_mirrors: list[str] = field(default_factory=list)
+    certs_dir: Path = Path("/etc/berth/certs.d")  # registries' certificates: certs.d/HOST:PORT/ beside daemon.json
     live_restore: bool = True
     # containers' seccomp profile unless they name one: "" (berth's default), "unconfined", or a
     # file's path, whose JSON is read once, when the configuration is
@@ -81,7 +83,7 @@ class DaemonConfig:
 
 
 _KNOWN_KEYS = {"data-root", "exec-root", "hosts", "debug", "cgroup-parent", "default-runtime",
-               "runtimes", "insecure-registries", "live-restore", "log-level", "seccomp-profile",
+               "runtimes", "insecure-registries", "registry-mirrors", "live-restore", "log-level", "seccomp-profile",
                "log-driver", "log-opts", "bridge", "bip", "fixed-cidr", "mtu", "icc", "ip-masq", "ip-forward",
                "iptables", "default-address-pools"}
 
@@ -113,6 +115,8 @@ def load_config(config_file: Path | None, overrides: dict[str, Any]) -> DaemonCo
         default_runtime=settings.get("default-runtime", "berth"),
         runtimes=runtimes,
         insecure_registries=list(settings.get("insecure-registries", [])),
+        registry_mirrors=list(settings.get("registry-mirrors", [])),
+        certs_dir=(config_file.parent if config_file is not None else Path("/etc/berth")) / "certs.d",
         live_restore=bool(settings.get("live-restore", True)),
         seccomp_profile=settings.get("seccomp-profile") or "",
         log_driver=settings.get("log-driver") or "json-file",

@@ -16,6 +16,7 @@ from berth.daemon.execs import ExecService
 from berth.daemon.health import HealthMonitor
 from berth.daemon.images import Images
 from berth.daemon.networks import NetworkService
+from berth.daemon.registries import Registries
 from berth.daemon.system import SystemService
 from berth.daemon.tasks import ZygoteMonitors
 from berth.image.service import ImageService
@@ -42,6 +43,7 @@ class Engine:
         rules_for = self.networks.firewall.rules_for if self.networks.firewall else lambda address: []
         self.connections = NetworkConnections(self.containers, self.networks, self.events, rules_for)
         self.images = Images(self.image_store, self.events, self.containers)
+        self.registries = Registries(config, self.image_store, self.events)
         self.volumes = self.containers.volumes
         self.container_files = ContainerFiles(self.containers, self.image_store)
         self.builds = BuildService(config.data_root, self.containers, self.image_store)

@@ -11,12 +11,11 @@ import urllib.parse
 import urllib.request
 from collections.abc import AsyncIterator, Callable
 from contextlib import nullcontext
-from typing import Any, BinaryIO, NoReturn, TypeVar
+from typing import Any, BinaryIO, TypeVar
 
 from berth.daemon.containers import ContainerService
 from berth.daemon.events import EventBus
-from berth.errdefs import BerthError, InvalidArgument, NotFound, Unimplemented
-from berth.image.reference import familiar_name
+from berth.errdefs import BerthError, InvalidArgument
 from berth.image.service import ImageService
 from berth.threadpipe import consume_in_thread, produce_in_thread
 
@@ -59,16 +58,6 @@ class Images:
     async def check(self) -> list[str]:
         """berth's store check: the problems `system check` reports."""
         return await asyncio.to_thread(self.store.check)
-
-    # --- registries (not yet) --------------------------------------------------------------------
-    def pull(self, ref: str) -> NoReturn:
-        name = familiar_name(ref)  # dockerd's words: busybox, not docker.io/library/...
-        raise NotFound(f"pull access denied for {name}, repository does not exist or may require "
-                       f"'docker login': this berth has no registry client yet")
-
-    async def push(self, ref: str) -> NoReturn:
-        await asyncio.to_thread(self.store.resolve, ref)
-        raise Unimplemented(f"cannot push {ref}: this berth has no registry client yet")
 
     # --- writes, each with its event -----------------------------------------------------------
     async def import_image(self, source: str, body: AsyncIterator[bytes] | None, repo_tag: str | None,

@@ -27,6 +27,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("-D", "--debug", action="store_true", default=None)
     parser.add_argument("--cgroup-parent")
     parser.add_argument("--default-runtime")
+    parser.add_argument("--insecure-registry", action="append", dest="insecure_registries",
+                        help="a registry reached over plain HTTP (host[:port] or CIDR); repeatable")
+    parser.add_argument("--registry-mirror", action="append", dest="registry_mirrors",
+                        help="a mirror of Docker Hub (an http(s) URL); repeatable")
     parser.add_argument("--seccomp-profile", help="containers' default seccomp profile: a JSON file, or unconfined")
     return parser.parse_args(argv)
 
@@ -38,6 +42,7 @@ def main(argv: list[str] | None = None) -> None:
             "data-root": args.data_root, "exec-root": args.exec_root, "hosts": args.hosts,
             "debug": args.debug, "cgroup-parent": args.cgroup_parent,
             "default-runtime": args.default_runtime, "seccomp-profile": args.seccomp_profile,
+            "insecure-registries": args.insecure_registries, "registry-mirrors": args.registry_mirrors,
         })
     except ConfigError as exc:
         sys.exit(f"berthd: {exc}")

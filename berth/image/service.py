@@ -200,6 +200,11 @@ class ImageService:
         with self.db.transaction() as conn:
             self.catalog.set_name(conn, name, image_id, rfc3339_nano())
 
+    def add_repo_digest(self, image_id: str, name: str) -> None:
+        """Name the image by `repository@digest`, the manifest a registry holds it under (RepoDigests)."""
+        with self.db.transaction() as conn:
+            self.catalog.set_name(conn, name, image_id, rfc3339_nano())
+
     # ---- removal -------------------------------------------------------------------------------
     def remove(self, ref_or_id: str, force: bool, prune: bool, users: Users) -> list[dict]:
         """Docker's image delete: untag, and delete the image once nothing names or uses it.

@@ -1,11 +1,14 @@
 """Engine API: /images/..., /commit, and the container endpoints that read a container's files."""
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 
 from berth.api.http import Request, Response, Router, StreamResponse, json_line, json_response
 from berth.daemon.engine import Engine
 from berth.errdefs import BerthError
+
+log = logging.getLogger("berth.api")
 
 PATH_STAT_HEADER = "X-Docker-Container-Path-Stat"
 
@@ -30,6 +33,25 @@ def _messages(messages: list[dict]) -> StreamResponse:
     return StreamResponse(lines())
 
 
+async def _progress_stream(messages: AsyncIterator[dict]) -> StreamResponse:
+    """Pull's and push's answer, as dockerd's: an error before the first message is the HTTP
+    status; once the stream has begun, an error is its last message."""
+    first = await anext(messages, None)
+
+    async def lines() -> AsyncIterator[bytes]:
+        if first is not None:
+            yield _progress(first)
+        try:
+            async for message in messages:
+                yield _progress(message)
+        except Exception as error:  # noqa: BLE001 - the answer has begun: the error ends it
+            if not isinstance(error, BerthError):
+                log.exception("registry operation failed")
+            yield _progress({"errorDetail": {"message": str(error)}, "error": str(error)})
+
+    return StreamResponse(lines())
+
+
 def register(router: Router, engine: Engine) -> None:
     images = engine.images
     files = engine.container_files
@@ -41,7 +63,9 @@ def register(router: Router, engine: Engine) -> None:
     @router.route("POST", "/images/create", streams_body=True)
     async def create(request: Request) -> StreamResponse:
         if request.arg("fromImage"):
-            images.pull(request.arg("fromImage") or "")
+            return await _progress_stream(engine.registries.pull(
+                request.arg("fromImage") or "", request.arg("tag"), request.arg("platform"),
+                request.headers.get("x-registry-auth")))
         image_id = await images.import_image(request.arg("fromSrc") or "", request.stream, _repo_tag(request),
                                              request.args("changes"), request.arg("message") or "")
         return _messages([{"status": image_id}])
@@ -76,8 +100,13 @@ def register(router: Router, engine: Engine) -> None:
         return json_response(await images.history(request.params["name"]))
 
     @router.route("POST", "/images/{name:.*}/push")
-    async def push(request: Request) -> Response:
-        await images.push(request.params["name"])
+    async def push(request: Request) -> StreamResponse:
+        return await _progress_stream(engine.registries.push(
+            request.params["name"], request.arg("tag"), request.headers.get("x-registry-auth")))
+
+    @router.route("POST", "/auth")
+    async def auth(request: Request) -> Response:
+        return json_response(await engine.registries.login(request.json() or {}))
 
     @router.route("POST", "/images/{name:.*}/tag")
     async def tag(request: Request) -> Response:

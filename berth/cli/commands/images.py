@@ -6,6 +6,7 @@ from typing import Any, BinaryIO
 
 import click
 
+from berth.cli import credentials
 from berth.cli.commands.containers import confirm, print_reclaimed, write_stream
 from berth.cli.commands.lifecycle import fail_if
 from berth.cli.errors import CLIError
@@ -13,7 +14,6 @@ from berth.cli.references import split_repo_tag, with_default_tag
 from berth.cli.session import api
 
 _SETTINGS = {"help_option_names": ["--help"]}
-_AUTH = {"X-Registry-Auth": "e30="}  # base64 of "{}": no credentials
 
 DEFAULT_FORMAT = "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
 DIGESTS_FORMAT = "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
@@ -216,7 +216,7 @@ def pull(all_tags: bool, platform: str | None, quiet: bool, name: str) -> None:
     params = {"fromImage": reference if "@" in reference else repo, "tag": tag_, "platform": platform}
     if reference != name:
         click.echo("Using default tag: latest")
-    response = api().request("POST", "/images/create", params, headers=_AUTH)
+    response = api().request("POST", "/images/create", params, headers=credentials.header_for(name))
     display_messages(response.iter_json(), out=io.StringIO() if quiet else None)
     if quiet:
         click.echo(reference)
@@ -236,7 +236,7 @@ def push(all_tags: bool, quiet: bool, name: str) -> None:
     if not tag_ and not all_tags:
         click.echo("Using default tag: latest")
         tag_ = "latest"
-    response = api().request("POST", f"/images/{repo}/push", {"tag": tag_}, headers=_AUTH)
+    response = api().request("POST", f"/images/{repo}/push", {"tag": tag_}, headers=credentials.header_for(name))
     display_messages(response.iter_json(), out=io.StringIO() if quiet else None)
     if quiet:
         click.echo(name)

@@ -117,12 +117,13 @@ ARGUMENTS: list[ArgumentSpec] = [("image", {}), ("command", {"nargs": -1, "metav
 
 def pull_image(client: Any, image: str, out: Any) -> None:
     """POST /images/create?fromImage=&tag= with the progress shown on `out`."""
+    from berth.cli import credentials
     from berth.cli.progress import display_messages
 
     reference = with_default_tag(image)
     name, tag, digest = split_reference(reference)
     params = {"fromImage": reference} if digest else {"fromImage": reference.rpartition(":")[0], "tag": tag}
-    response = client.request("POST", "/images/create", params, headers={"X-Registry-Auth": "e30="})
+    response = client.request("POST", "/images/create", params, headers=credentials.header_for(image))
     display_messages(response.iter_json(), out=out)
 
 

@@ -1,0 +1,105 @@
+"""Registries on other machines: plain HTTP only once listed in `insecure-registries` (the course's
+scenario), HTTPS with the certificate under certs.d, and credentials from `login`."""
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.daemon_harness import BIN, Daemon, running_daemon
+from tests.distribution.conftest import REMOTE_SUBNET, berth_registry, remote_host
+from tests.distribution.test_push_pull import new_image
+
+REGISTRY = f"{REMOTE_SUBNET}.2:5000"
+HTPASSWD = "alice:$2y$05$abcdefghijklmnopqrstuuA0vov2GDneHB3.8.cv9UF9g.RdvScIW\n"  # alice:wonderland
+
+
+@pytest.fixture
+def daemon_beside_a_registry_host(busybox_tar: Path) -> Iterator[tuple[Daemon, Path]]:
+    with running_daemon(busybox_tar) as daemon, remote_host(daemon) as host:
+        yield daemon, host
+
+
+def restart_with(daemon: Daemon, **settings: object) -> None:
+    daemon.stop()
+    daemon.config.update(settings)
+    daemon.start()
+
+
+def test_a_registry_on_another_host_speaks_plain_http_only_once_listed_as_insecure(daemon_beside_a_registry_host):
+    daemon, host = daemon_beside_a_registry_host
+    name = new_image(daemon, f"{REGISTRY}/helloworld")
+    with berth_registry(host, daemon.base / "registry", f"{REMOTE_SUBNET}.2"):
+        refused = daemon.berth("push", name, check=False)
+        assert refused.returncode == 1
+        assert f'Get "https://{REGISTRY}/v2/": http: server gave HTTP response to HTTPS client' in refused.stderr
+
+        restart_with(daemon, **{"insecure-registries": [REGISTRY]})
+        assert "Pushed" in daemon.berth("push", name).stdout
+        daemon.berth("rmi", name)
+        daemon.berth("pull", name)
+        assert daemon.berth("run", "--rm", name, "cat", "/made-by-test").stdout == f"{name}\n"
+
+        restart_with(daemon, **{"insecure-registries": [f"{REMOTE_SUBNET}.0/24"]})  # a CIDR works too
+        assert "Image is up to date" in daemon.berth("pull", name).stdout
+
+
+def make_certificate(directory: Path, ip: str) -> tuple[Path, Path]:
+    """A self-signed certificate for `ip` (its own CA), and its key."""
+    cert, key = directory / "registry.crt", directory / "registry.key"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN={ip}",
+                    "-addext", f"subjectAltName=IP:{ip}", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+def test_an_https_registry_is_trusted_with_the_ca_in_certs_d(daemon_beside_a_registry_host):
+    daemon, host = daemon_beside_a_registry_host
+    cert, key = make_certificate(daemon.base, f"{REMOTE_SUBNET}.2")
+    name = new_image(daemon, f"{REGISTRY}/secure")
+    with berth_registry(host, daemon.base / "registry", f"{REMOTE_SUBNET}.2", "--tls-cert", str(cert),
+                        "--tls-key", str(key)):
+        untrusted = daemon.berth("push", name, check=False)
+        assert untrusted.returncode == 1 and "x509" in untrusted.stderr
+
+        certs = daemon.config_file.parent / "certs.d" / REGISTRY  # beside daemon.json, as /etc/docker/certs.d
+        certs.mkdir(parents=True)
+        (certs / "ca.crt").write_bytes(cert.read_bytes())
+        assert "Pushed" in daemon.berth("push", name).stdout
+        daemon.berth("rmi", name)
+        assert "Pull complete" in daemon.berth("pull", name).stdout
+
+
+def berth_as_user(daemon: Daemon, home: Path, *args: str, input: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([str(BIN / "berth"), *args], input=input, capture_output=True, text=True, timeout=60,
+                          env=dict(daemon.env, BERTH_CONFIG=str(home)))
+
+
+def test_login_lets_push_and_pull_through_a_registry_that_asks_for_credentials(daemon, tmp_path):
+    htpasswd = tmp_path / "htpasswd"
+    htpasswd.write_text(HTPASSWD)
+    home = tmp_path / "client"
+    with berth_registry(daemon.netns, tmp_path / "registry", "127.0.0.1", "--htpasswd", str(htpasswd)) as registry:
+        name = new_image(daemon, f"{registry}/private/app")
+        anonymous = berth_as_user(daemon, home, "push", name)
+        assert anonymous.returncode == 1 and "unauthorized" in anonymous.stderr
+
+        wrong = berth_as_user(daemon, home, "login", "-u", "alice", "--password-stdin", registry, input="nope\n")
+        assert wrong.returncode == 1 and "401" in wrong.stderr
+        assert not (home / "config.json").exists()
+
+        logged_in = berth_as_user(daemon, home, "login", "-u", "alice", "--password-stdin", registry,
+                                  input="wonderland\n")
+        assert logged_in.returncode == 0 and "Login Succeeded" in logged_in.stdout
+        assert oct((home / "config.json").stat().st_mode & 0o777) == "0o600"
+        assert "Pushed" in berth_as_user(daemon, home, "push", name).stdout
+        daemon.berth("rmi", name)
+        assert "Pull complete" in berth_as_user(daemon, home, "pull", name).stdout
+
+        assert berth_as_user(daemon, home, "logout", registry).stdout == f"Removing login credentials for {registry}\n"
+        assert berth_as_user(daemon, home, "pull", name).returncode == 1
+        assert berth_as_user(daemon, home, "logout", registry).stdout == f"Not logged in to {registry}\n"
+    assert os.path.exists(home / "config.json")
