@@ -59,7 +59,7 @@ def spell_out_switches(command: click.Command, args: list[str]) -> list[str]:
                 else option.secondary_opts[:1]
             continue
         spelled.append(arg)
-        if arg == "--" or (arg[:1] != "-" and not interspersed):
+        if arg == "--" or ((arg == "-" or arg[:1] != "-") and not interspersed):  # "-" is an argument
             return spelled + rest
         if rest and _wants_next(arg, takes_value):
             spelled.append(rest.pop(0))
