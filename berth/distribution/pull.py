@@ -8,12 +8,15 @@ from __future__ import annotations
 import contextvars
 import io
 import json
+import tarfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+import httpx
+
 from berth.distribution.auth import Credentials
-from berth.distribution.client import Registry, Repository
+from berth.distribution.client import Registry, Repository, transport_error
 from berth.distribution.policy import RegistryPolicy
 from berth.distribution.progress import Emit, Progress, short
 from berth.distribution.sources import Source, Sources
@@ -22,6 +25,7 @@ from berth.image import manifest as docs
 from berth.image.config import host_architecture
 from berth.image.reference import Reference, familiar_name
 from berth.image.service import ImageService
+from berth.layer import LayerError
 from berth.layer.store import LAYER_KIND, Unpacked, chain_ids
 from berth.store import digest as digests
 from berth.store.gc import key
@@ -199,7 +203,12 @@ class Puller:
         id = short(digest)
         with repository.blob(digest) as response:
             chunks = self.progress.counted(response.iter_raw(1 << 20), id, "Downloading", size)
-            unpacked = self.images.layers.unpack(io.BufferedReader(_ChunkReader(chunks), 1 << 20))  # type: ignore[arg-type,type-var]
+            try:
+                unpacked = self.images.layers.unpack(io.BufferedReader(_ChunkReader(chunks), 1 << 20))  # type: ignore[arg-type,type-var]
+            except httpx.TransportError as error:
+                raise transport_error("GET", str(response.url), error) from None
+            except (LayerError, EOFError, OSError, ValueError, tarfile.TarError) as error:  # not the layer it claims
+                raise PullError(f"filesystem layer verification failed for digest {digest}: {error}") from None
         try:
             self.progress.layer(id, "Verifying Checksum")
             if unpacked.blob != digest:

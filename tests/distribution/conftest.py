@@ -102,3 +102,15 @@ def remote_host(daemon: Daemon) -> Iterator[Path]:
         yield path
     finally:
         netns.remove(path)
+
+
+@contextmanager
+def docker_registry(namespace: Path, root: Path) -> Iterator[str]:
+    """Debian's docker-registry (the CNCF Distribution registry) on 127.0.0.1 in `namespace`: `host:port`."""
+    port = free_port(namespace)
+    root.mkdir(parents=True)
+    config = root / "config.yml"
+    config.write_text(f"version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {root}/data\n"
+                      f"  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n")
+    with serving(namespace, ["docker-registry", "serve", str(config)], "127.0.0.1", port, root / "log"):
+        yield f"127.0.0.1:{port}"
