@@ -8,8 +8,8 @@ from pathlib import Path
 
 import docker as dockerpy
 
-from tests.distribution.conftest import docker_registry
 from tests.distribution.test_push_pull import DIGEST_LINE, new_image
+from tests.registries import docker_registry
 
 
 def test_berth_pushes_to_docker_registry_and_pulls_back(daemon, tmp_path):

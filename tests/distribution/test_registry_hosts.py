@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.daemon_harness import BIN, Daemon, running_daemon
-from tests.distribution.conftest import REMOTE_SUBNET, berth_registry, remote_host
 from tests.distribution.test_push_pull import new_image
+from tests.registries import REMOTE_SUBNET, berth_registry, remote_host
 
 REGISTRY = f"{REMOTE_SUBNET}.2:5000"
 HTPASSWD = "alice:$2y$05$abcdefghijklmnopqrstuuA0vov2GDneHB3.8.cv9UF9g.RdvScIW\n"  # alice:wonderland
