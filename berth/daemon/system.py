@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import os
 import platform
 import socket
@@ -60,11 +61,7 @@ async def info(config: DaemonConfig, containers: ContainerService, images: Image
         "CgroupDriver": "cgroupfs", "CgroupVersion": _cgroup_version(), "NEventsListener": 0,
         "KernelVersion": _kernel(), "OperatingSystem": _os_name(), "OSVersion": "",
         "OSType": "linux", "Architecture": platform.machine(), "IndexServerAddress": "https://index.docker.io/v1/",
-        "RegistryConfig": {"AllowNondistributableArtifactsCIDRs": [], "AllowNondistributableArtifactsHostnames": [],
-                           "InsecureRegistryCIDRs": ["127.0.0.0/8"],
-                           "IndexConfigs": {"docker.io": {"Name": "docker.io", "Mirrors": [], "Secure": True,
-                                                          "Official": True}},
-                           "Mirrors": []},
+        "RegistryConfig": _registry_config(config),
         "NCPU": os.cpu_count(), "MemTotal": _mem_total(), "GenericResources": None,
         "HttpProxy": "", "HttpsProxy": "", "NoProxy": "", "Name": socket.gethostname(), "Labels": [],
         "ExperimentalBuild": False, "ServerVersion": berth.__version__,
@@ -161,3 +158,18 @@ def _mem_total() -> int:
             if line.startswith("MemTotal:"):
                 return int(line.split()[1]) * 1024
     return 0
+
+
+def _registry_config(config: DaemonConfig) -> dict[str, Any]:
+    """/info's RegistryConfig: the insecure registries (CIDRs, and names as index configs) and mirrors."""
+    cidrs, names = ["127.0.0.0/8"], []
+    for entry in config.insecure_registries:
+        try:
+            cidrs.append(str(ipaddress.ip_network(entry, strict=False)))
+        except ValueError:
+            names.append(entry)
+    indexes = {"docker.io": {"Name": "docker.io", "Mirrors": list(config.registry_mirrors), "Secure": True,
+                             "Official": True}}
+    indexes.update({name: {"Name": name, "Mirrors": [], "Secure": False, "Official": False} for name in names})
+    return {"AllowNondistributableArtifactsCIDRs": [], "AllowNondistributableArtifactsHostnames": [],
+            "InsecureRegistryCIDRs": cidrs, "IndexConfigs": indexes, "Mirrors": list(config.registry_mirrors)}

@@ -103,3 +103,11 @@ def test_login_lets_push_and_pull_through_a_registry_that_asks_for_credentials(d
         assert berth_as_user(daemon, home, "pull", name).returncode == 1
         assert berth_as_user(daemon, home, "logout", registry).stdout == f"Not logged in to {registry}\n"
     assert os.path.exists(home / "config.json")
+
+
+def test_info_lists_the_insecure_registries_and_mirrors(busybox_tar):
+    settings = {"insecure-registries": [REGISTRY, "10.20.0.0/16"], "registry-mirrors": ["https://mirror.example"]}
+    with running_daemon(busybox_tar, settings) as daemon:
+        info = daemon.berth("info").stdout
+        assert f" Insecure Registries:\n  {REGISTRY}\n  127.0.0.0/8\n  10.20.0.0/16\n" in info
+        assert " Registry Mirrors:\n  https://mirror.example\n" in info

@@ -121,6 +121,13 @@ def info(format_: str | None) -> None:
     ]
     if data.get("Labels"):
         lines += [" Labels:", *[f"  {label}" for label in data["Labels"]]]
+    registries = data.get("RegistryConfig") or {}
+    insecure = [name for name, index in (registries.get("IndexConfigs") or {}).items() if not index.get("Secure")]
+    insecure += registries.get("InsecureRegistryCIDRs") or []
+    if insecure:
+        lines += [" Insecure Registries:", *[f"  {entry}" for entry in insecure]]
+    if registries.get("Mirrors"):
+        lines += [" Registry Mirrors:", *[f"  {mirror}" for mirror in registries["Mirrors"]]]
     lines.append(f" Live Restore Enabled: {str(bool(data.get('LiveRestoreEnabled'))).lower()}")
     click.echo("\n".join(lines))
     for warning in data.get("Warnings") or []:
