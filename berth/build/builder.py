@@ -50,8 +50,9 @@ class BuildError(InvalidArgument):
 class Backend(Protocol):
     """What the builder asks of the engine."""
 
-    async def resolve_image(self, ref: str) -> str:
-        """The ID of a local image (NotFound if there is none)."""
+    async def resolve_image(self, ref: str, pull: bool = False) -> str:
+        """The ID of the image `ref` names, pulled if it is missing (or, with `pull`, in any case);
+        NotFound if there is none."""
 
     def image_config(self, image_id: str) -> dict[str, Any]:
         """The image's config document: "config" (the container config), "author", "history"."""
@@ -97,6 +98,7 @@ class BuildOptions:
     network_mode: str = ""
     cache_from: list[str] = field(default_factory=list)  # images whose history is the only cache
     extra_hosts: list[str] = field(default_factory=list)
+    pull: bool = False  # pull every FROM image, even one that is here
 
 
 @dataclass
@@ -198,9 +200,9 @@ class Builder:
             stage = Stage(name, None, {})
         else:
             try:
-                image_id = await self.backend.resolve_image(ref)
-            except NotFound:
-                raise BuildError(f"No such image: {ref} (berth pulls no images yet: load or build it first)") from None
+                image_id = await self.backend.resolve_image(ref, self.options.pull)
+            except NotFound as error:
+                raise BuildError(str(error)) from None
             document = self.backend.image_config(image_id)
             stage = Stage(name, image_id, dict(document.get("config") or {}), document.get("author", ""))
             await self._say(f" ---> {_short(image_id)}\n")

@@ -40,10 +40,13 @@ _RUN_CONFIG_KEYS = ("Cmd", "Entrypoint", "Env", "User", "WorkingDir", "Shell", "
 
 
 class BuildService:
-    def __init__(self, data_root: Path, containers: ContainerService, images: ImageService) -> None:
+    def __init__(self, data_root: Path, containers: ContainerService, images: ImageService,
+                 pull: Callable[[str], AsyncIterator[dict[str, Any]]] | None = None) -> None:
+        """`pull`: the registry client's pull of one reference, as a stream of progress messages."""
         self.root = data_root / "builder"
         self.containers = containers
         self.images = images
+        self.pull = pull
         self._cache: dict[str, str] | None = None  # cache.json, read at the first build
 
     async def receive(self, context: AsyncIterator[bytes]) -> Path:
@@ -77,7 +80,7 @@ class BuildService:
         try:
             text = await asyncio.to_thread(_read_dockerfile, work / "context", dockerfile or "Dockerfile")
             await asyncio.to_thread(_drop_build_files, work / "context", dockerfile or "Dockerfile")
-            builder = Builder(_Backend(self, work), work / "context", text, options, emit)
+            builder = Builder(_Backend(self, work, emit), work / "context", text, options, emit)
             return await builder.build()
         finally:
             await asyncio.to_thread(shutil.rmtree, work, True)
@@ -118,13 +121,23 @@ class BuildService:
 class _Backend:
     """berth.build's Backend on the daemon's services."""
 
-    def __init__(self, service: BuildService, work: Path) -> None:
+    def __init__(self, service: BuildService, work: Path, emit: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
         self.service = service
         self.containers = service.containers
         self.images = service.images
         self.work = work
+        self.emit = emit
 
-    async def resolve_image(self, ref: str) -> str:
+    async def resolve_image(self, ref: str, pull: bool = False) -> str:
+        if not pull:
+            try:
+                return await asyncio.to_thread(self.images.resolve, ref)
+            except NotFound:
+                if self.service.pull is None:
+                    raise
+        if self.service.pull is not None:
+            async for message in self.service.pull(ref):  # its progress, in the build's output
+                await self.emit(message)
         return await asyncio.to_thread(self.images.resolve, ref)
 
     def image_config(self, image_id: str) -> dict[str, Any]:

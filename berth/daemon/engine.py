@@ -46,7 +46,7 @@ class Engine:
         self.registries = Registries(config, self.image_store, self.events)
         self.volumes = self.containers.volumes
         self.container_files = ContainerFiles(self.containers, self.image_store)
-        self.builds = BuildService(config.data_root, self.containers, self.image_store)
+        self.builds = BuildService(config.data_root, self.containers, self.image_store, self.registries.pull_one)
         self.execs = ExecService(self.containers)
         self.health = HealthMonitor(self.containers, self.execs)
         self.system = SystemService(config, self.containers, self.image_store)

@@ -64,6 +64,10 @@ class Registries:
 
         return in_thread(work)
 
+    def pull_one(self, image: str) -> AsyncIterator[dict[str, Any]]:
+        """Pull `image` (its `latest` tag if it names none), anonymously: a build's FROM."""
+        return self.pull(str(reference.parse(image).with_default_tag()), None, None, None)
+
     def push(self, name: str, tag: str | None, auth: str | None) -> AsyncIterator[dict[str, Any]]:
         """/images/{name}/push: the tag, or every tag of the repository."""
         ref = reference.parse(name)

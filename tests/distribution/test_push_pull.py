@@ -116,3 +116,19 @@ def test_the_docker_cli_pushes_and_pulls_through_berthd(daemon, registry):
     assert docker(daemon, "run", "--rm", name, "cat", "/made-by-test").stdout == f"{name}\n"
     missing = docker(daemon, "pull", f"{registry}/docker/absent", check=False)
     assert missing.returncode == 1 and "Error response from daemon" in missing.stderr
+
+
+def test_build_pulls_a_base_image_it_does_not_have(daemon, registry, tmp_path):
+    base = new_image(daemon, f"{registry}/bases/made")
+    daemon.berth("push", base)
+    daemon.berth("rmi", base)
+    (tmp_path / "Dockerfile").write_text(f"FROM {base}\nRUN cat /made-by-test > /copied\n")
+    built = daemon.berth("build", "-t", "built-on-pulled", str(tmp_path))
+    assert f"Status: Downloaded newer image for {base}:latest" in built.stdout
+    assert daemon.berth("run", "--rm", "built-on-pulled", "cat", "/copied").stdout == f"{base}\n"
+
+    (tmp_path / "Dockerfile").write_text(f"FROM {registry}/bases/absent\n")
+    missing = daemon.berth("build", str(tmp_path), check=False)
+    assert missing.returncode == 1
+    assert f"repository {registry}/bases/absent not found" in missing.stderr
+    daemon.berth("rmi", "built-on-pulled")

@@ -25,7 +25,7 @@ def _options(request: Request) -> BuildOptions:
         tags=request.args("t"), build_args=parse_build_args(request.arg("buildargs")), labels=labels,
         target=request.arg("target") or "", no_cache=request.flag("nocache"), remove=request.flag("rm", True),
         cache_from=_json_list(request.arg("cachefrom")),
-        force_remove=request.flag("forcerm"), network_mode=request.arg("networkmode") or "",
+        force_remove=request.flag("forcerm"), pull=request.flag("pull"), network_mode=request.arg("networkmode") or "",
         extra_hosts=[host for value in request.args("extrahosts") for host in value.split(",") if host])
 
 
