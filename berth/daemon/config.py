@@ -136,6 +136,12 @@ def load_config(config_file: Path | None, overrides: dict[str, Any]) -> DaemonCo
         log_config({"Type": config.log_driver, "Config": config.log_opts})
     except InvalidArgument as exc:
         raise ConfigError(str(exc)) from None
+    from berth.distribution.policy import RegistryPolicy
+
+    try:
+        RegistryPolicy(config.insecure_registries, config.registry_mirrors)
+    except InvalidArgument as exc:
+        raise ConfigError(f"unable to configure the berth daemon with file {config_file}: {exc}") from None
     if config.seccomp_profile not in ("", "builtin", "unconfined"):
         config.seccomp_profile_json = _read_seccomp_profile(config.seccomp_profile)
     return config

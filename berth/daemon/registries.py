@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from berth.daemon.config import ConfigError, DaemonConfig
+from berth.daemon.config import DaemonConfig
 from berth.daemon.events import EventBus
 from berth.distribution.auth import Credentials
 from berth.distribution.login import login
@@ -15,7 +15,6 @@ from berth.distribution.progress import Emit
 from berth.distribution.pull import Puller
 from berth.distribution.push import Pusher
 from berth.distribution.sources import Sources
-from berth.errdefs import InvalidArgument
 from berth.image import reference
 from berth.image.service import ImageService
 
@@ -42,10 +41,7 @@ def in_thread(work: Callable[[Emit], None]) -> AsyncIterator[dict[str, Any]]:
 
 class Registries:
     def __init__(self, config: DaemonConfig, store: ImageService, events: EventBus) -> None:
-        try:
-            self.policy = RegistryPolicy(config.insecure_registries, config.registry_mirrors, config.certs_dir)
-        except (InvalidArgument, ValueError) as exc:
-            raise ConfigError(str(exc)) from None
+        self.policy = RegistryPolicy(config.insecure_registries, config.registry_mirrors, config.certs_dir)
         self.store = store
         self.events = events
         self.sources = Sources(store.db)

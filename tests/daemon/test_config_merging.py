@@ -149,3 +149,17 @@ def test_a_bind_mode_is_checked_as_dockerd_checks_it(tmp_path, mode):
 def test_other_bind_modes_are_refused(tmp_path, mode):
     with pytest.raises(InvalidArgument, match=f"invalid mode: {re.escape(mode)}"):
         bind_mounts({"Binds": [f"{tmp_path}:/c:{mode}"]})
+
+
+def test_insecure_registries_and_mirrors_are_checked_at_start(tmp_path):
+    path = tmp_path / "daemon.json"
+    path.write_text(json.dumps({"insecure-registries": ["http://192.168.12.45:5000"]}))
+    with pytest.raises(ConfigError, match="insecure registry http://192.168.12.45:5000 should not contain '://'"):
+        load_config(path, {})
+    path.write_text(json.dumps({"registry-mirrors": ["mirror.example"]}))
+    with pytest.raises(ConfigError, match="invalid mirror"):
+        load_config(path, {})
+    path.write_text(json.dumps({"insecure-registries": ["192.168.12.45:5000"], "registry-mirrors": ["https://m.example"]}))
+    config = load_config(path, {})
+    assert (config.insecure_registries, config.registry_mirrors) == (["192.168.12.45:5000"], ["https://m.example"])
+    assert config.certs_dir == tmp_path / "certs.d"
