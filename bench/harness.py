@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from berth.linux.syscalls import CLONE_NEWNET, setns  # noqa: E402
-from tests.daemon_harness import isolate, make_host_netns, remove_cgroups  # noqa: E402,F401 - the suite's helpers
+from tests.daemon_harness import dockerd_command, isolate, make_host_netns, remove_cgroups  # noqa: E402,F401 - the suite's helpers
 
 BIN = Path(sys.executable).parent
 DOCKER = shutil.which("docker")
@@ -91,11 +91,7 @@ def start_dockerd() -> Engine | None:
         return None
 
     def argv(base: Path) -> list[str]:
-        return [DOCKERD, "--data-root", str(base / "data"), "--exec-root", str(base / "run"),
-                "--pidfile", str(base / "docker.pid"), "-H", f"unix://{base / 'engine.sock'}",
-                "--ip6tables=false",  # its default bridge and NAT, in the bench's own network namespace
-                "--containerd-namespace", "bench", "--containerd-plugins-namespace", "bench-plugins",
-                "--storage-driver", "overlay2"]
+        return dockerd_command(base, "--ip6tables=false")  # its default bridge and NAT, in its own network namespace
 
     engine = Engine("dockerd", argv, DOCKER)
     engine.import_busybox()

@@ -142,6 +142,14 @@ class Daemon:
         shutil.rmtree(self.base, ignore_errors=True)
 
 
+def dockerd_command(base: Path, *flags: str) -> list[str]:
+    """Debian's dockerd with everything of its own under `base` (its containerd in namespaces of its own)."""
+    return [shutil.which("dockerd") or "dockerd", "--data-root", str(base / "data"), "--exec-root", str(base / "run"),
+            "--pidfile", str(base / "docker.pid"), "-H", f"unix://{base / 'engine.sock'}",
+            "--containerd-namespace", f"ns-{base.name}", "--containerd-plugins-namespace", f"plugins-{base.name}",
+            "--storage-driver", "overlay2", *flags]
+
+
 def kill_processes_under(base: Path) -> None:
     """SIGKILL every process whose command line or working files mention `base`, and its cgroup kids;
     return once they are gone."""

@@ -132,3 +132,45 @@ def test_build_pulls_a_base_image_it_does_not_have(daemon, registry, tmp_path):
     assert missing.returncode == 1
     assert f"repository {registry}/bases/absent not found" in missing.stderr
     daemon.berth("rmi", "built-on-pulled")
+
+
+def put_index(registry: str, namespace, repository: str, tag: str, entries: list[tuple[str, str]]) -> str:
+    """An OCI index under `tag` whose entries are (platform, manifest digest) of pushed images."""
+    import httpx
+
+    from berth.network import netns
+
+    with netns.entered(str(namespace)), httpx.Client(base_url=f"http://{registry}/v2/{repository}") as http:
+        manifests = []
+        for platform, digest in entries:
+            manifest = http.get(f"/manifests/{digest}", headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"})
+            os_name, architecture = platform.split("/")
+            manifests.append({"mediaType": manifest.headers["content-type"], "digest": digest,
+                              "size": len(manifest.content), "platform": {"os": os_name, "architecture": architecture}})
+        index = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                            "manifests": manifests}).encode()
+        put = http.put(f"/manifests/{tag}", content=index, headers={"Content-Type": "application/vnd.oci.image.index.v1+json"})
+        assert put.status_code == 201, put.text
+        return put.headers["docker-content-digest"]
+
+
+def test_a_multi_platform_image_pulls_the_platform_asked_for(daemon, registry):
+    from berth.image.config import host_architecture
+
+    other = "arm64" if host_architecture() != "arm64" else "amd64"
+    native = new_image(daemon, f"{registry}/multi/app:native")
+    foreign = new_image(daemon, f"{registry}/multi/app:foreign")
+    digests = {tag: DIGEST_LINE.search(daemon.berth("push", name).stdout).group(2)
+               for tag, name in (("native", native), ("foreign", foreign))}
+    index = put_index(registry, daemon.netns, "multi/app", "latest",
+                      [(f"linux/{host_architecture()}", digests["native"]), (f"linux/{other}", digests["foreign"])])
+    daemon.berth("rmi", native, foreign)
+
+    daemon.berth("pull", f"{registry}/multi/app")
+    assert daemon.berth("run", "--rm", f"{registry}/multi/app", "cat", "/made-by-test").stdout == f"{native}\n"
+    assert repo_digests(daemon, f"{registry}/multi/app") == [f"{registry}/multi/app@{index}"]
+
+    daemon.berth("pull", "--platform", f"linux/{other}", f"{registry}/multi/app")
+    assert daemon.berth("run", "--rm", f"{registry}/multi/app", "cat", "/made-by-test").stdout == f"{foreign}\n"
+    absent = daemon.berth("pull", "--platform", "linux/s390x", f"{registry}/multi/app", check=False)
+    assert absent.returncode == 1 and "no matching manifest for linux/s390x in the manifest list entries" in absent.stderr
