@@ -2,6 +2,7 @@
 asks, and the distribution spec's requests on one repository."""
 from __future__ import annotations
 
+import socket
 import ssl
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -38,9 +39,22 @@ def registry_error(response: httpx.Response, default: str = "") -> BerthError:
 def transport_error(method: str, url: str, error: Exception) -> Unavailable:
     """A request that got no answer, in Go's words where a Docker user knows them."""
     reason = str(error) or type(error).__name__
-    if isinstance(error.__context__, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in reason:
-        reason = f"x509: {getattr(error.__context__, 'verify_message', None) or reason}"
+    cause = _root_cause(error)
+    address = httpx.URL(url).netloc.decode()
+    if isinstance(cause, ssl.SSLCertVerificationError):
+        reason = f"x509: {cause.verify_message or reason}"
+    elif isinstance(cause, socket.gaierror):
+        reason = f"dial tcp: lookup {httpx.URL(url).host}: {cause.strerror}"
+    elif isinstance(cause, OSError) and cause.strerror:
+        reason = f"dial tcp {address}: connect: {cause.strerror.lower()}"
     return Unavailable(f'{method.title()} "{url}": {reason}')
+
+
+def _root_cause(error: BaseException) -> BaseException:
+    """The first error in the chain that is not httpx's or httpcore's wrapping of it."""
+    while (error.__cause__ or error.__context__) is not None and type(error).__module__.startswith(("httpx", "httpcore")):
+        error = error.__cause__ or error.__context__  # type: ignore[assignment]
+    return error
 
 
 def _speaks_plain_http(url: str) -> Unavailable | None:
