@@ -111,3 +111,13 @@ def test_info_lists_the_insecure_registries_and_mirrors(busybox_tar):
         info = daemon.berth("info").stdout
         assert f" Insecure Registries:\n  {REGISTRY}\n  127.0.0.0/8\n  10.20.0.0/16\n" in info
         assert " Registry Mirrors:\n  https://mirror.example\n" in info
+
+
+def test_docker_hub_names_are_pulled_through_a_registry_mirror(fresh_daemon, tmp_path):
+    with berth_registry(fresh_daemon.netns, tmp_path / "mirror") as mirror:
+        new_image(fresh_daemon, f"{mirror}/library/mirrored")
+        fresh_daemon.berth("push", f"{mirror}/library/mirrored")
+        restart_with(fresh_daemon, **{"registry-mirrors": [f"http://{mirror}"]})
+        pulled = fresh_daemon.berth("pull", "mirrored").stdout
+        assert "Status: Downloaded newer image for mirrored:latest" in pulled
+        assert fresh_daemon.berth("run", "--rm", "mirrored", "cat", "/made-by-test").stdout == f"{mirror}/library/mirrored\n"
