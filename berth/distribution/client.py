@@ -12,7 +12,7 @@ import httpx
 
 from berth.distribution.auth import Authorizer, Challenge, Credentials
 from berth.distribution.policy import Endpoint, RegistryPolicy
-from berth.errdefs import BerthError, Forbidden, NotFound, Unauthorized, Unavailable
+from berth.errdefs import BerthError, Forbidden, NotFound, Unauthorized
 
 TIMEOUT = httpx.Timeout(60.0, connect=15.0)
 API_VERSION_HEADER = "Docker-Distribution-Api-Version"
@@ -36,7 +36,11 @@ def registry_error(response: httpx.Response, default: str = "") -> BerthError:
     return kind(text)
 
 
-def transport_error(method: str, url: str, error: Exception) -> Unavailable:
+class Unreachable(BerthError):
+    """No answer from the registry (dockerd answers such a pull with 500, not 503)."""
+
+
+def transport_error(method: str, url: str, error: Exception) -> Unreachable:
     """A request that got no answer, in Go's words where a Docker user knows them."""
     reason = str(error) or type(error).__name__
     cause = _root_cause(error)
@@ -47,7 +51,7 @@ def transport_error(method: str, url: str, error: Exception) -> Unavailable:
         reason = f"dial tcp: lookup {httpx.URL(url).host}: {cause.strerror}"
     elif isinstance(cause, OSError) and cause.strerror:
         reason = f"dial tcp {address}: connect: {cause.strerror.lower()}"
-    return Unavailable(f'{method.title()} "{url}": {reason}')
+    return Unreachable(f'{method.title()} "{url}": {reason}')
 
 
 def _root_cause(error: BaseException) -> BaseException:
@@ -57,7 +61,7 @@ def _root_cause(error: BaseException) -> BaseException:
     return error
 
 
-def _speaks_plain_http(url: str) -> Unavailable | None:
+def _speaks_plain_http(url: str) -> Unreachable | None:
     """For an HTTPS endpoint that failed: Go's words if the server answers plain HTTP instead."""
     if not url.startswith("https://"):
         return None
@@ -65,7 +69,7 @@ def _speaks_plain_http(url: str) -> Unavailable | None:
         httpx.get("http://" + url.removeprefix("https://"), timeout=5)
     except httpx.HTTPError:
         return None
-    return Unavailable(f'Get "{url}": http: server gave HTTP response to HTTPS client')
+    return Unreachable(f'Get "{url}": http: server gave HTTP response to HTTPS client')
 
 
 class Registry:
@@ -89,15 +93,16 @@ class Registry:
     def connect(self) -> None:
         """Ping `/v2/` at each endpoint in turn; the first that answers is the one used."""
         failure: BerthError | None = None
-        for endpoint in self.policy.endpoints(self.host):
+        endpoints = self.policy.endpoints(self.host)
+        for endpoint in endpoints:
             http = httpx.Client(verify=endpoint.verify, timeout=TIMEOUT, follow_redirects=True)
             url = f"{endpoint.url}/v2/"
             try:
                 response = http.get(url)
             except httpx.TransportError as error:
                 http.close()
-                if not (failure and endpoint.plain_http):
-                    failure = _speaks_plain_http(url) or transport_error("GET", url, error)
+                last = endpoint is endpoints[-1]  # its error is the one reported, as dockerd's
+                failure = (_speaks_plain_http(url) if last else None) or transport_error("GET", url, error)
                 continue
             if response.status_code not in (200, 401) and not endpoint.mirror:
                 http.close()
