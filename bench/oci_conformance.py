@@ -7,7 +7,9 @@ suite itself and the two libraries Debian lacks (ginkgo v2 and reggie, at the ve
 go.mod names) are exported from git directories under --mirror, the copies the search tool's `fetch`
 brings (`github:opencontainers/distribution-spec`, `github:onsi/ginkgo`, `github:bloodorangeio/reggie`
 land in /work/.mirror/<owner>+<name>/repo). With no Go module proxy here, the suite is built in GOPATH
-mode, whose minimal module compatibility resolves the `/v2` import paths. Nothing is kept in the project.
+mode, whose minimal module compatibility resolves the `/v2` import paths. Debian's libraries are older than
+some the go.mod names (gomega 1.10.3 for 1.27.8): the suite builds and runs with them, though a failed
+SatisfyAny prints its matchers as Go's `%!s(...)`. Nothing is kept in the project.
 
 Each registry runs on 127.0.0.1 with a fresh storage root and deletion enabled, once for each order of
 the suite's teardown (manifests deleted before their blobs, then after), all four workflows on. Neither
@@ -183,7 +185,8 @@ def main() -> None:
     parser.add_argument("--suite-ref", default=SUITE_REF, help="tag or commit of distribution-spec to build")
     parser.add_argument("--registry", action="append", choices=REGISTRIES,
                         help="registry to test (repeatable; default: berth, and docker-registry when installed)")
-    parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "berth-oci-conformance")
+    parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "berth-oci-conformance",
+                        help="where the build, the storage roots, the logs and the reports go")
     args = parser.parse_args()
     registries = args.registry or [r for r in REGISTRIES if r == "berth" or shutil.which(r)]
     args.workdir.mkdir(parents=True, exist_ok=True)
