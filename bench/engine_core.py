@@ -9,8 +9,7 @@ import argparse
 import compileall
 import time
 
-from harness import (DOCKER, ROOT, Engine, drop_caches, isolate, median_seconds, start_berthd, start_dockerd,
-                     used_memory)
+from harness import DOCKER, ROOT, Engine, drop_caches, isolate, median_seconds, start_berthd, start_dockerd, used_memory
 
 
 def run_latency(engine: Engine, cli: str, runs: int, network: str = "none") -> float:

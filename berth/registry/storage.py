@@ -171,7 +171,8 @@ class Storage:
         return manifest
 
     def resolve(self, name: str, reference: str) -> str:
-        """The digest a tag or digest names in the repository; NAME_UNKNOWN or MANIFEST_UNKNOWN."""
+        """The digest a tag or digest names in the repository; NAME_UNKNOWN or MANIFEST_UNKNOWN (also for a
+        reference that is neither a tag nor a digest: it names no manifest the repository could have)."""
         self.require(name)
         if names.is_tag(reference):
             try:
@@ -179,8 +180,11 @@ class Storage:
             except FileNotFoundError:
                 raise RegistryError(MANIFEST_UNKNOWN, f"manifest {name}:{reference} unknown",
                                     {"tag": reference}) from None
+        elif digests.is_digest(reference):
+            digest = reference
         else:
-            digest = names.digest(reference)
+            raise RegistryError(MANIFEST_UNKNOWN, f"{reference!r} is neither a tag nor a digest",
+                                {"reference": reference})
         if not self._revision(name, digest).exists():
             raise RegistryError(MANIFEST_UNKNOWN, f"manifest {name}@{digest} unknown", {"digest": digest})
         return digest

@@ -81,6 +81,17 @@ def test_an_unknown_manifest_is_manifest_unknown(client: Client) -> None:
         assert (reply.status, reply.error_codes) == (404, ["MANIFEST_UNKNOWN"])
 
 
+def test_a_reference_that_is_neither_tag_nor_digest_names_no_manifest_so_404(client: Client) -> None:
+    """A pull by a reference no manifest can have (an invalid tag, a malformed digest) finds nothing:
+    404 MANIFEST_UNKNOWN for GET and HEAD, as for any manifest the repository lacks, not a 400."""
+    client.push_image("app", "v1")
+    for reference in (".not-a-tag", "-v1", "sha256:nothex", "md5:abc"):
+        for method in ("GET", "HEAD"):
+            reply = client.request(method, f"/v2/app/manifests/{reference}")
+            assert reply.status == 404, (method, reference)
+        assert client.request("GET", f"/v2/app/manifests/{reference}").error_codes == ["MANIFEST_UNKNOWN"]
+
+
 def test_a_manifest_naming_blobs_the_repository_lacks_is_manifest_blob_unknown(client: Client) -> None:
     config = client.push_blob("other", b"{}")  # in another repository only
     document = {"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": descriptor(OCI_CONFIG, b"{}", config),
