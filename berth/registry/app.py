@@ -6,7 +6,7 @@ import asyncio
 import json
 import re
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from berth.image.manifest import OCI_INDEX
@@ -22,7 +22,7 @@ from berth.registry.errors import (
     UNSUPPORTED,
     RegistryError,
 )
-from berth.registry.http import BodyTooLarge, Request, Response
+from berth.registry.http import BodyTooLarge, FileBody, Request, Response
 from berth.registry.storage import Storage
 from berth.registry.uploads import Session, Uploads
 from berth.store import BlobWriter
@@ -154,27 +154,12 @@ class Registry:
         headers = [("Content-Type", "application/octet-stream"), ("Docker-Content-Digest", digest),
                    ("Accept-Ranges", "bytes"), ("ETag", f'"{digest}"')]
         wanted = _byte_range(request.headers.get("range"), size)
+        blob = await asyncio.to_thread(self.storage.open_blob, digest)  # open now: a delete cannot cut it short
         if wanted is None:
-            return Response(200, headers, self._blob_chunks(digest, 0, size), size)
+            return Response(200, headers, FileBody(blob, 0, size))
         start, end = wanted
         headers.append(("Content-Range", f"bytes {start}-{end}/{size}"))
-        return Response(206, headers, self._blob_chunks(digest, start, end + 1 - start), end + 1 - start)
-
-    async def _blob_chunks(self, digest: str, start: int, length: int) -> AsyncIterator[bytes]:
-        """`length` bytes of the blob from `start` (a whole blob is read through the store's verifying reader)."""
-        whole = start == 0 and length == await asyncio.to_thread(self.storage.blobs.size, digest)
-        source = await asyncio.to_thread(self.storage.blob_reader, digest, None if whole else start)
-        try:
-            while length > 0:
-                data = await asyncio.to_thread(source.read, min(CHUNK, length))
-                if not data:
-                    raise EOFError(f"blob {digest} is shorter than its size")
-                length -= len(data)
-                yield data
-            if whole:
-                await asyncio.to_thread(source.read, 1)  # at the end, the verifying reader checks the digest
-        finally:
-            source.close()
+        return Response(206, headers, FileBody(blob, start, end + 1 - start))
 
     async def delete_blob(self, request: Request, name: str, digest: str) -> Response:
         self._check_delete()

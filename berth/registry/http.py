@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import select
 import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import BinaryIO
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import h11
@@ -18,6 +22,8 @@ import h11
 log = logging.getLogger("berth.registry")
 
 READ_SIZE = 1 << 20
+SEND_TIMEOUT = 60.0  # seconds a client may take no data before its connection is dropped
+SENDERS = 32  # blob downloads served at once by the kernel; more wait their turn
 
 
 class BodyTooLarge(Exception):
@@ -48,12 +54,32 @@ class Request:
 
 
 @dataclass
+class FileBody:
+    """`length` bytes of an open file from `offset`, sent by sendfile(2) (over TLS, read and written by
+    the event loop); the server closes the file once sent."""
+
+    file: BinaryIO
+    offset: int
+    length: int
+
+
+class _SentByKernel:
+    """Stands for a FileBody's bytes in h11's count of the Content-Length (the kernel sent them)."""
+
+    def __init__(self, length: int) -> None:
+        self.length = length
+
+    def __len__(self) -> int:
+        return self.length
+
+
+@dataclass
 class Response:
-    """`body` is bytes, or chunks streamed after the head, `length` bytes in all."""
+    """`body` is bytes, chunks streamed after the head (`length` bytes in all), or a file's bytes."""
 
     status: int
     headers: list[tuple[str, str]] = field(default_factory=list)
-    body: bytes | AsyncIterator[bytes] = b""
+    body: bytes | AsyncIterator[bytes] | FileBody = b""
     length: int | None = None
 
 
@@ -66,6 +92,8 @@ class HttpServer:
     def __init__(self, handler: Handler, server_headers: list[tuple[str, str]]) -> None:
         self.handler = handler
         self.server_headers = server_headers
+        # threads of their own: slow clients of big blobs never hold up the storage work of other requests
+        self._senders = ThreadPoolExecutor(SENDERS, thread_name_prefix="sendfile")
 
     async def serve_tcp(self, host: str, port: int, tls: ssl.SSLContext | None = None) -> asyncio.Server:
         return await asyncio.start_server(self._connection, host or None, port, ssl=tls, limit=READ_SIZE)
@@ -125,12 +153,24 @@ class HttpServer:
         headers = [*self.server_headers, *response.headers]
         body = response.body
         length = len(body) if isinstance(body, bytes) and response.length is None else response.length
+        if isinstance(body, FileBody):
+            length = body.length
         if length is not None and response.status != 204:
             headers.append(("Content-Length", str(length)))
         writer.write(conn.send(h11.Response(status_code=response.status, headers=headers)))
         if isinstance(body, bytes):
             if body and not head_only:
                 writer.write(conn.send(h11.Data(data=body)))
+        elif isinstance(body, FileBody):
+            with body.file:
+                if not head_only and body.length:
+                    await writer.drain()
+                    if writer.get_extra_info("ssl_object") is None:  # the kernel copies, in a worker thread
+                        await asyncio.get_running_loop().run_in_executor(
+                            self._senders, _send_file, writer.get_extra_info("socket").fileno(), body)
+                    else:
+                        await asyncio.get_running_loop().sendfile(writer.transport, body.file, body.offset, body.length)
+                    conn.send_with_data_passthrough(h11.Data(data=_SentByKernel(body.length)))  # type: ignore[arg-type]
         else:
             try:
                 while not head_only and (chunk := await anext(body, None)) is not None:
@@ -142,6 +182,22 @@ class HttpServer:
                     await aclose()
         writer.write(conn.send(h11.EndOfMessage()))
         await writer.drain()
+
+
+def _send_file(socket_fd: int, body: FileBody) -> None:
+    """sendfile(2) the body to the (non-blocking) socket, waiting whenever its buffer is full: the
+    copying happens in this thread, so many clients are served on every CPU, not only the event loop's."""
+    offset, left = body.offset, body.length
+    while left:
+        try:
+            sent = os.sendfile(socket_fd, body.file.fileno(), offset, left)
+        except BlockingIOError:
+            if not select.select([], [socket_fd], [], SEND_TIMEOUT)[1]:
+                raise ConnectionError(f"the client took nothing for {SEND_TIMEOUT:g} s") from None
+            continue
+        if sent == 0:
+            raise EOFError("the blob's file is shorter than its size")
+        offset, left = offset + sent, left - sent
 
 
 def _request(event: h11.Request, body: AsyncIterator[bytes]) -> Request:

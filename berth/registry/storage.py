@@ -103,13 +103,10 @@ class Storage:
             raise RegistryError(BLOB_UNKNOWN, f"blob {digest} unknown to repository {name}", {"digest": digest})
         return self.blobs.size(digest)
 
-    def blob_reader(self, digest: str, start: int | None) -> BinaryIO:
-        """The whole blob, verified as it is read (start None), or its bytes from `start` on."""
-        if start is None:
-            return self.blobs.open(digest)
-        reader = open(self.blobs.path(digest), "rb")  # noqa: SIM115 - the caller closes it
-        reader.seek(start)
-        return reader
+    def open_blob(self, digest: str) -> BinaryIO:
+        """The blob's file, to send as it is: its digest was checked when it was stored, and clients
+        check it again; the caller closes it."""
+        return open(self.blobs.path(digest), "rb")  # noqa: SIM115
 
     def link_blob(self, name: str, digest: str) -> None:
         """Let the repository serve a blob the store has."""
