@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages berth needs at run and test time, if any is missing.
 set -euo pipefail
-packages=(python3-venv busybox-static iproute2 nftables libnftables1 runc crun tini procps docker.io docker-compose skopeo umoci openssl docker-registry
+packages=(python3-venv busybox-static git iproute2 nftables libnftables1 runc crun tini procps docker.io docker-compose skopeo umoci openssl docker-registry
           golang-github-opencontainers-image-spec-dev)  # the last: OCI JSON schemas the tests validate against
 missing=()
 for p in "${packages[@]}"; do

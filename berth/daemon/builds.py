@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from berth.atomicfile import write_atomic
-from berth.build import copying
+from berth.build import copying, gitcontext
 from berth.build.builder import Builder, BuildError, BuildOptions
 from berth.daemon.containers import ContainerService
 from berth.daemon.logs import STDERR, LogQuery
@@ -55,10 +55,12 @@ class BuildService:
             context, lambda stream: _unpack_context(stream, work / "context")))
 
     async def receive_remote(self, url: str) -> Path:
-        """A context from a URL (`docker build http://…/context.tar`): a tar, plain or compressed, or a
-        Dockerfile alone."""
+        """A context from a URL: a git repository (`#REF:DIR`), or over http(s) a tar, plain or
+        compressed, or a Dockerfile alone."""
+        if gitcontext.is_git_url(url):
+            return await self._scratch(lambda work: asyncio.to_thread(_clone_context, url, work))
         if not url.startswith(("http://", "https://")):
-            raise InvalidArgument(f"unable to prepare context: berth takes a context from http(s) URLs only, not {url}")
+            raise InvalidArgument(f"unable to prepare context: {url} is neither a git repository nor an http(s) URL")
         return await self._scratch(lambda work: asyncio.to_thread(_fetch_context, url, work))
 
     async def _scratch(self, fill: Callable[[Path], Awaitable[None]]) -> Path:
@@ -217,6 +219,13 @@ def _unpack_context(stream: BinaryIO, target: Path) -> None:
         apply_tar(plain, target, whiteouts=False)
     except (LayerError, EOFError) as error:
         raise InvalidArgument(f"the build context is not a valid tar archive: {error}") from None
+
+
+def _clone_context(url: str, work: Path) -> None:
+    """Clone the repository into `work/git` and make its context directory `work/context`."""
+    context = gitcontext.clone(url, work / "git")
+    (work / "context").rmdir()
+    context.rename(work / "context")  # the rest of the clone goes with the scratch directory
 
 
 def _fetch_context(url: str, work: Path) -> None:

@@ -57,7 +57,7 @@ def build(add_host: tuple[str, ...], build_arg: tuple[str, ...], cache_from: tup
         "q": quiet or None, "extrahosts": ",".join(add_host) or None, "pull": pull or None, "platform": platform,
         "cachefrom": json.dumps(list(cache_from)) if cache_from else None,
     }
-    if context.startswith(("http://", "https://")):  # the daemon fetches it (a tar, or a Dockerfile)
+    if context.startswith(("http://", "https://", "git://", "git@", "github.com/")):  # the daemon fetches it
         response = api().request("POST", "/build", {**params, "remote": context, "dockerfile": file_})
         image_id = _show(response.iter_json(), quiet)
     else:
