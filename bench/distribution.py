@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.harness import Engine, isolate, start_berthd, start_dockerd  # noqa: E402
+from bench.harness import Engine, isolate, side_by_side  # noqa: E402
 from tests.registries import docker_registry  # noqa: E402
 
 TARGET_RATIO = 0.4
@@ -49,16 +48,7 @@ def main() -> None:
     size_mb = int(sys.argv[1]) if len(sys.argv) > 1 else 200
     runs = int(sys.argv[2]) if len(sys.argv) > 2 else 3
     isolate()
-    results: dict[str, dict[str, float]] = {}
-    with tempfile.TemporaryDirectory(prefix="bench-distribution-", dir="/var/tmp") as scratch:
-        for start in (start_berthd, start_dockerd):
-            engine = start()
-            if engine is None:
-                raise SystemExit("dockerd is not installed: the comparison needs it (docker.io)")
-            try:
-                results[engine.name] = measure(engine, size_mb, runs, Path(scratch))
-            finally:
-                engine.close()
+    results = side_by_side(lambda engine, scratch: measure(engine, size_mb, runs, scratch), "bench-distribution-")
     print(f"{size_mb} MB random-data layer, docker-registry on loopback, median of {runs} "
           f"(target: berthd at most {TARGET_RATIO}x dockerd)")
     print(f"{'operation':<12}{'berthd':>10}{'dockerd':>10}{'ratio':>8}")

@@ -122,3 +122,18 @@ def used_memory() -> int:
 def drop_caches() -> None:
     os.sync()
     Path("/proc/sys/vm/drop_caches").write_text("3\n")
+
+
+def side_by_side(measure: Callable[[Engine, Path], dict[str, float]], prefix: str) -> dict[str, dict[str, float]]:
+    """`measure(engine, scratch)` on berthd, then on dockerd (required), each in a fresh engine: results by name."""
+    results: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix=prefix, dir="/var/tmp") as scratch:
+        for start in (start_berthd, start_dockerd):
+            engine = start()
+            if engine is None:
+                raise SystemExit("dockerd is not installed: the comparison needs it (docker.io)")
+            try:
+                results[engine.name] = measure(engine, Path(scratch))
+            finally:
+                engine.close()
+    return results

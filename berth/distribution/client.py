@@ -15,7 +15,6 @@ from berth.distribution.policy import Endpoint, RegistryPolicy
 from berth.errdefs import BerthError, Forbidden, NotFound, Unauthorized
 
 TIMEOUT = httpx.Timeout(60.0, connect=15.0)
-API_VERSION_HEADER = "Docker-Distribution-Api-Version"
 
 
 def registry_error(response: httpx.Response, default: str = "") -> BerthError:

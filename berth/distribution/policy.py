@@ -52,10 +52,6 @@ class RegistryPolicy:
             if not mirror.startswith(("http://", "https://")):
                 raise InvalidArgument(f"invalid mirror: unsupported scheme in {mirror!r}: must use either 'https://' or 'http://'")
 
-    @property
-    def insecure_cidrs(self) -> list[str]:
-        return [str(cidr) for cidr in self._cidrs]
-
     def is_secure(self, host: str) -> bool:
         """dockerd's rule: insecure if listed by name, or if the host (an IP, or a name's addresses)
         falls in an insecure CIDR (loopback is one)."""
