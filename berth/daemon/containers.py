@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import shutil
 import signal
 import time
@@ -717,6 +718,7 @@ class ContainerService:
             else:
                 self._attach_channel(container, live, channel)
             return
+        await self._end_unrecorded_process(container, live)
         if status == Status.REMOVING or (status == Status.EXITED and container.host_config.get("AutoRemove")):
             await self._remove(container, live)  # a removal the daemon's end cut short
             return
@@ -726,6 +728,24 @@ class ContainerService:
                     await self._launch(container, live)
                 except (BerthError, OSError) as exc:
                     log.error("could not restart %s: %s", container.id[:12], exc)
+
+    async def _end_unrecorded_process(self, container: Container, live: Live) -> None:
+        """A start the daemon's end cut short: the monitor started the process, the record never said
+        so, and no client heard it started. Its process is ended (as dockerd ends a task its records
+        do not know), so a later start cannot run a second copy beside it."""
+        try:
+            channel = await self.monitors.connect(self.state_dir(container))
+        except OSError:
+            return  # nothing runs: the usual case
+        log.warning("ending the process of %s, whose start was never recorded", container.id[:12])
+        try:
+            pids = await asyncio.to_thread(cgroups.cgroup_pids, self.cgroup(container))
+        except OSError:
+            pids = []
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        await relay(channel, live.hub, live.stdin)  # until the monitor reports the exit
 
     async def shutdown(self) -> None:
         """Leave containers running (live restore): just stop listening to their monitors."""

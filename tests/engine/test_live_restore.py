@@ -117,3 +117,25 @@ def test_files_of_a_removal_cut_short_are_deleted_when_the_daemon_starts(fresh_d
     daemon.start()
     assert not leftover.exists()
     assert daemon.berth("ps", "-aq").stdout == ""
+
+
+def test_a_start_the_daemon_never_recorded_does_not_leave_a_second_copy_running(fresh_daemon):
+    """kill -9 of the daemon after the monitor started the process but before the record said so: the
+    record still says created (made here by writing it back), and the process must not run on."""
+    import json
+
+    daemon = fresh_daemon
+    container_id = daemon.berth("create", "busybox", "sleep", "1000").stdout.strip()
+    record = daemon.data_root / "containers" / container_id / "config.json"
+    created = record.read_text()
+    daemon.berth("start", container_id)
+    pid = int(daemon.berth("inspect", "-f", "{{.State.Pid}}", container_id).stdout)
+    daemon.kill9()
+    record.write_text(created)  # the record as the crash left it: the start never saved
+    assert json.loads(created)["state"]["status"] == "created"
+    daemon.start()
+    eventually(lambda: not os.path.exists(f"/proc/{pid}"), "the unrecorded process to end")
+    assert daemon.berth("inspect", "-f", "{{.State.Status}}", container_id).stdout.strip() == "created"
+    daemon.berth("start", container_id)
+    cgroup_processes = daemon.berth("top", container_id).stdout.splitlines()[1:]
+    assert len(cgroup_processes) == 1  # one sleep, not two
