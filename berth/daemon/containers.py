@@ -717,6 +717,9 @@ class ContainerService:
                 await self._on_exit(container, live, info)
             else:
                 self._attach_channel(container, live, channel)
+                if status == Status.RUNNING:  # a commit's pause that the daemon's end cut short
+                    with contextlib.suppress(OSError):
+                        await asyncio.to_thread(cgroups.set_frozen, self.cgroup(container), False)
             return
         await self._end_unrecorded_process(container, live)
         if status == Status.REMOVING or (status == Status.EXITED and container.host_config.get("AutoRemove")):

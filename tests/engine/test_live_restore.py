@@ -139,3 +139,18 @@ def test_a_start_the_daemon_never_recorded_does_not_leave_a_second_copy_running(
     daemon.berth("start", container_id)
     cgroup_processes = daemon.berth("top", container_id).stdout.splitlines()[1:]
     assert len(cgroup_processes) == 1  # one sleep, not two
+
+
+def test_a_commit_cut_short_by_a_crash_does_not_leave_the_container_frozen(fresh_daemon):
+    """commit pauses a running container while it reads its layer; a kill -9 of the daemon then left
+    the container frozen (made here by freezing its cgroup as commit does)."""
+    from berth.runtime import cgroups
+
+    daemon = fresh_daemon
+    container_id = daemon.berth("run", "-d", "busybox", "sh", "-c", "while true; do date > /tmp/now; sleep 0.1; done").stdout.strip()
+    cgroup = f"/{daemon.cgroup_parent}/{container_id}"
+    cgroups.set_frozen(cgroup, True)
+    daemon.kill9()
+    daemon.start()
+    assert daemon.berth("inspect", "-f", "{{.State.Status}}", container_id).stdout.strip() == "running"
+    assert daemon.berth("exec", container_id, "echo", "thawed", timeout=20).stdout == "thawed\n"
