@@ -689,6 +689,7 @@ class ContainerService:
                 continue
             self.records.add(container)
             self.live[container.id] = Live()
+        await asyncio.to_thread(self.images.release_layers_of_others, set(self.containers))
         for container in list(self.containers.values()):
             await self._restore_one(container)
         running = [c.id for c in self.containers.values() if c.state.status in HAS_PROCESS]

@@ -302,6 +302,16 @@ class ImageService:
             self.refs.remove_root(conn, key(CONTAINER_KIND, container_id))
         self.refs.collect(self._sweepers())
 
+    def release_layers_of_others(self, container_ids: set[str]) -> None:
+        """Drop the holds of containers not in `container_ids` (removals a crash cut short), and
+        collect what they kept."""
+        prefix = key(CONTAINER_KIND, "")
+        with self.db.transaction() as conn:
+            for root in self.refs.roots(prefix):
+                if root[len(prefix):] not in container_ids:
+                    self.refs.remove_root(conn, root)
+        self.refs.collect(self._sweepers())
+
     def _sweepers(self) -> dict:
         return {"layer": self.layers, "blob": self.blobs.sweeper()}
 

@@ -11,6 +11,7 @@ keeps the existing one.
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -238,9 +239,10 @@ class LayerStore:
                 yield f"{digests.ALGORITHM}:{entry.name}"
 
     def remove(self, name: str) -> int:
-        if name.startswith((_TEMPORARY, _DELETING)):
+        if name.startswith((_TEMPORARY, _DELETING)):  # left by a crash: counted, so prune tells what it freed
+            size = _tree_size(self.dir / name)
             shutil.rmtree(self.dir / name, ignore_errors=True)
-            return 0
+            return size
         try:
             size = self.get(name).size
         except (LayerNotFound, ValueError):
@@ -275,3 +277,13 @@ class LayerStore:
         except (OSError, ValueError) as exc:
             problems.append(f"layer {chain_id}: content does not match its diff ID: {exc}")
         return problems
+
+
+def _tree_size(root: Path) -> int:
+    """Bytes of the regular files under `root`."""
+    total = 0
+    for directory, _, files in os.walk(root):
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(directory, name)).st_size
+    return total

@@ -88,6 +88,11 @@ class References:
         conn.executemany("INSERT OR IGNORE INTO gc_refs (src, dst) VALUES (?, ?)",
                          [(src, child) for child in children])
 
+    def roots(self, prefix: str) -> list[str]:
+        """The roots whose keys start with `prefix`."""
+        return [row[0] for row in self.db.query("SELECT key FROM gc_roots WHERE substr(key, 1, ?) = ?",
+                                                (len(prefix), prefix))]
+
     def referrers(self, target: str) -> list[str]:
         return [row[0] for row in self.db.query("SELECT src FROM gc_refs WHERE dst = ?", (target,))]
 

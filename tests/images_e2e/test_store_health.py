@@ -120,3 +120,28 @@ def test_kill_9_during_an_rmi_leaves_a_consistent_store(fresh_daemon):
         if daemon.berth("image", "inspect", "big:rmi", check=False).returncode == 0:
             daemon.berth("rmi", "big:rmi")
         assert_consistent(daemon)
+
+
+def test_prune_counts_and_removes_what_a_load_cut_short_left(fresh_daemon):
+    daemon = fresh_daemon
+    leftover = daemon.data_root / "layers" / ".tmp-left-by-a-crash" / "diff"
+    leftover.mkdir(parents=True)
+    (leftover / "big").write_bytes(os.urandom(12_000_000))
+    pruned = daemon.berth("image", "prune", "-f").stdout
+    assert "Total reclaimed space: 12MB" in pruned
+    assert not leftover.parent.exists()
+
+
+def test_a_container_removal_cut_short_does_not_keep_its_image_s_layers(fresh_daemon):
+    daemon = fresh_daemon
+    big_image(daemon, "big:held")
+    daemon.berth("rm", "make-big-held")
+    container_id = daemon.berth("create", "big:held").stdout.strip()
+    daemon.kill9()
+    (daemon.data_root / "containers" / container_id / "config.json").unlink()  # where `rm` was when it died
+    daemon.start()
+    assert daemon.berth("ps", "-aq").stdout == ""
+    layers_before = len(list((daemon.data_root / "layers").iterdir()))
+    daemon.berth("rmi", "big:held")
+    assert len(list((daemon.data_root / "layers").iterdir())) == layers_before - 1
+    assert_consistent(daemon)
