@@ -679,8 +679,8 @@ class ContainerService:
         """Load every record; reconnect to live monitors; settle containers that died meanwhile."""
         root = self.config.data_root / "containers"
         for directory in sorted(root.iterdir()):
-            if not (directory / "config.json").exists():
-                shutil.rmtree(directory, ignore_errors=True)  # a removal or creation cut short
+            if not (directory / "config.json").exists():  # a removal or creation cut short
+                await asyncio.to_thread(_remove_leftover, directory)
                 continue
             try:
                 container = Container.load(directory)
@@ -757,6 +757,14 @@ class ContainerService:
             for task in (live.reader, live.restart_task):
                 if task is not None:
                     task.cancel()
+
+
+def _remove_leftover(directory: Path) -> None:
+    """Delete what a crash left of a container's directory, its file systems unmounted first (an
+    rmtree through a mounted root would fail, or worse, reach the image's layers)."""
+    fs.unmount_rootfs(directory)
+    fs.unmount_shm(directory)
+    shutil.rmtree(directory, ignore_errors=True)
 
 
 def _wake(waiters: list[asyncio.Future[int]], exit_code: int) -> None:

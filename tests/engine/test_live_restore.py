@@ -154,3 +154,18 @@ def test_a_commit_cut_short_by_a_crash_does_not_leave_the_container_frozen(fresh
     daemon.start()
     assert daemon.berth("inspect", "-f", "{{.State.Status}}", container_id).stdout.strip() == "running"
     assert daemon.berth("exec", container_id, "echo", "thawed", timeout=20).stdout == "thawed\n"
+
+
+def test_a_removal_cut_short_leaves_no_mounted_root_behind(fresh_daemon):
+    daemon = fresh_daemon
+    container_id = daemon.berth("run", "-d", "busybox", "sleep", "1000").stdout.strip()
+    directory = daemon.data_root / "containers" / container_id
+    pid = int(daemon.berth("inspect", "-f", "{{.State.Pid}}", container_id).stdout)
+    daemon.kill9()
+    os.kill(pid, 9)  # `rm -f` had killed the process and dropped the record, then the daemon died
+    (directory / "config.json").unlink()
+    eventually(lambda: not os.path.exists(f"/proc/{pid}"), "the container's process to end")
+    assert os.path.ismount(directory / "rootfs")
+    daemon.start()
+    assert not directory.exists()
+    assert not os.path.ismount(directory / "rootfs")
