@@ -258,7 +258,7 @@ class ContainerService:
             self.emit(container, "oom")
         self.emit(container, "die", exitCode=str(state.exit_code))
         if container.host_config.get("AutoRemove"):
-            await self.records.save(container)
+            await self._save_settled(container)
             _wake(live.exit_waiters, state.exit_code)
             await self._remove(container, live)
             return
@@ -266,8 +266,16 @@ class ContainerService:
             live.restart_delay = restarts.next_delay(live.restart_delay, ran_for)
             state.status = Status.RESTARTING
             live.restart_task = asyncio.create_task(self._restart_later(container, live, live.restart_delay))
-        await self.records.save(container)
+        await self._save_settled(container)
         _wake(live.exit_waiters, state.exit_code)  # after the save: a stop that returned is on disk
+
+    async def _save_settled(self, container: Container) -> None:
+        """Save the state a process's end settled. A disk that refuses it (full) is logged, not
+        raised: the state holds in memory, and whoever waits for the exit must hear of it."""
+        try:
+            await self.records.save(container)
+        except OSError as exc:
+            log.error("could not record the exit of %s (its record on disk says it runs): %s", container.id[:12], exc)
 
     def _release_resources(self, container: Container) -> None:
         """The bundle's release after the process (berth.daemon.bundles); a failure is logged."""

@@ -8,6 +8,7 @@ import asyncio
 import logging
 import os
 import signal
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from berth import paths
 from berth.daemon.config import ConfigError, DaemonConfig, load_config
 
 log = logging.getLogger("berthd")
+FULL_DISK_BYTES = 1 << 20  # less free space than this, and a failing database is said to be on a full disk
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -54,8 +56,18 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(serve(config))
     except StoreFormatError as exc:
         sys.exit(f"berthd: {exc}")
+    except sqlite3.Error as exc:  # the store's database cannot be opened or written: say where, and why
+        sys.exit(f"berthd: cannot use the metadata database under {config.data_root}: {exc}{_full_disk_note(config.data_root)}")
     except KeyboardInterrupt:
         pass
+
+
+def _full_disk_note(path: Path) -> str:
+    try:
+        stat = os.statvfs(path)
+    except OSError:
+        return ""
+    return " (no space left on device)" if stat.f_bavail * stat.f_frsize < FULL_DISK_BYTES else ""
 
 
 async def serve(config: DaemonConfig) -> None:

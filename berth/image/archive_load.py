@@ -9,17 +9,20 @@ archive changes nothing: the layers it left unpublished are dropped, the rest is
 from __future__ import annotations
 
 import io
+import os
 import json
 import posixpath
 import tarfile
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO
 
+from berth.errdefs import BerthError
 from berth.image import manifest as docs
 from berth.image import reference
 from berth.image.config import host_architecture
 from berth.image.errors import InvalidImage, InvalidReference
 from berth.layer import LayerError
+from berth.layer.apply import OUT_OF_SPACE
 from berth.layer.compression import decompressed, detect
 from berth.layer.hashing import TailCheckingReader
 from berth.layer.store import LAYER_KIND, Unpacked, chain_ids
@@ -75,7 +78,11 @@ class _Contents:
     def _unpack(self, path: str, source: BinaryIO) -> Unpacked:
         try:
             return self.service.layers.unpack(source)
-        except (LayerError, EOFError, OSError, tarfile.TarError) as exc:
+        except OSError as exc:
+            if exc.errno in OUT_OF_SPACE:  # the disk's fault, not the archive's
+                raise BerthError(f"write {exc.filename or path}: {os.strerror(exc.errno or 0).lower()}") from None
+            raise InvalidImage(f"invalid archive: layer {path}: {exc}") from None
+        except (LayerError, EOFError, tarfile.TarError) as exc:
             raise InvalidImage(f"invalid archive: layer {path}: {exc}") from None
 
     def read(self, stream: BinaryIO) -> None:

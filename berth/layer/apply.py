@@ -7,6 +7,7 @@ are kept. The uncompressed stream is hashed on the way, giving the layer's diff 
 """
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import stat
@@ -27,6 +28,8 @@ OPAQUE_XATTR = "trusted.overlay.opaque"
 XATTR_PAX_PREFIX = "SCHILY.xattr."
 _RESERVED_XATTR = "trusted.overlay."
 
+
+OUT_OF_SPACE = (errno.ENOSPC, errno.EDQUOT)  # write errors that say nothing of the archive
 
 class LayerError(InvalidArgument, ValueError):
     """A layer archive that cannot be applied; the message says why, and `reason` says it without
@@ -92,6 +95,8 @@ def _apply_member(root: RootDir, tar: tarfile.TarFile, member: tarfile.TarInfo,
     try:
         return _apply_entry(root, parent, name, parts, tar, member, directory_times, recorder, whiteouts)
     except OSError as exc:
+        if exc.errno in OUT_OF_SPACE:
+            raise  # the disk's fault, not the archive's: the caller says so
         raise LayerError(f"cannot apply {member.name!r}: {exc.strerror or exc}", malformed=False) from None
     finally:
         os.close(parent)
