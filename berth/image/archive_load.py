@@ -9,8 +9,8 @@ archive changes nothing: the layers it left unpublished are dropped, the rest is
 from __future__ import annotations
 
 import io
-import os
 import json
+import os
 import posixpath
 import tarfile
 from dataclasses import dataclass, field
