@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import shutil
+import sqlite3
 import threading
 from functools import lru_cache
 from pathlib import Path
@@ -31,6 +33,8 @@ from berth.runtime.mounts import resolve_in_root
 from berth.runtime.ocispec import Spec
 from berth.runtime.seccomp import PROGRAM_ANNOTATION, compile_program, program_name
 from berth.volume.fill import fill
+
+log = logging.getLogger("berth.daemon")
 
 
 class Bundles:
@@ -188,7 +192,10 @@ class Bundles:
         else:
             threading.Thread(target=shutil.rmtree, args=(removed,), kwargs={"ignore_errors": True},
                              name="remove-files", daemon=True).start()
-        self.images.release_layers(container.id)
+        try:
+            self.images.release_layers(container.id)
+        except sqlite3.Error as exc:  # a full disk, say: the removal stands, the next start drops the hold
+            log.warning("the layers of %s stay held until the daemon restarts: %s", container.id[:12], exc)
 
     # --- its files from outside ------------------------------------------------------------------
     async def mount_filesystem(self, container: Container) -> Path:

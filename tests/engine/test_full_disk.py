@@ -69,3 +69,12 @@ def test_the_daemon_starts_again_on_a_full_disk_or_says_why(small_disk_daemon):
         assert "Traceback" not in log and "no space left on device" in log, log
     else:
         assert daemon.berth("images", "-q").stdout.strip()
+
+
+def test_rm_f_on_a_full_disk_removes_the_container(small_disk_daemon):
+    daemon = small_disk_daemon
+    container_id = daemon.berth("run", "-d", "busybox", "sleep", "1000").stdout.strip()
+    fill(daemon.data_root)
+    removed = daemon.berth("rm", "-f", container_id, check=False)
+    assert removed.returncode == 0, removed.stderr
+    assert daemon.berth("ps", "-aq").stdout == ""
