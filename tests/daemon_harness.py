@@ -2,6 +2,7 @@
 and a cleanup that ends every process, mount and cgroup it made."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -144,9 +145,10 @@ class Daemon:
 
 def dockerd_command(base: Path, *flags: str) -> list[str]:
     """Debian's dockerd with everything of its own under `base` (its containerd in namespaces of its own)."""
+    tag = hashlib.sha256(str(base).encode()).hexdigest()[:12]  # containerd takes [A-Za-z0-9] words only
     return [shutil.which("dockerd") or "dockerd", "--data-root", str(base / "data"), "--exec-root", str(base / "run"),
             "--pidfile", str(base / "docker.pid"), "-H", f"unix://{base / 'engine.sock'}",
-            "--containerd-namespace", f"ns-{base.name}", "--containerd-plugins-namespace", f"plugins-{base.name}",
+            "--containerd-namespace", f"ns-{tag}", "--containerd-plugins-namespace", f"plugins-{tag}",
             "--storage-driver", "overlay2", *flags]
 
 

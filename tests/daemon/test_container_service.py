@@ -132,6 +132,9 @@ class FakeImages:
     def release_layers(self, container_id: str) -> None:
         pass
 
+    def release_layers_of_others(self, container_ids: set[str]) -> None:
+        pass
+
 
 class Clock:
     """Wall time plus what the test adds, for how long a container 'ran'."""
