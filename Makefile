@@ -4,7 +4,7 @@ PY        := $(VENV)/bin/python
 BIN       := /usr/local/bin
 STAMP     := $(VENV)/.installed
 
-.PHONY: demo test lint deps system-deps install bench clean
+.PHONY: demo test lint deps system-deps install bench clean registry-image
 
 demo: install
 	bash scripts/demo.sh
@@ -34,6 +34,10 @@ install: deps
 	ln -sf $(CURDIR)/$(VENV)/bin/berth $(BIN)/berth
 	ln -sf $(CURDIR)/$(VENV)/bin/berthd $(BIN)/berthd
 	ln -sf $(CURDIR)/$(VENV)/bin/berth-runtime $(BIN)/berth-runtime
+
+# the course's registry:2, built by berth from Debian's docker-registry (berthd must be running)
+registry-image: install
+	bash scripts/registry_image.sh
 
 bench: install
 	$(PY) bench/run.py

@@ -66,3 +66,20 @@ for _ in $(seq 20); do busybox wget -qO- http://127.0.0.1:8080/hostname 2>/dev/n
 berth port demo-web
 berth rm -f demo-server demo-web >/dev/null
 berth network rm demo-net >/dev/null
+
+echo
+echo "== publishing: the course's private registry (registry:2, built here from Debian's docker-registry)"
+if ! berth image inspect registry:2 >/dev/null 2>&1; then
+    bash scripts/registry_image.sh >/dev/null
+fi
+berth rm -f -v registry >/dev/null 2>&1 || true
+berth run -d -p 5000:5000 --restart always --name registry registry:2 >/dev/null
+for _ in $(seq 50); do busybox wget -qO- http://127.0.0.1:5000/v2/ >/dev/null 2>&1 && break; sleep 0.1; done
+echo "-- push the helloworld image built above (loopback needs no insecure-registries entry)"
+berth tag helloworld 127.0.0.1:5000/helloworld
+berth push 127.0.0.1:5000/helloworld
+echo "-- remove it here, pull it back from the registry, run it"
+berth rmi helloworld 127.0.0.1:5000/helloworld >/dev/null
+berth pull 127.0.0.1:5000/helloworld
+berth run --rm 127.0.0.1:5000/helloworld
+berth rm -f -v registry >/dev/null
