@@ -35,7 +35,7 @@ install: deps
 	ln -sf $(CURDIR)/$(VENV)/bin/berthd $(BIN)/berthd
 	ln -sf $(CURDIR)/$(VENV)/bin/berth-runtime $(BIN)/berth-runtime
 
-# the course's registry:2, built by berth from Debian's docker-registry (berthd must be running)
+# the course's registry:2 (Debian's docker-registry) and berth/registry, built by berth (berthd must be running)
 registry-image: install
 	bash scripts/registry_image.sh
 

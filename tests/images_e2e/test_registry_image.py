@@ -47,3 +47,18 @@ def test_the_course_s_registry_image_serves_pushes_and_pulls_and_keeps_them(fres
     eventually(lambda: serving(daemon), "the registry to come back with the daemon", timeout=20)
     daemon.berth("rmi", name)
     assert "Pull complete" in daemon.berth("pull", name).stdout
+
+
+def test_berth_s_own_registry_runs_as_a_container_too(daemon):
+    subprocess.run(["bash", str(ROOT / "scripts" / "registry_image.sh")], env=daemon.env, check=True,
+                   capture_output=True, cwd=ROOT)
+    daemon.berth("run", "-d", "-p", "5001:5000", "--name", "berth-registry", "berth/registry")
+    eventually(lambda: answers(daemon.netns, "127.0.0.1", 5001), "berth's registry to listen on port 5001")
+    name = new_image(daemon, "127.0.0.1:5001/from/berth-registry")
+    assert "Pushed" in daemon.berth("push", name).stdout
+    daemon.berth("rmi", name)
+    assert "Pull complete" in daemon.berth("pull", name).stdout
+    volume = daemon.berth("inspect", "-f", "{{range .Mounts}}{{.Destination}}{{end}}", "berth-registry").stdout
+    assert volume.strip() == "/var/lib/registry"
+    daemon.berth("rm", "-f", "-v", "berth-registry")
+    daemon.berth("rmi", name, "berth/registry", "registry:2")
