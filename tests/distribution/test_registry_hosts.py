@@ -121,3 +121,41 @@ def test_docker_hub_names_are_pulled_through_a_registry_mirror(fresh_daemon, tmp
         pulled = fresh_daemon.berth("pull", "mirrored").stdout
         assert "Status: Downloaded newer image for mirrored:latest" in pulled
         assert fresh_daemon.berth("run", "--rm", "mirrored", "cat", "/made-by-test").stdout == f"{mirror}/library/mirrored\n"
+
+
+CREDENTIAL_HELPER = """#!/bin/sh
+# a docker-credential helper keeping its one secret in a file beside it
+store="$(dirname "$0")/secret.json"
+case "$1" in
+    store) cat > "$store" ;;
+    get) if [ -s "$store" ]; then cat "$store"; else echo "credentials not found in native keychain"; exit 1; fi ;;
+    erase) rm -f "$store" ;;
+esac
+"""
+
+
+def test_a_credential_helper_keeps_the_login(daemon, tmp_path):
+    htpasswd = tmp_path / "htpasswd"
+    htpasswd.write_text(HTPASSWD)
+    home, helpers = tmp_path / "client", tmp_path / "helpers"
+    home.mkdir()
+    helpers.mkdir()
+    (helpers / "docker-credential-test").write_text(CREDENTIAL_HELPER)
+    (helpers / "docker-credential-test").chmod(0o755)
+    (home / "config.json").write_text('{"credsStore": "test"}')
+    with berth_registry(daemon.netns, tmp_path / "registry", "127.0.0.1", "--htpasswd", str(htpasswd)) as registry:
+        env = dict(daemon.env, BERTH_CONFIG=str(home), PATH=f"{helpers}:{daemon.env['PATH']}")
+
+        def berth(*args: str, input: str | None = None) -> subprocess.CompletedProcess:
+            return subprocess.run([str(BIN / "berth"), *args], input=input, capture_output=True, text=True,
+                                  env=env, timeout=60)
+
+        logged_in = berth("login", "-u", "alice", "--password-stdin", registry, input="wonderland\n")
+        assert logged_in.returncode == 0, logged_in.stderr
+        assert "WARNING! Your password will be stored unencrypted" not in logged_in.stderr
+        assert "wonderland" not in (home / "config.json").read_text()  # the helper has the secret
+        assert '"Secret": "wonderland"' in (helpers / "secret.json").read_text()
+        name = new_image(daemon, f"{registry}/helped/app")
+        assert "Pushed" in berth("push", name).stdout
+        assert berth("logout", registry).returncode == 0
+        assert not (helpers / "secret.json").exists()
