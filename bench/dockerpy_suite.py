@@ -17,11 +17,12 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import time
 import xml.etree.ElementTree as ElementTree
 from collections import Counter
 from pathlib import Path
 
-from harness import Engine, isolate, start_berthd
+from harness import Engine, isolate, start_berthd, start_dockerd
 
 SDIST = "docker==7.0.0"
 LIBRARY = "docker==7.1.0"
@@ -110,15 +111,22 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/berth-dockerpy"))
     parser.add_argument("-k", dest="keyword", help="only the tests pytest's -k selects")
+    parser.add_argument("--engine", choices=("berthd", "dockerd"), default="berthd",
+                        help="the daemon to run the suite against (dockerd: the yardstick)")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     python = prepare(args.workdir)
     isolate()
-    engine = start_berthd()
+    engine = start_berthd() if args.engine == "berthd" else start_dockerd()
+    if engine is None:
+        raise SystemExit("dockerd is not installed (docker.io)")
     try:
         for name in STAND_INS:
             engine.run("tag", "busybox:latest", name)
-        summarise(run_suite(python, args.workdir, engine, args.keyword))
+        started = time.monotonic()
+        report = run_suite(python, args.workdir, engine, args.keyword)
+        print(f"{engine.name}: the suite ran in {time.monotonic() - started:.0f} s")
+        summarise(report)
     finally:
         engine.close()
 
