@@ -14,7 +14,7 @@ BERTH = Path(__file__).resolve().parent.parent / "berth"
 
 # Modules any layer may use: they import nothing of berth's but each other.
 LEAVES = {"berth", "berth.errdefs", "berth.atomicfile", "berth.threadpipe", "berth.paths", "berth.timestamps",
-          "berth.durations", "berth.strconv", "berth.detachkeys", "berth.dockerignore"}
+          "berth.durations", "berth.strconv", "berth.detachkeys", "berth.dockerignore", "berth.trash"}
 
 # package -> the packages it may import (besides itself and the leaves)
 MAY_IMPORT: dict[str, set[str]] = {

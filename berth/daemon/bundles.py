@@ -10,10 +10,10 @@ import json
 import logging
 import shutil
 import sqlite3
-import threading
 from functools import lru_cache
 from pathlib import Path
 
+from berth import trash
 from berth.daemon import links, ports
 from berth.daemon import rootfs as fs
 from berth.daemon.config import DaemonConfig, RuntimeEntry
@@ -184,14 +184,7 @@ class Bundles:
         (directory / "config.json").unlink(missing_ok=True)
         # The files go in the background, under a name no container has (restore() deletes what
         # a crash leaves of them): `run --rm` and `rm` need not wait for that.
-        removed = directory.with_name(f".removed-{container.id}")
-        try:
-            directory.rename(removed)
-        except OSError:
-            shutil.rmtree(directory, ignore_errors=True)
-        else:
-            threading.Thread(target=shutil.rmtree, args=(removed,), kwargs={"ignore_errors": True},
-                             name="remove-files", daemon=True).start()
+        trash.discard(directory)
         try:
             self.images.release_layers(container.id)
         except sqlite3.Error as exc:  # a full disk, say: the removal stands, the next start drops the hold

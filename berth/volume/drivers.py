@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from berth import trash
 from berth.atomicfile import write_atomic
 from berth.errdefs import InvalidArgument, NotFound
 from berth.linux import syscalls
@@ -71,6 +71,8 @@ class LocalDriver:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        if root.is_dir():
+            trash.sweep(root)  # volumes whose deletion a crash cut short
 
     def _directory(self, name: str) -> Path:
         if len(name) == 1:
@@ -109,7 +111,7 @@ class LocalDriver:
         while _mounted(directory / "_data"):  # a type/device/o volume's file system: never delete through it
             syscalls.umount2(str(directory / "_data"), syscalls.MNT_DETACH)
         (directory / "volume.json").unlink()  # first: a crash part-way leaves no volume pointing at half a tree
-        shutil.rmtree(directory, ignore_errors=True)
+        trash.discard(directory)
 
     def path(self, name: str) -> Path:
         return Path(self.get(name).mountpoint)
