@@ -1,7 +1,12 @@
 """What root in a container tries against the runtime and the host, and must fail at."""
 from __future__ import annotations
 
+import os
+import struct
+
 from tests.waiting import eventually
+
+CAP_DAC_OVERRIDE = 1
 
 # Root in the container watches /proc for a process that is not its own busybox (the runtime's
 # helper between joining the container and execve) and notes what it could reach of it: the
@@ -30,3 +35,37 @@ def test_the_launch_helper_is_out_of_reach_of_the_containers_processes(daemon):
         daemon.berth("exec", "-e", f"PATH={SLOW_PATH}", watcher, "true")
         daemon.berth("run", "--rm", "--pid", f"container:{watcher}", "-e", f"PATH={SLOW_PATH}", "busybox", "true")
     assert daemon.berth("exec", watcher, "cat", "/tmp/hits").stdout == ""
+
+
+def capability_sets(status: str) -> dict[str, str]:
+    return {key: value for key, value in (line.split(":\t") for line in status.splitlines()) if key.startswith("Cap")}
+
+
+def test_no_process_has_inheritable_or_ambient_capabilities(daemon):
+    status = "grep ^Cap /proc/self/status"
+    container = daemon.berth("run", "-d", "busybox", "sleep", "100").stdout.strip()
+    seen = [daemon.berth("run", "--rm", "busybox", "sh", "-c", status).stdout,
+            daemon.berth("run", "--rm", "-u", "1000", "busybox", "sh", "-c", status).stdout,
+            daemon.berth("exec", container, "sh", "-c", status).stdout,
+            daemon.berth("exec", "-u", "1000", container, "sh", "-c", status).stdout]
+    for sets in map(capability_sets, seen):  # as with Docker since CVE-2022-24769
+        assert (sets["CapInh"], sets["CapAmb"]) == ("0000000000000000", "0000000000000000"), sets
+
+
+def file_capabilities(inheritable: int) -> bytes:
+    """A security.capability value (VFS_CAP_REVISION_2): these inheritable capabilities, effective."""
+    return struct.pack("<IIIII", 0x02000000 | 0x1, 0, inheritable, 0, 0)
+
+
+def test_a_user_gains_no_capability_from_a_files_inheritable_set(daemon):
+    container = daemon.berth("run", "-d", "busybox", "sleep", "100").stdout.strip()
+    daemon.berth("exec", container, "sh", "-c", "echo secret > /secret; chmod 600 /secret; mkdir /cap; "
+                 "cp /bin/busybox /cap/busybox")
+    pid = daemon.berth("inspect", "-f", "{{.State.Pid}}", container).stdout.strip()
+    os.setxattr(f"/proc/{pid}/root/cap/busybox", "security.capability", file_capabilities(1 << CAP_DAC_OVERRIDE))
+    as_user = ("exec", "-u", "1000", container, "/cap/busybox")
+    status = daemon.berth(*as_user, "grep", "^Cap", "/proc/self/status").stdout
+    assert capability_sets(status)["CapEff"] == "0000000000000000"
+    result = daemon.berth(*as_user, "cat", "/secret", check=False)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert "Permission denied" in result.stderr
