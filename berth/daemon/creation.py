@@ -15,7 +15,7 @@ from berth.daemon.config import ConfigError, DaemonConfig
 from berth.daemon.container import Container, check_endpoint_request, endpoint_settings
 from berth.daemon.create_config import bind_mounts, merge_config, normalize_host_config, volume_requests
 from berth.daemon.health import check_healthcheck
-from berth.daemon.limits import discard_unsupported
+from berth.daemon.limits import default_swap, discard_unsupported
 from berth.daemon.names import random_name
 from berth.daemon.namespaces import joined_container, shared_with, spec_namespaces
 from berth.daemon.networks import DEFAULT_NETWORK, PREDEFINED, NetworkService
@@ -68,6 +68,7 @@ class NewContainers:
         requested["LogConfig"] = logging
         host_config = normalize_host_config(requested)
         warnings = discard_unsupported(host_config)
+        default_swap(host_config)
         if host_config["NetworkMode"] == "host" and (host_config.get("PortBindings") or host_config.get("PublishAllPorts")):
             host_config["PortBindings"], host_config["PublishAllPorts"] = {}, False
             warnings.append("Published ports are discarded when using host network mode")

@@ -9,7 +9,7 @@ from typing import Any
 from berth.daemon.container import HAS_PROCESS, Status
 from berth.daemon.containers import ContainerService, prime_cgroup_move
 from berth.daemon.errors import NotRunning, StartFailed
-from berth.daemon.spec import ALL_CAPABILITIES, SpecError, process_env, process_spec
+from berth.daemon.spec import ALL_CAPABILITIES, SpecError, capability_sets, process_env, process_spec
 from berth.daemon.streams import MonitorChannel, OutputHub, StdinFunnel, relay
 from berth.daemon.users import UserError
 from berth.errdefs import Conflict, InvalidArgument, NotFound
@@ -121,8 +121,7 @@ class ExecService:
             self._fail(session)
             raise InvalidArgument(str(exc)) from None
         if config.get("Privileged"):
-            every = list(ALL_CAPABILITIES)
-            process["capabilities"] = {"bounding": every, "effective": every, "permitted": every, "inheritable": every}
+            process["capabilities"] = capability_sets(ALL_CAPABILITIES)
         state_dir = self.containers.state_dir(container) / "exec" / session.id
         state_dir.mkdir(parents=True, exist_ok=True)
         runtime = self.containers.config.runtime(container.runtime)

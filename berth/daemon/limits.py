@@ -90,6 +90,16 @@ def parse_list(text: str) -> set[int]:
     return numbers
 
 
+def default_swap(host_config: HostConfig, memory_controller: Path = Path("/sys/fs/cgroup/memory")) -> None:
+    """dockerd's --memory-swap when only --memory is given: memory and swap together may take twice
+    the memory limit, where the kernel limits swap (cgroup v1's memsw files; on cgroup v2, as
+    dockerd does, memory.swap.max is taken to be there). -1 stays unlimited."""
+    memory = host_config.get("Memory") or 0
+    limits_swap = not memory_controller.is_dir() or (memory_controller / "memory.memsw.limit_in_bytes").exists()
+    if memory > 0 and not host_config.get("MemorySwap") and limits_swap:
+        host_config["MemorySwap"] = 2 * memory
+
+
 def discard_unsupported(host_config: HostConfig, memory_controller: Path = Path("/sys/fs/cgroup/memory"),
                         blkio_controller: Path = Path("/sys/fs/cgroup/blkio")) -> list[str]:
     """Drop the settings this kernel cannot apply and say so, as dockerd warns at create (it checks

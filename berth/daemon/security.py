@@ -6,12 +6,8 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any, NamedTuple
 
-from berth.daemon.seccomp_profile import (
-    DEFAULT_PROFILE,
-    ProfileError,
-    load_profile,
-    oci_seccomp,
-)
+from berth.daemon.seccomp_default import DEFAULT_PROFILE
+from berth.daemon.seccomp_profile import ProfileError, load_profile, oci_seccomp
 from berth.errdefs import InvalidArgument
 from berth.strconv import parse_bool
 

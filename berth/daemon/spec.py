@@ -17,7 +17,7 @@ from berth.daemon.users import resolve_groups, resolve_user
 from berth.errdefs import InvalidArgument
 from berth.linux.capabilities import NUMBERS as capability_numbers
 from berth.network.drivers import Sandbox
-from berth.runtime.ocispec import Cpu, Linux, Memory, Mount, Process, Resources, Rlimit, Spec
+from berth.runtime.ocispec import Capabilities, Cpu, Linux, Memory, Mount, Process, Resources, Rlimit, Spec
 
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 INIT_IN_CONTAINER = "/sbin/docker-init"
@@ -100,6 +100,13 @@ def check_capabilities(host_config: Mapping[str, Any]) -> None:
         for name in _capability_names(host_config.get(field)):
             if name != "ALL" and name not in capability_numbers:
                 raise SpecError(f'invalid {field}: unknown capability: "{name}"')
+
+
+def capability_sets(names: list[str]) -> Capabilities:
+    """A process's capabilities as Docker gives them (since CVE-2022-24769): bounding, effective and
+    permitted; no inheritable or ambient ones, so that a non-root process gains nothing from a file's
+    inheritable capabilities."""
+    return {"bounding": list(names), "effective": list(names), "permitted": list(names)}
 
 
 def _capability_names(names: list[str] | None) -> list[str]:
@@ -228,7 +235,7 @@ def process_spec(container: Container, rootfs: Path, args: list[str], *, user: s
         "args": args,
         "env": env,
         "cwd": cwd or "/",
-        "capabilities": {"bounding": caps, "effective": caps, "permitted": caps, "inheritable": caps},
+        "capabilities": capability_sets(caps),
         "rlimits": _rlimits(container.host_config),
         "noNewPrivileges": parse_security_opts(container.host_config.get("SecurityOpt")).no_new_privileges,
     }

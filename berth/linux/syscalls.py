@@ -3,6 +3,10 @@ from __future__ import annotations
 
 import ctypes
 import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 # By soname, not ctypes.util.find_library: that drags in subprocess and threading, and every
 # monitor forked from the zygote would pay for their pages.
@@ -43,6 +47,7 @@ MS_LAZYTIME = 0x2000000
 MNT_DETACH = 0x2
 
 PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
 PR_SET_KEEPCAPS = 8
 PR_CAPBSET_DROP = 24
 PR_SET_CHILD_SUBREAPER = 36
@@ -114,6 +119,16 @@ def prctl(option: int, arg2: int = 0, arg3: int = 0, arg4: int = 0, arg5: int = 
 
 def close_range(first: int, last: int = 0xFFFFFFFF, flags: int = 0) -> None:
     _check(_libc.close_range(ctypes.c_uint(first), ctypes.c_uint(last), ctypes.c_int(flags)), "close_range")
+
+
+def close_all_but(keep: Iterable[int]) -> None:
+    """Close every descriptor of this process except those in `keep`."""
+    first = 0
+    for fd in sorted(set(keep)):
+        if fd > first:
+            close_range(first, fd - 1)
+        first = fd + 1
+    close_range(first)
 
 
 class _KernelSigaction(ctypes.Structure):

@@ -8,11 +8,12 @@ on execve; the pty master, when there is one, travels over the same socket.
 from __future__ import annotations
 
 import fcntl
+import gc
 import json
 import os
 import signal
 import socket
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -269,6 +270,26 @@ def _run_child(channel: socket.socket, body: Callable[[socket.socket], None]) ->
     os._exit(failure.exit_code)
 
 
+def _seal(channel: socket.socket, stdio: tuple[int, int, int] | None, terminal: bool, keep: Iterable[int]) -> None:
+    """The child's first step: shut the container's processes out of this Python process.
+
+    From the fork on, the child is in the container's pid namespace (until this call, the parent's
+    full capabilities keep the container's processes out). Made non-dumpable, it lets no process
+    without CAP_SYS_PTRACE open its /proc files (exe, mem, fd) or take its descriptors with
+    pidfd_getfd, whatever capabilities and user it takes on later (execve makes the process
+    dumpable again). And it keeps no descriptor of the parent's (sockets to the daemon, pipes,
+    namespaces of the host) but `keep` and the channel: its stdio becomes fds 0-2 now (with a
+    terminal, /dev/null until the pty is made; with neither, the caller's own 0-2 stay).
+    """
+    sc.prctl(sc.PR_SET_DUMPABLE, 0)
+    if terminal:
+        stdio = (os.open(os.devnull, os.O_RDWR | os.O_CLOEXEC),) * 3
+    if stdio is not None:
+        _install_stdio(stdio)
+    gc.disable()  # Python objects inherited from the parent name closed fds: none may close a reused number
+    sc.close_all_but([0, 1, 2, channel.fileno(), *keep])
+
+
 def _reset_signals() -> None:
     """Give the container default signal dispositions and an empty signal mask."""
     sc.default_all_signals()
@@ -334,6 +355,7 @@ def _container_init(channel: socket.socket, rootfs: str, spec: Spec, stdio: tupl
                     seccomp_source: bytes | dict | None, start_fifo: str | None) -> None:
     process = spec["process"]
     linux = spec.get("linux") or {}
+    _seal(channel, stdio, bool(process.get("terminal")), ())
     _reset_signals()
     os.setsid()
     seccomp = _compile_seccomp(seccomp_source)
@@ -346,8 +368,6 @@ def _container_init(channel: socket.socket, rootfs: str, spec: Spec, stdio: tupl
     mounts.pivot_into(rootfs)
     if process.get("terminal"):
         _open_terminal(process, channel, console=True)
-    elif stdio is not None:
-        _install_stdio(stdio)
     _apply_kernel_settings(spec)
     mounts.finish_rootfs(spec)
     _exec_process(process, channel, in_cgroup, seccomp, fifo_fd)
@@ -355,15 +375,15 @@ def _container_init(channel: socket.socket, rootfs: str, spec: Spec, stdio: tupl
 
 def _exec_init(channel: socket.socket, process: Process, stdio: tuple[int, int, int] | None,
                ns_fds: list[tuple[int, int]], seccomp_source: bytes | dict | None) -> None:
+    _seal(channel, stdio, bool(process.get("terminal")), [fd for fd, _ in ns_fds])
     _reset_signals()
     os.setsid()
     seccomp = _compile_seccomp(seccomp_source)
     for fd, flag in ns_fds:
         sc.setns(fd, flag)
+        os.close(fd)
     if process.get("terminal"):
         _open_terminal(process, channel, console=False)
-    elif stdio is not None:
-        _install_stdio(stdio)
     _exec_process(process, channel, _CgroupGate(channel), seccomp, None)
 
 

@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from berth.daemon.limits import check_limits, discard_unsupported, normalize_limits, parse_list
+from berth.daemon.limits import check_limits, default_swap, discard_unsupported, normalize_limits, parse_list
 from berth.errdefs import InvalidArgument
 
 MB = 1024 * 1024
@@ -75,3 +75,21 @@ def test_settings_the_kernel_cannot_apply_are_dropped_with_dockerds_warnings(tmp
     assert discard_unsupported(host_config, memory, blkio) == [] and host_config["BlkioWeight"] == 500
     with pytest.raises(InvalidArgument, match="Range of blkio weight is from 10 to 1000"):
         discard_unsupported({"BlkioWeight": 5}, memory, blkio)
+
+
+def test_a_memory_limit_alone_gets_dockerds_swap_limit_where_the_kernel_limits_swap(tmp_path):
+    memory = tmp_path / "memory"
+    memory.mkdir()
+    given = [{"Memory": 64 * MB}, {"Memory": 64 * MB, "MemorySwap": -1}, {"Memory": 64 * MB, "MemorySwap": 100 * MB},
+             {"Memory": 0, "MemorySwap": 0}]
+
+    def defaulted(controller):
+        configs = [dict(host_config) for host_config in given]
+        for host_config in configs:
+            default_swap(host_config, controller)
+        return [host_config["MemorySwap"] if "MemorySwap" in host_config else None for host_config in configs]
+
+    assert defaulted(memory) == [None, -1, 100 * MB, 0]  # cgroup v1 without memsw: no swap limit to set
+    (memory / "memory.memsw.limit_in_bytes").touch()
+    assert defaulted(memory) == [128 * MB, -1, 100 * MB, 0]
+    assert defaulted(tmp_path / "absent") == [128 * MB, -1, 100 * MB, 0]  # cgroup v2: memory.swap.max

@@ -7,38 +7,52 @@ import re
 
 import pytest
 
-from berth.daemon.seccomp_profile import DEFAULT_PROFILE, oci_seccomp
+from berth.daemon.seccomp_default import DEFAULT_PROFILE
+from berth.daemon.seccomp_profile import oci_seccomp
 from berth.daemon.security import (
     check_security_opts,
     parse_security_opts,
     seccomp_section,
 )
-from berth.daemon.spec import DEFAULT_CAPABILITIES
+from berth.daemon.spec import ALL_CAPABILITIES, DEFAULT_CAPABILITIES
 from berth.errdefs import InvalidArgument
 
 
-def refused(section: dict) -> set[str]:
-    return {name for rule in section["syscalls"] if not rule.get("args") for name in rule["names"]}
+def allowed(section: dict) -> set[str]:
+    """The calls a section allows whatever their arguments."""
+    return {name for rule in section["syscalls"] if rule["action"] == "SCMP_ACT_ALLOW" and not rule.get("args")
+            for name in rule["names"]}
 
 
-def test_the_default_profile_refuses_what_no_capability_grants_and_allows_the_rest():
+def rules_for(section: dict, name: str) -> list[dict]:
+    return [rule for rule in section["syscalls"] if name in rule["names"]]
+
+
+def test_the_default_profile_allows_what_programs_need_and_refuses_the_rest():
     section = oci_seccomp(DEFAULT_PROFILE, DEFAULT_CAPABILITIES, machine="x86_64")
-    assert section["defaultAction"] == "SCMP_ACT_ALLOW"
+    assert (section["defaultAction"], section["defaultErrnoRet"]) == ("SCMP_ACT_ERRNO", errno.EPERM)
     assert section["architectures"] == ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"]
-    assert {"keyctl", "unshare", "mount", "setns", "bpf", "kexec_load", "init_module", "clock_settime",
-            "open_by_handle_at", "io_uring_setup"} <= refused(section)
-    assert not {"read", "clone", "chroot", "sethostname"} & refused(section)
-    namespace_clones = [rule for rule in section["syscalls"] if rule["names"] == ["clone"]]
-    assert {rule["args"][0]["value"] for rule in namespace_clones} >= {0x10000000, 0x40000000}
-    [clone3] = [rule for rule in section["syscalls"] if rule["names"] == ["clone3"]]
-    assert clone3["errnoRet"] == errno.ENOSYS  # so that libc falls back to clone
+    assert {"read", "openat", "execve", "wait4", "mmap", "chroot", "arch_prctl", "ptrace", "setresuid"} <= allowed(section)
+    assert not {"keyctl", "unshare", "mount", "setns", "bpf", "kexec_load", "init_module", "clock_settime",
+                "open_by_handle_at", "io_uring_setup", "sysfs", "userfaultfd", "process_vm_readv", "sethostname",
+                "personality", "socket", "clone", "arm_fadvise64_64"} & allowed(section)
+    assert {rule["args"][0]["value"] for rule in rules_for(section, "personality")} == {0, 8, 0x20000, 0x20008,
+                                                                                        0xFFFFFFFF}
+    [socket] = rules_for(section, "socket")
+    assert socket["args"] == [{"index": 0, "value": 40, "op": "SCMP_CMP_NE"}]  # no AF_VSOCK
+    [clone] = rules_for(section, "clone")
+    assert clone["args"] == [{"index": 0, "value": 0x7E020000, "valueTwo": 0, "op": "SCMP_CMP_MASKED_EQ"}]
+    [clone3] = rules_for(section, "clone3")
+    assert (clone3["action"], clone3["errnoRet"]) == ("SCMP_ACT_ERRNO", errno.ENOSYS)  # libc falls back to clone
 
 
-def test_a_capability_lifts_the_rules_it_guards():
+def test_a_capability_allows_the_calls_it_guards_and_io_uring_stays_refused():
     section = oci_seccomp(DEFAULT_PROFILE, [*DEFAULT_CAPABILITIES, "CAP_SYS_ADMIN"], machine="x86_64")
-    assert not {"unshare", "mount", "setns", "clone3"} & refused(section)
-    assert not [rule for rule in section["syscalls"] if rule["names"] == ["clone"]]
-    assert {"keyctl", "kexec_load"} <= refused(section)
+    assert {"unshare", "mount", "setns", "clone", "clone3", "sethostname"} <= allowed(section)
+    assert not {"keyctl", "kexec_load", "open_by_handle_at"} & allowed(section)
+    every = oci_seccomp(DEFAULT_PROFILE, ALL_CAPABILITIES, machine="x86_64")
+    assert {"open_by_handle_at", "process_vm_readv", "pidfd_getfd", "reboot", "init_module"} <= allowed(every)
+    assert not {"io_uring_setup", "io_uring_enter", "keyctl", "sysfs"} & allowed(every)
 
 
 def test_a_docker_profile_keeps_the_rules_for_this_machine_and_these_capabilities():

@@ -82,6 +82,17 @@ def test_every_resource_flag_of_run_reaches_the_containers_cgroups(daemon):
     assert out == [str(64 << 20), str(128 << 20), str(32 << 20), "10", "50000", "25000", "512", "0", "0", "9"]
 
 
+def test_a_memory_limit_alone_lets_memory_and_swap_take_twice_as_much(daemon):
+    unlimited = "9223372036854771712"  # the kernel's "max", page-aligned
+    cases = {("-m", "64m"): (128 << 20, str(128 << 20)), ("-m", "64m", "--memory-swap", "-1"): (-1, unlimited),
+             ("-m", "64m", "--memory-swap", "100m"): (100 << 20, str(100 << 20))}
+    for flags, (recorded, applied) in cases.items():  # as dockerd records and applies --memory-swap
+        container = daemon.berth("run", "-d", *flags, "busybox", "sleep", "100").stdout.strip()
+        assert daemon.berth("inspect", "-f", "{{.HostConfig.MemorySwap}}", container).stdout.strip() == str(recorded)
+        memsw = daemon.berth("exec", container, "cat", "/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes").stdout
+        assert memsw.strip() == applied, flags
+
+
 def test_limits_dockerd_refuses_are_refused_with_its_words(daemon):
     cases = {
         ("-m", "1m"): "Minimum memory limit allowed is 6MB",

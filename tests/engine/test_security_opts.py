@@ -99,3 +99,23 @@ def test_daemon_json_seccomp_profile_is_every_containers_default(busybox_tar, tm
         assert f"Security Options:\n  seccomp\n   Profile: {profile}\n" in daemon.berth("info").stdout
     with running_daemon(busybox_tar, {"seccomp-profile": "unconfined"}) as daemon:
         assert status(sh(daemon, script=STATUS).stdout)["Seccomp"] == "0"
+
+
+def test_an_ordinary_workload_runs_under_the_default_filter(daemon):
+    steps = {
+        "wget": "httpd -p 8080 -h /etc && wget -q -O - http://127.0.0.1:8080/passwd | grep -q ^root:",
+        "ls": "ls -lR /etc /proc/self >/dev/null",
+        "ps": "ps -o pid,user,comm | grep -q ps",
+        "top": "top -b -n 1 | grep -q Mem:",
+        "tar": "tar -czf /tmp/etc.tgz /etc 2>/dev/null && tar -tzf /tmp/etc.tgz | grep -q passwd",
+        "pipes": "sort -r /etc/passwd | sha256sum | grep -q -",
+        "jobs": "sleep 0.1 & wait $!",
+        "fifo": "mkfifo /tmp/f && (echo hi > /tmp/f &) && read line < /tmp/f && [ \"$line\" = hi ]",
+        "chroot": "chroot / true",
+        "user": "su -s /bin/sh nobody -c 'id -u' | grep -q 65534",
+        "linux32": "linux32 uname -m | grep -q i686",
+        "time": "timeout 1 sleep 0.05 && date +%s >/dev/null",
+    }
+    script = "; ".join(f"if {command}; then echo {name}=ok; else echo {name}=failed; fi" for name, command in steps.items())
+    out = daemon.berth("run", "--rm", "busybox", "sh", "-c", script).stdout
+    assert out.split() == [f"{name}=ok" for name in steps], out
