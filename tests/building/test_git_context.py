@@ -19,7 +19,7 @@ def make_repository(path: Path) -> None:
     (path / "app").mkdir(parents=True)
     git("init", "-q", "-b", "main", cwd=path)
     for version in ("v1", "main"):
-        (path / "app" / "Dockerfile").write_text(f"FROM busybox\nCOPY message /\nCMD [\"cat\", \"/message\"]\n")
+        (path / "app" / "Dockerfile").write_text("FROM busybox\nCOPY message /\nCMD [\"cat\", \"/message\"]\n")
         (path / "app" / "message").write_text(f"built from {version}\n")
         git("add", "-A", cwd=path)
         git("commit", "-q", "-m", version, cwd=path)
