@@ -3,6 +3,9 @@ the names the daemon makes up never collide."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import socket
 
 import httpx
 
@@ -40,3 +43,18 @@ def test_unnamed_creates_at_once_all_get_names_of_their_own(daemon):
     assert [answer.status_code for answer in answers] == [201] * 150, {a.text for a in answers if a.status_code != 201}
     names = daemon.berth("ps", "-a", "--format", "{{.Names}}").stdout.split()
     assert len(names) == len(set(names)) == 150
+
+
+def test_a_burst_of_connections_waits_for_the_daemon_rather_than_being_refused(daemon):
+    burst = []
+    os.kill(daemon.process.pid, signal.SIGSTOP)  # accepts nothing meanwhile: every connection queues
+    try:
+        for _ in range(500):
+            sock = socket.socket(socket.AF_UNIX)
+            sock.setblocking(False)
+            burst.append(sock)
+            sock.connect(str(daemon.socket))  # BlockingIOError (EAGAIN) once the queue is full
+    finally:
+        os.kill(daemon.process.pid, signal.SIGCONT)
+        for sock in burst:
+            sock.close()
