@@ -125,3 +125,8 @@ VOLUME_CREATE = _struct("volume.VolumeCreateBody", {
 AUTH_CONFIG = _struct("types.AuthConfig", {
     "username": STRING, "password": STRING, "auth": STRING, "email": STRING, "serveraddress": STRING,
     "identitytoken": STRING, "registrytoken": STRING})
+
+# The `filters` query parameter (not a body, but JSON read the same way): {"name": {"value": true}},
+# or as clients before API 1.22 wrote it, {"name": ["value"]}
+FILTERS = Map(Map(BOOL))
+LEGACY_FILTERS = Map(STRINGS)

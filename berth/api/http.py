@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import h11
 
-from berth.api import gojson
+from berth.api import bodies, gojson
 
 log = logging.getLogger("berth.api")
 
@@ -78,17 +78,24 @@ class Request:
         if not value:
             return {}
         try:
-            return json.loads(value)
-        except ValueError:
+            return gojson.loads(value.encode())
+        except gojson.DecodeError:
             raise ApiError(400, f"invalid {name} value: {value}") from None
 
     def filters(self) -> dict[str, list[str]]:
-        """The `filters` parameter, each value a list (old clients send {"value": true} maps)."""
+        """The `filters` parameter as dockerd reads it: {"name": {"value": true}}, or the older
+        {"name": ["value"]}; each name's values as a list. Neither is dockerd's 400 of the first."""
         filters = self.json_arg("filters")
-        if not isinstance(filters, dict):
-            raise ApiError(400, f"invalid filters value: {self.arg('filters')}")
-        return {name: [v for v, on in values.items() if on] if isinstance(values, dict) else list(values)
-                for name, values in filters.items()}
+        if filters is None:
+            return {}
+        try:
+            maps = bodies.FILTERS.decode(filters, gojson.Where())
+        except gojson.DecodeError as refusal:
+            try:
+                return bodies.LEGACY_FILTERS.decode(filters, gojson.Where())
+            except gojson.DecodeError:
+                raise ApiError(400, str(refusal)) from None
+        return {name: [value for value, on in values.items() if on] for name, values in maps.items()}
 
     @property
     def wants_upgrade(self) -> bool:

@@ -83,3 +83,26 @@ def test_malformed_http_is_answered_400_as_gos_server_answers_it(daemon, request
 
 def test_an_http_version_other_than_1_is_answered_505(daemon):
     assert exchange(daemon, b"GET /_ping HTTP/9.9\r\nHost: x\r\n\r\n").startswith(b"HTTP/1.1 505 HTTP Version Not Supported\r\n")
+
+
+@pytest.mark.parametrize(("path", "filters", "message"), [
+    ("/containers/json", {"label": 5}, "json: cannot unmarshal number into Go value of type map[string]bool"),
+    ("/containers/json", [], "json: cannot unmarshal array into Go value of type map[string]map[string]bool"),
+    ("/containers/json", {"label": {"a": 5}}, "json: cannot unmarshal number into Go value of type bool"),
+    ("/images/json", {"label": [5]}, "json: cannot unmarshal array into Go value of type map[string]bool"),
+    ("/networks", {"label": [5]}, "json: cannot unmarshal array into Go value of type map[string]bool"),
+    ("/volumes", {"label": [5]}, "json: cannot unmarshal array into Go value of type map[string]bool"),
+], ids=["number", "list", "map of numbers", "images", "networks", "volumes"])
+def test_filters_of_the_wrong_types_are_refused_in_dockerds_words(daemon, path, filters, message):
+    with client(daemon) as api:
+        answer = api.get(path, params={"filters": json.dumps(filters)})
+        assert (answer.status_code, answer.json()) == (400, {"message": message})
+        for either_form in ('{"label": ["a=b"], "status": ["exited"]}', '{"label": {"a=b": true}}'):
+            assert api.get("/containers/json", params={"filters": either_form}).status_code == 200
+
+
+def test_a_prune_with_filters_of_the_wrong_types_is_refused(daemon):
+    with client(daemon) as api:
+        answer = api.post("/containers/prune", params={"filters": '{"until": [5]}'})
+    assert (answer.status_code, answer.json()) == (
+        400, {"message": "json: cannot unmarshal array into Go value of type map[string]bool"})
