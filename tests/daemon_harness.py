@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 from berth.linux import syscalls
 from tests.waiting import eventually
@@ -116,11 +117,12 @@ class Daemon:
                 self.process.kill()
                 self.process.wait()
 
-    def berth(self, *args: str, input: str | bytes | None = None, check: bool = True,
-              timeout: float = 60) -> subprocess.CompletedProcess:
-        """Run the berth CLI against this daemon; text in, text out."""
-        text = not isinstance(input, bytes)
-        result = subprocess.run([str(BIN / "berth"), *args], input=input, capture_output=True,
+    def berth(self, *args: str, input: str | bytes | None = None, stdin: IO[bytes] | None = None,
+              check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
+        """Run the berth CLI against this daemon; text in, text out (bytes with bytes `input` or a
+        `stdin` file)."""
+        text = stdin is None and not isinstance(input, bytes)
+        result = subprocess.run([str(BIN / "berth"), *args], input=input, stdin=stdin, capture_output=True,
                                 text=text, env=self.env, timeout=timeout)
         if check and result.returncode != 0:
             raise AssertionError(f"berth {' '.join(args)} exited {result.returncode}:\n"

@@ -35,4 +35,4 @@ def build_server(engine: Engine) -> HttpServer:
     router = Router()
     for module in (system, containers, execs, images, networks, volumes, swarm, builds):
         module.register(router, engine)
-    return HttpServer(router, SERVER_HEADERS, translate)
+    return HttpServer(router, SERVER_HEADERS, (berth.MIN_API_VERSION, berth.API_VERSION), translate)

@@ -6,12 +6,16 @@ import asyncio
 import json
 import logging
 import re
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import h11
+
+from berth.api import bodies, gojson
 
 log = logging.getLogger("berth.api")
 
@@ -60,13 +64,13 @@ class Request:
         except ValueError:
             raise ApiError(400, f"invalid value for {name}: {value!r}") from None
 
-    def json(self) -> Any:
-        if not self.body:
-            return {}
+    def decoded(self, into: gojson.Struct) -> dict[str, Any]:
+        """The JSON body read into one of the Engine API's types (berth.api.bodies) as dockerd reads
+        it; {} when there is none."""
         try:
-            return json.loads(self.body)
-        except ValueError as exc:
-            raise ApiError(400, f"invalid JSON body: {exc}") from None
+            return gojson.decode(self.body, into)
+        except gojson.DecodeError as exc:
+            raise ApiError(400, str(exc)) from None
 
     def json_arg(self, name: str) -> Any:
         """A query parameter that carries JSON, like `filters`."""
@@ -74,17 +78,24 @@ class Request:
         if not value:
             return {}
         try:
-            return json.loads(value)
-        except ValueError:
+            return gojson.loads(value.encode())
+        except gojson.DecodeError:
             raise ApiError(400, f"invalid {name} value: {value}") from None
 
     def filters(self) -> dict[str, list[str]]:
-        """The `filters` parameter, each value a list (old clients send {"value": true} maps)."""
+        """The `filters` parameter as dockerd reads it: {"name": {"value": true}}, or the older
+        {"name": ["value"]}; each name's values as a list. Neither is dockerd's 400 of the first."""
         filters = self.json_arg("filters")
-        if not isinstance(filters, dict):
-            raise ApiError(400, f"invalid filters value: {self.arg('filters')}")
-        return {name: [v for v, on in values.items() if on] if isinstance(values, dict) else list(values)
-                for name, values in filters.items()}
+        if filters is None:
+            return {}
+        try:
+            maps = bodies.FILTERS.decode(filters, gojson.Where())
+        except gojson.DecodeError as refusal:
+            try:
+                return bodies.LEGACY_FILTERS.decode(filters, gojson.Where())
+            except gojson.DecodeError:
+                raise ApiError(400, str(refusal)) from None
+        return {name: [value for value, on in values.items() if on] for name, values in maps.items()}
 
     @property
     def wants_upgrade(self) -> bool:
@@ -147,7 +158,7 @@ class Hijack:
 
 Handler = Callable[[Request], Awaitable[Response | StreamResponse | Hijack]]
 
-_VERSION_PREFIX = re.compile(r"^/v(\d+\.\d+)(/.*)$")
+_VERSION_PREFIX = re.compile(r"^/v([0-9.]+)(/.*)$")  # as dockerd's router: `/v1/...` names version 1
 
 
 @dataclass
@@ -192,6 +203,28 @@ class Router:
         raise ApiError(404, "page not found")
 
 
+def version_key(version: str) -> tuple[int, ...]:
+    """An API version, compared part by part as numbers ("1.9" < "1.41"), as dockerd compares them."""
+    return tuple(int(part or 0) for part in version.split("."))
+
+
+def check_version(version: str | None, oldest: str, newest: str) -> None:
+    """Refuse an API version the daemon does not speak, in dockerd's words."""
+    if version is None:
+        return
+    if version_key(version) > version_key(newest):
+        raise ApiError(400, f"client version {version} is too new. Maximum supported API version is {newest}")
+    if version_key(version) < version_key(oldest):
+        raise ApiError(400, f"client version {version} is too old. Minimum supported API version is {oldest}, "
+                            "please upgrade your client to a newer version")
+
+
+def refusal(status: int) -> bytes:
+    """What Go's HTTP server answers a request it cannot read (and then it closes the connection)."""
+    text = f"{status} {HTTPStatus(status).phrase}"
+    return f"HTTP/1.1 {text}\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n{text}".encode()
+
+
 def _parse_request(event: h11.Request) -> Request:
     target = event.target.decode()
     parts = urlsplit(target)
@@ -208,15 +241,20 @@ def _parse_request(event: h11.Request) -> Request:
 class HttpServer:
     """Serves a Router on a unix socket; one h11 connection per client, kept alive between requests."""
 
-    def __init__(self, router: Router, server_headers: list[tuple[str, str]],
+    def __init__(self, router: Router, server_headers: list[tuple[str, str]], api_versions: tuple[str, str],
                  translate: Callable[[Exception], ApiError | None] = lambda exc: None) -> None:
-        """`translate` turns the services' own exceptions into the API errors clients see."""
+        """`api_versions` are the oldest and newest a request's `/vX.Y/` may name; `translate` turns
+        the services' own exceptions into the API errors clients see."""
         self.router = router
         self.server_headers = server_headers
         self.translate = translate
+        self.api_versions = api_versions
 
     async def serve_unix(self, path: str) -> asyncio.AbstractServer:
-        return await asyncio.start_unix_server(self._connection, path=path, limit=READ_SIZE)
+        """Listen with the kernel's longest queue of connections not yet accepted (as Go's servers
+        do): a burst of clients waits there instead of being refused (EAGAIN)."""
+        return await asyncio.start_unix_server(self._connection, path=path, limit=READ_SIZE,
+                                               backlog=socket.SOMAXCONN)
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         conn = h11.Connection(h11.SERVER)
@@ -238,6 +276,11 @@ class HttpServer:
                 if conn.our_state is h11.MUST_CLOSE or conn.their_state is h11.MUST_CLOSE:
                     return
                 conn.start_next_cycle()
+        except h11.RemoteProtocolError as exc:  # not HTTP/1 we can read: answered as Go's server answers it
+            log.debug("bad request: %s", exc)
+            if conn.our_state in (h11.IDLE, h11.SEND_RESPONSE):
+                writer.write(refusal(exc.error_status_hint))
+                await writer.drain()
         except (ConnectionError, h11.ProtocolError, asyncio.IncompleteReadError) as exc:
             log.debug("connection closed: %s", exc)
         finally:
@@ -256,7 +299,11 @@ class HttpServer:
                 return None  # the client closed a kept-alive connection
             conn.receive_data(data)
         event = await self._next_event(conn, reader)
-        return _parse_request(event) if isinstance(event, h11.Request) else None
+        if not isinstance(event, h11.Request):
+            return None
+        if event.http_version not in (b"1.0", b"1.1"):
+            raise h11.RemoteProtocolError("unsupported protocol version", error_status_hint=505)
+        return _parse_request(event)
 
     async def _body(self, conn: h11.Connection, reader: asyncio.StreamReader) -> AsyncIterator[bytes]:
         while True:
@@ -270,12 +317,15 @@ class HttpServer:
 
     async def _dispatch(self, request: Request, body: AsyncIterator[bytes]) -> Response | StreamResponse | Hijack:
         try:
+            check_version(request.api_version, *self.api_versions)
             route, request.params = self.router.match(request.method, request.path)
             if route.streams_body:
                 request.stream = body
             else:
                 request.body = b"".join([chunk async for chunk in body])
             return await route.handler(request)
+        except h11.RemoteProtocolError:
+            raise  # the request itself could not be read: no route's error
         except Exception as exc:  # noqa: BLE001 - every failure becomes an error response
             error = exc if isinstance(exc, ApiError) else self.translate(exc)
             if error is None:

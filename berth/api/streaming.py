@@ -38,7 +38,8 @@ async def pump_session(
 
     `replay` is output from before the session (attach's `logs`), sent ahead of the live `output`.
     The session ends when the output ends (the process exited, or only the replay was wanted), when
-    the client sends the detach keys, or (with no output wanted) when the client hangs up.
+    the client types the detach keys on a TTY (without one, as in dockerd, every byte is input), or
+    (with no output wanted) when the client hangs up.
     """
     async def copy_output() -> None:
         if replay is not None:
@@ -58,7 +59,8 @@ async def pump_session(
 
     async def copy_input() -> None:
         assert stdin is not None
-        scanner = detachkeys.DetachScanner(detachkeys.parse(detach_keys or detachkeys.DEFAULT, noun="escape"))
+        keys = detachkeys.parse(detach_keys or detachkeys.DEFAULT, noun="escape")
+        scanner = detachkeys.DetachScanner(keys if tty else b"")
         while data := await reader.read(READ_SIZE):
             data, detach = scanner.feed(data)
             if data:

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import secrets
 import shutil
 import signal
 import time
@@ -156,10 +157,15 @@ class ContainerService:
     async def create(self, body: dict[str, Any], name: str | None,
                      platform: str | None = None) -> tuple[Container, list[str]]:
         """A new container, and the warnings dockerd would give about its settings."""
-        container, warnings = await self.new_containers.make(body, name, platform)
-        self.records.check_name_free(container.name)
-        await self.bundles.create(container)
-        await self.records.save(container)
+        container_id = secrets.token_hex(32)
+        name = self.records.hold_new_name(name, container_id)
+        try:
+            container, warnings = await self.new_containers.make(container_id, name, body, platform)
+            await self.bundles.create(container)
+            await self.records.save(container)
+        except BaseException:
+            self.records.release_name(name, container_id)
+            raise
         self.records.add(container)
         self.live[container.id] = Live()
         self.emit(container, "create")
@@ -522,11 +528,11 @@ class ContainerService:
         new_name = new_name.lstrip("/")
         if new_name == container.name:
             raise InvalidArgument("Renaming a container with the same name as its current name")
+        old_name = container.name
         try:
-            self.records.check_name_free(new_name)
+            self.records.rename(container, new_name)
         except Conflict as error:
             raise Conflict(f"Error when allocating new name: {error}") from None
-        old_name, container.name = container.name, new_name
         await self.records.save(container)
         self.emit(container, "rename", oldName="/" + old_name)
 

@@ -1,10 +1,9 @@
 """What `docker create` makes of a request: a new container's record, checked as dockerd checks it
-(name, image and platform, HostConfig, namespaces it shares, the config merged with the image's,
+(image and platform, HostConfig, namespaces it shares, the config merged with the image's,
 its command, runtime and mounts), not yet stored: the container service stores and announces it."""
 from __future__ import annotations
 
 import asyncio
-import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,10 +15,9 @@ from berth.daemon.container import Container, check_endpoint_request, endpoint_s
 from berth.daemon.create_config import bind_mounts, merge_config, normalize_host_config, volume_requests
 from berth.daemon.health import check_healthcheck
 from berth.daemon.limits import default_swap, discard_unsupported
-from berth.daemon.names import random_name
 from berth.daemon.namespaces import joined_container, shared_with, spec_namespaces
 from berth.daemon.networks import DEFAULT_NETWORK, PREDEFINED, NetworkService
-from berth.daemon.records import NAME_PATTERN, ContainerRecords
+from berth.daemon.records import ContainerRecords
 from berth.daemon.volumes import VolumeService
 from berth.errdefs import InvalidArgument, NotFound
 from berth.image.config import matches_platform, platform_of
@@ -38,16 +36,10 @@ class NewContainers:
         self.records = records
         self.volumes = volumes
 
-    async def make(self, body: dict[str, Any], name: str | None,
+    async def make(self, container_id: str, name: str, body: dict[str, Any],
                    platform: str | None = None) -> tuple[Container, list[str]]:
-        """The new container's record, and the warnings dockerd would give about its settings."""
-        if name is not None and name != "":
-            if not NAME_PATTERN.match(name):
-                raise InvalidArgument(f"Invalid container name ({name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
-            name = name.lstrip("/")
-            self.records.check_name_free(name)
-        else:
-            name = random_name(self.records.names())
+        """The new container's record (its id and name chosen, the name held by the records), and
+        the warnings dockerd would give about its settings."""
         image_ref = body.get("Image") or ""
         if not image_ref:
             raise InvalidArgument("No image specified")
@@ -79,7 +71,6 @@ class NewContainers:
             host_config["NetworkMode"] = f"container:{self._existing(network_owner).id}"
         if host_config.get("Links") and host_config["NetworkMode"] in ("default", DEFAULT_NETWORK):
             host_config["Links"] = links.normalize(host_config["Links"], name, self.records.get)
-        container_id = secrets.token_hex(32)
         config = merge_config(body, image_config, container_id)
         check_healthcheck(config.get("Healthcheck"))
         if host_config["NetworkMode"] == "host" and not body.get("Hostname"):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 
 ADJECTIVES = (
     "agile", "amber", "bold", "brave", "bright", "calm", "clever", "cosmic", "crisp", "daring",
@@ -15,12 +16,13 @@ SURNAMES = (
     "lovelace", "maxwell", "meitner", "mendel", "newton", "noether", "pascal", "planck", "ritchie",
     "shannon", "thompson", "turing", "volta", "wozniak", "yalow",
 )
+ATTEMPTS = 6  # random names to try before the short id
 
 
-def random_name(taken: set[str]) -> str:
-    while True:
+def candidates(container_id: str) -> Iterator[str]:
+    """Names to try for a new container, in turn: a random one, then random ones with a number, as
+    dockerd retries; last its short id."""
+    for attempt in range(ATTEMPTS):
         name = f"{random.choice(ADJECTIVES)}_{random.choice(SURNAMES)}"
-        if name in taken:
-            name = f"{name}{random.randint(1, 99)}"
-        if name not in taken:
-            return name
+        yield f"{name}{random.randint(1, 99)}" if attempt else name
+    yield container_id[:12]

@@ -201,5 +201,5 @@ def request_free_pool(ipam: Ipam, pools: Iterable[AddressPool], avoid: Iterable[
                 return ipam.request_pool(str(subnet))
             except Conflict:
                 continue
-    raise Unavailable(f"could not find an available, non-overlapping IPv{version} address pool among the "
+    raise NotFound(f"could not find an available, non-overlapping IPv{version} address pool among the "  # dockerd's 404
                       "defaults to assign to the network")

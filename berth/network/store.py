@@ -62,7 +62,7 @@ class LocalStore:
 
     def _path(self, kind: str, key: str) -> Path:
         for part in (kind, key):
-            if not part or "/" in part or part.startswith("."):
+            if not part or "/" in part or "\0" in part or part.startswith("."):
                 raise InvalidArgument(f"invalid network store key: {kind}/{key}")
         return self.root / kind / f"{key}.json"
 

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import tarfile
+from typing import IO
 
 import pytest
 
@@ -21,9 +22,12 @@ def docker_is_installed():
     assert DOCKER, "the docker CLI is part of these machines; install docker.io"
 
 
-def docker(daemon, *args: str, input: str | None = None, check: bool = True) -> subprocess.CompletedProcess:
-    result = subprocess.run([DOCKER, *args], input=input, capture_output=True, text=True, env=daemon.env,
-                            timeout=60)
+def docker(daemon, *args: str, input: str | bytes | None = None, stdin: IO[bytes] | None = None,
+           check: bool = True) -> subprocess.CompletedProcess:
+    """Text in, text out (bytes with bytes `input` or a `stdin` file)."""
+    text = stdin is None and not isinstance(input, bytes)
+    result = subprocess.run([DOCKER, *args], input=input, stdin=stdin, capture_output=True, text=text,
+                            env=daemon.env, timeout=60)
     if check and result.returncode != 0:
         raise AssertionError(f"docker {' '.join(args)} exited {result.returncode}:\n{result.stdout}{result.stderr}")
     return result
@@ -55,6 +59,15 @@ def test_docker_ps_inspect_logs_exec_stop_rm(daemon):
 
 def test_docker_run_with_stdin(daemon):
     assert docker(daemon, "run", "--rm", "-i", "busybox", "cat", input="through docker\n").stdout == "through docker\n"
+
+
+def test_docker_run_with_stdin_from_a_file_and_a_pipe_ends_the_input(daemon, tmp_path):
+    data = bytes(range(256)) * 64 + b"\x10\x11 and on\n"  # Ctrl-P Ctrl-Q detach a terminal only
+    source = tmp_path / "input"
+    source.write_bytes(data)
+    with source.open("rb") as stdin:
+        assert docker(daemon, "run", "--rm", "-i", "busybox", "cat", stdin=stdin).stdout == data
+    assert docker(daemon, "run", "-i", "busybox", "cat", input=data).stdout == data
 
 
 def test_docker_images_and_version(daemon):

@@ -87,5 +87,18 @@ def test_containers_are_found_as_docker_finds_them(tmp_path: Path) -> None:
         records.get("ab")
     with pytest.raises(NotFound, match="No such container: nope"):
         records.get("nope")
-    with pytest.raises(Conflict, match='The container name "/web" is already in use'):
-        records.check_name_free("web")
+    with pytest.raises(Conflict, match=f'The container name "/web" is already in use by container "{web.id}"'):
+        records.hold_name("web", db.id)
+
+
+def test_a_name_is_held_from_the_create_that_asks_for_it_until_it_fails_or_the_container_goes(tmp_path: Path) -> None:
+    records = ContainerRecords(tmp_path)
+    first, second = "a" * 64, "b" * 64
+    assert records.hold_new_name("/web", first) == "web"
+    with pytest.raises(Conflict, match=f'in use by container "{first}"'):
+        records.hold_new_name("web", second)  # the first create has not finished yet
+    records.release_name("web", first)  # it failed
+    assert records.hold_new_name("web", second) == "web"
+    records.add(a_container(second, "web"))
+    records.discard(second)
+    assert records.hold_new_name("web", first) == "web"

@@ -50,6 +50,23 @@ def test_stdin_is_passed_with_dash_i(daemon):
     assert result.stdout == "SHOUT\n"
 
 
+# Any bytes, Ctrl-P Ctrl-Q among them: without a terminal that is no detach sequence, only input.
+UNTYPED_INPUT = bytes(range(256)) * 64 + b"\x10\x11 and on to the end\n"
+
+
+def test_stdin_from_a_file_is_sent_whole_and_then_ends(daemon, tmp_path):
+    source = tmp_path / "input"
+    source.write_bytes(UNTYPED_INPUT)
+    with source.open("rb") as stdin:
+        result = daemon.berth("run", "--rm", "-i", "busybox", "cat", stdin=stdin, timeout=30)
+    assert result.stdout == UNTYPED_INPUT
+
+
+def test_stdin_from_a_pipe_is_sent_whole_and_then_ends(daemon):
+    result = daemon.berth("run", "-i", "busybox", "cat", input=UNTYPED_INPUT, timeout=30)
+    assert result.stdout == UNTYPED_INPUT
+
+
 def test_environment_workdir_user_and_hostname_apply(daemon, tmp_path):
     env_file = tmp_path / "env"
     env_file.write_text("FROM_FILE=yes\n# a comment\n")

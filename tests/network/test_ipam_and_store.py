@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from berth.errdefs import Conflict, InvalidArgument, Unavailable
+from berth.errdefs import Conflict, InvalidArgument, NotFound, Unavailable
 from berth.network.ipam import DEFAULT_POOLS, LocalIpam, request_free_pool
 from berth.network.store import LocalStore, StaleVersion
 
@@ -25,8 +25,9 @@ def test_a_store_write_based_on_a_stale_read_is_refused(tmp_path: Path) -> None:
     assert LocalStore(tmp_path).list("networks") == {"web": {"subnet": "10.1.0.0/24", "internal": True}}
     store.delete("networks", "web")
     assert store.get("networks", "web") is None and store.list("networks") == {}
-    with pytest.raises(InvalidArgument):
-        store.get("networks", "../escape")
+    for key in ("../escape", "nul\0byte"):
+        with pytest.raises(InvalidArgument):
+            store.get("networks", key)
 
 
 def test_addresses_skip_the_gateway_and_aux_addresses_and_come_back_when_released(tmp_path: Path) -> None:
@@ -64,7 +65,7 @@ def test_an_ipv6_pool_hands_out_addresses_after_its_gateway_and_lives_beside_ipv
         ipam.request_pool("2001:db8::/48")
     ranged = ipam.request_pool("2001:db9::/64", ip_range="2001:db9::/96", gateway="2001:db9::ffff")
     assert ipam.request_address(ranged.id) == "2001:db9::1"  # the subnet-router anycast address is never given
-    with pytest.raises(Unavailable, match="non-overlapping IPv6 address pool"):
+    with pytest.raises(NotFound, match="non-overlapping IPv6 address pool"):
         request_free_pool(ipam, DEFAULT_POOLS, [], version=6)  # dockerd's default pools are IPv4 only
 
 

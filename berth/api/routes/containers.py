@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 
+from berth.api import bodies
 from berth.api.http import (
     Hijack,
     Request,
@@ -26,7 +27,7 @@ def register(router: Router, engine: Engine) -> None:
 
     @router.route("POST", "/containers/create")
     async def create(request: Request) -> Response:
-        container, warnings = await containers.create(request.json(), request.arg("name"), request.arg("platform"))
+        container, warnings = await containers.create(request.decoded(bodies.CONTAINER_CREATE), request.arg("name"), request.arg("platform"))
         return json_response({"Id": container.id, "Warnings": warnings}, 201)
 
     @router.route("GET", "/containers/json")
@@ -95,7 +96,7 @@ def register(router: Router, engine: Engine) -> None:
 
     @router.route("POST", "/containers/{id}/update")
     async def update(request: Request) -> Response:
-        await containers.update(request.params["id"], request.json())
+        await containers.update(request.params["id"], request.decoded(bodies.CONTAINER_UPDATE))
         return json_response({"Warnings": None})
 
     @router.route("POST", "/containers/{id}/resize")
@@ -163,7 +164,7 @@ def register(router: Router, engine: Engine) -> None:
 
     @router.route("POST", "/containers/{id}/exec")
     async def create_exec(request: Request) -> Response:
-        session = engine.execs.create(request.params["id"], request.json())
+        session = engine.execs.create(request.params["id"], request.decoded(bodies.EXEC_CONFIG))
         return json_response({"Id": session.id}, 201)
 
     @router.route("POST", "/containers/prune")

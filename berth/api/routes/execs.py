@@ -1,6 +1,7 @@
 """Engine API: /exec/... endpoints."""
 from __future__ import annotations
 
+from berth.api import bodies
 from berth.api.http import Hijack, Request, Response, Router, json_response
 from berth.api.streaming import MULTIPLEXED_STREAM, RAW_STREAM, frame, pump_session
 from berth.daemon.engine import Engine
@@ -13,7 +14,7 @@ def register(router: Router, engine: Engine) -> None:
 
     @router.route("POST", "/exec/{id}/start")
     async def start(request: Request) -> Response | Hijack:
-        options = request.json()
+        options = request.decoded(bodies.EXEC_START)
         session = execs.get(request.params["id"])
         if options.get("Detach"):
             await execs.start(session.id)

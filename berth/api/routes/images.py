@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 
+from berth.api import bodies
 from berth.api.http import Request, Response, Router, StreamResponse, json_line, json_response
 from berth.daemon.engine import Engine
 from berth.errdefs import BerthError
@@ -106,7 +107,7 @@ def register(router: Router, engine: Engine) -> None:
 
     @router.route("POST", "/auth")
     async def auth(request: Request) -> Response:
-        return json_response(await engine.registries.login(request.json() or {}))
+        return json_response(await engine.registries.login(request.decoded(bodies.AUTH_CONFIG)))
 
     @router.route("POST", "/images/{name:.*}/tag")
     async def tag(request: Request) -> Response:
@@ -121,7 +122,7 @@ def register(router: Router, engine: Engine) -> None:
     @router.route("POST", "/commit")
     async def commit(request: Request) -> Response:
         image_id = await images.commit(
-            request.arg("container") or "", request.json() or {}, request.flag("pause", default=True),
+            request.arg("container") or "", request.decoded(bodies.COMMIT_CONFIG), request.flag("pause", default=True),
             request.args("changes"), request.arg("comment") or "", request.arg("author") or "", _repo_tag(request))
         return json_response({"Id": image_id}, 201)
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 
+from berth.api import bodies
 from berth.api.http import Request, Response, Router, json_response
 from berth.daemon.engine import Engine
 
@@ -26,18 +27,18 @@ def register(router: Router, engine: Engine) -> None:
 
     @router.route("POST", "/networks/create")
     async def create_network(request: Request) -> Response:
-        return json_response(await asyncio.to_thread(networks.create, request.json()), 201)
+        return json_response(await asyncio.to_thread(networks.create, request.decoded(bodies.NETWORK_CREATE)), 201)
 
     @router.route("POST", "/networks/{id}/connect")
     async def connect_container(request: Request) -> Response:
-        body = request.json()
+        body = request.decoded(bodies.NETWORK_CONNECT)
         await engine.connections.connect(request.params["id"], body.get("Container") or "",
                                          body.get("EndpointConfig") or {})
         return Response(b"", 200, "text/plain")
 
     @router.route("POST", "/networks/{id}/disconnect")
     async def disconnect_container(request: Request) -> Response:
-        await engine.connections.disconnect(request.params["id"], request.json().get("Container") or "")
+        await engine.connections.disconnect(request.params["id"], request.decoded(bodies.NETWORK_DISCONNECT).get("Container") or "")
         return Response(b"", 200, "text/plain")
 
     @router.route("GET", "/containers/{id}/network/explain")  # berth's own: `berth network explain`

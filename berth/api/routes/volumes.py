@@ -1,6 +1,7 @@
 """Engine API: /volumes."""
 from __future__ import annotations
 
+from berth.api import bodies
 from berth.api.http import Request, Response, Router, json_response
 from berth.daemon.engine import Engine
 
@@ -14,7 +15,7 @@ def register(router: Router, engine: Engine) -> None:
 
     @router.route("POST", "/volumes/create")
     async def create_volume(request: Request) -> Response:
-        return json_response(volumes.create(request.json() or {}), 201)
+        return json_response(volumes.create(request.decoded(bodies.VOLUME_CREATE)), 201)
 
     @router.route("POST", "/volumes/prune")
     async def prune_volumes(request: Request) -> Response:
