@@ -66,6 +66,7 @@ async def serve(config: Config, ready: Callable[[str], None] = lambda address: N
     """Serve until cancelled; `ready` is told the address once the registry listens."""
     server, app = await start(config)
     host, port = server.sockets[0].getsockname()[:2]
+    host = f"[{host}]" if ":" in host else host  # an IPv6 address, as URLs write it
     ready(f"{'https' if config.tls_cert else 'http'}://{host}:{port}")
     async with server:
         while True:
