@@ -103,7 +103,7 @@ class Registry:
                 last = endpoint is endpoints[-1]  # its error is the one reported, as dockerd's
                 failure = (_speaks_plain_http(url) if last else None) or transport_error("GET", url, error)
                 continue
-            if response.status_code not in (200, 401) and not endpoint.mirror:
+            if response.status_code not in (200, 401):  # no registry there: the next endpoint
                 http.close()
                 failure = registry_error(response)
                 continue

@@ -25,7 +25,6 @@ class Endpoint:
 
     url: str
     verify: ssl.SSLContext | bool
-    mirror: bool = False
 
     @property
     def plain_http(self) -> bool:
@@ -71,7 +70,7 @@ class RegistryPolicy:
     def endpoints(self, host: str) -> list[Endpoint]:
         """The base URLs to try for the registry `host` (a reference's domain), in order."""
         if host == DOCKER_HUB:
-            mirrors = [Endpoint(m.rstrip("/"), self._tls(_hostport(m)), mirror=True) for m in self.mirrors]
+            mirrors = [Endpoint(m.rstrip("/"), self._tls(_hostport(m))) for m in self.mirrors]
             return mirrors + [Endpoint(DOCKER_HUB_ENDPOINT, self._tls("registry-1.docker.io"))]
         if self.is_secure(host):
             return [Endpoint(f"https://{host}", self._tls(host))]
