@@ -117,7 +117,8 @@ def test_docker_hub_names_are_pulled_through_a_registry_mirror(fresh_daemon, tmp
     with berth_registry(fresh_daemon.netns, tmp_path / "mirror") as mirror:
         new_image(fresh_daemon, f"{mirror}/library/mirrored")
         fresh_daemon.berth("push", f"{mirror}/library/mirrored")
-        restart_with(fresh_daemon, **{"registry-mirrors": [f"http://{mirror}"]})
+        dead = "http://127.0.0.1:1"  # a mirror that is down is passed over
+        restart_with(fresh_daemon, **{"registry-mirrors": [dead, f"http://{mirror}"]})
         pulled = fresh_daemon.berth("pull", "mirrored").stdout
         assert "Status: Downloaded newer image for mirrored:latest" in pulled
         assert fresh_daemon.berth("run", "--rm", "mirrored", "cat", "/made-by-test").stdout == f"{mirror}/library/mirrored\n"
