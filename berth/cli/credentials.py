@@ -130,6 +130,14 @@ def erase(server: str) -> bool:
     return True
 
 
+def registry_config_header() -> dict[str, str]:
+    """X-Registry-Config for a build: every registry's credentials (a FROM may name any of them)."""
+    config = _load()
+    servers = set(config.get("auths") or {}) | set(config.get("credHelpers") or {})
+    found = {server: entry for server in sorted(servers) if (entry := lookup(server))}
+    return {"X-Registry-Config": base64.urlsafe_b64encode(json.dumps(found).encode()).decode()} if found else {}
+
+
 def header_for(reference: str) -> dict[str, str]:
     """X-Registry-Auth for an operation on `reference`'s registry."""
     found = lookup(server_of(reference))

@@ -41,8 +41,9 @@ _RUN_CONFIG_KEYS = ("Cmd", "Entrypoint", "Env", "User", "WorkingDir", "Shell", "
 
 class BuildService:
     def __init__(self, data_root: Path, containers: ContainerService, images: ImageService,
-                 pull: Callable[[str], AsyncIterator[dict[str, Any]]] | None = None) -> None:
-        """`pull`: the registry client's pull of one reference, as a stream of progress messages."""
+                 pull: Callable[[str, str | None], AsyncIterator[dict[str, Any]]] | None = None) -> None:
+        """`pull(reference, X-Registry-Config)`: the registry client's pull of one reference, as a
+        stream of progress messages."""
         self.root = data_root / "builder"
         self.containers = containers
         self.images = images
@@ -76,13 +77,13 @@ class BuildService:
         return work
 
     async def build(self, work: Path, dockerfile: str, options: BuildOptions,
-                    emit: Callable[[dict[str, Any]], Awaitable[None]]) -> str:
+                    emit: Callable[[dict[str, Any]], Awaitable[None]], registry_config: str | None = None) -> str:
         """Build the context `receive` unpacked, then remove it: the image ID (BerthError for a
         failed build)."""
         try:
             text = await asyncio.to_thread(_read_dockerfile, work / "context", dockerfile or "Dockerfile")
             await asyncio.to_thread(_drop_build_files, work / "context", dockerfile or "Dockerfile")
-            builder = Builder(_Backend(self, work, emit), work / "context", text, options, emit)
+            builder = Builder(_Backend(self, work, emit, registry_config), work / "context", text, options, emit)
             return await builder.build()
         finally:
             await asyncio.to_thread(shutil.rmtree, work, True)
@@ -123,12 +124,14 @@ class BuildService:
 class _Backend:
     """berth.build's Backend on the daemon's services."""
 
-    def __init__(self, service: BuildService, work: Path, emit: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
+    def __init__(self, service: BuildService, work: Path, emit: Callable[[dict[str, Any]], Awaitable[None]],
+                 registry_config: str | None) -> None:
         self.service = service
         self.containers = service.containers
         self.images = service.images
         self.work = work
         self.emit = emit
+        self.registry_config = registry_config  # the client's credentials, by registry
 
     async def resolve_image(self, ref: str, pull: bool = False) -> str:
         if not pull:
@@ -138,7 +141,7 @@ class _Backend:
                 if self.service.pull is None:
                     raise
         if self.service.pull is not None:
-            async for message in self.service.pull(ref):  # its progress, in the build's output
+            async for message in self.service.pull(ref, self.registry_config):  # its progress, in the build's output
                 await self.emit(message)
         return await asyncio.to_thread(self.images.resolve, ref)
 

@@ -60,9 +60,17 @@ class Registries:
 
         return in_thread(work)
 
-    def pull_one(self, image: str) -> AsyncIterator[dict[str, Any]]:
-        """Pull `image` (its `latest` tag if it names none), anonymously: a build's FROM."""
-        return self.pull(str(reference.parse(image).with_default_tag()), None, None, None)
+    def pull_one(self, image: str, registry_config: str | None) -> AsyncIterator[dict[str, Any]]:
+        """Pull `image` (its `latest` tag if it names none) for a build, with the credentials its
+        client sent for that registry in X-Registry-Config."""
+        ref = reference.parse(image).with_default_tag()
+        credentials = Credentials.for_registry(registry_config, ref.name.partition("/")[0])
+
+        def work(emit: Emit) -> None:
+            Puller(self.store, self.sources, self.policy, credentials, emit).pull(ref)
+            self.events.publish("image", "pull", ref.familiar, {"name": ref.familiar})
+
+        return in_thread(work)
 
     def push(self, name: str, tag: str | None, auth: str | None) -> AsyncIterator[dict[str, Any]]:
         """/images/{name}/push: the tag, or every tag of the repository."""

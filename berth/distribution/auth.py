@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from berth.distribution.policy import DOCKER_HUB
 from berth.errdefs import InvalidArgument, Unauthorized
 
 _PARAM = re.compile(r'(\w+)="([^"]*)"')
@@ -30,13 +31,17 @@ class Credentials:
     @classmethod
     def from_header(cls, value: str | None) -> Credentials:
         """Decode X-Registry-Auth: base64url JSON of Docker's AuthConfig (empty: anonymous)."""
-        if not value:
-            return cls()
-        try:
-            config = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)) or b"{}")
-        except (binascii.Error, ValueError):
-            raise InvalidArgument("invalid X-Registry-Auth header: not base64url-encoded JSON") from None
-        return cls.from_auth_config(config if isinstance(config, dict) else {})
+        return cls.from_auth_config(_decode(value))
+
+    @classmethod
+    def for_registry(cls, header: str | None, host: str) -> Credentials:
+        """The entry for registry `host` in X-Registry-Config (base64url JSON: server -> AuthConfig,
+        Docker Hub's under its index URL), as a build's client sends all it has."""
+        configs = _decode(header)
+        for server, config in configs.items():
+            if isinstance(config, dict) and registry_of(server) == host:
+                return cls.from_auth_config(config)
+        return cls()
 
     @classmethod
     def from_auth_config(cls, config: dict) -> Credentials:
@@ -132,6 +137,23 @@ class Authorizer:
         except ValueError:
             raise Unauthorized(f'Get "{realm}": the token server answered no JSON') from None
         return reply if isinstance(reply, dict) else {}
+
+
+def _decode(header: str | None) -> dict:
+    """An X-Registry-Auth or X-Registry-Config header's JSON object (empty for none)."""
+    if not header:
+        return {}
+    try:
+        value = json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)) or b"{}")
+    except (binascii.Error, ValueError):
+        raise InvalidArgument("invalid registry credentials header: not base64url-encoded JSON") from None
+    return value if isinstance(value, dict) else {}
+
+
+def registry_of(server: str) -> str:
+    """The registry host a credentials key names (`https://index.docker.io/v1/` -> docker.io)."""
+    host = server.split("://", 1)[-1].split("/", 1)[0]
+    return DOCKER_HUB if host in ("index.docker.io", "registry-1.docker.io", DOCKER_HUB, "") else host
 
 
 def _error_text(response: httpx.Response) -> str:

@@ -160,3 +160,23 @@ def test_a_credential_helper_keeps_the_login(daemon, tmp_path):
         assert "Pushed" in berth("push", name).stdout
         assert berth("logout", registry).returncode == 0
         assert not (helpers / "secret.json").exists()
+
+
+def test_build_pulls_a_base_image_with_the_client_s_credentials(daemon, tmp_path):
+    htpasswd = tmp_path / "htpasswd"
+    htpasswd.write_text(HTPASSWD)
+    home = tmp_path / "client"
+    with berth_registry(daemon.netns, tmp_path / "registry", "127.0.0.1", "--htpasswd", str(htpasswd)) as registry:
+        base = new_image(daemon, f"{registry}/private/base")
+        berth_as_user(daemon, home, "login", "-u", "alice", "--password-stdin", registry, input="wonderland\n")
+        assert "Pushed" in berth_as_user(daemon, home, "push", base).stdout
+        daemon.berth("rmi", base)
+        context = tmp_path / "context"
+        context.mkdir()
+        (context / "Dockerfile").write_text(f"FROM {base}\nRUN cat /made-by-test\n")
+        anonymous = berth_as_user(daemon, tmp_path / "nobody", "build", str(context))
+        assert anonymous.returncode == 1 and "unauthorized" in anonymous.stderr
+        built = berth_as_user(daemon, home, "build", "-t", "on-private-base", str(context))
+        assert built.returncode == 0, built.stderr
+        assert f"Status: Downloaded newer image for {base}:latest" in built.stdout
+        daemon.berth("rmi", "on-private-base", base)

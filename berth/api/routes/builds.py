@@ -60,7 +60,8 @@ def register(router: Router, engine: Engine) -> None:
 
         async def run() -> None:
             try:
-                image_id = await engine.builds.build(work, dockerfile, options, emit)
+                image_id = await engine.builds.build(work, dockerfile, options, emit,
+                                                     request.headers.get("x-registry-config"))
                 if quiet:
                     await messages.put({"stream": image_id + "\n"})
             except Exception as error:  # noqa: BLE001 - every failure ends the stream with its message

@@ -12,6 +12,7 @@ from typing import Any, BinaryIO
 
 import click
 
+from berth.cli import credentials
 from berth.cli.errors import CLIError
 from berth.cli.session import api
 from berth.dockerignore import excluded, read_patterns
@@ -57,15 +58,17 @@ def build(add_host: tuple[str, ...], build_arg: tuple[str, ...], cache_from: tup
         "q": quiet or None, "extrahosts": ",".join(add_host) or None, "pull": pull or None, "platform": platform,
         "cachefrom": json.dumps(list(cache_from)) if cache_from else None,
     }
+    registries = credentials.registry_config_header()
     if context.startswith(("http://", "https://", "git://", "git@", "github.com/")):  # the daemon fetches it
-        response = api().request("POST", "/build", {**params, "remote": context, "dockerfile": file_})
+        response = api().request("POST", "/build", {**params, "remote": context, "dockerfile": file_},
+                                 headers=registries)
         image_id = _show(response.iter_json(), quiet)
     else:
         with tempfile.TemporaryFile(prefix="berth-context-") as upload:
             params["dockerfile"] = _write_context(context, file_, upload)
             upload.seek(0)
             response = api().request("POST", "/build", params, data=upload,
-                                     headers={"Content-Type": "application/x-tar"})
+                                     headers={"Content-Type": "application/x-tar", **registries})
             image_id = _show(response.iter_json(), quiet)
     if iidfile:
         Path(iidfile).write_text(image_id)
