@@ -73,35 +73,42 @@ def test_an_https_registry_is_trusted_with_the_ca_in_certs_d(daemon_beside_a_reg
         assert "Pull complete" in daemon.berth("pull", name).stdout
 
 
+@pytest.fixture
+def private_registry(daemon: Daemon, tmp_path: Path) -> Iterator[str]:
+    """berth's registry beside the shared daemon, asking for alice's password: `host:port`."""
+    htpasswd = tmp_path / "htpasswd"
+    htpasswd.write_text(HTPASSWD)
+    with berth_registry(daemon.netns, tmp_path / "registry", "127.0.0.1", "--htpasswd", str(htpasswd)) as registry:
+        yield registry
+
+
 def berth_as_user(daemon: Daemon, home: Path, *args: str, input: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([str(BIN / "berth"), *args], input=input, capture_output=True, text=True, timeout=60,
                           env=dict(daemon.env, BERTH_CONFIG=str(home)))
 
 
-def test_login_lets_push_and_pull_through_a_registry_that_asks_for_credentials(daemon, tmp_path):
-    htpasswd = tmp_path / "htpasswd"
-    htpasswd.write_text(HTPASSWD)
+def test_login_lets_push_and_pull_through_a_registry_that_asks_for_credentials(daemon, private_registry, tmp_path):
+    registry = private_registry
     home = tmp_path / "client"
-    with berth_registry(daemon.netns, tmp_path / "registry", "127.0.0.1", "--htpasswd", str(htpasswd)) as registry:
-        name = new_image(daemon, f"{registry}/private/app")
-        anonymous = berth_as_user(daemon, home, "push", name)
-        assert anonymous.returncode == 1 and "unauthorized" in anonymous.stderr
+    name = new_image(daemon, f"{registry}/private/app")
+    anonymous = berth_as_user(daemon, home, "push", name)
+    assert anonymous.returncode == 1 and "unauthorized" in anonymous.stderr
 
-        wrong = berth_as_user(daemon, home, "login", "-u", "alice", "--password-stdin", registry, input="nope\n")
-        assert wrong.returncode == 1 and "401" in wrong.stderr
-        assert not (home / "config.json").exists()
+    wrong = berth_as_user(daemon, home, "login", "-u", "alice", "--password-stdin", registry, input="nope\n")
+    assert wrong.returncode == 1 and "401" in wrong.stderr
+    assert not (home / "config.json").exists()
 
-        logged_in = berth_as_user(daemon, home, "login", "-u", "alice", "--password-stdin", registry,
-                                  input="wonderland\n")
-        assert logged_in.returncode == 0 and "Login Succeeded" in logged_in.stdout
-        assert oct((home / "config.json").stat().st_mode & 0o777) == "0o600"
-        assert "Pushed" in berth_as_user(daemon, home, "push", name).stdout
-        daemon.berth("rmi", name)
-        assert "Pull complete" in berth_as_user(daemon, home, "pull", name).stdout
+    logged_in = berth_as_user(daemon, home, "login", "-u", "alice", "--password-stdin", registry,
+                              input="wonderland\n")
+    assert logged_in.returncode == 0 and "Login Succeeded" in logged_in.stdout
+    assert oct((home / "config.json").stat().st_mode & 0o777) == "0o600"
+    assert "Pushed" in berth_as_user(daemon, home, "push", name).stdout
+    daemon.berth("rmi", name)
+    assert "Pull complete" in berth_as_user(daemon, home, "pull", name).stdout
 
-        assert berth_as_user(daemon, home, "logout", registry).stdout == f"Removing login credentials for {registry}\n"
-        assert berth_as_user(daemon, home, "pull", name).returncode == 1
-        assert berth_as_user(daemon, home, "logout", registry).stdout == f"Not logged in to {registry}\n"
+    assert berth_as_user(daemon, home, "logout", registry).stdout == f"Removing login credentials for {registry}\n"
+    assert berth_as_user(daemon, home, "pull", name).returncode == 1
+    assert berth_as_user(daemon, home, "logout", registry).stdout == f"Not logged in to {registry}\n"
     assert os.path.exists(home / "config.json")
 
 
@@ -135,48 +142,44 @@ esac
 """
 
 
-def test_a_credential_helper_keeps_the_login(daemon, tmp_path):
-    htpasswd = tmp_path / "htpasswd"
-    htpasswd.write_text(HTPASSWD)
+def test_a_credential_helper_keeps_the_login(daemon, private_registry, tmp_path):
+    registry = private_registry
     home, helpers = tmp_path / "client", tmp_path / "helpers"
     home.mkdir()
     helpers.mkdir()
     (helpers / "docker-credential-test").write_text(CREDENTIAL_HELPER)
     (helpers / "docker-credential-test").chmod(0o755)
     (home / "config.json").write_text('{"credsStore": "test"}')
-    with berth_registry(daemon.netns, tmp_path / "registry", "127.0.0.1", "--htpasswd", str(htpasswd)) as registry:
-        env = dict(daemon.env, BERTH_CONFIG=str(home), PATH=f"{helpers}:{daemon.env['PATH']}")
+    env = dict(daemon.env, BERTH_CONFIG=str(home), PATH=f"{helpers}:{daemon.env['PATH']}")
 
-        def berth(*args: str, input: str | None = None) -> subprocess.CompletedProcess:
-            return subprocess.run([str(BIN / "berth"), *args], input=input, capture_output=True, text=True,
-                                  env=env, timeout=60)
+    def berth(*args: str, input: str | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run([str(BIN / "berth"), *args], input=input, capture_output=True, text=True,
+                              env=env, timeout=60)
 
-        logged_in = berth("login", "-u", "alice", "--password-stdin", registry, input="wonderland\n")
-        assert logged_in.returncode == 0, logged_in.stderr
-        assert "WARNING! Your password will be stored unencrypted" not in logged_in.stderr
-        assert "wonderland" not in (home / "config.json").read_text()  # the helper has the secret
-        assert '"Secret": "wonderland"' in (helpers / "secret.json").read_text()
-        name = new_image(daemon, f"{registry}/helped/app")
-        assert "Pushed" in berth("push", name).stdout
-        assert berth("logout", registry).returncode == 0
-        assert not (helpers / "secret.json").exists()
+    logged_in = berth("login", "-u", "alice", "--password-stdin", registry, input="wonderland\n")
+    assert logged_in.returncode == 0, logged_in.stderr
+    assert "WARNING! Your password will be stored unencrypted" not in logged_in.stderr
+    assert "wonderland" not in (home / "config.json").read_text()  # the helper has the secret
+    assert '"Secret": "wonderland"' in (helpers / "secret.json").read_text()
+    name = new_image(daemon, f"{registry}/helped/app")
+    assert "Pushed" in berth("push", name).stdout
+    assert berth("logout", registry).returncode == 0
+    assert not (helpers / "secret.json").exists()
 
 
-def test_build_pulls_a_base_image_with_the_client_s_credentials(daemon, tmp_path):
-    htpasswd = tmp_path / "htpasswd"
-    htpasswd.write_text(HTPASSWD)
+def test_build_pulls_a_base_image_with_the_client_s_credentials(daemon, private_registry, tmp_path):
+    registry = private_registry
     home = tmp_path / "client"
-    with berth_registry(daemon.netns, tmp_path / "registry", "127.0.0.1", "--htpasswd", str(htpasswd)) as registry:
-        base = new_image(daemon, f"{registry}/private/base")
-        berth_as_user(daemon, home, "login", "-u", "alice", "--password-stdin", registry, input="wonderland\n")
-        assert "Pushed" in berth_as_user(daemon, home, "push", base).stdout
-        daemon.berth("rmi", base)
-        context = tmp_path / "context"
-        context.mkdir()
-        (context / "Dockerfile").write_text(f"FROM {base}\nRUN cat /made-by-test\n")
-        anonymous = berth_as_user(daemon, tmp_path / "nobody", "build", str(context))
-        assert anonymous.returncode == 1 and "unauthorized" in anonymous.stderr
-        built = berth_as_user(daemon, home, "build", "-t", "on-private-base", str(context))
-        assert built.returncode == 0, built.stderr
-        assert f"Status: Downloaded newer image for {base}:latest" in built.stdout
-        daemon.berth("rmi", "on-private-base", base)
+    base = new_image(daemon, f"{registry}/private/base")
+    berth_as_user(daemon, home, "login", "-u", "alice", "--password-stdin", registry, input="wonderland\n")
+    assert "Pushed" in berth_as_user(daemon, home, "push", base).stdout
+    daemon.berth("rmi", base)
+    context = tmp_path / "context"
+    context.mkdir()
+    (context / "Dockerfile").write_text(f"FROM {base}\nRUN cat /made-by-test\n")
+    anonymous = berth_as_user(daemon, tmp_path / "nobody", "build", str(context))
+    assert anonymous.returncode == 1 and "unauthorized" in anonymous.stderr
+    built = berth_as_user(daemon, home, "build", "-t", "on-private-base", str(context))
+    assert built.returncode == 0, built.stderr
+    assert f"Status: Downloaded newer image for {base}:latest" in built.stdout
+    daemon.berth("rmi", "on-private-base", base)
